@@ -1,0 +1,84 @@
+"""Errors raised by the ``storage`` package.
+
+Every error raised across a ``storage`` API is a :class:`StorageError`. Third-party and OS
+errors are translated at the boundary (``raise StoreIOError(...) from exc``). Messages say
+what went wrong and, where there is one, what to do about it.
+
+Exception tree::
+
+    StorageError
+    ├── InvalidCIDError          a CID string/bytes is malformed (bad multibase, varint, length)
+    ├── UnsupportedError         well-formed but not supported here (codec, hash function,
+    │                            UnixFS node type such as a directory or HAMT shard)
+    ├── BlockNotFoundError       a block (or the root of some content) is not in the store
+    ├── CorruptBlockError        stored or received bytes do not hash to their CID
+    ├── MalformedDagError        a block decodes badly (dag-pb/UnixFS protobuf), or a DAG
+    │                            is inconsistent (blocksizes do not add up, size mismatch)
+    ├── InvalidRangeError        a byte range is negative or reversed (also a ValueError)
+    ├── NotPinnedError           unpin of a CID that has no pin
+    ├── IncompleteDagError       an operation needs a whole DAG (pin, GC walk) but a block
+    │                            of it is missing locally
+    ├── StoreIOError             the disk failed (permissions, full disk, unreadable file)
+    └── BackendUnavailableError  an external backend (Kubo RPC) cannot be reached
+
+The media engineer appends a marked section with ``storage.media`` / ``storage.crypto``
+errors at the end of this module; those also derive from :class:`StorageError`.
+"""
+
+from __future__ import annotations
+
+
+class StorageError(Exception):
+    """Base class of every error raised by the storage package."""
+
+
+class InvalidCIDError(StorageError, ValueError):
+    """A CID (string or bytes) could not be decoded."""
+
+
+class UnsupportedError(StorageError):
+    """Well-formed input this implementation does not support (codec, hash, node type)."""
+
+
+class BlockNotFoundError(StorageError, LookupError):
+    """A block is not in the store."""
+
+    def __init__(self, message: str, cid: str | None = None) -> None:
+        super().__init__(message)
+        self.cid = cid
+
+
+class CorruptBlockError(StorageError):
+    """Bytes do not hash to the CID they are stored or received under."""
+
+    def __init__(self, message: str, cid: str | None = None) -> None:
+        super().__init__(message)
+        self.cid = cid
+
+
+class MalformedDagError(StorageError):
+    """A block does not decode as dag-pb/UnixFS, or the DAG is inconsistent."""
+
+
+class InvalidRangeError(StorageError, ValueError):
+    """A byte range is negative or reversed."""
+
+
+class NotPinnedError(StorageError, LookupError):
+    """Unpin of a CID that is not pinned."""
+
+
+class IncompleteDagError(StorageError):
+    """A whole DAG is needed (pinning, GC) but one of its blocks is missing locally."""
+
+    def __init__(self, message: str, missing: str | None = None) -> None:
+        super().__init__(message)
+        self.missing = missing
+
+
+class StoreIOError(StorageError, OSError):
+    """The underlying disk or database failed."""
+
+
+class BackendUnavailableError(StorageError):
+    """An external storage backend (e.g. a Kubo daemon) cannot be reached."""
