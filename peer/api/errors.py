@@ -1,0 +1,75 @@
+"""Errors of the HTTP layer and the ONE table mapping domain errors to HTTP responses.
+
+Every error response has the body ``{"error": {"code": "<machine code>", "message": "<text>"}}``.
+Handlers raise domain errors; :func:`describe` finds the first matching row of
+:data:`ERROR_TABLE` (most specific types first). Unknown exceptions become 500 ``internal``
+without leaking details.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from peer.errors import ConfigError, DaemonError, DataDirLockedError, PeerError
+
+
+class ApiError(Exception):
+    """An error raised by the HTTP layer itself, carrying its status and code."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+class ForbiddenHost(ApiError):
+    def __init__(self, host: str) -> None:
+        super().__init__(403, "forbidden_host", f"Host {host!r} is not allowed; use 127.0.0.1")
+
+
+class ForbiddenOrigin(ApiError):
+    def __init__(self, origin: str | None) -> None:
+        super().__init__(403, "forbidden_origin", f"Origin {origin!r} is not allowed")
+
+
+class MissingSecret(ApiError):
+    def __init__(self) -> None:
+        super().__init__(403, "missing_secret", "missing or wrong X-Toktok-Secret header")
+
+
+class MissingSession(ApiError):
+    def __init__(self) -> None:
+        super().__init__(403, "missing_session", "this resource needs the UI session cookie")
+
+
+class UnsupportedMediaType(ApiError):
+    def __init__(self, expected: str) -> None:
+        super().__init__(415, "unsupported_media_type", f"request body must be {expected}")
+
+
+@dataclass(frozen=True)
+class ErrorRow:
+    """One row of the error table."""
+
+    exc_type: type[BaseException]
+    status: int
+    code: str
+
+
+ERROR_TABLE: tuple[ErrorRow, ...] = (
+    ErrorRow(DataDirLockedError, 409, "data_dir_locked"),
+    ErrorRow(ConfigError, 400, "bad_config"),
+    ErrorRow(DaemonError, 502, "daemon_error"),
+    ErrorRow(PeerError, 500, "peer_error"),
+)
+
+
+def describe(exc: BaseException) -> tuple[int, str, str]:
+    """(status, code, message) for any exception."""
+    if isinstance(exc, ApiError):
+        return exc.status, exc.code, exc.message
+    for row in ERROR_TABLE:
+        if isinstance(exc, row.exc_type):
+            return row.status, row.code, str(exc)
+    return 500, "internal", "internal error; see the daemon log"

@@ -1,0 +1,190 @@
+"""The rules of ARCHITECTURE "Local HTTP surface", as aiohttp middlewares.
+
+On both ports, every request's ``Host`` must be ``127.0.0.1:<port>``, ``localhost:<port>`` or
+``[::1]:<port>`` (defeats DNS rebinding); anything else is 403. On the UI/API port additionally:
+
+* a state-changing request (any method but GET/HEAD) needs an ``Origin`` exactly equal to
+  ``http://<the request's allowed Host>``, the per-launch secret in ``X-Toktok-Secret`` (which a
+  cross-site form cannot send), and a JSON body (``multipart/form-data`` only on routes declared
+  as uploads);
+* a sensitive GET needs the per-launch ``SameSite=Strict`` session cookie;
+* no CORS headers are ever sent; pages get a strict CSP.
+
+The content port (``/ipfs/...``) sends ``X-Content-Type-Options: nosniff`` and
+``Content-Security-Policy: sandbox`` on every response.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from aiohttp import web
+from aiohttp.typedefs import Middleware
+
+from peer.api.errors import (
+    ApiError,
+    ForbiddenHost,
+    ForbiddenOrigin,
+    MissingSecret,
+    MissingSession,
+    UnsupportedMediaType,
+    describe,
+)
+
+log = logging.getLogger(__name__)
+
+SECRET_HEADER = "X-Toktok-Secret"  # noqa: S105 - a header name, not a secret
+SESSION_COOKIE = "toktok_session"
+SAFE_METHODS = frozenset({"GET", "HEAD"})
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass
+class HostPolicy:
+    """The port a server is bound to, known only once it is listening."""
+
+    port: int | None = None
+
+    def allowed_hosts(self) -> frozenset[str]:
+        if self.port is None:
+            return frozenset()
+        return frozenset(f"{h}:{self.port}" for h in ("127.0.0.1", "localhost", "[::1]"))
+
+
+@dataclass(frozen=True)
+class LaunchSecrets:
+    """Per-launch secrets: the header secret and the session cookie value."""
+
+    secret: str
+    cookie: str
+
+
+@dataclass
+class RoutePolicy:
+    """What the security middleware needs to know about the routes (from the route table)."""
+
+    sensitive: set[str] = field(default_factory=set)  # canonical paths of sensitive GETs
+    uploads: set[str] = field(default_factory=set)  # canonical paths accepting multipart
+
+
+def error_response(exc: BaseException) -> web.Response:
+    status, code, message = describe(exc)
+    return web.json_response({"error": {"code": code, "message": message}}, status=status)
+
+
+def host_middleware(policy: HostPolicy) -> Middleware:
+    """403 for any Host outside the loopback allowlist of the bound port."""
+
+    @web.middleware
+    async def check_host(request: web.Request, handler: Handler) -> web.StreamResponse:
+        host = request.headers.get("Host", "")
+        if host not in policy.allowed_hosts():
+            return error_response(ForbiddenHost(host))
+        return await handler(request)
+
+    return check_host
+
+
+def _canonical(request: web.Request) -> str:
+    info = request.match_info
+    route = getattr(info, "route", None)
+    resource = getattr(route, "resource", None)
+    return resource.canonical if resource is not None else request.path
+
+
+def api_middleware(secrets: LaunchSecrets, routes: RoutePolicy) -> Middleware:
+    """Origin + secret + body type for mutations, cookie for sensitive GETs, errors as JSON."""
+
+    @web.middleware
+    async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            path = _canonical(request)
+            if request.method not in SAFE_METHODS:
+                expected_origin = f"http://{request.headers.get('Host', '')}"
+                origin = request.headers.get("Origin")
+                if origin != expected_origin:
+                    raise ForbiddenOrigin(origin)
+                given = request.headers.get(SECRET_HEADER, "")
+                if not hmac.compare_digest(given.encode(), secrets.secret.encode()):
+                    raise MissingSecret()
+                if request.body_exists or "Content-Type" in request.headers:
+                    ctype = request.content_type
+                    if path in routes.uploads:
+                        if ctype != "multipart/form-data":
+                            raise UnsupportedMediaType("multipart/form-data")
+                    elif ctype != "application/json":
+                        raise UnsupportedMediaType("application/json")
+            elif path in routes.sensitive:
+                cookie = request.cookies.get(SESSION_COOKIE, "")
+                if not hmac.compare_digest(cookie.encode(), secrets.cookie.encode()):
+                    raise MissingSession()
+            response = await handler(request)
+        except web.HTTPException as exc:
+            if exc.status < 400:
+                raise
+            body = {"error": {"code": exc.reason.lower().replace(" ", "_"), "message": exc.reason}}
+            response = web.json_response(body, status=exc.status)
+        except ApiError as exc:
+            response = error_response(exc)
+        except Exception as exc:
+            log.exception("unhandled error in %s %s", request.method, request.path)
+            response = error_response(exc)
+        _page_headers(response)
+        return response
+
+    return guard
+
+
+def _page_headers(response: web.StreamResponse) -> None:
+    if response.prepared:
+        return
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("Cache-Control", "no-store")
+
+
+def page_csp(content_origin: str) -> str:
+    """The CSP of UI pages: only our own scripts; media and images also from the content port."""
+    return "; ".join(
+        (
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            f"img-src 'self' data: blob: {content_origin}",
+            f"media-src 'self' blob: {content_origin}",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        )
+    )
+
+
+def content_middleware() -> Middleware:
+    """Headers every response of the content port carries; only GET/HEAD exist there."""
+
+    @web.middleware
+    async def content_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            if request.method not in SAFE_METHODS:
+                raise ApiError(405, "method_not_allowed", "the content port is read-only")
+            response = await handler(request)
+        except web.HTTPException as exc:
+            if exc.status < 400:
+                raise
+            body = {"error": {"code": exc.reason.lower().replace(" ", "_"), "message": exc.reason}}
+            response = web.json_response(body, status=exc.status)
+        except ApiError as exc:
+            response = error_response(exc)
+        if not response.prepared:
+            response.headers["X-Content-Type-Options"] = "nosniff"
+            response.headers["Content-Security-Policy"] = "sandbox"
+        return response
+
+    return content_headers

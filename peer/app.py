@@ -1,0 +1,138 @@
+"""The composition root: builds every service from config and owns their lifecycles.
+
+:class:`App` is the only place that knows how services fit together (no module-level
+singletons; no service builds its own dependencies). ``run()`` takes the data-dir lock, starts
+the services in order (each ``start()`` returns when it is ready), publishes the API credentials
+for CLI commands, waits for SIGINT/SIGTERM or :meth:`request_stop`, then stops everything in
+reverse order, each within ``peer.shutdown_timeout_s``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+import signal
+import time
+from collections.abc import Callable, Mapping
+from importlib import metadata
+from typing import Any
+
+from peer.api.routes import ApiContext
+from peer.api.security import LaunchSecrets
+from peer.api.server import HttpService
+from peer.bus import EventBus, ServiceReady, ServiceStopped
+from peer.config import Config
+from peer.datadir import (
+    ApiCredentials,
+    DataDir,
+    DataDirLock,
+    remove_credentials,
+    write_credentials,
+)
+from peer.errors import StartupError
+from peer.services import Readiness, Service
+
+log = logging.getLogger(__name__)
+
+
+def toktok_version() -> str:
+    try:
+        return metadata.version("toktok")
+    except metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "0+unknown"
+
+
+class App:
+    """One running peer, built from ``config`` for the data dir ``data_dir``."""
+
+    def __init__(self, config: Config, data_dir: DataDir) -> None:
+        self.config = config
+        self.data_dir = data_dir
+        self.bus = EventBus()
+        self.readiness = Readiness()
+        self.secrets = LaunchSecrets(secrets.token_urlsafe(32), secrets.token_urlsafe(32))
+        self._started_at = time.monotonic()
+        self._stop = asyncio.Event()
+        self.http = HttpService(
+            ApiContext(readiness=self.readiness, bus=self.bus, status=self.status),
+            self.secrets,
+            ui_port=config.ui.port,
+            content_port=config.ui.content_port,
+        )
+        # Order matters: later services may use earlier ones; stop runs in reverse.
+        self.services: list[Service] = [self.http]
+
+    def status(self) -> Mapping[str, Any]:
+        """Facts about this peer for ``/api/v1/status`` and ``toktok status``."""
+        return {
+            "version": toktok_version(),
+            "data_dir": str(self.data_dir.root),
+            "ui_url": self.http.url,
+            "content_url": self.http.content_url,
+            "uptime_s": round(time.monotonic() - self._started_at, 1),
+            "chain": {"mode": self.config.chain.mode},
+        }
+
+    def request_stop(self) -> None:
+        """Ask :meth:`run` to shut down (thread-unsafe; call from the loop)."""
+        self._stop.set()
+
+    async def run(self, on_ready: Callable[[App], None] | None = None) -> None:
+        """Own the data dir, run every service until asked to stop, then stop them all."""
+        with DataDirLock(self.data_dir):
+            loop = asyncio.get_running_loop()
+            installed = []
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                    loop.add_signal_handler(sig, self._stop.set)
+                    installed.append(sig)
+            try:
+                async with contextlib.AsyncExitStack() as stack:
+                    for service in self.services:
+                        self.readiness.require(service.name)
+                    for service in self.services:
+                        await self._start(service)
+                        stack.push_async_callback(self._stop_service, service)
+                    write_credentials(
+                        self.data_dir,
+                        ApiCredentials(
+                            url=self.http.url,
+                            content_url=self.http.content_url,
+                            secret=self.secrets.secret,
+                            cookie=self.secrets.cookie,
+                            pid=os.getpid(),
+                        ),
+                    )
+                    stack.callback(remove_credentials, self.data_dir)
+                    if on_ready is not None:
+                        on_ready(self)
+                    await self._stop.wait()
+                    log.info("stopping")
+            finally:
+                for sig in installed:
+                    loop.remove_signal_handler(sig)
+
+    async def _start(self, service: Service) -> None:
+        log.info("starting %s", service.name)
+        try:
+            await service.start()
+        except StartupError:
+            raise
+        except Exception as exc:
+            raise StartupError(service.name, str(exc) or type(exc).__name__) from exc
+        self.readiness.set_ready(service.name)
+        self.bus.publish(ServiceReady(service.name))
+
+    async def _stop_service(self, service: Service) -> None:
+        self.readiness.set_not_ready(service.name, "stopped")
+        try:
+            await asyncio.wait_for(service.stop(), self.config.peer.shutdown_timeout_s)
+        except TimeoutError:
+            timeout = self.config.peer.shutdown_timeout_s
+            log.error("%s did not stop within %ss", service.name, timeout)
+        except Exception:
+            log.exception("%s failed to stop cleanly", service.name)
+        self.bus.publish(ServiceStopped(service.name))

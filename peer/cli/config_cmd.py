@@ -1,0 +1,40 @@
+"""``toktok config show``: the effective settings and where they are documented."""
+
+from __future__ import annotations
+
+import click
+
+from peer.cli.context import CliState, emit, json_option, pass_state
+from peer.config import default_config_file
+
+
+@click.group()
+def config() -> None:
+    """Inspect the configuration (see docs/CONFIG.md for every setting)."""
+
+
+@config.command()
+@json_option
+@pass_state
+def show(state: CliState, as_json: bool) -> None:
+    """Print the effective settings after files, TOKTOK_* variables and --set."""
+    data = state.config.to_dict()
+    if as_json:
+        emit(data, True)
+        return
+    click.echo(f"# user config file: {state.config_file or default_config_file()}")
+    click.echo(f"# data dir: {state.data_dir.root}")
+    for section, values in data.items():
+        click.echo(f"\n[{section}]")
+        for key, value in values.items():
+            click.echo(f"{key} = {_toml(value)}")
+
+
+def _toml(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    return str(value)

@@ -1,0 +1,122 @@
+"""``toktok init | run | id | status``: the peer itself."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+import click
+
+from peer.app import App, toktok_version
+from peer.cli.client import DaemonClient
+from peer.cli.context import CliState, emit, json_option, pass_state
+from peer.datadir import DataDir
+
+IDENTITY_FILE = "identity.key"
+
+
+def identity_path(data_dir: DataDir) -> Any:
+    return data_dir.p2p / IDENTITY_FILE
+
+
+def _peer_id(data_dir: DataDir, create: bool) -> str | None:
+    from peer.p2p.identity import load_identity, load_or_create_identity, peer_id_of
+
+    path = identity_path(data_dir)
+    if create:
+        return peer_id_of(load_or_create_identity(path))
+    return peer_id_of(load_identity(path)) if path.exists() else None
+
+
+def _wallet_address(data_dir: DataDir) -> str | None:
+    """The address in the wallet keystore, if a wallet exists (keystores store it in clear)."""
+    for keystore in sorted(data_dir.wallet.glob("*.json")):
+        try:
+            address = json.loads(keystore.read_text()).get("address")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if isinstance(address, str) and address:
+            return address if address.startswith("0x") else "0x" + address
+    return None
+
+
+@click.command()
+@json_option
+@pass_state
+def init(state: CliState, as_json: bool) -> None:
+    """Create the data dir and this peer's identity (safe to run again)."""
+
+    def local() -> dict[str, Any]:
+        state.data_dir.ensure()
+        return {"data_dir": str(state.data_dir.root), "peer_id": _peer_id(state.data_dir, True)}
+
+    def remote(_: DaemonClient) -> dict[str, Any]:
+        return {"data_dir": str(state.data_dir.root), "peer_id": _peer_id(state.data_dir, False)}
+
+    info = state.change_state(remote, local)
+    if as_json:
+        emit(info, True)
+    else:
+        click.echo(f"Toktok peer {info['peer_id']} is ready in {info['data_dir']}")
+        click.echo("Start it with: toktok run")
+
+
+@click.command()
+@pass_state
+def run(state: CliState) -> None:
+    """Run the peer daemon in the foreground; Ctrl-C stops it."""
+    config = state.config
+    logging.basicConfig(
+        level=config.peer.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    state.data_dir.ensure()
+    app = App(config, state.data_dir)
+
+    def ready(app: App) -> None:
+        click.echo(f"Toktok {toktok_version()} is running; data dir {state.data_dir.root}")
+        click.echo("Open the web UI at:")
+        click.echo(app.http.url)
+        click.echo("Press Ctrl-C to stop.", err=True)
+
+    asyncio.run(app.run(ready))
+    click.echo("Toktok stopped.", err=True)
+
+
+@click.command(name="id")
+@json_option
+@pass_state
+def id_(state: CliState, as_json: bool) -> None:
+    """Show this peer's identity: peer id, p2p addresses, UI URL, wallet address."""
+    client = state.daemon()
+    status: dict[str, Any] = client.get("/api/v1/status") if client is not None else {}
+    info = {
+        "peer_id": status.get("peer_id") or _peer_id(state.data_dir, False),
+        "p2p_addrs": status.get("p2p_addrs") or [],
+        "ui_url": status.get("ui_url"),
+        "wallet_address": status.get("wallet_address") or _wallet_address(state.data_dir),
+        "running": client is not None,
+    }
+    if info["peer_id"] is None and not as_json:
+        click.echo("This data dir has no peer identity yet; run 'toktok init'.")
+        return
+    emit(info, as_json)
+
+
+@click.command()
+@json_option
+@pass_state
+def status(state: CliState, as_json: bool) -> None:
+    """Show whether the daemon runs, and the state of its services."""
+    client = state.daemon()
+    if client is None:
+        info: dict[str, Any] = {"running": False, "data_dir": str(state.data_dir.root)}
+        if as_json:
+            emit(info, True)
+        else:
+            click.echo(f"No daemon is running for {state.data_dir.root}. Start one: toktok run")
+        return
+    info = {"running": True, **client.get("/api/v1/status")}
+    emit(info, as_json)

@@ -1,0 +1,355 @@
+"""Typed, documented settings of a Toktok peer.
+
+Settings come in sections (``peer``, ``p2p``, ``storage``, ``chain``, ``ui``, ``wallet``). Each
+field carries its documentation in ``metadata["doc"]``; ``docs/CONFIG.md`` lists every setting and a
+test fails when one is undocumented.
+
+Sources, later ones win:
+
+1. the defaults below (they obey ARCHITECTURE "Network hygiene": loopback only, no bootstrap
+   peers, mDNS off);
+2. ``config.toml`` in the user's config dir (``platformdirs``), or the file given by ``--config``
+   / ``TOKTOK_CONFIG``;
+3. ``config.toml`` inside the data dir (settings of that one peer);
+4. environment variables ``TOKTOK_<SECTION>_<KEY>`` (e.g. ``TOKTOK_UI_PORT=8080``; lists are
+   comma-separated);
+5. command-line flags (``--set section.key=value`` and the dedicated flags of each command).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_type_hints
+
+import platformdirs
+
+from peer.errors import ConfigError
+
+APP_NAME = "toktok"
+ENV_PREFIX = "TOKTOK_"
+
+
+def _doc(text: str) -> dict[str, str]:
+    return {"doc": text}
+
+
+@dataclass(frozen=True)
+class PeerSection:
+    """The daemon itself."""
+
+    log_level: str = field(
+        default="info",
+        metadata=_doc("Log level of the daemon: debug, info, warning or error."),
+    )
+    shutdown_timeout_s: float = field(
+        default=10.0,
+        metadata=_doc("Seconds each service gets to stop cleanly on Ctrl-C/SIGTERM."),
+    )
+
+
+@dataclass(frozen=True)
+class P2PSection:
+    """The libp2p host (identity in ``<data-dir>/p2p/``)."""
+
+    listen_addrs: tuple[str, ...] = field(
+        default=("/ip4/127.0.0.1/tcp/0",),
+        metadata=_doc(
+            "Multiaddrs the libp2p host listens on. Port 0 picks a free port. Loopback by "
+            "default; add a public address to take part in the wider network."
+        ),
+    )
+    announce_addrs: tuple[str, ...] = field(
+        default=(),
+        metadata=_doc("Multiaddrs announced to other peers instead of the listen addresses."),
+    )
+    bootstrap: tuple[str, ...] = field(
+        default=(),
+        metadata=_doc(
+            "Peers dialled at start (full multiaddrs with /p2p/<id>). Empty by default: "
+            "Toktok never contacts public peers unless you list them here."
+        ),
+    )
+    mdns: bool = field(
+        default=False,
+        metadata=_doc("Discover peers on the local network with mDNS (multicast; off by default)."),
+    )
+
+
+@dataclass(frozen=True)
+class StorageSection:
+    """Content storage (IPFS blocks, pins, media pipeline limits)."""
+
+    backend: str = field(
+        default="embedded",
+        metadata=_doc(
+            "'embedded' (Toktok's own IPFS block store in <data-dir>/store) or 'kubo' "
+            "(an existing Kubo / IPFS Desktop reached through kubo_api)."
+        ),
+    )
+    kubo_api: str = field(
+        default="/ip4/127.0.0.1/tcp/5001",
+        metadata=_doc("Multiaddr of the Kubo RPC API, used when backend = 'kubo'."),
+    )
+    disk_budget_mb: int = field(
+        default=4096,
+        metadata=_doc("Disk space for other creators' replicated clips; own clips never count."),
+    )
+    max_clip_seconds: int = field(
+        default=180,
+        metadata=_doc("Longest clip accepted for publishing, in seconds."),
+    )
+    max_upload_mb: int = field(
+        default=1024,
+        metadata=_doc("Largest input file accepted for publishing, in MiB."),
+    )
+
+
+@dataclass(frozen=True)
+class ChainSection:
+    """The EVM chain holding TOK and the creator tokens."""
+
+    mode: str = field(
+        default="devnet",
+        metadata=_doc(
+            "'devnet' (start a local anvil chain, state in <data-dir>/devnet), 'rpc' (use "
+            "rpc_url and the deployment in deployment_file) or 'off' (no chain features)."
+        ),
+    )
+    rpc_url: str = field(
+        default="",
+        metadata=_doc("JSON-RPC URL of the chain when mode = 'rpc'."),
+    )
+    deployment_file: str = field(
+        default="",
+        metadata=_doc("JSON file with chain id and contract addresses when mode = 'rpc'."),
+    )
+    block_time_s: int = field(
+        default=1,
+        metadata=_doc("Block time of the devnet, in seconds (lagged balance reads need blocks)."),
+    )
+    lag_blocks: int = field(
+        default=2,
+        metadata=_doc("Holding window of token-gated playback, in blocks (ARCHITECTURE)."),
+    )
+
+
+@dataclass(frozen=True)
+class UISection:
+    """The local web UI/API and the IPFS content port (always bound to loopback)."""
+
+    port: int = field(
+        default=0,
+        metadata=_doc("Port of the web UI and JSON API on 127.0.0.1; 0 picks a free port."),
+    )
+    content_port: int = field(
+        default=0,
+        metadata=_doc("Port of the /ipfs/ content origin on 127.0.0.1; 0 picks a free port."),
+    )
+
+
+@dataclass(frozen=True)
+class WalletSection:
+    """The creator/fan wallet (encrypted keystore in <data-dir>/wallet)."""
+
+    spend_limit_tok: int = field(
+        default=1000,
+        metadata=_doc("Most TOK that buys may spend in one daemon session, in whole TOK."),
+    )
+    slippage_bps: int = field(
+        default=100,
+        metadata=_doc("Default slippage bound for buys and sells, in basis points (1% = 100)."),
+    )
+
+
+@dataclass(frozen=True)
+class Config:
+    """All settings of one peer."""
+
+    peer: PeerSection = field(default_factory=PeerSection)
+    p2p: P2PSection = field(default_factory=P2PSection)
+    storage: StorageSection = field(default_factory=StorageSection)
+    chain: ChainSection = field(default_factory=ChainSection)
+    ui: UISection = field(default_factory=UISection)
+    wallet: WalletSection = field(default_factory=WalletSection)
+
+    def to_dict(self) -> dict[str, dict[str, Any]]:
+        """Plain data (lists instead of tuples), e.g. for ``toktok config show --json``."""
+        out: dict[str, dict[str, Any]] = {}
+        for name, section in _sections(self).items():
+            out[name] = {
+                f.name: list(v) if isinstance(v := getattr(section, f.name), tuple) else v
+                for f in dataclasses.fields(section)
+            }
+        return out
+
+
+_CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("peer", "log_level"): ("debug", "info", "warning", "error"),
+    ("storage", "backend"): ("embedded", "kubo"),
+    ("chain", "mode"): ("devnet", "rpc", "off"),
+}
+
+
+def _sections(config: Config) -> dict[str, Any]:
+    return {f.name: getattr(config, f.name) for f in dataclasses.fields(config)}
+
+
+def section_types() -> dict[str, type[Any]]:
+    """Section name -> section dataclass."""
+    hints = get_type_hints(Config)
+    return {f.name: hints[f.name] for f in dataclasses.fields(Config)}
+
+
+def iter_settings() -> list[tuple[str, str, Any, str]]:
+    """Every setting as (section, key, default, doc), in declaration order."""
+    defaults = Config()
+    rows = []
+    for name, cls in section_types().items():
+        for f in dataclasses.fields(cls):
+            default = getattr(getattr(defaults, name), f.name)
+            rows.append((name, f.name, default, f.metadata.get("doc", "")))
+    return rows
+
+
+def default_config_file() -> Path:
+    """The user's config file (may not exist)."""
+    return Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
+
+
+def default_data_dir() -> Path:
+    """The user's default data dir."""
+    return Path(platformdirs.user_data_dir(APP_NAME))
+
+
+def _coerce(section: str, key: str, typ: Any, value: Any, origin: str) -> Any:
+    where = f"{section}.{key} (from {origin})"
+    if typ is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in {"1", "true", "yes", "on"}:
+            return True
+        if isinstance(value, str) and value.lower() in {"0", "false", "no", "off"}:
+            return False
+        raise ConfigError(f"{where}: expected true or false, got {value!r}")
+    if typ is int:
+        if isinstance(value, bool):
+            raise ConfigError(f"{where}: expected an integer, got {value!r}")
+        try:
+            result = int(value) if isinstance(value, int | str) else None
+        except ValueError:
+            result = None
+        if result is None:
+            raise ConfigError(f"{where}: expected an integer, got {value!r}")
+        if result < 0:
+            raise ConfigError(f"{where}: must not be negative, got {result}")
+        return result
+    if typ is float:
+        try:
+            result_f = float(value) if isinstance(value, int | float | str) else None
+        except ValueError:
+            result_f = None
+        if result_f is None or isinstance(value, bool) or result_f < 0:
+            raise ConfigError(f"{where}: expected a non-negative number, got {value!r}")
+        return result_f
+    if typ is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{where}: expected a string, got {value!r}")
+        choices = _CHOICES.get((section, key))
+        if choices and value not in choices:
+            raise ConfigError(f"{where}: expected one of {', '.join(choices)}, got {value!r}")
+        return value
+    if typ == tuple[str, ...]:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return tuple(value)
+        raise ConfigError(f"{where}: expected a list of strings, got {value!r}")
+    raise ConfigError(f"{where}: unsupported setting type {typ!r}")  # pragma: no cover
+
+
+def _apply(config: Config, overrides: Mapping[str, Mapping[str, Any]], origin: str) -> Config:
+    types = section_types()
+    new_sections: dict[str, Any] = {}
+    for section, values in overrides.items():
+        cls = types.get(section)
+        if cls is None:
+            raise ConfigError(f"unknown section [{section}] in {origin}; known: {', '.join(types)}")
+        if not isinstance(values, Mapping):
+            raise ConfigError(f"[{section}] in {origin} must be a table")
+        hints = get_type_hints(cls)
+        known = {f.name for f in dataclasses.fields(cls)}
+        changes: dict[str, Any] = {}
+        for key, value in values.items():
+            if key not in known:
+                names = ", ".join(sorted(known))
+                raise ConfigError(f"unknown setting {section}.{key} in {origin}; known: {names}")
+            changes[key] = _coerce(section, key, hints[key], value, origin)
+        current = new_sections.get(section, getattr(config, section))
+        new_sections[section] = dataclasses.replace(current, **changes)
+    return dataclasses.replace(config, **new_sections)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from exc
+
+
+def env_overrides(environ: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    """``TOKTOK_<SECTION>_<KEY>`` variables as overrides (other TOKTOK_ names are ignored)."""
+    sections = section_types()
+    out: dict[str, dict[str, str]] = {}
+    for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX):
+            continue
+        rest = name[len(ENV_PREFIX) :].lower()
+        section, _, key = rest.partition("_")
+        if section in sections and key:
+            out.setdefault(section, {})[key] = value
+    return out
+
+
+def parse_assignments(items: list[str]) -> dict[str, dict[str, str]]:
+    """``section.key=value`` strings (from ``--set``) as overrides."""
+    out: dict[str, dict[str, str]] = {}
+    for item in items:
+        target, sep, value = item.partition("=")
+        section, dot, key = target.strip().partition(".")
+        if not sep or not dot or not section or not key:
+            raise ConfigError(f"--set expects section.key=value, got {item!r}")
+        out.setdefault(section, {})[key] = value
+    return out
+
+
+def load_config(
+    data_dir: Path,
+    *,
+    config_file: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    flags: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Config:
+    """Build the effective config of the peer in ``data_dir`` from all sources (module doc)."""
+    env = os.environ if environ is None else environ
+    config = Config()
+    user_file = config_file or (Path(env["TOKTOK_CONFIG"]) if env.get("TOKTOK_CONFIG") else None)
+    if user_file is not None and not user_file.is_file():
+        raise ConfigError(f"config file {user_file} does not exist")
+    candidate = user_file or default_config_file()
+    if candidate.is_file():
+        config = _apply(config, _read_toml(candidate), str(candidate))
+    local = data_dir / "config.toml"
+    if local.is_file():
+        config = _apply(config, _read_toml(local), str(local))
+    config = _apply(config, env_overrides(env), "environment")
+    if flags:
+        config = _apply(config, flags, "command line")
+    return config

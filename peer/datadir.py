@@ -1,0 +1,200 @@
+"""The data dir: layout, single-owner lock and the running daemon's API credentials.
+
+One process owns a data dir (ARCHITECTURE "Concurrency"). The owner holds an exclusive
+``flock`` on ``daemon.lock`` for its whole life; the kernel releases it when the process dies, so
+a crashed daemon never leaves a stale lock. A daemon additionally writes ``api.json`` (mode 0600):
+the URL of its API and the per-launch secret, which CLI commands use to reach it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import secrets
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from types import TracebackType
+
+from peer.errors import DataDirError, DataDirLockedError
+
+LOCK_FILE = "daemon.lock"
+API_FILE = "api.json"
+
+
+@dataclass(frozen=True)
+class DataDir:
+    """Paths of everything one peer keeps (ARCHITECTURE data-dir layout)."""
+
+    root: Path
+
+    @property
+    def p2p(self) -> Path:
+        return self.root / "p2p"
+
+    @property
+    def store(self) -> Path:
+        return self.root / "store"
+
+    @property
+    def index(self) -> Path:
+        return self.root / "index"
+
+    @property
+    def wallet(self) -> Path:
+        return self.root / "wallet"
+
+    @property
+    def devnet(self) -> Path:
+        return self.root / "devnet"
+
+    @property
+    def keys(self) -> Path:
+        return self.root / "keys"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    @property
+    def lock_file(self) -> Path:
+        return self.root / LOCK_FILE
+
+    @property
+    def api_file(self) -> Path:
+        return self.root / API_FILE
+
+    def ensure(self) -> None:
+        """Create the data dir and its sub-folders (private to the user)."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+            for sub in (
+                self.p2p,
+                self.store,
+                self.index,
+                self.wallet,
+                self.devnet,
+                self.keys,
+                self.logs,
+            ):
+                sub.mkdir(exist_ok=True, mode=0o700)
+        except OSError as exc:
+            raise DataDirError(f"cannot create data dir {self.root}: {exc.strerror}") from exc
+
+
+class DataDirLock:
+    """Exclusive ownership of a data dir; use as a context manager or acquire/release."""
+
+    def __init__(self, data_dir: DataDir) -> None:
+        self._data_dir = data_dir
+        self._fd: int | None = None
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
+    def acquire(self) -> None:
+        """Take the lock or raise :class:`DataDirLockedError` naming the owner."""
+        self._data_dir.ensure()
+        path = self._data_dir.lock_file
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise DataDirLockedError(str(self._data_dir.root), read_owner_pid(path)) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is None:
+            return
+        fd, self._fd = self._fd, None
+        with contextlib.suppress(OSError):
+            os.ftruncate(fd, 0)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+    def __enter__(self) -> DataDirLock:
+        self.acquire()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.release()
+
+
+def read_owner_pid(lock_file: Path) -> int | None:
+    """The pid written by the lock's owner, if readable."""
+    try:
+        text = lock_file.read_text().strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() else None
+
+
+def is_locked(data_dir: DataDir) -> bool:
+    """True when some process holds the data dir's lock (checked by trying to take it)."""
+    if not data_dir.lock_file.exists():
+        return False
+    fd = os.open(data_dir.lock_file, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # closing drops a lock we may just have taken
+    return False
+
+
+@dataclass(frozen=True)
+class ApiCredentials:
+    """How to reach the running daemon: its URLs and per-launch secrets."""
+
+    url: str
+    content_url: str
+    secret: str
+    cookie: str
+    pid: int
+
+    @staticmethod
+    def generate(url: str, content_url: str) -> ApiCredentials:
+        return ApiCredentials(
+            url=url,
+            content_url=content_url,
+            secret=secrets.token_urlsafe(32),
+            cookie=secrets.token_urlsafe(32),
+            pid=os.getpid(),
+        )
+
+
+def write_credentials(data_dir: DataDir, creds: ApiCredentials) -> None:
+    """Write ``api.json`` atomically with mode 0600."""
+    path = data_dir.api_file
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(asdict(creds), fh)
+    os.replace(tmp, path)
+
+
+def read_credentials(data_dir: DataDir) -> ApiCredentials | None:
+    """The running daemon's credentials, or None when no daemon owns the data dir."""
+    if not is_locked(data_dir):
+        return None
+    try:
+        raw = json.loads(data_dir.api_file.read_text())
+        return ApiCredentials(**raw)
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def remove_credentials(data_dir: DataDir) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        data_dir.api_file.unlink()

@@ -1,0 +1,56 @@
+"""Errors of the peer daemon (config, data dir, composition root, CLI transport).
+
+Exception tree::
+
+    PeerError                      base of everything the daemon raises on purpose
+    ├── ConfigError                a config file, variable or flag is invalid (names the setting)
+    ├── DataDirError               the data dir cannot be created or read
+    │   └── DataDirLockedError     another process owns the data dir (names its pid)
+    ├── DaemonError                talking to a running daemon failed
+    │   └── DaemonNotRunningError  no daemon owns the data dir
+    └── StartupError               a service failed to start (names the service)
+
+Sub-packages (``peer.p2p``, ``peer.feed``, ...) have their own ``errors.py``.
+"""
+
+from __future__ import annotations
+
+
+class PeerError(Exception):
+    """Base class of the daemon's own errors; the message is meant for the user."""
+
+
+class ConfigError(PeerError):
+    """A setting is invalid; the message names the setting and where it came from."""
+
+
+class DataDirError(PeerError):
+    """The data dir cannot be used."""
+
+
+class DataDirLockedError(DataDirError):
+    """Another process holds the data dir's lock."""
+
+    def __init__(self, data_dir: str, pid: int | None) -> None:
+        owner = f"process {pid}" if pid else "another process"
+        super().__init__(
+            f"the data dir {data_dir} is in use by {owner}; "
+            "stop that daemon or choose another --data-dir"
+        )
+        self.pid = pid
+
+
+class DaemonError(PeerError):
+    """A request to the running daemon failed."""
+
+
+class DaemonNotRunningError(DaemonError):
+    """No daemon is running for the data dir."""
+
+
+class StartupError(PeerError):
+    """A service could not be started."""
+
+    def __init__(self, service: str, reason: str) -> None:
+        super().__init__(f"{service} failed to start: {reason}")
+        self.service = service
