@@ -1,0 +1,508 @@
+"""``P2PHost``: the py-libp2p host in its own trio thread, behind an asyncio facade.
+
+Lifecycle: ``await host.start()`` loads (or creates) the identity, starts the trio thread,
+listens, starts gossipsub, switches the swarm's AutoConnector off, dials the bootstrap peers
+in the background and returns once all of that is up. ``await host.stop()`` closes every
+connection and listener and joins the thread. ``async with P2PHost(options) as host:`` does
+both. All trio/libp2p state is touched only from the trio thread; the asyncio side keeps
+mirrors (connected peers) fed by events.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Any
+
+import multiaddr
+import trio
+from libp2p import new_host
+from libp2p.abc import IHost, INetConn, INetStream, INetwork, INotifee
+from libp2p.crypto.keys import KeyPair
+from libp2p.crypto.x25519 import create_new_key_pair as new_x25519
+from libp2p.custom_types import TProtocol
+from libp2p.network.config import ConnectionConfig
+from libp2p.peer.id import ID
+from libp2p.peer.peerinfo import info_from_p2p_addr
+from libp2p.pubsub.pb import rpc_pb2
+from libp2p.security.noise.transport import PROTOCOL_ID as NOISE_ID
+from libp2p.security.noise.transport import Transport as NoiseTransport
+from libp2p.stream_muxer.yamux.yamux import PROTOCOL_ID as YAMUX_ID
+from libp2p.stream_muxer.yamux.yamux import Yamux
+from libp2p.tools.anyio_service import background_trio_service
+
+from .bridge import TrioThread
+from .errors import (
+    DialError,
+    HostNotRunningError,
+    HostStartError,
+    InvalidMultiaddrError,
+    MessageTooLargeError,
+    P2PError,
+    PublishError,
+)
+from .gossip import ToktokPubsub, ToktokScorer, build_gossipsub
+from .identity import load_or_create_identity, peer_id_of
+from .options import HostOptions
+from .queues import EventFeed, MessageFeed
+from .streams import StreamService, parse_peer
+from .types import (
+    Accept,
+    ConnectionEvent,
+    EventStream,
+    Ignore,
+    Message,
+    P2PStream,
+    PeerInfo,
+    Reject,
+    RequestHandler,
+    StreamHandler,
+    Subscription,
+    ValidationResult,
+    Validator,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class P2PHost:
+    """The real ``Network``: py-libp2p (tcp + noise + yamux, gossipsub) in a trio thread."""
+
+    def __init__(self, options: HostOptions) -> None:
+        self._options = options
+        self._thread = TrioThread("toktok-p2p")
+        self._key_pair: KeyPair | None = None
+        self._peer_id = ""
+        self._addrs: list[str] = []
+        self._listen = [_parse_multiaddr(a) for a in options.listen_addrs]
+        self._announce = [_parse_multiaddr(a) for a in options.announce_addrs]
+        # asyncio side
+        self._subscriptions: dict[str, MessageFeed] = {}
+        self._watchers: set[EventFeed] = set()
+        self._connected: dict[str, tuple[str, ...]] = {}
+        # trio side
+        self._host: IHost | None = None
+        self._pubsub: ToktokPubsub | None = None
+        self._scorer: ToktokScorer | None = None
+        self._streams: StreamService | None = None
+        self._validators: dict[str, Validator | None] = {}
+        self._pumps: dict[str, trio.CancelScope] = {}
+        self._t_connected: set[ID] = set()
+
+    # lifecycle ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start the host; returns when it listens and gossipsub runs."""
+        try:
+            await self._thread.start(self._trio_main, self._options.start_timeout)
+        except P2PError:
+            raise
+        except Exception as exc:
+            raise HostStartError(f"the p2p host failed to start: {exc}") from exc
+
+    async def stop(self) -> None:
+        """Close all connections and listeners, join the trio thread. Idempotent."""
+        await self._thread.stop()
+        for feed in list(self._subscriptions.values()):
+            feed.end()
+        for watcher in list(self._watchers):
+            watcher.end()
+        self._subscriptions.clear()
+        self._watchers.clear()
+        self._connected.clear()
+
+    async def __aenter__(self) -> P2PHost:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._thread.running
+
+    @property
+    def peer_id(self) -> str:
+        if not self._peer_id:
+            raise HostNotRunningError()
+        return self._peer_id
+
+    @property
+    def addrs(self) -> list[str]:
+        """Full multiaddrs we announce, each ending in ``/p2p/<our id>``."""
+        return list(self._addrs)
+
+    async def _trio_main(self, stop: trio.Event, task_status: Any) -> None:
+        opts = self._options
+        key_pair = load_or_create_identity(opts.identity_path)
+        self._key_pair = key_pair
+        self._peer_id = peer_id_of(key_pair)
+        host = new_host(
+            key_pair=key_pair,
+            listen_addrs=self._listen,
+            announce_addrs=self._announce or None,
+            sec_opt={
+                TProtocol(NOISE_ID): NoiseTransport(
+                    key_pair, noise_privkey=new_x25519().private_key
+                )
+            },
+            muxer_opt={TProtocol(YAMUX_ID): Yamux},
+            enable_mDNS=False,
+            bootstrap=None,
+            connection_config=ConnectionConfig(
+                max_connections=opts.max_connections,
+                min_connections=0,
+                low_watermark=0,
+                high_watermark=opts.max_connections,
+                dial_timeout=opts.dial_timeout,
+            ),
+        )
+        pubsub, router = build_gossipsub(host, opts.gossip, self._dispatch)
+        self._host, self._pubsub = host, pubsub
+        self._scorer = router.scorer if isinstance(router.scorer, ToktokScorer) else None
+        self._streams = StreamService(self._thread, host, opts.max_request_size)
+        host.get_network().register_notifee(_Notifee(self))
+        try:
+            async with (
+                host.run(self._listen),
+                background_trio_service(pubsub),
+                background_trio_service(router),
+            ):
+                await pubsub.wait_until_ready()
+                auto = getattr(host.get_network(), "auto_connector", None)
+                if auto is not None:  # we dial explicitly; see HostOptions.max_connections
+                    await auto.stop()
+                self._addrs = [str(a) for a in host.get_addrs()]
+                async with trio.open_nursery() as tasks:
+                    for addr in opts.bootstrap:
+                        tasks.start_soon(self._t_bootstrap, addr)
+                    task_status.started(tasks)
+                    await stop.wait()
+                    tasks.cancel_scope.cancel()
+                with trio.move_on_after(5):
+                    await host.close()
+        finally:
+            pubsub.seen_messages.stop()  # py-libp2p's seen cache owns a sweeper thread
+            self._host = self._pubsub = None
+            self._streams = None
+
+    # connections -------------------------------------------------------------------------
+
+    async def connect(self, multiaddr: str) -> str:
+        info = _parse_peer_multiaddr(multiaddr)
+        await self._thread.run(self._t_connect, info)
+        return str(info.peer_id.to_base58())
+
+    async def _t_connect(self, info: Any) -> None:
+        host = self._need_host()
+        try:
+            with trio.fail_after(self._options.dial_timeout):
+                await host.connect(info)
+        except trio.TooSlowError:
+            raise DialError(f"dialling {info.peer_id} timed out") from None
+        except Exception as exc:
+            raise DialError(f"could not connect to {info.peer_id}: {exc}") from exc
+        self._t_note_connected(info.peer_id)
+
+    async def _t_bootstrap(self, addr: str) -> None:
+        try:
+            await self._t_connect(_parse_peer_multiaddr(addr))
+        except P2PError as exc:
+            logger.warning("bootstrap peer %s unreachable: %s", addr, exc)
+
+    async def disconnect(self, peer: str) -> None:
+        await self._thread.run(self._t_disconnect, parse_peer(peer))
+
+    async def _t_disconnect(self, peer_id: ID) -> None:
+        await self._need_host().disconnect(peer_id)
+        self._t_note_disconnected(peer_id)
+
+    def peers(self) -> list[PeerInfo]:
+        return [PeerInfo(peer, addrs) for peer, addrs in sorted(self._connected.items())]
+
+    def watch_connections(self) -> EventStream:
+        if not self.running:
+            raise HostNotRunningError()
+        feed = EventFeed(self._options.event_queue, None)
+        self._watchers.add(feed)
+
+        async def on_close() -> None:
+            self._watchers.discard(feed)
+
+        feed._on_close = on_close
+        return feed
+
+    def _t_note_connected(self, peer_id: ID) -> None:
+        host = self._host
+        if host is None or peer_id in self._t_connected:
+            return
+        if not host.get_network().connections.get(peer_id):
+            return
+        self._t_connected.add(peer_id)
+        try:
+            addrs = tuple(str(a) for a in host.get_peerstore().addrs(peer_id))
+        except Exception:  # an inbound peer whose addresses we have not learnt (yet)
+            addrs = ()
+        self._thread.post_asyncio(self._on_connection, "connected", peer_id.to_base58(), addrs)
+
+    def _t_note_disconnected(self, peer_id: ID) -> None:
+        host = self._host
+        if host is None or peer_id not in self._t_connected:
+            return
+        if host.get_network().connections.get(peer_id):
+            return
+        self._t_connected.discard(peer_id)
+        self._thread.post_asyncio(self._on_connection, "disconnected", peer_id.to_base58(), ())
+
+    def _on_connection(self, kind: str, peer: str, addrs: tuple[str, ...]) -> None:
+        if kind == "connected":
+            self._connected[peer] = addrs
+            event = ConnectionEvent("connected", peer)
+        else:
+            self._connected.pop(peer, None)
+            event = ConnectionEvent("disconnected", peer)
+        for watcher in list(self._watchers):
+            watcher.push(event)
+
+    # pubsub ------------------------------------------------------------------------------
+
+    async def publish(self, topic: str, data: bytes) -> None:
+        limit = self._options.gossip.max_message_size
+        if len(data) > limit:
+            raise MessageTooLargeError(f"the message on {topic}", len(data), limit)
+        await self._thread.run(self._t_publish, topic, bytes(data))
+
+    async def _t_publish(self, topic: str, data: bytes) -> None:
+        pubsub = self._need_pubsub()
+        try:
+            await pubsub.publish(topic, data)
+        except Exception as exc:
+            raise PublishError(f"could not publish on {topic}: {exc}") from exc
+
+    async def subscribe(self, topic: str, validator: Validator | None = None) -> Subscription:
+        if not topic:
+            raise PublishError("the topic name is empty")
+        if topic in self._subscriptions:
+            raise PublishError(f"already subscribed to {topic}; close that subscription first")
+        feed = MessageFeed(topic, self._options.subscription_queue, None)
+
+        async def on_close() -> None:
+            if self._subscriptions.get(topic) is feed:
+                del self._subscriptions[topic]
+            if self.running:
+                await self._thread.run(self._t_unsubscribe, topic)
+
+        feed._on_close = on_close
+        self._subscriptions[topic] = feed
+        try:
+            await self._thread.run(self._t_subscribe, topic, feed, validator)
+        except BaseException:
+            del self._subscriptions[topic]
+            raise
+        return feed
+
+    async def _t_subscribe(
+        self, topic: str, feed: MessageFeed, validator: Validator | None
+    ) -> None:
+        pubsub = self._need_pubsub()
+        nursery = self._thread.nursery
+        self._validators[topic] = validator
+        sub = await pubsub.subscribe(topic)
+        scope = trio.CancelScope()
+        self._pumps[topic] = scope
+        nursery.start_soon(self._t_pump, topic, sub, feed, scope)
+
+    async def _t_pump(
+        self, topic: str, sub: Any, feed: MessageFeed, scope: trio.CancelScope
+    ) -> None:
+        pubsub = self._need_pubsub()
+        me = pubsub.my_id.to_bytes()
+        with scope:
+            async for msg in sub:
+                if msg.from_id == me:
+                    continue  # own messages are not delivered back
+                forwarder = pubsub.forwarders.pop(pubsub.get_message_id(msg), None)
+                message = _to_message(msg, topic, forwarder)
+                self._thread.post_asyncio(feed.push, message)
+
+    async def _t_unsubscribe(self, topic: str) -> None:
+        scope = self._pumps.pop(topic, None)
+        if scope is not None:
+            scope.cancel()
+        self._validators.pop(topic, None)
+        pubsub = self._pubsub
+        if pubsub is not None:
+            await pubsub.unsubscribe(topic)
+
+    async def _dispatch(self, forwarder: ID, msg: rpc_pb2.Message) -> ValidationResult:
+        outcome: ValidationResult = Accept()
+        for topic in msg.topicIDs:
+            validator = self._validators.get(topic)
+            if validator is None:
+                continue
+            result = await self._t_validate(validator, _to_message(msg, topic, forwarder))
+            if isinstance(result, Reject):
+                return result
+            if isinstance(result, Ignore):
+                outcome = result
+        return outcome
+
+    async def _t_validate(self, validator: Validator, message: Message) -> ValidationResult:
+        timeout = self._options.gossip.validation_timeout
+        try:
+            with trio.move_on_after(timeout) as scope:
+                result = await self._thread.call_asyncio(_run_validator, validator, message)
+            if scope.cancelled_caught:
+                return Ignore(f"validator timed out after {timeout} s")
+        except Exception as exc:
+            logger.warning("validator for %s raised", message.topic, exc_info=True)
+            return Ignore(f"validator failed: {exc!r}")
+        if not isinstance(result, Accept | Reject | Ignore):
+            return Ignore(f"validator returned {result!r}")
+        return result
+
+    async def peer_score(self, peer: str, topic: str) -> float:
+        peer_id = parse_peer(peer)
+        return await self._thread.run(self._t_score, peer_id, topic)
+
+    async def _t_score(self, peer_id: ID, topic: str) -> float:
+        scorer = self._scorer
+        return 0.0 if scorer is None else float(scorer.score(peer_id, [topic]))
+
+    async def topic_peers(self, topic: str) -> list[str]:
+        return await self._thread.run(self._t_topic_peers, topic)
+
+    async def _t_topic_peers(self, topic: str) -> list[str]:
+        pubsub = self._need_pubsub()
+        return sorted(p.to_base58() for p in pubsub.peer_topics.get(topic, set()))
+
+    # request/response and raw streams ----------------------------------------------------
+
+    async def serve(self, protocol: str, handler: RequestHandler) -> None:
+        await self._thread.run(self._t_call, "serve", protocol, handler)
+
+    async def unserve(self, protocol: str) -> None:
+        await self._thread.run(self._t_call, "unserve", protocol)
+
+    async def request(
+        self,
+        peer: str,
+        protocol: str,
+        payload: bytes,
+        timeout: float | None = None,  # noqa: ASYNC109
+        max_response: int | None = None,
+    ) -> bytes:
+        return await self._thread.run(
+            self._t_request,
+            peer,
+            protocol,
+            bytes(payload),
+            self._options.request_timeout if timeout is None else timeout,
+            self._options.max_response_size if max_response is None else max_response,
+        )
+
+    async def _t_request(
+        self,
+        peer: str,
+        protocol: str,
+        payload: bytes,
+        timeout: float,  # noqa: ASYNC109
+        max_response: int,
+    ) -> bytes:
+        return await self._need_streams().request(peer, protocol, payload, timeout, max_response)
+
+    async def set_stream_handler(self, protocol: str, handler: StreamHandler) -> None:
+        await self._thread.run(self._t_call, "set_stream_handler", protocol, handler)
+
+    async def remove_stream_handler(self, protocol: str) -> None:
+        await self._thread.run(self._t_call, "unserve", protocol)
+
+    async def open_stream(self, peer: str, protocols: Sequence[str]) -> P2PStream:
+        return await self._thread.run(self._t_open_stream, peer, list(protocols))
+
+    async def _t_open_stream(self, peer: str, protocols: list[str]) -> P2PStream:
+        return await self._need_streams().open_stream(peer, protocols)
+
+    async def _t_call(self, method: str, *args: Any) -> None:
+        getattr(self._need_streams(), method)(*args)
+
+    # helpers -----------------------------------------------------------------------------
+
+    def _need_host(self) -> IHost:
+        if self._host is None:
+            raise HostNotRunningError()
+        return self._host
+
+    def _need_pubsub(self) -> ToktokPubsub:
+        if self._pubsub is None:
+            raise HostNotRunningError()
+        return self._pubsub
+
+    def _need_streams(self) -> StreamService:
+        if self._streams is None:
+            raise HostNotRunningError()
+        return self._streams
+
+
+class _Notifee(INotifee):
+    """Turns swarm notifications into per-peer connected/disconnected events."""
+
+    def __init__(self, owner: P2PHost) -> None:
+        self._owner = owner
+
+    async def connected(self, network: INetwork, conn: INetConn) -> None:
+        self._owner._t_note_connected(conn.muxed_conn.peer_id)
+
+    async def disconnected(self, network: INetwork, conn: INetConn) -> None:
+        self._owner._t_note_disconnected(conn.muxed_conn.peer_id)
+
+    async def opened_stream(self, network: INetwork, stream: INetStream) -> None:
+        return None
+
+    async def closed_stream(self, network: INetwork, stream: INetStream) -> None:
+        return None
+
+    async def listen(self, network: INetwork, multiaddr: multiaddr.Multiaddr) -> None:
+        return None
+
+    async def listen_close(self, network: INetwork, multiaddr: multiaddr.Multiaddr) -> None:
+        return None
+
+
+async def _run_validator(validator: Validator, message: Message) -> ValidationResult:
+    return await validator(message)
+
+
+def _to_message(msg: rpc_pb2.Message, topic: str, forwarder: ID | None) -> Message:
+    origin = ID(msg.from_id).to_base58()
+    return Message(
+        from_peer=origin,
+        data=bytes(msg.data),
+        topic=topic,
+        received_from=forwarder.to_base58() if forwarder is not None else origin,
+        seqno=bytes(msg.seqno),
+    )
+
+
+def _parse_multiaddr(text: str) -> multiaddr.Multiaddr:
+    try:
+        return multiaddr.Multiaddr(text)
+    except Exception as exc:
+        raise InvalidMultiaddrError(f"{text!r} is not a valid multiaddr: {exc}") from exc
+
+
+def _parse_peer_multiaddr(text: str) -> Any:
+    addr = _parse_multiaddr(text)
+    try:
+        return info_from_p2p_addr(addr)
+    except Exception as exc:
+        raise InvalidMultiaddrError(
+            f"{text!r} does not end in /p2p/<peer id>; use the full address `toktok id` prints"
+        ) from exc
