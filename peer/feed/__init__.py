@@ -1,0 +1,1 @@
+"""The feed: signed records, their validation, the local index and the gossip service."""

@@ -1,0 +1,54 @@
+"""Errors raised by the feed package.
+
+Exception tree::
+
+    FeedError                      base of everything raised by peer.feed
+    ├── DecodeError                bytes are not a valid signed record (wire codec)
+    │   └── OversizeError          the encoded record is larger than MAX_RECORD_BYTES
+    ├── EncodeError                a record cannot be put on the wire (out-of-range field)
+    ├── SignatureError             a signature is malformed or does not recover
+    ├── FeedIndexError             the local index failed (SQLite error, closed index)
+    │   ├── SchemaError            the database schema is newer than this program knows
+    │   └── CursorError            a pagination cursor is malformed or for another query
+    └── RegistryUnavailable        the chain lookup behind the token link failed
+
+Third-party errors (json, sqlite3, eth-keys) are translated into these at the boundary.
+"""
+
+from __future__ import annotations
+
+
+class FeedError(Exception):
+    """Base class of every error raised by ``peer.feed``."""
+
+
+class DecodeError(FeedError):
+    """The bytes are not a strictly valid signed record."""
+
+
+class OversizeError(DecodeError):
+    """The encoded record exceeds the wire size limit."""
+
+
+class EncodeError(FeedError):
+    """A record cannot be encoded (a field is out of range or malformed)."""
+
+
+class SignatureError(FeedError):
+    """A signature is malformed (length, v, s range) or does not recover a key."""
+
+
+class FeedIndexError(FeedError):
+    """The local feed index failed; the message says what and what to do."""
+
+
+class SchemaError(FeedIndexError):
+    """The index database was written by a newer version of Toktok."""
+
+
+class CursorError(FeedIndexError):
+    """A pagination cursor is malformed or belongs to another query."""
+
+
+class RegistryUnavailable(FeedError):
+    """The token registry (chain) could not be reached; retry later."""

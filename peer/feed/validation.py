@@ -1,0 +1,166 @@
+"""The feed validator (ARCHITECTURE "Feed rules"): bytes in, Accept / Reject / Ignore out.
+
+Pure apart from two awaited ports: the chain lookup (``TokenRegistry.token_of``) and the local
+state (``FeedView``). The current time is a parameter. Order of checks: size, decoding, field
+rules, signature, clock, duplicates, chain token, forks; the first failing check decides.
+
+``Accept.fork`` is True when the creator already has a different post at the same ``seq``: the
+post is stored as evidence, the creator is marked forked, and gossip must not forward it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Final
+
+from peer.feed.cid import is_cid
+from peer.feed.eip712 import Domain, digest
+from peer.feed.errors import DecodeError, OversizeError, RegistryUnavailable, SignatureError
+from peer.feed.ports import FeedView, TokenRegistry
+from peer.feed.records import ZERO_ADDRESS, ZERO_ID, Post, Profile, Record, Tombstone, signer_of
+from peer.feed.signatures import recover_signer
+from peer.feed.wire import Envelope, decode
+
+MAX_CLOCK_SKEW_S: Final = 300
+MAX_TAGS: Final = 32
+MAX_KEY_SERVERS: Final = 16
+
+
+class RejectReason(StrEnum):
+    """Why a record was rejected (the sender is penalised)."""
+
+    UNDECODABLE = "undecodable"
+    OVERSIZE = "oversize"
+    INVALID = "invalid-field"
+    BAD_SIGNATURE = "bad-signature"
+    FUTURE = "created-in-future"
+    WRONG_TOKEN = "wrong-token"  # noqa: S105 - a reason code, not a secret
+    PREMIUM_WITHOUT_TOKEN = "premium-without-token"  # noqa: S105 - a reason code
+    MANIFEST_NOT_CID = "manifest-not-cid"
+    NOT_OWN_POST = "tombstone-not-own-post"
+
+
+class IgnoreReason(StrEnum):
+    """Why a record was dropped without penalty."""
+
+    DUPLICATE = "duplicate"
+    STALE = "stale-profile"
+    CHAIN_UNAVAILABLE = "chain-unavailable"
+
+
+@dataclass(frozen=True, slots=True)
+class Accept:
+    """Store the record (and forward it on gossip unless ``fork``)."""
+
+    envelope: Envelope
+    record_id: bytes
+    fork: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    """Drop the record and penalise the sender."""
+
+    reason: RejectReason
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Ignore:
+    """Drop the record without penalty."""
+
+    reason: IgnoreReason
+    detail: str
+
+
+Verdict = Accept | Reject | Ignore
+
+
+def field_problem(record: Record) -> tuple[RejectReason, str] | None:
+    """Rules a single record must satisfy on its own (no signature, clock or chain)."""
+    if isinstance(record, Post):
+        if record.seq < 1:
+            return RejectReason.INVALID, "seq starts at 1"
+        if (record.seq == 1) != (record.prev == ZERO_ID):
+            return RejectReason.INVALID, "prev must be zero exactly for seq 1"
+        if not is_cid(record.manifest):
+            return RejectReason.MANIFEST_NOT_CID, f"manifest {record.manifest[:80]!r}"
+        if len(record.tags) > MAX_TAGS or len(record.key_servers) > MAX_KEY_SERVERS:
+            return RejectReason.INVALID, "too many tags or key servers"
+        if record.premium and record.token == ZERO_ADDRESS:
+            return RejectReason.PREMIUM_WITHOUT_TOKEN, "a premium post needs a creator token"
+        if not record.premium and (record.min_balance != 0 or record.key_servers):
+            return RejectReason.INVALID, "a free post has minBalance 0 and no keyServers"
+    if isinstance(record, Profile):
+        if record.avatar and not is_cid(record.avatar):
+            return RejectReason.INVALID, "avatar must be empty or a CID"
+        if len(record.key_servers) > MAX_KEY_SERVERS:
+            return RejectReason.INVALID, "too many key servers"
+    return None
+
+
+class Validator:
+    """Validates wire records against the feed rules for one chain/domain."""
+
+    def __init__(self, domain: Domain, registry: TokenRegistry, view: FeedView) -> None:
+        self._domain = domain
+        self._registry = registry
+        self._view = view
+
+    async def validate(self, data: bytes, now: int) -> Verdict:
+        """Decide what to do with ``data`` received at Unix time ``now``."""
+        try:
+            envelope = decode(data)
+        except OversizeError as exc:
+            return Reject(RejectReason.OVERSIZE, str(exc))
+        except DecodeError as exc:
+            return Reject(RejectReason.UNDECODABLE, str(exc))
+        return await self.validate_envelope(envelope, now)
+
+    async def validate_envelope(self, envelope: Envelope, now: int) -> Verdict:
+        """Like ``validate`` for an already decoded record (sync, local publishing)."""
+        record = envelope.record
+        problem = field_problem(record)
+        if problem is not None:
+            return Reject(*problem)
+        record_id = digest(record, self._domain)
+        try:
+            signer = recover_signer(record_id, envelope.signature)
+        except SignatureError as exc:
+            return Reject(RejectReason.BAD_SIGNATURE, str(exc))
+        if signer != signer_of(record):
+            return Reject(RejectReason.BAD_SIGNATURE, f"signed by {signer}, not the author")
+        if record.created_at > now + MAX_CLOCK_SKEW_S:
+            return Reject(RejectReason.FUTURE, f"createdAt {record.created_at} > now {now} + 300")
+        if await self._view.has_record(record_id):
+            return Ignore(IgnoreReason.DUPLICATE, "record already stored")
+        if isinstance(record, Tombstone):
+            owner = await self._view.post_creator(record.post)
+            if owner is not None and owner != record.creator:
+                return Reject(RejectReason.NOT_OWN_POST, "tombstone for another creator's post")
+        if isinstance(record, Profile):
+            stored = await self._view.profile_version(record.creator)
+            if stored is not None and record.version <= stored:
+                return Ignore(IgnoreReason.STALE, f"profile version {record.version} <= {stored}")
+        if isinstance(record, Post | Profile):
+            verdict = await self._check_token(record)
+            if verdict is not None:
+                return verdict
+        if isinstance(record, Post):
+            others = await self._view.post_ids_at(record.creator, record.seq)
+            if any(other != record_id for other in others):
+                return Accept(envelope, record_id, fork=True)
+        return Accept(envelope, record_id)
+
+    async def _check_token(self, record: Post | Profile) -> Verdict | None:
+        try:
+            registered = await self._registry.token_of(record.creator)
+        except RegistryUnavailable as exc:
+            return Ignore(IgnoreReason.CHAIN_UNAVAILABLE, str(exc))
+        expected = registered or ZERO_ADDRESS
+        if record.token != expected:
+            return Reject(
+                RejectReason.WRONG_TOKEN, f"token {record.token} but registry says {expected}"
+            )
+        return None

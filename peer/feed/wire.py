@@ -1,0 +1,226 @@
+"""Strict wire codec of signed records (pure).
+
+Wire shape: ``{"v": 1, "<kind>": {...fields...}, "sig": "0x<65 bytes hex>"}`` as UTF-8 JSON.
+Encoding is canonical (sorted keys, no whitespace, non-ASCII kept as UTF-8), which is what
+``shared/testdata/post_vectors.json`` shows. Decoding is strict and accepts exactly the values the
+encoder can produce, whatever the key order or whitespace:
+
+- no unknown or missing fields, no duplicate keys, no floats, NaN or Infinity;
+- integers are JSON numbers up to 2^53 and decimal strings (no sign, no leading zero) above;
+- addresses are EIP-55 checksummed, ``bytes32`` and ``sig`` are lowercase ``0x`` hex;
+- strings must be encodable as UTF-8 (no lone surrogates);
+- the encoded record is at most ``MAX_RECORD_BYTES`` bytes.
+
+Every failure raises ``DecodeError`` (``OversizeError`` for size); nothing else escapes.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Final
+
+from eth_utils.address import to_checksum_address
+
+from peer.feed.errors import DecodeError, EncodeError, OversizeError
+from peer.feed.records import KIND_TO_TYPE, SCHEMAS, Record, schema_of
+from peer.feed.signatures import SIGNATURE_BYTES
+
+MAX_RECORD_BYTES: Final = 16384
+MAX_JSON_NUMBER: Final = 2**53
+WIRE_VERSION: Final = 1
+_HEX: Final = frozenset("0123456789abcdef")
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """A record with its signature, as carried on the wire."""
+
+    record: Record
+    signature: bytes
+
+    @property
+    def kind(self) -> str:
+        """The wire kind: ``post``, ``profile``, ``follow``, ``like`` or ``tombstone``."""
+        return schema_of(self.record).kind
+
+
+class _Invalid(Exception):
+    """Internal: a field failed a check; becomes ``DecodeError`` with the field name."""
+
+
+def _reject_constant(name: str) -> Any:
+    raise _Invalid(f"{name} is not allowed")
+
+
+def _reject_float(text: str) -> Any:
+    raise _Invalid(f"non-integer number {text[:20]!r}")
+
+
+def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise _Invalid(f"duplicate key {key!r}")
+        result[key] = value
+    return result
+
+
+def _hex(value: object, nbytes: int) -> bytes:
+    if not isinstance(value, str) or len(value) != 2 + 2 * nbytes or not value.startswith("0x"):
+        raise _Invalid(f"expected 0x-prefixed hex of {nbytes} bytes")
+    if not _HEX.issuperset(value[2:]):
+        raise _Invalid("hex must be lowercase 0-9a-f")
+    return bytes.fromhex(value[2:])
+
+
+def _address(value: object) -> str:
+    raw = _hex(value.lower() if isinstance(value, str) else value, 20)
+    checksummed = str(to_checksum_address(raw))
+    if value != checksummed:
+        raise _Invalid("address is not EIP-55 checksummed")
+    return checksummed
+
+
+def _uint(value: object, bits: int) -> int:
+    if type(value) is int:
+        if not 0 <= value <= MAX_JSON_NUMBER:
+            raise _Invalid("integer out of JSON number range (use a decimal string above 2^53)")
+        number = value
+    elif isinstance(value, str):
+        if not value.isascii() or not value.isdigit() or value.startswith("0"):
+            raise _Invalid("integer string must be decimal digits without leading zero")
+        if len(value) > 80:
+            raise _Invalid("integer string too long")
+        number = int(value)
+        if number <= MAX_JSON_NUMBER:
+            raise _Invalid("integers up to 2^53 must be JSON numbers")
+    else:
+        raise _Invalid("expected an integer")
+    if number >= 1 << bits:
+        raise _Invalid(f"integer does not fit uint{bits}")
+    return number
+
+
+def _string(value: object) -> str:
+    if not isinstance(value, str):
+        raise _Invalid("expected a string")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise _Invalid("string is not valid Unicode (lone surrogate)") from exc
+    return value
+
+
+def _decode_value(typ: str, value: object) -> object:
+    if typ == "address":
+        return _address(value)
+    if typ.startswith("uint"):
+        return _uint(value, int(typ[4:]))
+    if typ == "bytes32":
+        return _hex(value, 32)
+    if typ == "bool":
+        if type(value) is not bool:
+            raise _Invalid("expected true or false")
+        return value
+    if typ == "string":
+        return _string(value)
+    if typ == "string[]":
+        if not isinstance(value, list):
+            raise _Invalid("expected an array of strings")
+        return tuple(_string(item) for item in value)
+    raise AssertionError(f"unsupported type {typ}")
+
+
+def _parse(data: bytes) -> dict[str, Any]:
+    if len(data) > MAX_RECORD_BYTES:
+        raise OversizeError(f"record is {len(data)} bytes; the limit is {MAX_RECORD_BYTES}")
+    try:
+        text = data.decode("utf-8")
+        obj = json.loads(
+            text,
+            object_pairs_hook=_unique_object,
+            parse_constant=_reject_constant,
+            parse_float=_reject_float,
+        )
+    except _Invalid as exc:
+        raise DecodeError(f"invalid JSON: {exc}") from exc
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise DecodeError(f"invalid JSON: {exc}") from exc
+    if not isinstance(obj, dict):
+        raise DecodeError("record must be a JSON object")
+    return obj
+
+
+def decode(data: bytes) -> Envelope:
+    """Decode one signed record strictly; raises ``DecodeError`` on any deviation."""
+    obj = _parse(data)
+    kinds = [key for key in obj if key not in ("v", "sig")]
+    if len(kinds) != 1 or kinds[0] not in KIND_TO_TYPE or set(obj) != {"v", "sig", kinds[0]}:
+        raise DecodeError(f"record must have exactly v, sig and one kind; got keys {sorted(obj)}")
+    if type(obj["v"]) is not int or obj["v"] != WIRE_VERSION:
+        raise DecodeError(f"unsupported wire version {obj['v']!r}; expected {WIRE_VERSION}")
+    kind = kinds[0]
+    record_type = KIND_TO_TYPE[kind]
+    schema = SCHEMAS[record_type]
+    body = obj[kind]
+    if not isinstance(body, dict):
+        raise DecodeError(f"{kind} must be a JSON object")
+    expected = {wire for wire, _a, _t in schema.fields}
+    if set(body) != expected:
+        unknown = sorted(set(body) - expected)
+        missing = sorted(expected - set(body))
+        raise DecodeError(f"{kind} fields wrong: unknown {unknown}, missing {missing}")
+    values: dict[str, Any] = {}
+    for wire, attr, typ in schema.fields:
+        try:
+            values[attr] = _decode_value(typ, body[wire])
+        except _Invalid as exc:
+            raise DecodeError(f"{kind}.{wire}: {exc}") from exc
+    try:
+        signature = _hex(obj["sig"], SIGNATURE_BYTES)
+    except _Invalid as exc:
+        raise DecodeError(f"sig: {exc}") from exc
+    return Envelope(record_type(**values), signature)
+
+
+def _encode_value(typ: str, value: object) -> object:
+    if typ.startswith("uint"):
+        assert isinstance(value, int)
+        if not 0 <= value < 1 << int(typ[4:]):
+            raise EncodeError(f"{value} does not fit {typ}")
+        return value if value <= MAX_JSON_NUMBER else str(value)
+    if typ == "bytes32":
+        assert isinstance(value, bytes)
+        if len(value) != 32:
+            raise EncodeError("bytes32 value must be 32 bytes")
+        return "0x" + value.hex()
+    if typ == "string[]":
+        assert isinstance(value, tuple)
+        return list(value)
+    if typ == "address":
+        assert isinstance(value, str)
+        try:
+            return _address(value)
+        except _Invalid as exc:
+            raise EncodeError(f"bad address {value!r}: {exc}") from exc
+    return value
+
+
+def encode(envelope: Envelope) -> bytes:
+    """Canonical wire bytes of ``envelope``; ``EncodeError`` if a field or the size is invalid."""
+    schema = schema_of(envelope.record)
+    body = {
+        wire: _encode_value(typ, getattr(envelope.record, attr))
+        for wire, attr, typ in schema.fields
+    }
+    if len(envelope.signature) != SIGNATURE_BYTES:
+        raise EncodeError(f"signature must be {SIGNATURE_BYTES} bytes")
+    obj = {"v": WIRE_VERSION, schema.kind: body, "sig": "0x" + envelope.signature.hex()}
+    try:
+        data = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    except UnicodeEncodeError as exc:
+        raise EncodeError(f"string field is not valid Unicode: {exc}") from exc
+    if len(data) > MAX_RECORD_BYTES:
+        raise EncodeError(f"record is {len(data)} bytes; the limit is {MAX_RECORD_BYTES}")
+    return data

@@ -1,0 +1,144 @@
+"""EIP-712 ids and signatures: the shared vectors, and eth-account as an independent check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from eth_account.messages import encode_typed_data
+from eth_utils.crypto import keccak
+
+from peer.feed.builders import CreatorLog, sign_record
+from peer.feed.eip712 import Domain, digest
+from peer.feed.errors import SignatureError
+from peer.feed.records import SCHEMAS, Follow, Like, Post, Profile, Record, Tombstone
+from peer.feed.signatures import recover_signer, sign_digest
+from peer.feed.wire import decode
+
+KEY_A = bytes.fromhex("ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80")
+N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+
+
+def _eth_account_digest(record: Record, domain: Domain) -> bytes:
+    schema = SCHEMAS[type(record)]
+    message: dict[str, Any] = {}
+    for wire, attr, typ in schema.fields:
+        value = getattr(record, attr)
+        message[wire] = list(value) if typ == "string[]" else value
+    signable = encode_typed_data(
+        full_message={
+            "types": {
+                "EIP712Domain": [
+                    {"name": "name", "type": "string"},
+                    {"name": "version", "type": "string"},
+                    {"name": "chainId", "type": "uint256"},
+                    {"name": "verifyingContract", "type": "address"},
+                ],
+                schema.struct: [{"name": w, "type": t} for w, _a, t in schema.fields],
+            },
+            "primaryType": schema.struct,
+            "domain": {
+                "name": "Toktok",
+                "version": "1",
+                "chainId": domain.chain_id,
+                "verifyingContract": domain.verifying_contract,
+            },
+            "message": message,
+        }
+    )
+    return keccak(b"\x19" + signable.version + signable.header + signable.body)
+
+
+def test_vector_post_ids_and_signatures_match(vectors: dict[str, Any], domain: Domain) -> None:
+    for vector in vectors["posts"]:
+        envelope = decode(vector["wire"].encode())
+        post_id = digest(envelope.record, domain)
+        assert "0x" + post_id.hex() == vector["post_id"]
+        assert "0x" + sign_digest(post_id, KEY_A).hex() == vector["signature"]
+        assert recover_signer(post_id, envelope.signature) == vector["message"]["creator"]
+
+
+def test_vector_chain_links_seq_2_to_seq_1(vectors: dict[str, Any]) -> None:
+    assert vectors["posts"][1]["message"]["prev"] == vectors["posts"][0]["post_id"]
+
+
+def test_every_record_kind_hashes_like_eth_account(
+    domain: Domain, creator_a: str, creator_b: str
+) -> None:
+    records: list[Record] = [
+        Post(
+            creator_a,
+            creator_b,
+            7,
+            bytes(range(32)),
+            "bafy",
+            "t ✨",
+            ("a", "", "b"),
+            1,
+            2,
+            True,
+            2**200,
+            ("k1", "k2"),
+        ),
+        Profile(creator_a, "Ann", "bafyavatar", creator_b, (), 2**63, 5),
+        Profile(creator_a, "", "", creator_b, ("x",), 0, 0),
+        Follow(creator_b, creator_a, False, 9),
+        Like(creator_b, bytes(range(32, 64)), 10),
+        Tombstone(creator_a, bytes(32), 11),
+    ]
+    for record in records:
+        assert digest(record, domain) == _eth_account_digest(record, domain), record
+
+
+def test_domain_fields_change_the_id(domain: Domain, creator_a: str) -> None:
+    like = Like(creator_a, bytes(32), 1)
+    other_chain = Domain(1, domain.verifying_contract)
+    other_contract = Domain(domain.chain_id, "0x" + "11" * 20)
+    ids = {digest(like, d) for d in (domain, other_chain, other_contract)}
+    assert len(ids) == 3
+
+
+def test_creator_log_chains_seq_and_prev(domain: Domain) -> None:
+    log = CreatorLog(domain, KEY_A)
+    first, first_id = log.next_post("bafy", "one", 1)
+    second, second_id = log.next_post("bafy", "two", 2)
+    assert isinstance(first.record, Post)
+    assert isinstance(second.record, Post)
+    assert (first.record.seq, first.record.prev) == (1, bytes(32))
+    assert (second.record.seq, second.record.prev) == (2, first_id)
+    assert recover_signer(second_id, second.signature) == log.creator
+
+
+def test_sign_record_signs_social_records(domain: Domain, creator_a: str) -> None:
+    envelope = sign_record(Like(creator_a, bytes(32), 5), domain, KEY_A)
+    assert recover_signer(digest(envelope.record, domain), envelope.signature) == creator_a
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda s: s[:64], "65 bytes"),
+        (lambda s: s[:64] + b"\x00", "v must be 27 or 28"),
+        (lambda s: s[:64] + b"\x01", "v must be 27 or 28"),
+        (lambda s: bytes(32) + s[32:], "out of range"),
+        (lambda s: s[:32] + bytes(32) + s[64:], "out of range"),
+        (
+            lambda s: (
+                s[:32]
+                + (N - int.from_bytes(s[32:64], "big")).to_bytes(32, "big")
+                + bytes([55 - s[64]])
+            ),
+            "low-s",
+        ),
+    ],
+)
+def test_malformed_signatures_are_refused(mutate: Any, message: str) -> None:
+    digest_ = keccak(b"x")
+    signature = sign_digest(digest_, KEY_A)
+    with pytest.raises(SignatureError, match=message):
+        recover_signer(digest_, mutate(signature))
+
+
+def test_signature_over_other_digest_recovers_another_address() -> None:
+    signature = sign_digest(keccak(b"x"), KEY_A)
+    assert recover_signer(keccak(b"y"), signature) != recover_signer(keccak(b"x"), signature)
