@@ -70,7 +70,7 @@ def build_ui_app(
 
 def build_content_app(host_policy: HostPolicy) -> web.Application:
     """The content origin; ``/ipfs/<cid>`` is added by the storage gateway."""
-    app = web.Application(middlewares=[host_middleware(host_policy), content_middleware()])
+    app = web.Application(middlewares=[content_middleware(), host_middleware(host_policy)])
     return app
 
 

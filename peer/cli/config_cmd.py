@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from peer.cli.context import CliState, emit, json_option, pass_state
+from peer import config_docs
 from peer.config import default_config_file
 
 
@@ -28,6 +29,12 @@ def show(state: CliState, as_json: bool) -> None:
         click.echo(f"\n[{section}]")
         for key, value in values.items():
             click.echo(f"{key} = {_toml(value)}")
+
+
+@config.command()
+def docs() -> None:
+    """Print the settings reference (the text of docs/CONFIG.md)."""
+    click.echo(config_docs.render(), nl=False)
 
 
 def _toml(value: object) -> str:

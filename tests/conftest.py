@@ -1,0 +1,23 @@
+"""Suite-wide isolation: no test reads or writes the real user's config or data dirs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    home = tmp_path_factory.mktemp("home")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XDG_CONFIG_HOME", str(home / "config"))
+        mp.setenv("XDG_DATA_HOME", str(home / "data"))
+        for name in ("TOKTOK_CONFIG", "TOKTOK_DATA_DIR"):
+            mp.delenv(name, raising=False)
+        yield
+
+
+def repo_root() -> Path:
+    return Path(__file__).resolve().parents[1]

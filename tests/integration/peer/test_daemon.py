@@ -1,0 +1,116 @@
+"""The daemon as a user runs it: start, health, side-by-side peers, ownership, clean stop."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+from pathlib import Path
+
+import pytest
+from support.daemon import StartDaemon, run_cli, toktok
+
+pytestmark = pytest.mark.integration
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            if ppid == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def test_daemon_answers_healthz_and_status(start_daemon: StartDaemon, tmp_path: Path) -> None:
+    daemon = start_daemon(tmp_path / "a")
+    status, body = daemon.get("/healthz")
+    assert status == 200, body
+    assert body["ready"] is True
+    status, info = daemon.get("/api/v1/status")
+    assert status == 200
+    assert info["ui_url"] == daemon.url
+    assert info["data_dir"] == str((tmp_path / "a").resolve())
+
+
+def test_foreign_host_is_refused_by_the_running_daemon(
+    start_daemon: StartDaemon, tmp_path: Path
+) -> None:
+    daemon = start_daemon(tmp_path / "a")
+    status, body = daemon.get("/healthz", host="rebind.example:80")
+    assert status == 403
+    assert body["error"]["code"] == "forbidden_host"
+
+
+def test_two_peers_run_side_by_side(start_daemon: StartDaemon, tmp_path: Path) -> None:
+    a = start_daemon(tmp_path / "a")
+    b = start_daemon(tmp_path / "b")
+    assert a.url != b.url
+    _, status_a = a.get("/api/v1/status")
+    _, status_b = b.get("/api/v1/status")
+    assert status_a["content_url"] != status_b["content_url"]
+    assert a.get("/healthz")[0] == b.get("/healthz")[0] == 200
+
+
+def test_two_processes_never_own_one_data_dir(start_daemon: StartDaemon, tmp_path: Path) -> None:
+    first = start_daemon(tmp_path / "a")
+    second = subprocess.run(
+        toktok(tmp_path / "a", "run"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "TOKTOK_CHAIN_MODE": "off"},
+    )
+    assert second.returncode == 1
+    assert f"in use by process {first.process.pid}" in second.stderr
+    assert first.get("/healthz")[0] == 200
+
+
+def test_cli_commands_reach_the_running_daemon(start_daemon: StartDaemon, tmp_path: Path) -> None:
+    daemon = start_daemon(tmp_path / "a")
+    status = run_cli(tmp_path / "a", "status", "--json")
+    assert status.returncode == 0, status.stderr
+    info = json.loads(status.stdout)
+    assert info["running"] is True
+    assert info["ui_url"] == daemon.url
+    # A state-changing command does not fight the daemon for the lock.
+    init = run_cli(tmp_path / "a", "init", "--json")
+    assert init.returncode == 0, init.stderr
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_signal_stops_everything_cleanly(
+    start_daemon: StartDaemon, tmp_path: Path, sig: int
+) -> None:
+    daemon = start_daemon(tmp_path / "a")
+    assert (tmp_path / "a" / "api.json").exists()
+    assert daemon.stop(sig) == 0
+    assert not (tmp_path / "a" / "api.json").exists()
+    assert children_of(daemon.process.pid) == []
+    after = run_cli(tmp_path / "a", "status", "--json")
+    assert json.loads(after.stdout)["running"] is False
+
+
+def test_init_then_id_without_a_daemon(tmp_path: Path) -> None:
+    init = run_cli(tmp_path / "a", "init", "--json")
+    assert init.returncode == 0, init.stderr
+    peer_id = json.loads(init.stdout)["peer_id"]
+    assert peer_id.startswith("12D3KooW")
+    shown = json.loads(run_cli(tmp_path / "a", "id", "--json").stdout)
+    assert shown["peer_id"] == peer_id
+    assert shown["running"] is False
+    again = json.loads(run_cli(tmp_path / "a", "init", "--json").stdout)
+    assert again["peer_id"] == peer_id  # the identity persists
+
+
+def test_bad_config_is_a_clear_error(tmp_path: Path) -> None:
+    result = run_cli(tmp_path / "a", "--set", "ui.port=abc", "config", "show")
+    assert result.returncode == 1
+    assert "ui.port" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,84 @@
+"""Test harness: real ``toktok`` CLI calls and ``toktok run`` daemons in their own processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+START_TIMEOUT_S = 60
+
+
+@dataclass
+class Daemon:
+    """A running ``toktok run`` process."""
+
+    data_dir: Path
+    process: subprocess.Popen[str]
+    url: str = ""
+    output: list[str] = field(default_factory=list)
+
+    def get(self, path: str, host: str | None = None) -> tuple[int, Any]:
+        request = urllib.request.Request(self.url.rstrip("/") + path)
+        if host:
+            request.add_header("Host", host)
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read())
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        return self.process.wait(timeout)
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+
+
+def toktok(data_dir: Path, *args: str) -> list[str]:
+    return [sys.executable, "-m", "peer.cli", "--data-dir", str(data_dir), *args]
+
+
+def run_cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(toktok(data_dir, *args), capture_output=True, text=True, timeout=60)
+
+
+class StartDaemon(Protocol):
+    def __call__(self, data_dir: Path, *args: str, env: dict[str, str] | None = None) -> Daemon: ...
+
+
+def spawn_daemon(data_dir: Path, *args: str, env: dict[str, str] | None = None) -> Daemon:
+    """Start ``toktok run`` and return once it printed its UI URL (or fail with its output)."""
+    process = subprocess.Popen(
+        toktok(data_dir, *args, "run"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "TOKTOK_CHAIN_MODE": "off", **(env or {})},
+    )
+    daemon = Daemon(data_dir, process)
+    deadline = time.monotonic() + START_TIMEOUT_S
+    assert process.stdout is not None
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        daemon.output.append(line)
+        if line.startswith("http://127.0.0.1:"):
+            daemon.url = line.strip()
+            return daemon
+    daemon.kill()
+    raise AssertionError("daemon did not start:\n" + "".join(daemon.output))
