@@ -82,3 +82,47 @@ class StoreIOError(StorageError, OSError):
 
 class BackendUnavailableError(StorageError):
     """An external storage backend (e.g. a Kubo daemon) cannot be reached."""
+
+
+# =========================================================================================
+# Section owned by the media engineer: chunked encryption (storage.crypto) and the creator's
+# clip-key store (storage.clipkeys). Media pipeline errors live in storage/media/errors.py.
+#
+#     StorageError
+#     ├── CryptoError
+#     │   ├── MalformedCiphertextError   size/parameters impossible for the STREAM framing
+#     │   └── DecryptionError            authentication failed: wrong key, or a chunk,
+#     │                                  nonce, order, length or tag was tampered with
+#     └── ClipKeyStoreError
+#         ├── ClipKeyNotFoundError       no key stored for that clip
+#         ├── WrongPassphraseError       the passphrase does not open the store / backup
+#         └── CorruptKeyStoreError       a key file or backup is malformed
+# =========================================================================================
+
+
+class CryptoError(StorageError):
+    """Base class of encryption / decryption errors."""
+
+
+class MalformedCiphertextError(CryptoError, ValueError):
+    """A ciphertext's size or the encryption parameters cannot be valid STREAM framing."""
+
+
+class DecryptionError(CryptoError):
+    """Authentication failed: the key is wrong or the ciphertext was modified."""
+
+
+class ClipKeyStoreError(StorageError):
+    """Base class of clip-key store errors."""
+
+
+class ClipKeyNotFoundError(ClipKeyStoreError, LookupError):
+    """No key is stored for the requested clip."""
+
+
+class WrongPassphraseError(ClipKeyStoreError):
+    """The passphrase does not decrypt the key store or the backup."""
+
+
+class CorruptKeyStoreError(ClipKeyStoreError):
+    """A stored key file or a backup file is malformed."""
