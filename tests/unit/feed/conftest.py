@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +11,7 @@ import pytest
 
 from peer.feed.builders import CreatorLog
 from peer.feed.eip712 import Domain
+from peer.feed.index import FeedIndex, IndexOptions
 from peer.feed.signatures import address_of
 
 TESTDATA = Path(__file__).resolve().parents[3] / ".." / "shared" / "testdata"
@@ -50,3 +51,11 @@ def new_log(domain: Domain) -> Callable[..., CreatorLog]:
         return CreatorLog(domain, key, token)
 
     return make
+
+
+@pytest.fixture
+async def index(tmp_path: Path) -> AsyncIterator[FeedIndex]:
+    feed_index = FeedIndex(IndexOptions(tmp_path / "index" / "feed.sqlite", for_you_window_s=1000))
+    await feed_index.start()
+    yield feed_index
+    await feed_index.close()

@@ -1,0 +1,244 @@
+"""The local feed index: an asyncio API over SQLite (WAL, one writer thread, reader threads).
+
+``FeedIndex`` stores validated records (``store``), answers the validator's questions (it
+implements ``ports.FeedView``), serves the feed queries with cursor pagination, keeps the local
+mute/block lists, and gives sync what it needs (``heads``, ``log_range``). Nothing here blocks
+the event loop. The composition root passes ``IndexOptions(path=<data>/index/feed.sqlite)``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Final, Self
+
+import sqlite_utils
+
+from peer.feed import queries
+from peer.feed.db import Readers, Writer
+from peer.feed.errors import FeedIndexError
+from peer.feed.ingest import StoreResult, set_listed, store
+from peer.feed.queries import FeedItem, Page
+from peer.feed.wire import Envelope, encode
+
+DEFAULT_PAGE: Final = 20
+
+
+@dataclass(frozen=True, slots=True)
+class IndexOptions:
+    """Settings of the feed index."""
+
+    path: Path
+    """The SQLite file (``<data>/index/feed.sqlite``); its folder is created if missing."""
+    read_workers: int = 2
+    """Reader threads (each with its own connection)."""
+    batch_max: int = 512
+    """Most queued writes committed in one transaction."""
+    for_you_window_s: int = 7 * 86400
+    """How recent a followed creator's post must be to come first in "for you"."""
+    page_max: int = 100
+    """Largest page a query returns, whatever the caller asks."""
+
+
+@dataclass(frozen=True, slots=True)
+class CreatorInfo:
+    """What the index knows about a creator."""
+
+    address: str
+    name: str
+    head_seq: int
+    head_id: bytes | None
+    forked: bool
+    posts: int
+
+
+class FeedIndex:
+    """The feed index of one data dir. ``start()`` before use, ``close()`` after."""
+
+    def __init__(self, options: IndexOptions) -> None:
+        self._options = options
+        self._writer = Writer(options.path, options.batch_max)
+        self._readers = Readers(options.path, options.read_workers)
+        self._started = False
+
+    async def start(self) -> None:
+        """Create the folder, open the database and apply migrations."""
+        try:
+            self._options.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise FeedIndexError(f"cannot create {self._options.path.parent}: {exc}") from exc
+        await self._writer.start()
+        self._started = True
+
+    async def close(self) -> None:
+        """Finish queued writes and close every connection."""
+        await self._writer.close()
+        await self._readers.close()
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    # ---- writes ---------------------------------------------------------------------------
+
+    async def store(
+        self, envelope: Envelope, record_id: bytes, *, received_at: int | None = None
+    ) -> StoreResult:
+        """Store a validated record (idempotent); tells whether it was new, a fork or known."""
+        wire = encode(envelope)
+        at = int(time.time()) if received_at is None else received_at
+        return await self._writer.submit(lambda db: store(db, envelope, record_id, wire, at))
+
+    async def mute(self, address: str, on: bool = True) -> bool:
+        """Hide (``on``) or show again a creator's posts; True if the list changed."""
+        now = int(time.time())
+        return await self._writer.submit(lambda db: set_listed(db, "muted", address, on, now))
+
+    async def block(self, address: str, on: bool = True) -> bool:
+        """Block or unblock an address: hidden everywhere, and gossip drops its records."""
+        now = int(time.time())
+        return await self._writer.submit(lambda db: set_listed(db, "blocked", address, on, now))
+
+    # ---- FeedView (validator) -------------------------------------------------------------
+
+    async def has_record(self, record_id: bytes) -> bool:
+        return await self._one("SELECT 1 FROM records WHERE id = ?", (record_id,)) is not None
+
+    async def post_ids_at(self, creator: str, seq: int) -> tuple[bytes, ...]:
+        def read(db: sqlite_utils.Database) -> tuple[bytes, ...]:
+            rows = db.execute(
+                "SELECT id FROM posts WHERE creator = ? AND seq = ? ORDER BY rowid",
+                (creator, min(seq, 2**63 - 1)),
+            ).fetchall()
+            return tuple(row[0] for row in rows)
+
+        return await self._readers.run(read)
+
+    async def post_creator(self, post_id: bytes) -> str | None:
+        row = await self._one("SELECT creator FROM posts WHERE id = ?", (post_id,))
+        return None if row is None else str(row[0])
+
+    async def profile_version(self, creator: str) -> int | None:
+        row = await self._one("SELECT version FROM profiles WHERE creator = ?", (creator,))
+        return None if row is None else int(row[0])
+
+    # ---- local lists ----------------------------------------------------------------------
+
+    async def is_blocked(self, address: str) -> bool:
+        """True if ``address`` is on the local block list."""
+        return await self._one("SELECT 1 FROM blocked WHERE address = ?", (address,)) is not None
+
+    async def listed(self, which: str) -> list[str]:
+        """The addresses on the ``muted`` or ``blocked`` list."""
+        if which not in ("muted", "blocked"):
+            raise ValueError(f"unknown list {which!r}")
+        sql = f"SELECT address FROM {which} ORDER BY since, address"  # noqa: S608
+        return [str(row[0]) for row in await self._all(sql, ())]
+
+    # ---- queries --------------------------------------------------------------------------
+
+    def _limit(self, limit: int) -> int:
+        return max(1, min(limit, self._options.page_max))
+
+    async def for_you(
+        self, viewer: str | None, now: int, cursor: str | None = None, limit: int = DEFAULT_PAGE
+    ) -> Page:
+        """Recent posts of creators ``viewer`` follows first, then all others; newest first."""
+        window, size = self._options.for_you_window_s, self._limit(limit)
+        return await self._readers.run(
+            lambda db: queries.for_you(db, viewer, now, window, cursor, size)
+        )
+
+    async def following(
+        self, viewer: str, cursor: str | None = None, limit: int = DEFAULT_PAGE
+    ) -> Page:
+        """Posts of creators ``viewer`` follows, newest first."""
+        size = self._limit(limit)
+        return await self._readers.run(lambda db: queries.following(db, viewer, cursor, size))
+
+    async def creator(
+        self, creator: str, cursor: str | None = None, limit: int = DEFAULT_PAGE
+    ) -> Page:
+        """A creator's posts, highest seq first."""
+        size = self._limit(limit)
+        return await self._readers.run(lambda db: queries.creator_page(db, creator, cursor, size))
+
+    async def search(self, text: str, cursor: str | None = None, limit: int = DEFAULT_PAGE) -> Page:
+        """Posts matching every word of ``text`` in title, tags or creator name."""
+        size = self._limit(limit)
+        return await self._readers.run(lambda db: queries.search(db, text, cursor, size))
+
+    async def post(self, post_id: bytes) -> FeedItem | None:
+        """One visible post (None if unknown, withdrawn, muted or blocked)."""
+
+        def read(db: sqlite_utils.Database) -> FeedItem | None:
+            items = queries.select_page(db, "p.id = ?", "p.rowid", (post_id,), 1)
+            return items[0] if items else None
+
+        return await self._readers.run(read)
+
+    async def creator_info(self, address: str) -> CreatorInfo | None:
+        """Head, fork flag, name and post count of a creator (None if never seen)."""
+        row = await self._one(
+            "SELECT address, name, head_seq, head_id, forked,"
+            " (SELECT COUNT(*) FROM posts WHERE creator = address)"
+            " FROM creators WHERE address = ?",
+            (address,),
+        )
+        if row is None:
+            return None
+        return CreatorInfo(row[0], row[1], row[2], row[3], bool(row[4]), row[5])
+
+    async def forks(self, creator: str) -> list[tuple[int, bytes]]:
+        """(seq, post id) of every post of ``creator`` involved in a fork."""
+        rows = await self._all(
+            "SELECT seq, id FROM forks WHERE creator = ? ORDER BY seq, id", (creator,)
+        )
+        return [(int(r[0]), bytes(r[1])) for r in rows]
+
+    # ---- sync -----------------------------------------------------------------------------
+
+    async def heads(self) -> dict[str, tuple[int, bytes]]:
+        """``{creator: (highest stored seq, its post id)}`` for every creator with posts."""
+        rows = await self._all(
+            "SELECT address, head_seq, head_id FROM creators WHERE head_seq > 0", ()
+        )
+        return {str(r[0]): (int(r[1]), bytes(r[2])) for r in rows}
+
+    async def log_range(self, creator: str, from_seq: int, limit: int = 100) -> list[bytes]:
+        """Wire records of ``creator``'s posts with ``seq >= from_seq`` (both sides of forks)."""
+        rows = await self._all(
+            "SELECT wire FROM posts WHERE creator = ? AND seq >= ? ORDER BY seq, rowid LIMIT ?",
+            (creator, min(from_seq, 2**63 - 1), max(1, min(limit, 1000))),
+        )
+        return [bytes(r[0]) for r in rows]
+
+    async def profile_wire(self, creator: str) -> bytes | None:
+        """The stored (highest version) profile record of ``creator``, as wire bytes."""
+        row = await self._one("SELECT wire FROM profiles WHERE creator = ?", (creator,))
+        return None if row is None else bytes(row[0])
+
+    # ---- helpers --------------------------------------------------------------------------
+
+    async def _one(self, sql: str, params: tuple[object, ...]) -> tuple[Any, ...] | None:
+        def read(db: sqlite_utils.Database) -> tuple[Any, ...] | None:
+            row = db.execute(sql, params).fetchone()
+            return None if row is None else tuple(row)
+
+        return await self._readers.run(read)
+
+    async def _all(self, sql: str, params: tuple[object, ...]) -> list[tuple[Any, ...]]:
+        def read(db: sqlite_utils.Database) -> list[tuple[Any, ...]]:
+            return [tuple(row) for row in db.execute(sql, params).fetchall()]
+
+        return await self._readers.run(read)

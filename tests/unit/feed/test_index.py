@@ -1,0 +1,336 @@
+"""The feed index against real SQLite: storing, every query, pagination, lists, forks."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from eth_utils.crypto import keccak
+
+from peer.feed.builders import CreatorLog, sign_record
+from peer.feed.eip712 import Domain, digest
+from peer.feed.errors import CursorError, FeedIndexError
+from peer.feed.index import FeedIndex
+from peer.feed.ingest import StoreResult
+from peer.feed.queries import Page
+from peer.feed.records import ZERO_ADDRESS, Follow, Like, Post, Profile, Record, Tombstone
+from peer.feed.signatures import address_of
+from peer.feed.wire import decode, encode
+
+MANIFEST = "bafkreigkgwdvr5wspzwpiutssn4xpj2i7wedshnwphhnu7ohx4pqaxxipe"
+NOW = 1_764_460_800
+VIEWER_KEY = keccak(b"viewer")
+VIEWER = address_of(VIEWER_KEY)
+
+
+def _key(n: int) -> bytes:
+    return keccak(f"creator-{n}".encode())
+
+
+class World:
+    """Creators with logs, and helpers to sign and store their records."""
+
+    def __init__(self, index: FeedIndex, domain: Domain) -> None:
+        self.index = index
+        self.domain = domain
+        self.logs = [CreatorLog(domain, _key(n), ZERO_ADDRESS) for n in range(4)]
+
+    async def post(self, n: int, title: str, at: int, **kwargs: Any) -> bytes:
+        envelope, post_id = self.logs[n].next_post(MANIFEST, title, at, **kwargs)
+        assert await self.index.store(envelope, post_id) is StoreResult.STORED
+        return post_id
+
+    async def record(self, record: Record, key: bytes) -> StoreResult:
+        envelope = sign_record(record, self.domain, key)
+        return await self.index.store(envelope, digest(record, self.domain))
+
+    async def follow(self, n: int, on: bool = True, at: int = NOW) -> StoreResult:
+        return await self.record(Follow(VIEWER, self.logs[n].creator, on, at), VIEWER_KEY)
+
+    def creator(self, n: int) -> str:
+        return self.logs[n].creator
+
+
+@pytest.fixture
+def world(index: FeedIndex, domain: Domain) -> World:
+    return World(index, domain)
+
+
+def _titles(page: Page) -> list[str]:
+    return [item.title for item in page.items]
+
+
+async def _all_pages(fetch: Any, limit: int) -> list[str]:
+    titles: list[str] = []
+    cursor = None
+    for _ in range(100):
+        page = await fetch(cursor, limit)
+        titles.extend(_titles(page))
+        cursor = page.next_cursor
+        if cursor is None:
+            return titles
+    raise AssertionError("pagination did not end")
+
+
+async def test_stored_post_is_listed_and_known(world: World, index: FeedIndex) -> None:
+    post_id = await world.post(0, "hello", NOW, tags=["dance"], duration_ms=1500)
+    assert await index.has_record(post_id)
+    assert await index.post_creator(post_id) == world.creator(0)
+    assert await index.post_ids_at(world.creator(0), 1) == (post_id,)
+    item = await index.post(post_id)
+    assert item is not None
+    assert (item.title, item.tags, item.duration_ms, item.seq) == ("hello", ("dance",), 1500, 1)
+    assert await index.heads() == {world.creator(0): (1, post_id)}
+
+
+async def test_storing_twice_is_a_duplicate_and_changes_nothing(
+    world: World, index: FeedIndex
+) -> None:
+    envelope, post_id = world.logs[0].next_post(MANIFEST, "once", NOW)
+    assert await index.store(envelope, post_id) is StoreResult.STORED
+    assert await index.store(envelope, post_id) is StoreResult.DUPLICATE
+    assert _titles(await index.creator(world.creator(0))) == ["once"]
+
+
+async def test_premium_post_keeps_uint256_balance_and_key_servers(
+    world: World, index: FeedIndex
+) -> None:
+    post_id = await world.post(
+        0, "gated", NOW, premium=True, min_balance=2**200, key_servers=["12D3KooWx"]
+    )
+    item = await index.post(post_id)
+    assert item is not None
+    assert (item.premium, item.min_balance, item.key_servers) == (True, 2**200, ("12D3KooWx",))
+
+
+async def test_for_you_puts_recent_followed_posts_first(world: World, index: FeedIndex) -> None:
+    await world.post(0, "followed old", NOW - 5000)
+    await world.post(1, "other newest", NOW)
+    await world.post(0, "followed recent", NOW - 100)
+    await world.post(1, "other older", NOW - 50)
+    await world.follow(0)
+    page = await index.for_you(VIEWER, NOW)
+    assert _titles(page) == ["followed recent", "other newest", "other older", "followed old"]
+    anonymous = await index.for_you(None, NOW)
+    assert _titles(anonymous) == ["other newest", "other older", "followed recent", "followed old"]
+
+
+async def test_for_you_pages_across_both_phases_without_gaps(
+    world: World, index: FeedIndex
+) -> None:
+    expected_followed = [f"f{i}" for i in range(7)]
+    expected_other = [f"o{i}" for i in range(8)]
+    for i in range(7):
+        await world.post(0, f"f{i}", NOW - 10 - i)
+    for i in range(8):
+        await world.post(1, f"o{i}", NOW - 20 - i)
+    await world.follow(0)
+    for limit in (1, 3, 7, 20):
+        titles = await _all_pages(lambda c, n: world.index.for_you(VIEWER, NOW, c, n), limit)
+        assert titles == expected_followed + expected_other, limit
+
+
+async def test_following_lists_only_followed_creators_until_unfollowed(
+    world: World, index: FeedIndex
+) -> None:
+    await world.post(0, "a", NOW - 1)
+    await world.post(1, "b", NOW - 2)
+    await world.post(2, "c", NOW - 3)
+    await world.follow(0)
+    await world.follow(2)
+    assert _titles(await index.following(VIEWER)) == ["a", "c"]
+    assert await world.follow(2, on=False, at=NOW + 1) is StoreResult.STORED
+    assert _titles(await index.following(VIEWER)) == ["a"]
+    await world.follow(2, on=True, at=NOW - 10)  # an older record does not win
+    assert _titles(await index.following(VIEWER)) == ["a"]
+
+
+async def test_creator_page_is_highest_seq_first_and_paginates(
+    world: World, index: FeedIndex
+) -> None:
+    for i in range(10):
+        await world.post(2, f"p{i + 1}", NOW - i * 7 % 5)
+    await world.post(1, "someone else", NOW)
+    titles = await _all_pages(lambda c, n: index.creator(world.creator(2), c, n), 4)
+    assert titles == [f"p{i}" for i in range(10, 0, -1)]
+
+
+async def test_search_matches_title_tags_and_creator_name(world: World, index: FeedIndex) -> None:
+    await world.post(0, "Sunset over the bay", NOW - 3, tags=["travel"])
+    await world.post(1, "Kitchen hacks", NOW - 2, tags=["cooking", "quick"])
+    await world.post(1, "Sunday brunch", NOW - 1, tags=["cooking"])
+    await world.record(Profile(world.creator(1), "Chef Ana", "", ZERO_ADDRESS, (), 1, NOW), _key(1))
+    assert _titles(await index.search("sunset")) == ["Sunset over the bay"]
+    assert _titles(await index.search("cooking")) == ["Sunday brunch", "Kitchen hacks"]
+    assert _titles(await index.search("sun")) == ["Sunday brunch", "Sunset over the bay"]
+    assert _titles(await index.search("chef")) == ["Sunday brunch", "Kitchen hacks"]
+    assert _titles(await index.search("ana quick")) == ["Kitchen hacks"]
+    assert _titles(await index.search('"); DROP TABLE posts; --')) == []
+    assert (await index.search("  ...  ")).items == ()
+    later = await world.post(1, "Cooking late", NOW)
+    item = await index.post(later)
+    assert item is not None
+    assert item.creator_name == "Chef Ana"
+    assert _titles(await index.search("chef", limit=1)) == ["Cooking late"]
+    titles = await _all_pages(lambda c, n: index.search("chef", c, n), 1)
+    assert titles == ["Cooking late", "Sunday brunch", "Kitchen hacks"]
+
+
+async def test_profile_keeps_only_the_highest_version(world: World, index: FeedIndex) -> None:
+    creator = world.creator(0)
+    await world.record(Profile(creator, "v2", "", ZERO_ADDRESS, (), 2, NOW), _key(0))
+    await world.record(Profile(creator, "v1", "", ZERO_ADDRESS, (), 1, NOW), _key(0))
+    assert await index.profile_version(creator) == 2
+    info = await index.creator_info(creator)
+    assert info is not None
+    assert info.name == "v2"
+    wire = await index.profile_wire(creator)
+    assert wire is not None
+    profile = decode(wire).record
+    assert isinstance(profile, Profile)
+    assert profile.name == "v2"
+
+
+async def test_likes_are_counted_once_per_actor(world: World, index: FeedIndex) -> None:
+    post_id = await world.post(0, "likeable", NOW)
+    await world.record(Like(VIEWER, post_id, NOW), VIEWER_KEY)
+    await world.record(Like(VIEWER, post_id, NOW + 1), VIEWER_KEY)
+    await world.record(Like(world.creator(1), post_id, NOW), _key(1))
+    item = await index.post(post_id)
+    assert item is not None
+    assert item.likes == 2
+
+
+async def test_mute_and_block_apply_to_every_query(world: World, index: FeedIndex) -> None:
+    await world.post(0, "zero cats", NOW - 1)
+    muted_post = await world.post(1, "one cats", NOW - 2)
+    await world.follow(0)
+    await world.follow(1)
+
+    async def everywhere() -> list[list[str]]:
+        return [
+            _titles(await index.for_you(VIEWER, NOW)),
+            _titles(await index.following(VIEWER)),
+            _titles(await index.search("cats")),
+            _titles(await index.creator(world.creator(1))),
+        ]
+
+    by_time, by_arrival = ["zero cats", "one cats"], ["one cats", "zero cats"]
+    both = [by_time, by_time, by_arrival, ["one cats"]]
+    assert await everywhere() == both
+    assert await index.mute(world.creator(1))
+    assert await everywhere() == [["zero cats"]] * 3 + [[]]
+    assert await index.post(muted_post) is None
+    assert await index.mute(world.creator(1), on=False)
+    assert await everywhere() == both
+    assert await index.block(world.creator(0))
+    assert await index.is_blocked(world.creator(0))
+    assert await everywhere() == [["one cats"]] * 4
+    assert await index.listed("blocked") == [world.creator(0)]
+    assert not await index.block(world.creator(0))  # already listed
+
+
+async def test_tombstone_hides_a_post_but_the_log_keeps_its_place(
+    world: World, index: FeedIndex
+) -> None:
+    first = await world.post(0, "keep", NOW - 2)
+    second = await world.post(0, "withdraw me", NOW - 1)
+    await world.record(Tombstone(world.creator(0), second, NOW), _key(0))
+    assert _titles(await index.creator(world.creator(0))) == ["keep"]
+    assert _titles(await index.search("withdraw")) == []
+    assert _titles(await index.for_you(None, NOW)) == ["keep"]
+    assert await index.heads() == {world.creator(0): (2, second)}
+    assert len(await index.log_range(world.creator(0), 1)) == 2
+    assert await index.post(first) is not None
+
+
+async def test_tombstone_arriving_before_its_post_hides_it(
+    world: World, index: FeedIndex, domain: Domain
+) -> None:
+    envelope, post_id = world.logs[0].next_post(MANIFEST, "early tombstone", NOW)
+    await world.record(Tombstone(world.creator(0), post_id, NOW), _key(0))
+    await index.store(envelope, post_id)
+    assert _titles(await index.creator(world.creator(0))) == []
+    assert _titles(await index.search("tombstone")) == []
+
+
+async def test_tombstone_by_someone_else_hides_nothing(world: World, index: FeedIndex) -> None:
+    post_id = await world.post(0, "mine", NOW)
+    await world.record(Tombstone(world.creator(1), post_id, NOW), _key(1))
+    assert _titles(await index.creator(world.creator(0))) == ["mine"]
+
+
+async def test_fork_stores_both_posts_and_marks_the_creator(
+    world: World, index: FeedIndex, domain: Domain
+) -> None:
+    first = await world.post(3, "seq1 A", NOW - 1)
+    other = CreatorLog(domain, _key(3), ZERO_ADDRESS)
+    envelope, second = other.next_post(MANIFEST, "seq1 B", NOW)
+    assert await index.store(envelope, second) is StoreResult.FORK
+    assert set(await index.post_ids_at(world.creator(3), 1)) == {first, second}
+    page = await index.creator(world.creator(3))
+    assert sorted(_titles(page)) == ["seq1 A", "seq1 B"]
+    assert all(item.creator_forked for item in page.items)
+    info = await index.creator_info(world.creator(3))
+    assert info is not None
+    assert info.forked
+    assert info.posts == 2
+    assert await index.forks(world.creator(3)) == sorted([(1, first), (1, second)])
+    assert len(await index.log_range(world.creator(3), 1)) == 2
+
+
+async def test_log_range_serves_wire_records_in_seq_order(world: World, index: FeedIndex) -> None:
+    for i in range(5):
+        await world.post(0, f"s{i + 1}", NOW + i)
+    wires = await index.log_range(world.creator(0), 3, limit=2)
+    records = [decode(wire).record for wire in wires]
+    assert [r.seq for r in records if isinstance(r, Post)] == [3, 4]
+
+
+async def test_new_posts_do_not_shift_a_cursor(world: World, index: FeedIndex) -> None:
+    for i in range(6):
+        await world.post(1, f"old{i}", NOW - 100 - i)
+    first = await index.for_you(None, NOW, limit=3)
+    await world.post(2, "brand new", NOW)
+    assert first.next_cursor is not None
+    second = await index.for_you(None, NOW, first.next_cursor, 3)
+    assert _titles(first) + _titles(second) == [f"old{i}" for i in range(6)]
+
+
+@pytest.mark.parametrize("cursor", ["%%%", "bm90IGpzb24", "WyJzZWFyY2giLDFd", "WyJmb3JfeW91Il0"])
+async def test_malformed_or_foreign_cursor_is_refused(index: FeedIndex, cursor: str) -> None:
+    with pytest.raises(CursorError):
+        await index.following(VIEWER, cursor)
+
+
+async def test_uint64_values_beyond_sqlite_range_are_stored(
+    world: World, index: FeedIndex, domain: Domain
+) -> None:
+    post = Post(
+        world.creator(0),
+        ZERO_ADDRESS,
+        2**64 - 1,
+        b"\x01" * 32,
+        MANIFEST,
+        "huge",
+        (),
+        2**64 - 1,
+        NOW,
+        False,
+        0,
+        (),
+    )
+    envelope = sign_record(post, domain, _key(0))
+    assert await index.store(envelope, digest(post, domain)) is StoreResult.STORED
+    wires = await index.log_range(world.creator(0), 2**64 - 1)
+    assert wires == [encode(envelope)]
+    assert replace(post) == decode(wires[0]).record
+
+
+async def test_closed_index_refuses_work(index: FeedIndex) -> None:
+    await index.close()
+    with pytest.raises(FeedIndexError, match="closed"):
+        await index.has_record(b"\x00" * 32)
+    with pytest.raises(FeedIndexError, match="closed"):
+        await index.mute(VIEWER)

@@ -1,0 +1,106 @@
+"""Index migrations and the writer thread's transaction handling."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from peer.feed.db import Writer, connect
+from peer.feed.errors import FeedIndexError, SchemaError
+from peer.feed.index import FeedIndex, IndexOptions
+from peer.feed.schema import LATEST, migrate, version
+
+
+def _insert_v1_post(path: Path, title: str) -> None:
+    db = connect(path)
+    db.execute(
+        "INSERT INTO posts(id, creator, seq, prev, token, manifest, title, tags, duration_ms,"
+        " created_at, premium, min_balance, key_servers, received_at, wire)"
+        " VALUES (?, 'C', 1, ?, 'T', 'm', ?, '[\"old\"]', 0, 1, 0, '0', '[]', 1, x'00')",
+        (b"\x01" * 32, bytes(32), title),
+    )
+    db.conn.close()
+
+
+async def test_fresh_database_gets_the_latest_version(tmp_path: Path) -> None:
+    path = tmp_path / "feed.sqlite"
+    async with FeedIndex(IndexOptions(path)):
+        pass
+    db = connect(path)
+    assert version(db) == LATEST
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    db.conn.close()
+
+
+async def test_version_1_database_is_upgraded_and_search_backfilled(tmp_path: Path) -> None:
+    path = tmp_path / "feed.sqlite"
+    db = connect(path)
+    assert migrate(db, 1) == 1
+    db.conn.close()
+    _insert_v1_post(path, "Posted before search existed")
+    async with FeedIndex(IndexOptions(path)) as index:
+        page = await index.search("before search")
+        assert [item.title for item in page.items] == ["Posted before search existed"]
+        assert await index.mute("C")
+        assert (await index.search("existed")).items == ()
+    db = connect(path)
+    assert version(db) == LATEST
+    db.conn.close()
+
+
+async def test_database_from_a_newer_toktok_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "feed.sqlite"
+    db = connect(path)
+    db.execute(f"PRAGMA user_version = {LATEST + 1}")
+    db.conn.close()
+    index = FeedIndex(IndexOptions(path))
+    with pytest.raises(SchemaError, match="newer than this Toktok knows"):
+        await index.start()
+    await index.close()
+
+
+def test_failed_migration_leaves_the_previous_version(tmp_path: Path) -> None:
+    path = tmp_path / "feed.sqlite"
+    db = connect(path)
+    migrate(db, 1)
+    db.execute("CREATE TABLE muted(x)")  # the v3 migration will collide with this
+    with pytest.raises(FeedIndexError, match=r"version 3 failed: .*already exists.*version 2"):
+        migrate(db)
+    assert version(db) == 2
+    db.conn.close()
+
+
+async def test_a_failing_write_fails_alone(tmp_path: Path) -> None:
+    writer = Writer(tmp_path / "w.sqlite")
+    await writer.start()
+
+    def good(name: str):  # type: ignore[no-untyped-def]
+        def run(db):  # type: ignore[no-untyped-def]
+            db.execute("INSERT INTO muted(address, since) VALUES (?, 0)", (name,))
+            return name
+
+        return run
+
+    def bad(db):  # type: ignore[no-untyped-def]
+        db.execute("INSERT INTO muted(address, since) VALUES ('half', 0)")
+        db.execute("INSERT INTO no_such_table VALUES (1)")
+
+    assert await writer.submit(good("a")) == "a"
+    with pytest.raises(FeedIndexError, match="no_such_table"):
+        await writer.submit(bad)
+    assert await writer.submit(good("b")) == "b"
+    await writer.close()
+    db = connect(tmp_path / "w.sqlite")
+    assert [r[0] for r in db.execute("SELECT address FROM muted ORDER BY address")] == ["a", "b"]
+    db.conn.close()
+    with pytest.raises(FeedIndexError, match="closed"):
+        await writer.submit(good("c"))
+
+
+async def test_unwritable_location_is_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    index = FeedIndex(IndexOptions(blocker / "index" / "feed.sqlite"))
+    with pytest.raises(FeedIndexError, match="cannot create"):
+        await index.start()
