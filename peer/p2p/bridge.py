@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 import trio
 
-from .errors import HostNotRunningError, HostStartError
+from .errors import HostNotRunningError, HostStartError, P2PError
 
 T = TypeVar("T")
 
@@ -95,7 +95,8 @@ class TrioThread:
             trio.run(self._trio_main, main, ready)
         except BaseException as exc:
             self.crash = exc
-            error = exc if isinstance(exc, Exception) else HostStartError(repr(exc))
+            leaf = _first_leaf(exc)
+            error = leaf if isinstance(leaf, Exception) else HostStartError(repr(leaf))
             loop.call_soon_threadsafe(_set_exception, ready, error)
         finally:
             self._nursery = None
@@ -196,3 +197,14 @@ def _set_result(fut: asyncio.Future[T], value: T) -> None:
 def _set_exception(fut: asyncio.Future[Any], exc: BaseException) -> None:
     if not fut.done():
         fut.set_exception(exc)
+
+
+def _first_leaf(exc: BaseException) -> BaseException:
+    """The most useful exception inside (nested) exception groups: our own errors first."""
+    if not isinstance(exc, BaseExceptionGroup):
+        return exc
+    leaves = [_first_leaf(e) for e in exc.exceptions]
+    for leaf in leaves:
+        if isinstance(leaf, P2PError):
+            return leaf
+    return leaves[0] if leaves else exc

@@ -22,7 +22,9 @@ from libp2p.abc import IHost, INetConn, INetStream, INetwork, INotifee
 from libp2p.crypto.keys import KeyPair
 from libp2p.crypto.x25519 import create_new_key_pair as new_x25519
 from libp2p.custom_types import TProtocol
+from libp2p.network.auto_connector import AutoConnector
 from libp2p.network.config import ConnectionConfig
+from libp2p.network.swarm import Swarm
 from libp2p.peer.id import ID
 from libp2p.peer.peerinfo import info_from_p2p_addr
 from libp2p.pubsub.pb import rpc_pb2
@@ -169,6 +171,10 @@ class P2PHost:
         self._scorer = router.scorer if isinstance(router.scorer, ToktokScorer) else None
         self._streams = StreamService(self._thread, host, opts.max_request_size)
         host.get_network().register_notifee(_Notifee(self))
+        network = host.get_network()
+        if isinstance(network, Swarm):
+            # we dial explicitly (bootstrap, connect, sync); see HostOptions.max_connections
+            network.auto_connector = _NoAutoDial(network, opts.dial_timeout)
         try:
             async with (
                 host.run(self._listen),
@@ -176,9 +182,13 @@ class P2PHost:
                 background_trio_service(router),
             ):
                 await pubsub.wait_until_ready()
-                auto = getattr(host.get_network(), "auto_connector", None)
-                if auto is not None:  # we dial explicitly; see HostOptions.max_connections
-                    await auto.stop()
+                listening = host.get_transport_addrs()
+                if len(listening) < len(self._listen):  # py-libp2p only logs a failed bind
+                    wanted = ", ".join(str(a) for a in self._listen)
+                    raise HostStartError(
+                        f"could not listen on {wanted} (address in use or not local?); "
+                        "check listen_addrs in the config"
+                    )
                 self._addrs = [str(a) for a in host.get_addrs()]
                 async with trio.open_nursery() as tasks:
                     for addr in opts.bootstrap:
@@ -449,6 +459,13 @@ class P2PHost:
         if self._streams is None:
             raise HostNotRunningError()
         return self._streams
+
+
+class _NoAutoDial(AutoConnector):
+    """An AutoConnector that never starts: py-libp2p's re-dials the whole peerstore."""
+
+    async def start(self) -> None:
+        self._started = False
 
 
 class _Notifee(INotifee):

@@ -166,11 +166,11 @@ class Network(Protocol):
 
     async def subscribe(self, topic: str, validator: Validator | None = None) -> Subscription: ...
 
-    def peer_score(self, peer: str, topic: str) -> float:
+    async def peer_score(self, peer: str, topic: str) -> float:
         """This host's gossipsub score of ``peer`` on ``topic`` (0.0 for an unknown peer)."""
         ...
 
-    def topic_peers(self, topic: str) -> list[str]:
+    async def topic_peers(self, topic: str) -> list[str]:
         """Connected peers known to be subscribed to ``topic``."""
         ...
 
