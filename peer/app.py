@@ -33,7 +33,8 @@ from peer.datadir import (
     write_credentials,
 )
 from peer.errors import StartupError
-from peer.services import Readiness, Service
+from peer.p2p import HostOptions, P2PHost
+from peer.services import Managed, Readiness, Service
 
 log = logging.getLogger(__name__)
 
@@ -56,19 +57,31 @@ class App:
         self.secrets = LaunchSecrets(secrets.token_urlsafe(32), secrets.token_urlsafe(32))
         self._started_at = time.monotonic()
         self._stop = asyncio.Event()
+        self.p2p = P2PHost(
+            HostOptions(
+                identity_path=data_dir.p2p / "identity.key",
+                listen_addrs=config.p2p.listen_addrs,
+                announce_addrs=config.p2p.announce_addrs,
+                bootstrap=config.p2p.bootstrap,
+            )
+        )
         self.http = HttpService(
-            ApiContext(readiness=self.readiness, bus=self.bus, status=self.status),
+            ApiContext(
+                readiness=self.readiness, bus=self.bus, status=self.status, network=self.p2p
+            ),
             self.secrets,
             ui_port=config.ui.port,
             content_port=config.ui.content_port,
         )
         # Order matters: later services may use earlier ones; stop runs in reverse.
-        self.services: list[Service] = [self.http]
+        self.services: list[Service] = [Managed("p2p", self.p2p), self.http]
 
     def status(self) -> Mapping[str, Any]:
         """Facts about this peer for ``/api/v1/status`` and ``toktok status``."""
         return {
             "version": toktok_version(),
+            "peer_id": self.p2p.peer_id if self.p2p.running else None,
+            "p2p_addrs": self.p2p.addrs if self.p2p.running else [],
             "data_dir": str(self.data_dir.root),
             "ui_url": self.http.url,
             "content_url": self.http.content_url,

@@ -11,6 +11,14 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 
+class StartStop(Protocol):
+    """Anything with an async start/stop pair (e.g. the libp2p host)."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
 class Service(Protocol):
     """A start/stop pair owned by the composition root."""
 
@@ -53,3 +61,17 @@ class Readiness:
             name: "ready" if name in self._ready else self._failed.get(name, "starting")
             for name in self.required
         }
+
+
+class Managed:
+    """Gives a start/stop object a service name for the composition root."""
+
+    def __init__(self, name: str, target: StartStop) -> None:
+        self.name = name
+        self.target = target
+
+    async def start(self) -> None:
+        await self.target.start()
+
+    async def stop(self) -> None:
+        await self.target.stop()

@@ -11,6 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from peer.errors import ConfigError, DaemonError, DataDirLockedError, PeerError
+from peer.p2p.errors import (
+    DialError,
+    InvalidMultiaddrError,
+    NotConnectedError,
+    P2PError,
+    RequestTimeoutError,
+)
 
 
 class ApiError(Exception):
@@ -62,6 +69,11 @@ ERROR_TABLE: tuple[ErrorRow, ...] = (
     ErrorRow(ConfigError, 400, "bad_config"),
     ErrorRow(DaemonError, 502, "daemon_error"),
     ErrorRow(PeerError, 500, "peer_error"),
+    ErrorRow(InvalidMultiaddrError, 400, "bad_multiaddr"),
+    ErrorRow(DialError, 502, "dial_failed"),
+    ErrorRow(NotConnectedError, 404, "not_connected"),
+    ErrorRow(RequestTimeoutError, 504, "p2p_timeout"),
+    ErrorRow(P2PError, 502, "p2p_error"),
 )
 
 

@@ -12,7 +12,9 @@ from typing import Any
 
 from aiohttp import web
 
+from peer.api.errors import ApiError
 from peer.bus import EventBus
+from peer.p2p import Network
 from peer.services import Readiness
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -26,6 +28,7 @@ class ApiContext:
     readiness: Readiness
     bus: EventBus
     status: StatusProvider
+    network: Network | None = None
     content_origin: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -74,7 +77,44 @@ async def status(request: web.Request) -> web.Response:
     return web.json_response(body)
 
 
+def network(request: web.Request) -> Network:
+    net = context(request).network
+    if net is None:
+        raise ApiError(503, "p2p_unavailable", "the p2p host is not running")
+    return net
+
+
+async def json_body(request: web.Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except ValueError as exc:
+        raise ApiError(400, "bad_json", "the request body is not valid JSON") from exc
+    if not isinstance(body, dict):
+        raise ApiError(400, "bad_json", "the request body must be a JSON object")
+    return body
+
+
+async def list_peers(request: web.Request) -> web.Response:
+    """Connected peers and their addresses."""
+    peers = network(request).peers()
+    return web.json_response(
+        {"peers": [{"peer_id": p.peer_id, "addrs": list(p.addrs)} for p in peers]}
+    )
+
+
+async def connect_peer(request: web.Request) -> web.Response:
+    """Dial a peer by full multiaddr (with /p2p/<id>)."""
+    body = await json_body(request)
+    multiaddr = body.get("multiaddr")
+    if not isinstance(multiaddr, str) or not multiaddr:
+        raise ApiError(400, "bad_request", "'multiaddr' (a string) is required")
+    peer_id = await network(request).connect(multiaddr)
+    return web.json_response({"peer_id": peer_id})
+
+
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/healthz", healthz, "Readiness of the p2p host, the store and the chain client"),
     Route("GET", "/api/v1/status", status, "Peer identity, addresses, versions and services"),
+    Route("GET", "/api/v1/peers", list_peers, "Connected peers"),
+    Route("POST", "/api/v1/peers/connect", connect_peer, "Connect to a peer by multiaddr"),
 )

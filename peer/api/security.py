@@ -33,11 +33,12 @@ from peer.api.errors import (
     UnsupportedMediaType,
     describe,
 )
+from peer.api.headers import SECRET_HEADER, SESSION_COOKIE
+
+__all__ = ["SECRET_HEADER", "SESSION_COOKIE"]
 
 log = logging.getLogger(__name__)
 
-SECRET_HEADER = "X-Toktok-Secret"  # noqa: S105 - a header name, not a secret
-SESSION_COOKIE = "toktok_session"
 SAFE_METHODS = frozenset({"GET", "HEAD"})
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

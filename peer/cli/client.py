@@ -13,7 +13,7 @@ import urllib.request
 from typing import Any
 from urllib.parse import urlsplit
 
-from peer.api.security import SECRET_HEADER, SESSION_COOKIE
+from peer.api.headers import SECRET_HEADER, SESSION_COOKIE
 from peer.datadir import ApiCredentials
 from peer.errors import DaemonError
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from peer.cli.context import CliState, emit, json_option, pass_state
 from peer import config_docs
+from peer.cli.context import CliState, emit, json_option, pass_state
 from peer.config import default_config_file
 
 

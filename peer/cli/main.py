@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from peer.cli import config_cmd, node
+from peer.cli import config_cmd, node, p2p
+from peer.cli import storage as storage_cmd
 from peer.cli.context import CliState
 from peer.config import default_data_dir
 from peer.datadir import DataDir
@@ -56,6 +57,10 @@ cli.add_command(node.run)
 cli.add_command(node.id_)
 cli.add_command(node.status)
 cli.add_command(config_cmd.config)
+for _command in storage_cmd.COMMANDS:
+    cli.add_command(_command)
+cli.add_command(p2p.connect)
+cli.add_command(p2p.peers)
 
 
 def main() -> None:

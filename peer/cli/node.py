@@ -9,7 +9,6 @@ from typing import Any
 
 import click
 
-from peer.app import App, toktok_version
 from peer.cli.client import DaemonClient
 from peer.cli.context import CliState, emit, json_option, pass_state
 from peer.datadir import DataDir
@@ -67,6 +66,8 @@ def init(state: CliState, as_json: bool) -> None:
 @pass_state
 def run(state: CliState) -> None:
     """Run the peer daemon in the foreground; Ctrl-C stops it."""
+    from peer.app import App, toktok_version  # imports libp2p: only when the daemon runs
+
     config = state.config
     logging.basicConfig(
         level=config.peer.log_level.upper(),
