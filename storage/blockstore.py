@@ -7,7 +7,7 @@ a corrupt block raises :class:`CorruptBlockError`, it never returns bytes.
 On-disk layout (``FileBlockStore(root)``)::
 
     <root>/blocks/<xy>/<key>     key = base32 of the multihash, xy = its next-to-last 2 chars
-    <root>/tmp/                  partial writes; emptied when the store is opened
+    <root>/tmp/                  partial writes; emptied when the owner opens the store
 
 Writes go to ``tmp/`` and are renamed into place, so a reader (or a crash) never sees a partial
 block. With ``fsync=True`` (the default) each block is fsynced before the rename and
@@ -67,7 +67,7 @@ def block_key(multihash: bytes) -> str:
 class FileBlockStore:
     """Blocks as files under ``root`` (see the module docstring for the layout)."""
 
-    def __init__(self, root: Path, *, fsync: bool = True) -> None:
+    def __init__(self, root: Path, *, fsync: bool = True, owner: bool = True) -> None:
         self._root = Path(root)
         self._blocks = self._root / "blocks"
         self._tmp = self._root / "tmp"
@@ -78,8 +78,9 @@ class FileBlockStore:
         try:
             self._blocks.mkdir(parents=True, exist_ok=True)
             self._tmp.mkdir(parents=True, exist_ok=True)
-            for stale in self._tmp.iterdir():
-                stale.unlink()
+            if owner:  # only the data dir's owner may remove another write's leftovers
+                for stale in self._tmp.iterdir():
+                    stale.unlink()
         except OSError as exc:
             raise StoreIOError(f"cannot open block store at {self._root}: {exc}") from exc
 

@@ -110,9 +110,14 @@ class LocalStore:
         self._inflight_lock = threading.Lock()
 
     @classmethod
-    def open(cls, root: Path, *, fsync: bool = True) -> LocalStore:
-        """The on-disk store in ``root`` (``<data>/store``)."""
-        return cls(FileBlockStore(root, fsync=fsync), SqlitePinStore(Path(root) / "pins.sqlite"))
+    def open(cls, root: Path, *, fsync: bool = True, owner: bool = True) -> LocalStore:
+        """The on-disk store in ``root`` (``<data>/store``).
+
+        ``owner=False`` opens it beside the owning process (a reader, e.g. ``toktok cat``
+        while the daemon runs): leftovers of interrupted writes are then left alone.
+        """
+        blocks = FileBlockStore(root, fsync=fsync, owner=owner)
+        return cls(blocks, SqlitePinStore(Path(root) / "pins.sqlite"))
 
     @classmethod
     def memory(cls) -> LocalStore:
