@@ -42,8 +42,8 @@ class ProbeLimits:
 
     max_duration_ms: int = 180_000
     """Longest accepted clip (default 3 minutes)."""
-    max_file_bytes: int = 2 * 1024**3
-    """Largest accepted input file (default 2 GiB)."""
+    max_file_bytes: int = 1024**3
+    """Largest accepted input file (default 1 GiB)."""
     max_side: int = 8192
     """Largest accepted frame width or height, pixels."""
     max_pixels: int = 8192 * 4320
