@@ -120,6 +120,13 @@ class Validator:
 
     async def validate_envelope(self, envelope: Envelope, now: int) -> Verdict:
         """Like ``validate`` for an already decoded record (sync, local publishing)."""
+        authenticated = self.authenticate(envelope)
+        if isinstance(authenticated, Reject):
+            return authenticated
+        return await self.check(envelope, authenticated, now)
+
+    def authenticate(self, envelope: Envelope) -> bytes | Reject:
+        """Field rules and signature (no I/O): the record id, or why it is rejected."""
         record = envelope.record
         problem = field_problem(record)
         if problem is not None:
@@ -131,6 +138,11 @@ class Validator:
             return Reject(RejectReason.BAD_SIGNATURE, str(exc))
         if signer != signer_of(record):
             return Reject(RejectReason.BAD_SIGNATURE, f"signed by {signer}, not the author")
+        return record_id
+
+    async def check(self, envelope: Envelope, record_id: bytes, now: int) -> Verdict:
+        """The remaining rules for a record ``authenticate`` passed with id ``record_id``."""
+        record = envelope.record
         if record.created_at > now + MAX_CLOCK_SKEW_S:
             return Reject(RejectReason.FUTURE, f"createdAt {record.created_at} > now {now} + 300")
         if await self._view.has_record(record_id):

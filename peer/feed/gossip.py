@@ -1,0 +1,248 @@
+"""The feed on gossipsub: topics, the validator wired into the p2p facade, rate limits.
+
+Topics (ARCHITECTURE "Feed rules"): ``toktok/1/posts`` (posts of creators with a registered
+token), ``toktok/1/creator/<lowercase address>`` (all of one creator's posts, for followers),
+``toktok/1/profiles`` and ``toktok/1/social`` (follows, likes, tombstones).
+
+For every received message the facade's topic validator runs, in this order: decode (Reject),
+topic fit (Reject: a record on a topic that does not carry it), the rate limit per forwarding
+peer (Ignore: a relay under load is not a cheat), field rules and signature (Reject), blocked
+author (Ignore), the rate limit per author (Ignore; after the signature check, so nobody can
+spend a creator's budget with forged records, and before any chain lookup), then the rest of
+the feed rules. Accepted records are stored in the index before the validator answers. A
+fork, or a record the index already had, answers Ignore so gossip does not forward it. A
+Reject reaches the facade as Reject, which penalises the sending peer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Final, Protocol
+
+from peer.feed import validation as v
+from peer.feed.errors import DecodeError, FeedError, OversizeError
+from peer.feed.ingest import StoreResult
+from peer.feed.ratelimit import Rate, RateLimiter
+from peer.feed.records import ZERO_ADDRESS, Follow, Like, Post, Profile, Tombstone, signer_of
+from peer.feed.wire import Envelope, decode, encode
+from peer.p2p.types import Accept, Ignore, Message, Network, Reject, Subscription, ValidationResult
+
+logger = logging.getLogger(__name__)
+
+TOPIC_POSTS: Final = "toktok/1/posts"
+TOPIC_PROFILES: Final = "toktok/1/profiles"
+TOPIC_SOCIAL: Final = "toktok/1/social"
+CREATOR_TOPIC_PREFIX: Final = "toktok/1/creator/"
+
+
+def creator_topic(creator: str) -> str:
+    """The topic carrying all of ``creator``'s posts."""
+    return CREATOR_TOPIC_PREFIX + creator.lower()
+
+
+def topics_for(envelope: Envelope) -> list[str]:
+    """The topics a record is published on."""
+    record = envelope.record
+    if isinstance(record, Post):
+        topics = [creator_topic(record.creator)]
+        if record.token != ZERO_ADDRESS:
+            topics.append(TOPIC_POSTS)
+        return topics
+    if isinstance(record, Profile):
+        return [TOPIC_PROFILES]
+    return [TOPIC_SOCIAL]
+
+
+def topic_problem(topic: str, envelope: Envelope) -> str | None:
+    """Why ``envelope`` does not belong on ``topic`` (None if it does)."""
+    record = envelope.record
+    if topic == TOPIC_POSTS:
+        if not isinstance(record, Post):
+            return f"{envelope.kind} on the posts topic"
+        if record.token == ZERO_ADDRESS:
+            return "a post without a creator token on the global posts topic"
+        return None
+    if topic.startswith(CREATOR_TOPIC_PREFIX):
+        if not isinstance(record, Post) or record.creator.lower() != topic.removeprefix(
+            CREATOR_TOPIC_PREFIX
+        ):
+            return f"{envelope.kind} not by this topic's creator"
+        return None
+    if topic == TOPIC_PROFILES:
+        return None if isinstance(record, Profile) else f"{envelope.kind} on the profiles topic"
+    if topic == TOPIC_SOCIAL:
+        if isinstance(record, Follow | Like | Tombstone):
+            return None
+        return f"{envelope.kind} on the social topic"
+    return f"unknown topic {topic}"
+
+
+class RecordStore(Protocol):
+    """Where accepted records go (``FeedIndex`` implements it)."""
+
+    async def store(self, envelope: Envelope, record_id: bytes) -> StoreResult: ...
+
+    async def is_blocked(self, address: str) -> bool: ...
+
+
+class RecordRejected(FeedError):
+    """A record we were asked to publish fails the feed rules (the reason says which)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FeedGossipOptions:
+    """Rate limits of the feed topics."""
+
+    per_peer: Rate = field(default_factory=lambda: Rate(rate=50.0, burst=200.0))
+    """Messages per second (sustained, burst) accepted from one forwarding peer per topic."""
+    per_creator: Rate = field(default_factory=lambda: Rate(rate=1.0, burst=30.0))
+    """Records per second (sustained, burst) accepted from one author per topic."""
+
+
+StoredCallback = Callable[[Envelope, bytes, StoreResult], None]
+
+
+class FeedGossip:
+    """Subscribes the feed topics, validates and stores what arrives, publishes our records."""
+
+    def __init__(
+        self,
+        network: Network,
+        validator: v.Validator,
+        store: RecordStore,
+        options: FeedGossipOptions | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+        on_stored: StoredCallback | None = None,
+    ) -> None:
+        self._network = network
+        self._validator = validator
+        self._store = store
+        self._options = options or FeedGossipOptions()
+        self._clock = clock
+        self._on_stored = on_stored
+        self._peer_limits = RateLimiter(self._options.per_peer)
+        self._creator_limits = RateLimiter(self._options.per_creator)
+        self._subs: dict[str, tuple[Subscription, asyncio.Task[None]]] = {}
+        self.stats: Counter[str] = Counter()
+        """Outcome counts, e.g. ``accept``, ``reject:bad-signature``, ``ignore:rate-peer``."""
+
+    async def start(self) -> None:
+        """Subscribe to the global topics."""
+        for topic in (TOPIC_POSTS, TOPIC_PROFILES, TOPIC_SOCIAL):
+            await self._subscribe(topic)
+
+    async def close(self) -> None:
+        """Unsubscribe everything and stop the drain tasks."""
+        for topic in list(self._subs):
+            await self._unsubscribe(topic)
+
+    async def follow_creator(self, creator: str) -> None:
+        """Receive all posts of ``creator`` (its creator topic)."""
+        topic = creator_topic(creator)
+        if topic not in self._subs:
+            await self._subscribe(topic)
+
+    async def unfollow_creator(self, creator: str) -> None:
+        """Stop receiving ``creator``'s creator topic."""
+        await self._unsubscribe(creator_topic(creator))
+
+    @property
+    def topics(self) -> list[str]:
+        """The topics currently subscribed."""
+        return sorted(self._subs)
+
+    async def publish(self, envelope: Envelope) -> v.Accept | v.Ignore:
+        """Validate, store and publish one of our own records; ``RecordRejected`` if invalid."""
+        verdict = await self._validator.validate_envelope(envelope, int(self._clock()))
+        if isinstance(verdict, v.Reject):
+            raise RecordRejected(f"{verdict.reason}: {verdict.detail}")
+        if isinstance(verdict, v.Accept):
+            result = await self._store.store(envelope, verdict.record_id)
+            self._notify(envelope, verdict.record_id, result)
+        elif verdict.reason is not v.IgnoreReason.DUPLICATE:
+            return verdict  # e.g. the chain is unreachable: nothing published
+        data = encode(envelope)
+        for topic in topics_for(envelope):
+            await self._network.publish(topic, data)
+        return verdict
+
+    # ---- receiving ------------------------------------------------------------------------
+
+    async def _subscribe(self, topic: str) -> None:
+        async def validate(message: Message) -> ValidationResult:
+            return await self._validate(topic, message)
+
+        subscription = await self._network.subscribe(topic, validate)
+        task = asyncio.create_task(self._drain(subscription), name=f"feed-drain {topic}")
+        self._subs[topic] = (subscription, task)
+
+    async def _unsubscribe(self, topic: str) -> None:
+        entry = self._subs.pop(topic, None)
+        if entry is None:
+            return
+        subscription, task = entry
+        await subscription.close()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    async def _drain(self, subscription: Subscription) -> None:
+        # Records were stored by the validator; the queue is drained so it never fills.
+        async for _message in subscription:
+            pass
+
+    async def _validate(self, topic: str, message: Message) -> ValidationResult:
+        outcome = await self._decide(topic, message)
+        label = type(outcome).__name__.lower()
+        self.stats[label if isinstance(outcome, Accept) else f"{label}:{outcome.reason}"] += 1
+        return outcome
+
+    async def _decide(self, topic: str, message: Message) -> ValidationResult:
+        now = self._clock()
+        try:
+            envelope = decode(message.data)
+        except OversizeError:
+            return Reject(str(v.RejectReason.OVERSIZE))
+        except DecodeError as exc:
+            logger.debug("undecodable on %s from %s: %s", topic, message.received_from, exc)
+            return Reject(str(v.RejectReason.UNDECODABLE))
+        problem = topic_problem(topic, envelope)
+        if problem is not None:
+            return Reject(f"wrong-topic: {problem}")
+        if not self._peer_limits.allow(f"{topic} {message.received_from}", now):
+            return Ignore("rate-peer")
+        authenticated = self._validator.authenticate(envelope)
+        if isinstance(authenticated, v.Reject):
+            return Reject(str(authenticated.reason))
+        author = signer_of(envelope.record)
+        if await self._store.is_blocked(author):
+            return Ignore("blocked")
+        if not self._creator_limits.allow(f"{topic} {author}", now):
+            return Ignore("rate-creator")
+        verdict = await self._validator.check(envelope, authenticated, int(now))
+        if isinstance(verdict, v.Reject):
+            return Reject(str(verdict.reason))
+        if isinstance(verdict, v.Ignore):
+            return Ignore(str(verdict.reason))
+        result = await self._store.store(envelope, verdict.record_id)
+        self._notify(envelope, verdict.record_id, result)
+        if result is StoreResult.DUPLICATE:
+            return Ignore(str(v.IgnoreReason.DUPLICATE))
+        if result is StoreResult.FORK or verdict.fork:
+            return Ignore("fork")
+        return Accept()
+
+    def _notify(self, envelope: Envelope, record_id: bytes, result: StoreResult) -> None:
+        if self._on_stored is None or result is StoreResult.DUPLICATE:
+            return
+        try:
+            self._on_stored(envelope, record_id, result)
+        except Exception:
+            logger.exception("on_stored callback failed")
