@@ -1,0 +1,215 @@
+"""Local devnet: anvil on loopback with a block time and a state file in the data dir.
+
+``Devnet(options)`` is an async start/stop pair (and async context manager). ``start()``
+launches ``anvil``, deploys TOK + the CreatorToken blueprint + the factory the first time
+(the ``--state`` file keeps them across restarts), mints TOK to the dev accounts, writes
+``<state_dir>/deployment.json`` and returns a :class:`DevnetInfo`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import re
+import signal
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import IO
+
+from eth_account import Account
+from web3 import AsyncWeb3
+
+from tokens.artifacts import load_artifact
+from tokens.deploy import DeployParams, deploy_system, is_live
+from tokens.deployment import Deployment, load_deployment, save_deployment
+from tokens.errors import ChainUnavailableError, DeploymentError, DevnetError
+from tokens.rpc import TxSender, Web3, call, connect, disconnect
+
+DEVNET_CHAIN_ID = 31337
+# The well-known anvil dev keys (mnemonic "test test ... junk"); public, devnet only.
+DEV_PRIVATE_KEYS: tuple[str, ...] = (
+    "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
+    "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
+    "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
+    "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6",
+    "0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a",
+    "0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba",
+    "0x92db14e403b83dfe3df233f83dfa3a0d7096f21ca9b0d6d6b8d88b2b4ec1564e",
+    "0x4bbbf85ce3377467afe5d46f804f221813b2bb87f24d81f60f1fcdbf7cbf4356",
+    "0xdbda1821b80551c9d65939329250298aa3472ba22feea921c0cf5d620ea67b97",
+    "0x2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6",
+)
+DEPLOYMENT_FILE = "deployment.json"
+STATE_FILE = "anvil-state.json"
+LOG_FILE = "anvil.log"
+_LISTENING = re.compile(r"Listening on ([0-9.]+):(\d+)")
+
+
+def dev_addresses() -> list[str]:
+    return [str(Account.from_key(key).address) for key in DEV_PRIVATE_KEYS]
+
+
+@dataclass(frozen=True)
+class DevnetOptions:
+    """How to run the devnet. `state_dir` is ``<data>/devnet``."""
+
+    state_dir: Path
+    anvil: Path
+    host: str = "127.0.0.1"
+    port: int = 0  # 0 = let anvil pick a free port
+    block_time: float = 1.0
+    mint_per_account: int = 1_000_000 * 10**18  # TOK base units per dev account
+    startup_timeout: float = 30.0
+    stop_timeout: float = 10.0
+    state_interval: int = 5  # seconds between state dumps (plus one at exit)
+    build_dir: Path | None = None  # contract artifacts; default contracts/build
+
+
+@dataclass(frozen=True)
+class DevnetInfo:
+    """What a running devnet offers."""
+
+    rpc_url: str
+    chain_id: int
+    deployment: Deployment
+    dev_keys: tuple[str, ...] = field(default=DEV_PRIVATE_KEYS, repr=False)
+    fresh_deployment: bool = False
+
+
+class Devnet:
+    """One anvil process plus the deployment it carries."""
+
+    def __init__(self, options: DevnetOptions) -> None:
+        self._options = options
+        self._process: asyncio.subprocess.Process | None = None
+        self._log: IO[bytes] | None = None
+        self.info: DevnetInfo | None = None
+
+    @property
+    def deployment_path(self) -> Path:
+        return self._options.state_dir / DEPLOYMENT_FILE
+
+    async def __aenter__(self) -> DevnetInfo:
+        return await self.start()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    async def start(self) -> DevnetInfo:
+        """Start anvil, deploy once, mint once; returns the RPC URL and deployment."""
+        if self._process is not None:
+            raise DevnetError("devnet already started")
+        opts = self._options
+        if not ipaddress.ip_address(opts.host).is_loopback:
+            raise DevnetError(f"devnet host must be a loopback address, not {opts.host}")
+        if not opts.anvil.exists():
+            raise DevnetError(f"anvil not found at {opts.anvil}; run `npm install` (scripts/setup)")
+        opts.state_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            url = await self._launch()
+            self.info = await self._prepare(url)
+        except BaseException:
+            await self.stop()
+            raise
+        return self.info
+
+    async def _launch(self) -> str:
+        opts = self._options
+        log_path = opts.state_dir / LOG_FILE
+        self._log = log_path.open("wb")
+        args = [
+            "--host", opts.host, "--port", str(opts.port),
+            "--block-time", f"{opts.block_time:g}",
+            "--chain-id", str(DEVNET_CHAIN_ID),
+            "--state", str(opts.state_dir / STATE_FILE),
+            "--state-interval", str(opts.state_interval),
+        ]  # fmt: skip
+        try:
+            self._process = await asyncio.create_subprocess_exec(
+                str(opts.anvil), *args, stdout=self._log, stderr=asyncio.subprocess.STDOUT,
+                stdin=asyncio.subprocess.DEVNULL,
+            )  # fmt: skip
+        except OSError as exc:
+            raise DevnetError(f"cannot start anvil ({opts.anvil}): {exc}") from exc
+        deadline = time.monotonic() + opts.startup_timeout
+        while time.monotonic() < deadline:
+            if self._process.returncode is not None:
+                tail = log_path.read_text(errors="replace")[-2000:]
+                raise DevnetError(f"anvil exited with {self._process.returncode}: {tail}")
+            match = _LISTENING.search(log_path.read_text(errors="replace"))
+            if match:
+                return f"http://{match.group(1)}:{match.group(2)}"
+            await asyncio.sleep(0.05)
+        raise DevnetError(f"anvil did not start within {opts.startup_timeout} s (see {log_path})")
+
+    async def _prepare(self, url: str) -> DevnetInfo:
+        opts = self._options
+        w3 = connect(url)
+        try:
+            chain_id = await self._wait_ready(w3)
+            if self.deployment_path.exists():
+                try:
+                    existing = load_deployment(self.deployment_path)
+                    if await is_live(w3, existing):
+                        return DevnetInfo(url, chain_id, existing)
+                except DeploymentError:
+                    pass  # unreadable or from a lost chain: deploy again
+            deployer = Account.from_key(DEV_PRIVATE_KEYS[0])
+            sender = TxSender(w3, deployer, chain_id, poll_interval=0.1)
+            params = DeployParams(treasury=str(deployer.address))
+            deployment = await deploy_system(w3, sender, params, opts.build_dir)
+            await self._mint(w3, sender, deployment)
+            save_deployment(self.deployment_path, deployment)
+            return DevnetInfo(url, chain_id, deployment, fresh_deployment=True)
+        finally:
+            await disconnect(w3)
+
+    async def _wait_ready(self, w3: Web3) -> int:
+        deadline = time.monotonic() + self._options.startup_timeout
+        while True:
+            try:
+                return await call("devnet chain id", w3.eth.chain_id)
+            except ChainUnavailableError:
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.1)
+
+    async def _mint(self, w3: Web3, sender: TxSender, deployment: Deployment) -> None:
+        tok = w3.eth.contract(
+            address=AsyncWeb3.to_checksum_address(deployment.tok),
+            abi=load_artifact("TOK", self._options.build_dir).abi,
+        )
+        hashes = [
+            await sender.send(
+                deployment.tok,
+                tok.encode_abi("mint", args=[account, self._options.mint_per_account]),
+                "mint devnet TOK",
+            )
+            for account in dev_addresses()
+        ]
+        for tx_hash in hashes:
+            await sender.wait(tx_hash, "mint devnet TOK")
+
+    async def stop(self) -> None:
+        """Stop anvil gracefully (it writes its state file on exit); idempotent."""
+        process, self._process = self._process, None
+        if process is not None and process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(process.wait(), self._options.stop_timeout)
+            except TimeoutError:
+                with contextlib.suppress(ProcessLookupError):
+                    process.kill()
+                await process.wait()
+        if self._log is not None:
+            self._log.close()
+            self._log = None
