@@ -20,7 +20,8 @@ async function refresh() {
     row(facts, "Peer ID", status.peer_id ?? "—");
     row(facts, "Addresses", (status.p2p_addrs ?? []).join("\n") || "—");
     row(facts, "Wallet", status.wallet_address ?? "none yet");
-    row(facts, "Chain", status.chain ? `${status.chain.mode} (chain ${status.chain.chain_id ?? "?"})` : "—");
+    const chain = status.chain ?? {};
+    row(facts, "Chain", chain.chain_id ? `${chain.mode}, chain id ${chain.chain_id}` : chain.mode ?? "—");
     row(facts, "Version", status.version ?? "—");
     services.replaceChildren(
       ...Object.entries(status.services).map(([name, s]) => {
