@@ -1,0 +1,344 @@
+"""Async chain client on ``web3.AsyncWeb3``: TOK, the factory and creator tokens.
+
+Works against any EVM RPC given a :class:`~tokens.deployment.Deployment` (from the devnet
+or from config). Reads need no account; writes need a ``LocalAccount``. Buys respect a
+per-session spend limit and default slippage and deadline; nonces and gas are handled by
+one :class:`~tokens.rpc.TxSender` per client, so repeated transactions do not collide.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from eth_typing import ChecksumAddress
+from web3 import AsyncWeb3
+from web3.contract import AsyncContract
+from web3.logs import DISCARD
+from web3.types import BlockIdentifier, TxReceipt
+
+from tokens import curve
+from tokens.artifacts import load_artifact
+from tokens.deployment import Deployment
+from tokens.errors import ChainError, NoCreatorTokenError, SpendLimitError, TransactionError
+from tokens.rpc import TxSender, call, connect, disconnect, rpc_errors
+
+ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+MAX_UINT = 2**256 - 1
+
+
+@dataclass(frozen=True)
+class ClientOptions:
+    rpc_url: str
+    deployment: Deployment
+    timeout: float = 10.0  # seconds per RPC request
+    receipt_timeout: float = 60.0
+    poll_interval: float = 0.25
+    slippage_bps: int = 100  # default tolerance for buy/sell bounds (1 %)
+    deadline_seconds: int = 600  # default deadline after the latest block's timestamp
+    spend_limit: int | None = None  # TOK base units one client may spend on buys; None = none
+    log_chunk: int = 5_000  # blocks per eth_getLogs request
+    build_dir: Path | None = None
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    address: str
+    creator: str
+    name: str
+    symbol: str
+    total_supply: int
+    reserve: int
+    spot_price: int
+
+
+@dataclass(frozen=True)
+class Trade:
+    """A mined buy or sell, from its event."""
+
+    kind: str  # "buy" | "sell"
+    trader: str
+    amount: int
+    total: int  # TOK paid (buy) or received (sell)
+    curve_amount: int
+    creator_fee: int
+    protocol_fee: int
+    supply: int
+    price: int
+    block: int
+    tx_hash: str
+
+
+@dataclass(frozen=True)
+class PricePoint:
+    """One point of a token's price history (for the UI chart)."""
+
+    block: int
+    timestamp: int
+    price: int
+    supply: int
+    trade: Trade
+
+
+def checksum(address: str) -> ChecksumAddress:
+    try:
+        return AsyncWeb3.to_checksum_address(address)
+    except (ValueError, TypeError) as exc:
+        raise ChainError(f"not an Ethereum address: {address!r}") from exc
+
+
+class ChainClient:
+    """TOK, factory and creator-token operations for one (optional) account."""
+
+    def __init__(self, options: ClientOptions, account: LocalAccount | None = None) -> None:
+        self._options = options
+        self._w3 = connect(options.rpc_url, options.timeout)
+        self._account = account
+        self._sender: TxSender | None = None
+        d = options.deployment
+        self._tok = self._w3.eth.contract(
+            address=checksum(d.tok), abi=load_artifact("TOK", options.build_dir).abi
+        )
+        self._factory = self._w3.eth.contract(
+            address=checksum(d.factory),
+            abi=load_artifact("CreatorTokenFactory", options.build_dir).abi,
+        )
+        self._token_abi = load_artifact("CreatorToken", options.build_dir).abi
+        self.spent = 0  # TOK base units spent on buys by this client (the session)
+
+    async def __aenter__(self) -> ChainClient:
+        return self
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        await disconnect(self._w3)
+
+    @property
+    def deployment(self) -> Deployment:
+        return self._options.deployment
+
+    @property
+    def address(self) -> str:
+        if self._account is None:
+            raise ChainError("no wallet loaded: this operation needs an account")
+        return str(self._account.address)
+
+    def _tx(self) -> TxSender:
+        if self._sender is None:
+            if self._account is None:
+                raise ChainError("no wallet loaded: this operation needs an account")
+            self._sender = TxSender(
+                self._w3, self._account, self.deployment.chain_id,
+                self._options.receipt_timeout, self._options.poll_interval,
+            )  # fmt: skip
+        return self._sender
+
+    def token(self, address: str) -> AsyncContract:
+        return self._w3.eth.contract(address=checksum(address), abi=self._token_abi)
+
+    # -- chain -------------------------------------------------------------------------
+    async def chain_id(self) -> int:
+        return await call("read chain id", self._w3.eth.chain_id)
+
+    async def block_number(self) -> int:
+        return await call("read block number", self._w3.eth.block_number)
+
+    async def _deadline(self, deadline: int | None) -> int:
+        if deadline is not None:
+            return deadline
+        block = await call("read latest block", self._w3.eth.get_block("latest"))
+        return int(block["timestamp"]) + self._options.deadline_seconds
+
+    # -- TOK ---------------------------------------------------------------------------
+    async def tok_balance(
+        self, holder: str | None = None, block: BlockIdentifier = "latest"
+    ) -> int:
+        who = checksum(holder) if holder else self.address
+        fn = self._tok.functions.balanceOf(who)
+        return int(await call("read TOK balance", fn.call(block_identifier=block)))
+
+    async def tok_allowance(self, owner: str, spender: str) -> int:
+        fn = self._tok.functions.allowance(checksum(owner), checksum(spender))
+        return int(await call("read TOK allowance", fn.call()))
+
+    async def approve_tok(self, spender: str, amount: int) -> TxReceipt:
+        data = self._tok.encode_abi("approve", args=[checksum(spender), amount])
+        return await self._tx().transact(self._tok.address, data, "approve TOK")
+
+    async def mint_tok(self, to: str, amount: int) -> TxReceipt:
+        """Devnet faucet: only TOK's owner may mint."""
+        data = self._tok.encode_abi("mint", args=[checksum(to), amount])
+        return await self._tx().transact(self._tok.address, data, "mint TOK")
+
+    # -- factory -----------------------------------------------------------------------
+    async def token_of(self, creator: str) -> str | None:
+        fn = self._factory.functions.token_of(checksum(creator))
+        address = str(await call("read token of creator", fn.call()))
+        return None if int(address, 16) == 0 else checksum(address)
+
+    async def creator_of(self, token: str) -> str | None:
+        fn = self._factory.functions.creator_of(checksum(token))
+        address = str(await call("read creator of token", fn.call()))
+        return None if int(address, 16) == 0 else checksum(address)
+
+    async def require_token_of(self, creator: str) -> str:
+        token = await self.token_of(creator)
+        if token is None:
+            raise NoCreatorTokenError(f"{creator} has no creator token; create one first")
+        return token
+
+    async def create_token(self, name: str, symbol: str) -> str:
+        """Create the account's creator token; returns its address."""
+        if not 0 < len(name) <= 25 or not 0 < len(symbol) <= 5:
+            raise ChainError("token name must be 1-25 characters and symbol 1-5")
+        data = self._factory.encode_abi("create_token", args=[name, symbol])
+        await self._tx().transact(self._factory.address, data, "create creator token")
+        return await self.require_token_of(self.address)
+
+    # -- creator tokens ----------------------------------------------------------------
+    async def token_info(self, token: str) -> TokenInfo:
+        c = self.token(token)
+        async with rpc_errors("read token info"):
+            return TokenInfo(
+                address=str(c.address),
+                creator=checksum(await c.functions.creator().call()),
+                name=str(await c.functions.name().call()),
+                symbol=str(await c.functions.symbol().call()),
+                total_supply=int(await c.functions.totalSupply().call()),
+                reserve=int(await c.functions.reserve().call()),
+                spot_price=int(await c.functions.spot_price().call()),
+            )
+
+    async def balance_of(self, token: str, holder: str, block: BlockIdentifier = "latest") -> int:
+        fn = self.token(token).functions.balanceOf(checksum(holder))
+        return int(await call("read token balance", fn.call(block_identifier=block)))
+
+    async def _supply(self, token: str, block: int) -> int:
+        fn = self.token(token).functions.totalSupply()
+        return int(await call("read supply", fn.call(block_identifier=block)))
+
+    async def quote_buy(self, token: str, amount: int) -> curve.Quote:
+        """The on-chain quote with its fee breakdown (both read at one block)."""
+        block = await self.block_number()
+        fn = self.token(token).functions.quote_buy(amount)
+        total = int(await call("quote buy", fn.call(block_identifier=block)))
+        quote = curve.quote_buy(self.deployment.curve, await self._supply(token, block), amount)
+        if quote.total != total:
+            raise ChainError("deployment curve parameters disagree with the chain's quote")
+        return quote
+
+    async def quote_sell(self, token: str, amount: int) -> curve.Quote:
+        block = await self.block_number()
+        fn = self.token(token).functions.quote_sell(amount)
+        total = int(await call("quote sell", fn.call(block_identifier=block)))
+        quote = curve.quote_sell(self.deployment.curve, await self._supply(token, block), amount)
+        if quote.total != total:
+            raise ChainError("deployment curve parameters disagree with the chain's quote")
+        return quote
+
+    async def buy(
+        self, token: str, amount: int, max_cost: int | None = None, deadline: int | None = None
+    ) -> Trade:
+        """Buy `amount` base units; max_cost defaults to quote + slippage_bps."""
+        c = self.token(token)
+        if max_cost is None:
+            quoted = int(await call("quote buy", c.functions.quote_buy(amount).call()))
+            max_cost = quoted * (10_000 + self._options.slippage_bps) // 10_000
+        limit = self._options.spend_limit
+        if limit is not None and self.spent + max_cost > limit:
+            raise SpendLimitError(
+                f"buy could spend {max_cost} TOK base units; session limit {limit}, "
+                f"already spent {self.spent}"
+            )
+        if await self.tok_allowance(self.address, str(c.address)) < max_cost:
+            await self.approve_tok(str(c.address), max_cost)
+        data = c.encode_abi("buy", args=[amount, max_cost, await self._deadline(deadline)])
+        receipt = await self._tx().transact(str(c.address), data, "buy creator token")
+        trade = self._trade_from_receipt(c, receipt, "Buy")
+        self.spent += trade.total
+        return trade
+
+    async def sell(
+        self, token: str, amount: int, min_refund: int | None = None, deadline: int | None = None
+    ) -> Trade:
+        """Sell `amount` base units; min_refund defaults to quote - slippage_bps."""
+        c = self.token(token)
+        if min_refund is None:
+            quoted = int(await call("quote sell", c.functions.quote_sell(amount).call()))
+            min_refund = quoted * (10_000 - self._options.slippage_bps) // 10_000
+        data = c.encode_abi("sell", args=[amount, min_refund, await self._deadline(deadline)])
+        receipt = await self._tx().transact(str(c.address), data, "sell creator token")
+        return self._trade_from_receipt(c, receipt, "Sell")
+
+    def _trade_from_receipt(self, c: AsyncContract, receipt: TxReceipt, event: str) -> Trade:
+        logs = c.events[event]().process_receipt(receipt, errors=DISCARD)
+        if len(logs) != 1:
+            raise TransactionError(f"{event.lower()}: no {event} event in the receipt")
+        return _trade(event, logs[0])
+
+    async def _logs(self, event: Any, from_block: int, to_block: int) -> list[Any]:
+        out: list[Any] = []
+        step = self._options.log_chunk
+        for start in range(from_block, to_block + 1, step):
+            end = min(start + step - 1, to_block)
+            out.extend(await call("read events", event.get_logs(from_block=start, to_block=end)))
+        return out
+
+    async def holders(self, token: str) -> dict[str, int]:
+        """Every address with a positive balance, replayed from Transfer events."""
+        head = await self.block_number()
+        c = self.token(token)
+        balances: dict[str, int] = {}
+        for log in await self._logs(c.events.Transfer, self.deployment.start_block, head):
+            a = log["args"]
+            value = int(a["value"])
+            if int(a["sender"], 16):
+                balances[a["sender"]] = balances.get(a["sender"], 0) - value
+            if int(a["receiver"], 16):
+                balances[a["receiver"]] = balances.get(a["receiver"], 0) + value
+        return {k: v for k, v in sorted(balances.items()) if v > 0}
+
+    async def price_history(self, token: str) -> list[PricePoint]:
+        """Price after every buy and sell, oldest first, with block timestamps."""
+        head = await self.block_number()
+        c = self.token(token)
+        start = self.deployment.start_block
+        logs = await self._logs(c.events.Buy, start, head) + await self._logs(
+            c.events.Sell, start, head
+        )
+        logs.sort(key=lambda log: (log["blockNumber"], log["logIndex"]))
+        stamps: dict[int, int] = {}
+        points: list[PricePoint] = []
+        for log in logs:
+            block = int(log["blockNumber"])
+            if block not in stamps:
+                header = await call("read block", self._w3.eth.get_block(block))
+                stamps[block] = int(header["timestamp"])
+            trade = _trade(log["event"], log)
+            points.append(PricePoint(block, stamps[block], trade.price, trade.supply, trade))
+        return points
+
+
+def _trade(event: str, log: Any) -> Trade:
+    a = log["args"]
+    buy = event == "Buy"
+    return Trade(
+        kind="buy" if buy else "sell",
+        trader=checksum(a["buyer"] if buy else a["seller"]),
+        amount=int(a["amount"]),
+        total=int(a["cost"] if buy else a["refund"]),
+        curve_amount=int(a["curve_cost"] if buy else a["curve_refund"]),
+        creator_fee=int(a["creator_fee"]),
+        protocol_fee=int(a["protocol_fee"]),
+        supply=int(a["supply"]),
+        price=int(a["price"]),
+        block=int(log["blockNumber"]),
+        tx_hash=log["transactionHash"].to_0x_hex(),
+    )
