@@ -73,6 +73,7 @@ class FileBlockStore:
         self._tmp = self._root / "tmp"
         self._fsync = fsync
         self._dirty: set[Path] = set()
+        self._shards: set[str] = set()
         self._lock = threading.Lock()
         self._counter = 0
         try:
@@ -119,7 +120,9 @@ class FileBlockStore:
             self._counter += 1
             tmp = self._tmp / f"{os.getpid()}-{threading.get_ident()}-{self._counter}"
         try:
-            path.parent.mkdir(exist_ok=True)
+            if path.parent.name not in self._shards:
+                path.parent.mkdir(exist_ok=True)
+                self._shards.add(path.parent.name)
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
             try:
                 view = memoryview(data)
