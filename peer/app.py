@@ -32,9 +32,10 @@ from peer.datadir import (
     remove_credentials,
     write_credentials,
 )
-from peer.errors import StartupError
+from peer.errors import ConfigError, StartupError
 from peer.p2p import HostOptions, P2PHost
 from peer.services import Managed, Readiness, Service
+from peer.store_service import StoreService
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,12 @@ class App:
                 bootstrap=config.p2p.bootstrap,
             )
         )
+        if config.storage.backend != "embedded":
+            raise ConfigError(
+                f"storage.backend = {config.storage.backend!r} is not available in this version; "
+                "use 'embedded'"
+            )
+        self.store = StoreService(data_dir.store)
         self.http = HttpService(
             ApiContext(
                 readiness=self.readiness, bus=self.bus, status=self.status, network=self.p2p
@@ -74,7 +81,7 @@ class App:
             content_port=config.ui.content_port,
         )
         # Order matters: later services may use earlier ones; stop runs in reverse.
-        self.services: list[Service] = [Managed("p2p", self.p2p), self.http]
+        self.services: list[Service] = [Managed("p2p", self.p2p), self.store, self.http]
 
     def status(self) -> Mapping[str, Any]:
         """Facts about this peer for ``/api/v1/status`` and ``toktok status``."""
@@ -87,6 +94,7 @@ class App:
             "content_url": self.http.content_url,
             "uptime_s": round(time.monotonic() - self._started_at, 1),
             "chain": {"mode": self.config.chain.mode},
+            "storage": {"backend": self.config.storage.backend},
         }
 
     def request_stop(self) -> None:

@@ -33,10 +33,34 @@ def test_daemon_answers_healthz_and_status(start_daemon: StartDaemon, tmp_path: 
     status, body = daemon.get("/healthz")
     assert status == 200, body
     assert body["ready"] is True
+    assert body["services"] == {"p2p": "ready", "store": "ready", "http": "ready"}
     status, info = daemon.get("/api/v1/status")
     assert status == 200
     assert info["ui_url"] == daemon.url
     assert info["data_dir"] == str((tmp_path / "a").resolve())
+    assert info["peer_id"].startswith("12D3KooW")
+    assert info["p2p_addrs"][0].startswith("/ip4/127.0.0.1/tcp/")
+
+
+def test_cli_connects_two_running_peers(start_daemon: StartDaemon, tmp_path: Path) -> None:
+    a = start_daemon(tmp_path / "a")
+    b = start_daemon(tmp_path / "b")
+    _, info_b = b.get("/api/v1/status")
+    result = run_cli(a.data_dir, "connect", info_b["p2p_addrs"][0], "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["peer_id"] == info_b["peer_id"]
+    listed = json.loads(run_cli(a.data_dir, "peers", "--json").stdout)
+    assert info_b["peer_id"] in [p["peer_id"] for p in listed["peers"]]
+
+
+def test_connect_to_a_malformed_address_is_a_clear_error(
+    start_daemon: StartDaemon, tmp_path: Path
+) -> None:
+    start_daemon(tmp_path / "a")
+    result = run_cli(tmp_path / "a", "connect", "not-a-multiaddr")
+    assert result.returncode == 1
+    assert result.stderr.startswith("Error: ")
+    assert "Traceback" not in result.stderr
 
 
 def test_foreign_host_is_refused_by_the_running_daemon(
