@@ -17,6 +17,7 @@ from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 from web3 import AsyncWeb3
 from web3.contract import AsyncContract
+from web3.exceptions import BadFunctionCallOutput
 from web3.logs import DISCARD
 from web3.types import BlockIdentifier, TxReceipt
 
@@ -217,8 +218,18 @@ class ChainClient:
             )
 
     async def balance_of(self, token: str, holder: str, block: BlockIdentifier = "latest") -> int:
-        fn = self.token(token).functions.balanceOf(checksum(holder))
-        return int(await call("read token balance", fn.call(block_identifier=block)))
+        """Balance at `block`; 0 at blocks before the token existed."""
+        c = self.token(token)
+        fn = c.functions.balanceOf(checksum(holder))
+        try:
+            return int(await call("read token balance", fn.call(block_identifier=block)))
+        except ChainError as exc:
+            if not isinstance(exc.__cause__, BadFunctionCallOutput):
+                raise
+            code = await call("read code", self._w3.eth.get_code(c.address, block))
+            if len(code) == 0:
+                return 0
+            raise
 
     async def _supply(self, token: str, block: int) -> int:
         fn = self.token(token).functions.totalSupply()

@@ -15,8 +15,11 @@ from tokens.ownership import BalanceSource, OwnershipChecker
 class HoldingWorld(Protocol):
     """A chain the suite can act on: move one holder's balance and let blocks pass."""
 
-    source: BalanceSource
-    token: str
+    @property
+    def source(self) -> BalanceSource: ...
+
+    @property
+    def token(self) -> str: ...
 
     async def acquire(self, holder: str, amount: int) -> None:
         """Raise the holder's balance by `amount` in a mined transaction."""

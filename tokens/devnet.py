@@ -48,6 +48,18 @@ LOG_FILE = "anvil.log"
 _LISTENING = re.compile(r"Listening on ([0-9.]+):(\d+)")
 
 
+def find_anvil(repo_root: Path) -> Path:
+    """``node_modules/.bin/anvil`` under `repo_root`, else the platform package's binary."""
+    candidates = [
+        repo_root / "node_modules" / ".bin" / "anvil",
+        repo_root / "node_modules" / "@foundry-rs" / "anvil-linux-amd64" / "bin" / "anvil",
+    ]
+    for candidate in candidates:
+        if candidate.exists():
+            return candidate
+    return candidates[0]
+
+
 def dev_addresses() -> list[str]:
     return [str(Account.from_key(key).address) for key in DEV_PRIVATE_KEYS]
 

@@ -6,7 +6,7 @@ Each test runs inside ``boa.env.anchor()`` so chain state never leaks between te
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from contracts_support import BASE_PRICE, CONTRACTS, HERE, SLOPE, System
+from contracts_support import BASE_PRICE, CONTRACTS, HERE, SLOPE, System, SystemFactory
 
 from tokens.curve import CurveParams
 
@@ -34,9 +34,6 @@ def deployers() -> dict[str, Any]:
 def _isolated_chain() -> Iterator[None]:
     with boa.env.anchor():
         yield
-
-
-SystemFactory = Callable[..., System]
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,3 +38,6 @@ class System:
         self.tok.mint(account, amount)
         with boa.env.prank(account):
             self.tok.approve(self.token.address, 2**256 - 1)
+
+
+SystemFactory = Callable[..., System]

@@ -16,8 +16,7 @@ from typing import Any
 
 import boa
 import pytest
-from conftest import SystemFactory
-from contracts_support import FAR_DEADLINE, ONE, System
+from contracts_support import FAR_DEADLINE, ONE, System, SystemFactory
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test

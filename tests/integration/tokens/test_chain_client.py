@@ -1,0 +1,152 @@
+"""ChainClient against a real anvil: tokens, quotes vs results, history, limits, errors."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+import pytest
+from eth_account import Account
+
+from tokens.client import ChainClient, ClientOptions
+from tokens.devnet import DEV_PRIVATE_KEYS, DevnetInfo
+from tokens.errors import (
+    ChainUnavailableError,
+    DeadlineError,
+    NoCreatorTokenError,
+    SlippageError,
+    SpendLimitError,
+    TokenExistsError,
+)
+from tokens.ownership import OwnershipChecker
+
+pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
+ONE = 10**18
+
+
+def client(info: DevnetInfo, key_index: int | None, **kw: object) -> ChainClient:
+    account = Account.from_key(DEV_PRIVATE_KEYS[key_index]) if key_index is not None else None
+    options = ClientOptions(rpc_url=info.rpc_url, deployment=info.deployment, **kw)  # type: ignore[arg-type]
+    return ChainClient(options, account)
+
+
+async def test_dev_accounts_hold_minted_tok(devnet: DevnetInfo) -> None:
+    async with client(devnet, None) as c:
+        for key in DEV_PRIVATE_KEYS[1:]:
+            assert await c.tok_balance(Account.from_key(key).address) == 1_000_000 * ONE
+        assert await c.chain_id() == 31337
+
+
+async def test_create_buy_sell_with_quotes_equal_to_results(devnet: DevnetInfo) -> None:
+    async with client(devnet, 1) as creator, client(devnet, 2) as fan:
+        with pytest.raises(NoCreatorTokenError):
+            await creator.require_token_of(creator.address)
+        token = await creator.create_token("Creator One", "ONE")
+        assert await fan.token_of(creator.address) == token
+        assert await fan.creator_of(token) == creator.address
+        with pytest.raises(TokenExistsError):
+            await creator.create_token("Again", "AGN")
+
+        tok_before = await fan.tok_balance()
+        quote = await fan.quote_buy(token, 3 * ONE)
+        bought = await fan.buy(token, 3 * ONE)
+        assert bought.total == quote.total
+        assert (bought.curve_amount, bought.creator_fee) == (quote.curve_amount, quote.creator_fee)
+        assert await fan.tok_balance() == tok_before - bought.total
+        assert await fan.balance_of(token, fan.address) == 3 * ONE
+
+        sell_quote = await fan.quote_sell(token, ONE)
+        sold = await fan.sell(token, ONE)
+        assert sold.total == sell_quote.total
+        info = await fan.token_info(token)
+        assert (info.total_supply, info.symbol, info.creator) == (2 * ONE, "ONE", creator.address)
+        assert info.spot_price == sold.price
+
+        history = await fan.price_history(token)
+        assert [(p.trade.kind, p.supply, p.price) for p in history] == [
+            ("buy", 3 * ONE, bought.price),
+            ("sell", 2 * ONE, sold.price),
+        ]
+        assert history[0].timestamp <= history[1].timestamp
+        assert await fan.holders(token) == {fan.address: 2 * ONE}
+
+
+async def test_slippage_and_deadline_are_enforced(devnet: DevnetInfo) -> None:
+    async with client(devnet, 3) as creator:
+        token = await creator.create_token("Three", "THR")
+        quote = await creator.quote_buy(token, ONE)
+        with pytest.raises(SlippageError):
+            await creator.buy(token, ONE, max_cost=quote.total - 1)
+        with pytest.raises(DeadlineError):
+            await creator.buy(token, ONE, deadline=1)
+        await creator.buy(token, ONE)
+        with pytest.raises(SlippageError):
+            await creator.sell(token, ONE, min_refund=10**30)
+        assert await creator.balance_of(token, creator.address) == ONE
+
+
+async def test_spend_limit_stops_buys_before_sending(devnet: DevnetInfo) -> None:
+    async with client(devnet, 4) as c:
+        token = await c.create_token("Four", "FOR")
+    async with client(devnet, 5, spend_limit=ONE // 10) as fan:
+        await fan.buy(token, ONE)  # ~0.011 TOK with fees
+        with pytest.raises(SpendLimitError):
+            await fan.buy(token, 100 * ONE)
+        assert await fan.balance_of(token, fan.address) == ONE
+        assert 0 < fan.spent <= ONE // 10
+
+
+async def test_concurrent_transactions_get_distinct_nonces(devnet: DevnetInfo) -> None:
+    async with client(devnet, 6) as c:
+        token = await c.create_token("Six", "SIX")
+        await c.approve_tok(token, 10**30)
+        trades = await asyncio.gather(*(c.buy(token, ONE, max_cost=10**24) for _ in range(5)))
+        assert sorted(t.supply for t in trades) == [k * ONE for k in range(1, 6)]
+        assert await c.balance_of(token, c.address) == 5 * ONE
+
+
+class AnvilWorld:
+    def __init__(self, c: ChainClient, token: str) -> None:
+        self.c = c
+        self.source = c
+        self.token = token
+
+    async def acquire(self, holder: str, amount: int) -> None:
+        await self.c.buy(self.token, amount)
+
+    async def release(self, holder: str, amount: int) -> None:
+        await self.c.sell(self.token, amount)
+
+    async def advance(self, blocks: int) -> None:
+        target = await self.c.block_number() + blocks
+        for _ in range(600):
+            if await self.c.block_number() >= target:
+                return
+            await asyncio.sleep(0.1)
+        raise AssertionError("the devnet stopped producing blocks")
+
+
+async def test_anvil_passes_the_holding_conformance_suite(devnet: DevnetInfo) -> None:
+    from tokens.conformance import check_holding_rule
+
+    async with client(devnet, 7) as c:
+        token = await c.create_token("Seven", "SVN")
+        await check_holding_rule(AnvilWorld(c, token), c.address, 2 * ONE, lag=2)
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def test_unreachable_rpc_raises_typed_errors_and_fails_closed(devnet: DevnetInfo) -> None:
+    url = f"http://127.0.0.1:{_closed_port()}"
+    options = ClientOptions(rpc_url=url, deployment=devnet.deployment, timeout=2)
+    async with ChainClient(options) as c:
+        with pytest.raises(ChainUnavailableError):
+            await c.block_number()
+        with pytest.raises(ChainUnavailableError):
+            await c.token_of(Account.from_key(DEV_PRIVATE_KEYS[1]).address)
+        with pytest.raises(ChainUnavailableError):
+            await OwnershipChecker(c).holds(devnet.deployment.tok, c.deployment.factory, 0)

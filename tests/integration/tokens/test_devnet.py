@@ -1,0 +1,62 @@
+"""Devnet lifecycle: deployment survives restarts, loopback only, clear failures."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from eth_account import Account
+
+from tokens.client import ChainClient, ClientOptions
+from tokens.devnet import DEV_PRIVATE_KEYS, Devnet, DevnetOptions
+from tokens.errors import DevnetError
+
+pytestmark = pytest.mark.integration
+
+
+async def test_restart_keeps_deployment_tokens_and_balances(
+    tmp_path: Path, make_options: Callable[..., DevnetOptions]
+) -> None:
+    async with Devnet(make_options(tmp_path)) as first:
+        assert first.fresh_deployment
+        written = json.loads((tmp_path / "deployment.json").read_text())
+        assert written["tok"] == first.deployment.tok
+        assert written["chain_id"] == 31337
+        options = ClientOptions(rpc_url=first.rpc_url, deployment=first.deployment)
+        async with ChainClient(options, Account.from_key(DEV_PRIVATE_KEYS[1])) as c:
+            token = await c.create_token("Keeper", "KEEP")
+            await c.buy(token, 10**18)
+    async with Devnet(make_options(tmp_path)) as second:
+        assert not second.fresh_deployment
+        assert second.deployment == first.deployment
+        options = ClientOptions(rpc_url=second.rpc_url, deployment=second.deployment)
+        async with ChainClient(options) as c:
+            creator = Account.from_key(DEV_PRIVATE_KEYS[1]).address
+            assert await c.token_of(creator) == token
+            assert await c.balance_of(token, creator) == 10**18
+
+
+async def test_non_loopback_host_is_refused(tmp_path: Path, anvil_path: Path) -> None:
+    options = DevnetOptions(state_dir=tmp_path, anvil=anvil_path, host="0.0.0.0")
+    with pytest.raises(DevnetError, match="loopback"):
+        await Devnet(options).start()
+
+
+async def test_missing_anvil_binary_is_reported(tmp_path: Path) -> None:
+    options = DevnetOptions(state_dir=tmp_path, anvil=tmp_path / "no-anvil")
+    with pytest.raises(DevnetError, match="anvil not found"):
+        await Devnet(options).start()
+
+
+async def test_stop_is_idempotent_and_leaves_no_process(
+    tmp_path: Path, make_options: Callable[..., DevnetOptions]
+) -> None:
+    devnet = Devnet(make_options(tmp_path))
+    await devnet.start()
+    process = devnet._process
+    assert process is not None
+    await devnet.stop()
+    await devnet.stop()
+    assert process.returncode is not None
