@@ -126,3 +126,40 @@ class WrongPassphraseError(ClipKeyStoreError):
 
 class CorruptKeyStoreError(ClipKeyStoreError):
     """A stored key file or a backup file is malformed."""
+
+
+# =========================================================================================
+# Section owned by the storage-network engineer: bitswap (storage.bitswap), the Kubo RPC
+# backend (storage.kubo) and the local gateway (storage.gateway).
+#
+#     StorageError
+#     ├── BlockNotFoundError
+#     │   └── ContentUnavailableError   the network could not deliver a block: no connected
+#     │                                 peer had it, providers vanished or timed out, or
+#     │                                 every one sent corrupt data (never a short result)
+#     ├── BitswapProtocolError          a peer sent a malformed or oversized bitswap message
+#     │                                 (also a ValueError); its stream is reset
+#     ├── BackendUnavailableError
+#     │   └── KuboUnreachableError      the Kubo RPC API does not answer at its multiaddr
+#     └── KuboRPCError                  the Kubo daemon answered a call with an error
+# =========================================================================================
+
+
+class ContentUnavailableError(BlockNotFoundError):
+    """The network could not deliver a block (no provider, all timed out or lied)."""
+
+    def __init__(self, message: str, cid: str | None = None, asked: int = 0) -> None:
+        super().__init__(message, cid)
+        self.asked = asked
+
+
+class BitswapProtocolError(StorageError, ValueError):
+    """A peer sent a bitswap message we cannot accept (malformed, oversized, bad prefix)."""
+
+
+class KuboUnreachableError(BackendUnavailableError):
+    """The configured Kubo RPC API cannot be reached."""
+
+
+class KuboRPCError(StorageError):
+    """The Kubo daemon answered an RPC call with an error."""

@@ -1,0 +1,195 @@
+"""The serving half of bitswap: answer other peers' wantlists from our block store.
+
+Per peer we keep a ledger: an ordered queue of wants to answer and the want-blocks we could not
+serve yet (answered as soon as the block arrives in our store, unless the peer asked for
+DONT_HAVE). One worker task per peer drains its queue: it reads the next few blocks in a worker
+thread while the previous message is being written, and packs blocks into messages of at most
+``max_message_bytes``. Answers go out on OUR outbound stream to the peer (``PeerSender``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from storage.bitswap.sender import PeerSender, PeerSendError
+from storage.bitswap.wire import (
+    BitswapMessage,
+    Presence,
+    PresenceType,
+    WantEntry,
+    WantType,
+)
+from storage.cid import CID
+from storage.errors import StorageError
+
+logger = logging.getLogger(__name__)
+
+
+class BlockSource(Protocol):
+    """Blocking, thread-safe block reads (``storage.blockstore.BlockStore`` fits)."""
+
+    def has(self, cid: CID) -> bool: ...
+
+    def get(self, cid: CID) -> bytes: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ServerOptions:
+    """Limits of the serving side."""
+
+    # Largest message we assemble (bytes of blocks); the protocol limit is 4 MiB.
+    max_message_bytes: int = 1024 * 1024
+    # Blocks read from disk per worker-thread round trip.
+    read_batch: int = 4
+    # Most wants we remember per peer (queue + deferred); more are ignored.
+    max_wants_per_peer: int = 8192
+
+
+@dataclass
+class ServerStats:
+    """Counters for ``toktok storage stats``."""
+
+    blocks_sent: int = 0
+    bytes_sent: int = 0
+    dont_haves_sent: int = 0
+
+
+@dataclass
+class _Ledger:
+    queue: OrderedDict[tuple[bytes, int], WantEntry] = field(default_factory=OrderedDict)
+    deferred: dict[bytes, WantEntry] = field(default_factory=dict)
+    worker: asyncio.Task[None] | None = None
+
+    def size(self) -> int:
+        return len(self.queue) + len(self.deferred)
+
+
+class BitswapServer:
+    """Answers wantlists; see the module docstring."""
+
+    def __init__(
+        self,
+        blocks: BlockSource,
+        sender_for: Callable[[str], PeerSender],
+        options: ServerOptions | None = None,
+    ) -> None:
+        self._blocks = blocks
+        self._sender_for = sender_for
+        self._options = options or ServerOptions()
+        self._ledgers: dict[str, _Ledger] = {}
+        self.stats = ServerStats()
+
+    def on_wantlist(self, peer: str, msg: BitswapMessage) -> None:
+        """Apply a received wantlist to the peer's ledger and wake its worker."""
+        ledger = self._ledgers.setdefault(peer, _Ledger())
+        if msg.full:
+            ledger.queue.clear()
+            ledger.deferred.clear()
+        for entry in msg.wants:
+            key = (entry.cid.multihash, int(entry.want_type))
+            if entry.cancel:
+                ledger.queue.pop((entry.cid.multihash, int(WantType.BLOCK)), None)
+                ledger.queue.pop((entry.cid.multihash, int(WantType.HAVE)), None)
+                ledger.deferred.pop(entry.cid.multihash, None)
+            elif ledger.size() < self._options.max_wants_per_peer:
+                ledger.queue[key] = entry
+        self._wake(peer, ledger)
+
+    def block_added(self, cid: CID) -> None:
+        """A block arrived in our store: serve it to peers that were waiting for it."""
+        for peer, ledger in self._ledgers.items():
+            entry = ledger.deferred.pop(cid.multihash, None)
+            if entry is not None:
+                ledger.queue[(cid.multihash, int(WantType.BLOCK))] = entry
+                self._wake(peer, ledger)
+
+    def peer_gone(self, peer: str) -> None:
+        """Forget a disconnected peer's ledger."""
+        ledger = self._ledgers.pop(peer, None)
+        if ledger is not None and ledger.worker is not None:
+            ledger.worker.cancel()
+
+    async def close(self) -> None:
+        """Stop every worker."""
+        workers = [lg.worker for lg in self._ledgers.values() if lg.worker is not None]
+        self._ledgers.clear()
+        for task in workers:
+            task.cancel()
+        for task in workers:
+            with contextlib.suppress(BaseException):
+                await task
+
+    def _wake(self, peer: str, ledger: _Ledger) -> None:
+        if ledger.queue and (ledger.worker is None or ledger.worker.done()):
+            ledger.worker = asyncio.get_running_loop().create_task(self._work(peer, ledger))
+
+    async def _work(self, peer: str, ledger: _Ledger) -> None:
+        sender = self._sender_for(peer)
+        reading = self._next_batch(ledger)
+        try:
+            while reading is not None:
+                answers = await reading
+                reading = self._next_batch(ledger)  # read ahead while we write
+                for msg in self._pack(answers, ledger):
+                    await sender.send(msg)
+        except PeerSendError as exc:
+            logger.debug("dropping ledger of %s: %s", peer, exc)
+            self._ledgers.pop(peer, None)
+        finally:
+            if reading is not None:
+                reading.cancel()
+
+    def _next_batch(
+        self, ledger: _Ledger
+    ) -> asyncio.Task[list[tuple[WantEntry, bytes | bool | None]]] | None:
+        if not ledger.queue:
+            return None
+        batch: list[WantEntry] = []
+        while ledger.queue and len(batch) < self._options.read_batch:
+            batch.append(ledger.queue.popitem(last=False)[1])
+        return asyncio.get_running_loop().create_task(asyncio.to_thread(self._read, batch))
+
+    def _read(self, batch: list[WantEntry]) -> list[tuple[WantEntry, bytes | bool | None]]:
+        out: list[tuple[WantEntry, bytes | bool | None]] = []
+        for entry in batch:
+            try:
+                if entry.want_type is WantType.HAVE:
+                    out.append((entry, self._blocks.has(entry.cid)))
+                else:
+                    out.append((entry, self._blocks.get(entry.cid)))
+            except StorageError:  # absent, or corrupt on our disk: never served
+                out.append((entry, None))
+        return out
+
+    def _pack(
+        self, answers: list[tuple[WantEntry, bytes | bool | None]], ledger: _Ledger
+    ) -> list[BitswapMessage]:
+        messages: list[BitswapMessage] = []
+        blocks: list[tuple[CID, bytes]] = []
+        presences: list[Presence] = []
+        size = 0
+        for entry, found in answers:
+            if isinstance(found, bytes):
+                if blocks and size + len(found) > self._options.max_message_bytes:
+                    messages.append(BitswapMessage(blocks=tuple(blocks)))
+                    blocks, size = [], 0
+                blocks.append((entry.cid, found))
+                size += len(found)
+                self.stats.blocks_sent += 1
+                self.stats.bytes_sent += len(found)
+            elif found is True:
+                presences.append(Presence(entry.cid, PresenceType.HAVE))
+            elif entry.send_dont_have:
+                presences.append(Presence(entry.cid, PresenceType.DONT_HAVE))
+                self.stats.dont_haves_sent += 1
+            elif entry.want_type is WantType.BLOCK:
+                ledger.deferred[entry.cid.multihash] = entry
+        if blocks or presences:
+            messages.append(BitswapMessage(blocks=tuple(blocks), presences=tuple(presences)))
+        return messages

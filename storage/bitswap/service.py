@@ -1,0 +1,265 @@
+"""The bitswap service: serves our blocks and fetches others' on the peer's libp2p host.
+
+Built by the composition root with the network port (the p2p host) and the peer's
+:class:`~storage.local.LocalStore`; ``start()`` registers the bitswap protocols and follows
+connection events, ``stop()`` undoes both. Every inbound bitswap stream (another peer's
+wantlists, and the blocks and presences it answers us with) is read here and dispatched to the
+server (wantlists) or the client (blocks, presences); every outbound message goes on our own
+stream to the peer (:mod:`storage.bitswap.sender`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from dataclasses import dataclass, field
+
+from storage import unixfs
+from storage.bitswap.client import BitswapClient, ClientOptions, ClientStats
+from storage.bitswap.network import BitswapNetwork, BitswapStream, ConnectionEvents
+from storage.bitswap.sender import PeerSender
+from storage.bitswap.server import BitswapServer, ServerOptions, ServerStats
+from storage.bitswap.wire import PROTOCOLS, FrameReader, decode_message
+from storage.cid import CID, DAG_PB, parse_cid
+from storage.errors import BlockNotFoundError
+from storage.local import ImportSession, LocalStore
+from storage.ports import ProgressCallback
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class BitswapOptions:
+    """Settings of the bitswap service."""
+
+    client: ClientOptions = field(default_factory=ClientOptions)
+    server: ServerOptions = field(default_factory=ServerOptions)
+    # Blocks in flight while fetching a DAG (64 x 256 KiB = 16 MiB at most in memory).
+    fetch_window: int = 64
+    # Bytes asked per read of an inbound stream (each read crosses into the p2p thread).
+    read_size: int = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    """What :meth:`Bitswap.fetch` did."""
+
+    root: CID
+    blocks: int
+    fetched_blocks: int
+    fetched_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class BitswapStats:
+    """Counters of both halves."""
+
+    peers: int
+    wanted: int
+    client: ClientStats
+    server: ServerStats
+    bad_peers: int
+
+
+class Bitswap:
+    """The bitswap service (see the module docstring)."""
+
+    name = "bitswap"
+
+    def __init__(
+        self, network: BitswapNetwork, local: LocalStore, options: BitswapOptions | None = None
+    ) -> None:
+        self._network = network
+        self._local = local
+        self.options = options or BitswapOptions()
+        self._senders: dict[str, PeerSender] = {}
+        self.client = BitswapClient(self._connected, self._sender_for, self.options.client)
+        self.server = BitswapServer(local.blocks, self._sender_for, self.options.server)
+        self._events: ConnectionEvents | None = None
+        self._watcher: asyncio.Task[None] | None = None
+        self._started = False
+
+    # -- lifecycle
+    async def start(self) -> None:
+        """Serve the bitswap protocols and follow connections."""
+        if self._started:
+            return
+        self._events = self._network.watch_connections()
+        self._watcher = asyncio.get_running_loop().create_task(self._watch(self._events))
+        for protocol in PROTOCOLS:
+            await self._network.set_stream_handler(protocol, self._on_stream)
+        self._started = True
+
+    async def stop(self) -> None:
+        """Stop serving, fail outstanding fetches, close our streams. Idempotent."""
+        if not self._started:
+            return
+        self._started = False
+        for protocol in PROTOCOLS:
+            with contextlib.suppress(Exception):
+                await self._network.remove_stream_handler(protocol)
+        if self._events is not None:
+            with contextlib.suppress(Exception):
+                await self._events.close()
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(BaseException):
+                await self._watcher
+        self.client.close()
+        await self.server.close()
+        senders, self._senders = list(self._senders.values()), {}
+        for sender in senders:
+            await sender.close()
+
+    async def __aenter__(self) -> Bitswap:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    # -- fetching
+    async def get_block(self, cid: CID | str, timeout: float | None = None) -> bytes:  # noqa: ASYNC109
+        """A verified block: from our store, else from the network (then cached, unpinned)."""
+        cid = parse_cid(cid)
+        try:
+            return await asyncio.to_thread(self._local.blocks.get, cid)
+        except BlockNotFoundError:
+            pass
+        data = await self.client.get(cid, timeout)
+        await asyncio.to_thread(self._local.blocks.put, cid, data, verify=False)
+        self.server.block_added(cid)
+        return data
+
+    async def fetch(
+        self,
+        root: CID | str,
+        *,
+        pin: bool = True,
+        progress: ProgressCallback | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109
+    ) -> FetchResult:
+        """Fetch the whole DAG under ``root`` into the store (many wants in flight), then pin.
+
+        Raises :class:`ContentUnavailableError` if any block cannot be had; blocks already
+        fetched stay in the store unpinned (GC collects them), nothing is pinned.
+        """
+        root = parse_cid(root)
+        held: list[bytes] = []
+        window = max(1, self.options.fetch_window)
+        queue: deque[CID] = deque([root])
+        seen = {root.multihash}
+        tasks: set[asyncio.Task[tuple[CID, bytes | None, bool]]] = set()
+        blocks = fetched = fetched_bytes = 0
+        loop = asyncio.get_running_loop()
+        with self._local.session() as session:
+            try:
+                while queue or tasks:
+                    while queue and len(tasks) < window:
+                        cid = queue.popleft()
+                        self._local._hold(cid.multihash)  # GC guard, see _local_read
+                        held.append(cid.multihash)
+                        task = loop.create_task(self._fetch_one(cid, session, timeout))
+                        tasks.add(task)
+                    done, tasks = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+                    for task in done:
+                        cid, data, was_fetched = task.result()
+                        blocks += 1
+                        if was_fetched and data is not None:
+                            fetched += 1
+                            fetched_bytes += len(data)
+                            if progress is not None:
+                                progress(fetched_bytes, None)
+                        if data is not None and cid.codec == DAG_PB:
+                            for link in unixfs.links_of(cid, data):
+                                if link.multihash not in seen:
+                                    seen.add(link.multihash)
+                                    queue.append(link)
+                if pin:
+                    await asyncio.to_thread(session.pin, root)
+            finally:
+                for task in tasks:
+                    task.cancel()
+                if tasks:
+                    await asyncio.wait(tasks)
+                self._local._release(held)
+        return FetchResult(root, blocks, fetched, fetched_bytes)
+
+    async def _fetch_one(
+        self,
+        cid: CID,
+        session: ImportSession,
+        timeout: float | None,  # noqa: ASYNC109
+    ) -> tuple[CID, bytes | None, bool]:
+        local = await asyncio.to_thread(self._local_read, cid)
+        if local is not None:
+            return cid, (local or None), False
+        data = await self.client.get(cid, timeout)
+        await asyncio.to_thread(session.put, cid, data, verify=False)
+        self.server.block_added(cid)
+        return cid, data, True
+
+    def _local_read(self, cid: CID) -> bytes | None:
+        """Block bytes if present (b"" for a present raw block we need not read), else None.
+
+        The caller holds the block (``LocalStore._hold``) so a concurrent GC keeps it until
+        the root is pinned."""
+        if not self._local.blocks.has(cid):
+            return None
+        if cid.codec != DAG_PB:
+            return b""
+        try:
+            return self._local.blocks.get(cid)
+        except BlockNotFoundError:
+            return None
+
+    # -- stats
+    def stats(self) -> BitswapStats:
+        """Counters for ``toktok storage stats``."""
+        return BitswapStats(
+            len(self._connected()),
+            self.client.wanted,
+            self.client.stats,
+            self.server.stats,
+            len(self.client.bad_peers),
+        )
+
+    # -- plumbing
+    def _connected(self) -> list[str]:
+        return [info.peer_id for info in self._network.peers()]
+
+    def _sender_for(self, peer: str) -> PeerSender:
+        sender = self._senders.get(peer)
+        if sender is None or sender.closed:
+            sender = PeerSender(self._network, peer)
+            self._senders[peer] = sender
+        return sender
+
+    async def _on_stream(self, stream: BitswapStream) -> None:
+        peer = stream.peer
+        reader = FrameReader()
+        while True:
+            data = await stream.read(self.options.read_size)
+            if not data:
+                return
+            for payload in reader.feed(data):
+                msg = decode_message(payload)
+                if msg.has_wantlist:
+                    self.server.on_wantlist(peer, msg)
+                for cid, block in msg.blocks:
+                    self.client.on_block(peer, cid, block)
+                if msg.presences:
+                    self.client.on_presences(peer, msg.presences)
+
+    async def _watch(self, events: ConnectionEvents) -> None:
+        async for event in events:
+            if event.kind == "connected":
+                self.client.peer_connected(event.peer)
+            elif event.kind == "disconnected":
+                self.client.peer_gone(event.peer)
+                self.server.peer_gone(event.peer)
+                sender = self._senders.pop(event.peer, None)
+                if sender is not None:
+                    await sender.close()
