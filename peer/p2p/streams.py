@@ -141,8 +141,10 @@ class StreamService:
         try:
             request = await wire.read_frame(reader, self._max_request)
         except wire.FrameTooLarge as exc:
+            # answer and close (a reset could overtake the answer); the unread rest of the
+            # request is dropped with the stream, never buffered
             await _try_write(stream, wire.response_frame(wire.STATUS_TOO_LARGE, b"%d" % exc.limit))
-            await safe_reset(stream)
+            await safe_close(stream)
             return
         except (wire.FrameError, StreamError):
             await safe_reset(stream)
@@ -183,6 +185,7 @@ class StreamService:
         self, stream: INetStream, protocol: str, payload: bytes, max_response: int
     ) -> bytes:
         reader = TrioStreamReader(stream)
+        status = -1
         try:
             await stream.write(wire.frame(payload))
             await _close_write(stream)
@@ -194,7 +197,9 @@ class StreamService:
                 f"the response to {protocol} is {exc.size} bytes, over the limit of {exc.limit}"
             ) from exc
         except (wire.FrameError, StreamError) as exc:
-            raise RequestError(f"the exchange on {protocol} broke off: {exc}") from exc
+            if status == wire.STATUS_TOO_LARGE:
+                raise MessageTooLargeError(f"the request on {protocol}", len(payload), 0) from exc
+            raise RequestError(f"the exchange on {protocol} broke off: {exc!r}") from exc
         await safe_close(stream)
         if status == wire.STATUS_OK:
             return body

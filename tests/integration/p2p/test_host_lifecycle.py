@@ -59,7 +59,8 @@ async def test_stop_leaves_no_thread_socket_or_process_behind(tmp_path: Path) ->
     await remote.stop()
 
     assert not host.running
-    assert {t.ident for t in threading.enumerate()} == threads_before
+    left = [t.name for t in threading.enumerate() if t.ident not in threads_before]
+    assert left == [], f"threads left behind: {left}"
     assert open_sockets() == sockets_before
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
