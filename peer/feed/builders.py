@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from peer.feed.eip712 import Domain, digest
 from peer.feed.records import ZERO_ADDRESS, ZERO_ID, Post, Record
@@ -30,11 +30,11 @@ class CreatorLog:
     token: str = ZERO_ADDRESS
     seq: int = 0
     head: bytes = ZERO_ID
+    creator: str = field(init=False)
+    """The creator address of this log (derived from the key)."""
 
-    @property
-    def creator(self) -> str:
-        """The creator address of this log."""
-        return address_of(self.private_key)
+    def __post_init__(self) -> None:
+        self.creator = address_of(self.private_key)
 
     def next_post(
         self,

@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Final
 
-from eth_utils.crypto import keccak
-
+from peer.feed.hashing import keccak256 as keccak
 from peer.feed.records import Record, schema_of
 
 DOMAIN_TYPE: Final = (

@@ -17,6 +17,7 @@ from typing import Any, Final, Self
 import sqlite_utils
 
 from peer.feed import queries
+from peer.feed.coalesce import Coalescer
 from peer.feed.db import Readers, Writer
 from peer.feed.errors import FeedIndexError
 from peer.feed.ingest import StoreResult, set_listed, store
@@ -62,6 +63,10 @@ class FeedIndex:
         self._writer = Writer(options.path, options.batch_max)
         self._readers = Readers(options.path, options.read_workers)
         self._started = False
+        self._stored: Coalescer[bytes, bool] = Coalescer(self._stored_batch, False)
+        self._slots: Coalescer[tuple[str, int], tuple[bytes, ...]] = Coalescer(
+            self._slots_batch, ()
+        )
 
     async def start(self) -> None:
         """Create the folder, open the database and apply migrations."""
@@ -112,15 +117,32 @@ class FeedIndex:
     # ---- FeedView (validator) -------------------------------------------------------------
 
     async def has_record(self, record_id: bytes) -> bool:
-        return await self._one("SELECT 1 FROM records WHERE id = ?", (record_id,)) is not None
+        return await self._stored.get(record_id)
 
     async def post_ids_at(self, creator: str, seq: int) -> tuple[bytes, ...]:
-        def read(db: sqlite_utils.Database) -> tuple[bytes, ...]:
-            rows = db.execute(
-                "SELECT id FROM posts WHERE creator = ? AND seq = ? ORDER BY rowid",
-                (creator, min(seq, 2**63 - 1)),
-            ).fetchall()
-            return tuple(row[0] for row in rows)
+        return await self._slots.get((creator, min(seq, 2**63 - 1)))
+
+    async def _stored_batch(self, ids: list[bytes]) -> dict[bytes, bool]:
+        def read(db: sqlite_utils.Database) -> dict[bytes, bool]:
+            marks = ",".join("?" * len(ids))
+            sql = f"SELECT id FROM records WHERE id IN ({marks})"  # noqa: S608
+            return {bytes(row[0]): True for row in db.execute(sql, ids)}
+
+        return await self._readers.run(read)
+
+    async def _slots_batch(
+        self, slots: list[tuple[str, int]]
+    ) -> dict[tuple[str, int], tuple[bytes, ...]]:
+        def read(db: sqlite_utils.Database) -> dict[tuple[str, int], tuple[bytes, ...]]:
+            found: dict[tuple[str, int], list[bytes]] = {}
+            for creator, seq in slots:
+                rows = db.execute(
+                    "SELECT id FROM posts WHERE creator = ? AND seq = ? ORDER BY rowid",
+                    (creator, seq),
+                ).fetchall()
+                if rows:
+                    found[(creator, seq)] = [bytes(row[0]) for row in rows]
+            return {slot: tuple(ids) for slot, ids in found.items()}
 
         return await self._readers.run(read)
 

@@ -6,10 +6,12 @@ signature encoding. eth-keys does the curve arithmetic; its errors become ``Sign
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Final
 
 from eth_keys import keys  # type: ignore[attr-defined]
 from eth_keys.exceptions import BadSignature
+from eth_utils.address import to_checksum_address
 from eth_utils.exceptions import ValidationError as KeyValidationError
 
 from peer.feed.errors import SignatureError
@@ -33,7 +35,12 @@ def recover_signer(digest: bytes, signature: bytes) -> str:
         public_key = keys.Signature(vrs=(v - 27, r, s)).recover_public_key_from_msg_hash(digest)
     except (BadSignature, KeyValidationError) as exc:
         raise SignatureError(f"signature does not recover a public key: {exc}") from exc
-    return str(public_key.to_checksum_address())
+    return _checksum(bytes(public_key.to_canonical_address()))
+
+
+@lru_cache(maxsize=65536)
+def _checksum(raw: bytes) -> str:
+    return str(to_checksum_address(raw))
 
 
 def sign_digest(digest: bytes, private_key: bytes) -> bytes:

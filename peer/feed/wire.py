@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Final
 
 from eth_utils.address import to_checksum_address
@@ -74,9 +75,15 @@ def _hex(value: object, nbytes: int) -> bytes:
     return bytes.fromhex(value[2:])
 
 
+@lru_cache(maxsize=65536)
+def checksum_address(raw: bytes) -> str:
+    """The EIP-55 form of a 20-byte address (cached: the same creators recur constantly)."""
+    return str(to_checksum_address(raw))
+
+
 def _address(value: object) -> str:
     raw = _hex(value.lower() if isinstance(value, str) else value, 20)
-    checksummed = str(to_checksum_address(raw))
+    checksummed = checksum_address(raw)
     if value != checksummed:
         raise _Invalid("address is not EIP-55 checksummed")
     return checksummed
