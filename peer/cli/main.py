@@ -10,6 +10,7 @@ import click
 from peer.cli import config_cmd, node, p2p
 from peer.cli import storage as storage_cmd
 from peer.cli.context import CliState
+from peer.cli.publish import publish as publish_cmd
 from peer.config import default_data_dir
 from peer.datadir import DataDir
 from peer.errors import PeerError
@@ -61,6 +62,7 @@ for _command in storage_cmd.COMMANDS:
     cli.add_command(_command)
 cli.add_command(p2p.connect)
 cli.add_command(p2p.peers)
+cli.add_command(publish_cmd)
 
 
 def main() -> None:

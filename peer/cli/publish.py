@@ -1,0 +1,207 @@
+"""``toktok publish FILE --title ... [--tags ...] [--premium --min-balance N]``.
+
+probe -> transcode -> (encrypt) -> add -> pin -> manifest, with a progress bar on stderr.
+Prints the manifest CID (``--json``: the manifest and the post fields it will be published
+with). Signing and gossiping the post is the feed's part; key servers are the gating part.
+
+Publishing changes the store, so it takes the data-dir lock and runs in-process; while a daemon
+owns the data dir it refuses with a clear message (the daemon's upload route is the way then).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import click
+from eth_utils.address import is_address, to_checksum_address
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+
+from peer.cli.client import DaemonClient
+from peer.cli.context import CliState, emit, json_option, pass_state
+from peer.config import Config
+from peer.datadir import DataDir
+from peer.errors import PeerError
+from storage.clipkeys import ClipKeyStore
+from storage.embedded import EmbeddedContentStore
+from storage.media import progress as media_progress
+from storage.media.manifest import manifest_to_obj
+from storage.media.pipeline import ClipPublisher, MediaSettings, PublishedClip
+from storage.media.probe import ProbeLimits
+
+PASSPHRASE_ENV = "TOKTOK_PASSPHRASE"  # noqa: S105 - the name of a variable
+MAX_TITLE = 200
+MAX_TAGS = 10
+MAX_TAG = 32
+
+_LABELS = {
+    media_progress.Stage.PROBE: "checking",
+    media_progress.Stage.TRANSCODE: "converting",
+    media_progress.Stage.ENCRYPT: "encrypting",
+    media_progress.Stage.ADD: "storing",
+    media_progress.Stage.MANIFEST: "manifest",
+    media_progress.Stage.DONE: "done",
+}
+
+
+def media_settings(config: Config, data_dir: DataDir) -> MediaSettings:
+    """Pipeline settings from config (also what the composition root should use)."""
+    limits = ProbeLimits(
+        max_duration_ms=config.storage.max_clip_seconds * 1000,
+        max_file_bytes=config.storage.max_upload_mb * 1024 * 1024,
+    )
+    return MediaSettings(work_dir=data_dir.root / "tmp" / "media", limits=limits)
+
+
+def _wallet(data_dir: DataDir) -> tuple[str, dict[str, Any]] | None:
+    """(checksummed address, keystore JSON) of the wallet, if there is one."""
+    for keystore in sorted(data_dir.wallet.glob("*.json")):
+        try:
+            doc = json.loads(keystore.read_text())
+        except (OSError, ValueError):
+            continue
+        address = doc.get("address") if isinstance(doc, dict) else None
+        if isinstance(address, str) and is_address(address):
+            return to_checksum_address(address), doc
+    return None
+
+
+def _tags(values: tuple[str, ...]) -> list[str]:
+    tags: list[str] = []
+    for value in values:
+        for tag in value.split(","):
+            tag = tag.strip().lstrip("#").lower()
+            if tag and tag not in tags:
+                tags.append(tag)
+    if len(tags) > MAX_TAGS or any(len(t) > MAX_TAG for t in tags):
+        raise click.BadParameter(
+            f"at most {MAX_TAGS} tags of at most {MAX_TAG} characters", param_hint="--tags"
+        )
+    return tags
+
+
+def _unlock(wallet_doc: dict[str, Any] | None, passphrase: str | None) -> str:
+    """The wallet passphrase, checked against the keystore (clip keys are sealed under it)."""
+    if wallet_doc is None:
+        raise PeerError(
+            "premium clips need a wallet: their keys are encrypted under its passphrase"
+        )
+    if passphrase is None:
+        passphrase = click.prompt("Wallet passphrase", hide_input=True, err=True)
+    from eth_account import Account
+
+    try:
+        Account.decrypt(wallet_doc, passphrase)
+    except ValueError as exc:
+        raise PeerError("wrong wallet passphrase") from exc
+    return passphrase
+
+
+@click.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--title", required=True, help="Title of the clip (public).")
+@click.option(
+    "--tags",
+    "tag_values",
+    multiple=True,
+    metavar="TAG[,TAG...]",
+    help="Tags, comma-separated or repeated.",
+)
+@click.option("--premium", is_flag=True, help="Encrypt the clip for holders of your token.")
+@click.option(
+    "--min-balance",
+    type=click.IntRange(min=1),
+    help="Whole tokens a fan must hold to watch a premium clip.",
+)
+@click.option(
+    "--creator",
+    help="Creator address (default: the wallet's address).",
+)
+@json_option
+@pass_state
+def publish(
+    state: CliState,
+    file: Path,
+    title: str,
+    tag_values: tuple[str, ...],
+    premium: bool,
+    min_balance: int | None,
+    creator: str | None,
+    as_json: bool,
+) -> None:
+    """Publish a video file: convert it, store and pin it, print the manifest CID."""
+    title = title.strip()
+    if not title or len(title) > MAX_TITLE:
+        raise click.BadParameter(f"1 to {MAX_TITLE} characters", param_hint="--title")
+    tags = _tags(tag_values)
+    if premium and min_balance is None:
+        raise click.BadParameter("a premium clip needs --min-balance", param_hint="--min-balance")
+    if min_balance is not None and not premium:
+        raise click.BadParameter(
+            "only premium clips have a minimum balance", param_hint="--premium"
+        )
+    wallet = _wallet(state.data_dir)
+    if creator is None:
+        if wallet is None:
+            raise PeerError("no wallet in this data dir: pass --creator ADDRESS or create one")
+        creator = wallet[0]
+    elif not is_address(creator):
+        raise click.BadParameter("not an Ethereum address", param_hint="--creator")
+    creator = to_checksum_address(creator)
+    passphrase = (
+        _unlock(wallet[1] if wallet else None, os.environ.get(PASSPHRASE_ENV)) if premium else None
+    )
+
+    def remote(_: DaemonClient) -> PublishedClip:
+        raise PeerError(
+            f"a Toktok daemon owns {state.data_dir.root}; publish through its UI, or stop it "
+            "before 'toktok publish'"
+        )
+
+    def local() -> PublishedClip:
+        state.data_dir.ensure()
+        store = EmbeddedContentStore.at(state.data_dir.store)
+        keys = ClipKeyStore(state.data_dir.keys, passphrase) if passphrase is not None else None
+        publisher = ClipPublisher(store, media_settings(state.config, state.data_dir), keys)
+        return _run_with_bar(publisher, file.resolve(), creator, premium)
+
+    clip = state.change_state(remote, local)
+    if as_json:
+        emit(
+            {
+                "cid": str(clip.manifest_cid),
+                "manifest": manifest_to_obj(clip.manifest),
+                "title": title,
+                "tags": tags,
+                "premium": premium,
+                "minBalance": min_balance or 0,
+            },
+            True,
+        )
+    else:
+        click.echo(str(clip.manifest_cid))
+
+
+def _run_with_bar(
+    publisher: ClipPublisher, file: Path, creator: str, premium: bool
+) -> PublishedClip:
+    console = Console(stderr=True)
+    columns = (
+        TextColumn("{task.description:<10}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, disable=not console.is_terminal) as bar:
+        task: TaskID = bar.add_task(_LABELS[media_progress.Stage.PROBE], total=1.0)
+
+        def on_progress(p: media_progress.Progress) -> None:
+            bar.update(task, description=_LABELS[p.stage], completed=p.fraction)
+
+        return asyncio.run(
+            publisher.publish(file, creator=creator, premium=premium, progress=on_progress)
+        )
