@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol, runtime_checkable
+from typing import Literal, Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +142,6 @@ StreamHandler = Callable[[P2PStream], Awaitable[None]]
 """Handles one inbound stream; the stream is reset if the handler raises, closed otherwise."""
 
 
-@runtime_checkable
 class Network(Protocol):
     """The asyncio facade of a libp2p host. ``P2PHost`` and ``fake.FakeHost`` implement it."""
 

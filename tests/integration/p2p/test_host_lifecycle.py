@@ -7,6 +7,7 @@ import asyncio
 import os
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,10 +28,9 @@ def open_sockets() -> int:
     return count
 
 
-def options(path: Path, **kw: object) -> HostOptions:
-    return HostOptions(
-        identity_path=path, gossip=GossipOptions(exempt_loopback_from_colocation=True), **kw
-    )  # type: ignore[arg-type]
+def options(path: Path, **kw: Any) -> HostOptions:
+    gossip = GossipOptions(exempt_loopback_from_colocation=True)
+    return HostOptions(identity_path=path, gossip=gossip, **kw)
 
 
 async def test_stop_leaves_no_thread_socket_or_process_behind(tmp_path: Path) -> None:
