@@ -52,6 +52,11 @@ class FfmpegProgressParser:
         self._out_us: int | None = None
         self.finished = False
 
+    @property
+    def out_ms(self) -> int | None:
+        """The last reported output time in milliseconds (not clamped), if any."""
+        return None if self._out_us is None else self._out_us // 1000
+
     def feed(self, line: bytes | str) -> int | None:
         """Consume one line; return milliseconds done at the end of each block, else None."""
         text = line.decode("ascii", "replace") if isinstance(line, bytes) else line

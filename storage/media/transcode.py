@@ -20,7 +20,7 @@ from typing import Any, Final
 
 import ffmpeg
 
-from storage.media.errors import TranscodeFailed
+from storage.media.errors import TranscodeFailed, Unreadable
 from storage.media.ladder import (
     Plan,
     gop_frames,
@@ -37,6 +37,7 @@ from storage.media.tools import ToolOptions, demuxer_options, global_args, input
 RENDITION_MIME: Final = "video/mp4"
 POSTER_MIME: Final = "image/jpeg"
 _JPEG_SOI: Final = b"\xff\xd8\xff"
+_DURATION_SLACK_MS: Final = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,6 +248,12 @@ async def _run(
         raise TranscodeFailed(
             "ffmpeg could not convert this video (it may be damaged or use an unsupported "
             f"codec: {info.video_codec})"
+        )
+    decoded = parser.out_ms or 0
+    if decoded < info.duration_ms - max(_DURATION_SLACK_MS, info.duration_ms // 10):
+        raise Unreadable(
+            f"the video is truncated or damaged: only {decoded / 1000:.1f} s of "
+            f"{info.duration_ms / 1000:.1f} s could be decoded"
         )
     return await asyncio.to_thread(_verify_outputs, out_dir, plans, poster, info)
 

@@ -37,6 +37,14 @@ def hostile_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ffmpeg("-f", "lavfi", "-i", "testsrc2=s=64x64:r=10:d=1", "-c:v", "libx264", str(full))
     data = full.read_bytes()
     (out / "truncated.mp4").write_bytes(data[: len(data) // 2])
+    # A fast-start MP4 cut in half: headers intact, the second half of the media is gone.
+    fast = out / "fast.mp4"
+    ffmpeg(
+        "-f", "lavfi", "-i", "testsrc2=s=64x64:r=10:d=3", "-c:v", "libx264",
+        "-movflags", "+faststart", str(fast),
+    )  # fmt: skip
+    data = fast.read_bytes()
+    (out / "cut.mp4").write_bytes(data[: len(data) // 2])
     # One frame whose every duration field (mvhd, mdhd, tkhd, elst, stts) is patched to 0.
     one = out / "one.mp4"
     ffmpeg(

@@ -21,7 +21,14 @@ from integration.media.media_helpers import (
     processes_mentioning,
 )
 
-from storage.media.errors import NotAVideo, ToolTimeout, TranscodeFailed, Unreadable
+from storage.media.errors import (
+    BadDimensions,
+    NotAVideo,
+    ToolTimeout,
+    TranscodeFailed,
+    Unreadable,
+    ZeroDuration,
+)
 from storage.media.probe import ProbeResult
 from storage.media.progress import Progress, Stage
 from storage.media.sniff import Container
@@ -290,14 +297,19 @@ async def test_timeout_kills_ffmpeg_and_leaves_no_files(
         ("random.mp4", NotAVideo),
         ("concat.mp4", NotAVideo),
         ("truncated.mp4", Unreadable),
+        ("cut.mp4", Unreadable),
+        ("huge16k.mp4", BadDimensions),
+        ("zero.mp4", ZeroDuration),
     ],
 )
 async def test_hostile_files_fed_to_transcode_get_clear_errors(
     hostile_dir: Path, tmp_path: Path, name: str, error: type[Exception]
 ) -> None:
-    with pytest.raises(error):
+    with pytest.raises(error) as caught:
         await run(hostile_dir / name, tmp_path)
     assert entries(tmp_path) == []
+    for marker in passwd_markers():
+        assert marker.decode() not in str(caught.value)
 
 
 async def test_playlist_fed_to_transcode_fetches_nothing_and_leaks_nothing(

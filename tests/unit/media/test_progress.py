@@ -47,3 +47,10 @@ def test_progress_fraction_is_bounded() -> None:
     assert Progress(Stage.ADD, 5, 10).fraction == 0.5
     assert Progress(Stage.ADD, 15, 10).fraction == 1.0
     assert Progress(Stage.PROBE, 0, 0).fraction == 1.0
+
+
+def test_the_last_output_time_is_kept_unclamped() -> None:
+    p = FfmpegProgressParser(total_ms=1000)
+    assert p.out_ms is None
+    feed_all(p, BLOCK.format(us=1_466_732, state="end"))
+    assert p.out_ms == 1466
