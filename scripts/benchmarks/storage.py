@@ -94,11 +94,12 @@ def add(path: Path, store_dir: Path, fsync: bool) -> str:
 def helia(path: Path, store_dir: Path) -> tuple[str, float]:
     out = subprocess.run(
         [str(NODE), str(HELIA_SCRIPT), str(path), str(store_dir)],
-        check=True,
         capture_output=True,
         text=True,
         cwd=ROOT,
     )
+    if out.returncode != 0:
+        raise RuntimeError(f"Helia importer failed: {out.stderr.strip()[-800:]}")
     result = json.loads(out.stdout.strip().splitlines()[-1])
     return str(result["cid"]), float(result["seconds"])
 
@@ -117,11 +118,24 @@ def peak_rss_mb(argv: list[str]) -> tuple[float, str]:
         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
         "print(p.stdout.strip())\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", wrapper, *argv], capture_output=True, text=True, check=True
-    )
+    out = subprocess.run([sys.executable, "-c", wrapper, *argv], capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"{argv[0]} failed: {out.stderr.strip()[-800:]}")
     lines = out.stdout.strip().splitlines()
     return int(lines[0]) / 1024, "\n".join(lines[1:])
+
+
+def ensure_node22() -> None:
+    """npm 11 skips node@22's preinstall (which fetches the binary): run it once if needed."""
+    package = NODE.parent.parent
+    if NODE.exists() or not (package / "package.json").exists():
+        return
+    subprocess.run(
+        ["flock", "/tmp/toktok-npm.lock", "npm", "run", "preinstall"],  # noqa: S108 - shared lock
+        cwd=package,
+        check=False,
+        capture_output=True,
+    )
 
 
 def main() -> None:
@@ -131,6 +145,7 @@ def main() -> None:
     parser.add_argument("--big-mb", type=int, default=1024, help="MiB for the peak-RSS run")
     parser.add_argument("--skip-big", action="store_true")
     args = parser.parse_args()
+    ensure_node22()
     have_helia = NODE.exists() and HELIA_SCRIPT.exists()
     size = args.size_mb * MB
     results: dict[str, Any] = {"file_bytes": size, "runs": args.runs, "unit": "MB/s (1e6 B/s)"}
@@ -176,7 +191,11 @@ def main() -> None:
         results["cids"] = cids
         results["cids_agree"] = len(set(cids.values())) == 1
         if not have_helia:
-            results["helia_missing"] = f"{NODE} or {HELIA_SCRIPT} not found (npm install)"
+            results["helia_missing"] = (
+                f"{NODE} not found: node@22 is in package.json, but npm 11 skips its preinstall "
+                "script (which downloads the binary); run "
+                "'cd node_modules/node && npm run preinstall'"
+            )
         data.unlink()
 
         if not args.skip_big:
@@ -196,11 +215,14 @@ def main() -> None:
                 "cid": cid,
             }
             if have_helia:
-                h_rss, h_out = peak_rss_mb(
-                    [str(NODE), str(HELIA_SCRIPT), str(big), str(tmp / "big-helia")]
-                )
-                big_results["helia_peak_rss_mb"] = round(h_rss, 1)
-                big_results["helia_cid_agrees"] = json.loads(h_out)["cid"] == cid
+                try:
+                    h_rss, h_out = peak_rss_mb(
+                        [str(NODE), str(HELIA_SCRIPT), str(big), str(tmp / "big-helia")]
+                    )
+                    big_results["helia_peak_rss_mb"] = round(h_rss, 1)
+                    big_results["helia_cid_agrees"] = json.loads(h_out)["cid"] == cid
+                except RuntimeError as exc:
+                    big_results["helia_error"] = str(exc)
             results["big_add"] = big_results
 
     text = json.dumps(results, indent=2, sort_keys=True)
