@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
+import json
+import os
 import re
 import signal
 import time
@@ -43,6 +45,7 @@ DEV_PRIVATE_KEYS: tuple[str, ...] = (
     "0x2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6",
 )
 DEPLOYMENT_FILE = "deployment.json"
+ENDPOINT_FILE = "endpoint.json"  # {"rpc_url", "chain_id", "pid"} while a devnet runs
 STATE_FILE = "anvil-state.json"
 LOG_FILE = "anvil.log"
 _LISTENING = re.compile(r"Listening on ([0-9.]+):(\d+)")
@@ -58,6 +61,15 @@ def find_anvil(repo_root: Path) -> Path:
         if candidate.exists():
             return candidate
     return candidates[0]
+
+
+def read_endpoint(state_dir: Path) -> str | None:
+    """The RPC URL of the devnet running on `state_dir`, if its endpoint file exists."""
+    try:
+        data = json.loads((state_dir / ENDPOINT_FILE).read_text())
+        return str(data["rpc_url"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def dev_addresses() -> list[str]:
@@ -128,6 +140,7 @@ class Devnet:
         try:
             url = await self._launch()
             self.info = await self._prepare(url)
+            self._write_endpoint(self.info)
         except BaseException:
             await self.stop()
             raise
@@ -210,8 +223,17 @@ class Devnet:
         for tx_hash in hashes:
             await sender.wait(tx_hash, "mint devnet TOK")
 
+    def _write_endpoint(self, info: DevnetInfo) -> None:
+        path = self._options.state_dir / ENDPOINT_FILE
+        tmp = path.with_name(ENDPOINT_FILE + ".tmp")
+        pid = self._process.pid if self._process is not None else None
+        tmp.write_text(json.dumps({"rpc_url": info.rpc_url, "chain_id": info.chain_id, "pid": pid}))
+        os.replace(tmp, path)
+
     async def stop(self) -> None:
         """Stop anvil gracefully (it writes its state file on exit); idempotent."""
+        if self._process is not None:
+            (self._options.state_dir / ENDPOINT_FILE).unlink(missing_ok=True)
         process, self._process = self._process, None
         if process is not None and process.returncode is None:
             with contextlib.suppress(ProcessLookupError):
