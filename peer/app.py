@@ -24,6 +24,7 @@ from peer.api.routes import ApiContext
 from peer.api.security import LaunchSecrets
 from peer.api.server import HttpService
 from peer.bus import EventBus, ServiceReady, ServiceStopped
+from peer.chain_service import ChainService
 from peer.config import Config
 from peer.datadir import (
     ApiCredentials,
@@ -72,6 +73,15 @@ class App:
                 "use 'embedded'"
             )
         self.store = StoreService(data_dir.store)
+        self.chain = (
+            ChainService(
+                config.chain,
+                data_dir.devnet,
+                spend_limit=config.wallet.spend_limit_tok * 10**18,
+            )
+            if config.chain.mode != "off"
+            else None
+        )
         self.http = HttpService(
             ApiContext(
                 readiness=self.readiness, bus=self.bus, status=self.status, network=self.p2p
@@ -81,7 +91,10 @@ class App:
             content_port=config.ui.content_port,
         )
         # Order matters: later services may use earlier ones; stop runs in reverse.
-        self.services: list[Service] = [Managed("p2p", self.p2p), self.store, self.http]
+        self.services: list[Service] = [Managed("p2p", self.p2p), self.store]
+        if self.chain is not None:
+            self.services.append(self.chain)
+        self.services.append(self.http)
 
     def status(self) -> Mapping[str, Any]:
         """Facts about this peer for ``/api/v1/status`` and ``toktok status``."""
@@ -93,7 +106,7 @@ class App:
             "ui_url": self.http.url,
             "content_url": self.http.content_url,
             "uptime_s": round(time.monotonic() - self._started_at, 1),
-            "chain": {"mode": self.config.chain.mode},
+            "chain": self.chain.status() if self.chain else {"mode": "off"},
             "storage": {"backend": self.config.storage.backend},
         }
 

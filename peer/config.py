@@ -128,6 +128,12 @@ class ChainSection:
         default="",
         metadata=_doc("JSON file with chain id and contract addresses when mode = 'rpc'."),
     )
+    anvil_path: str = field(
+        default="",
+        metadata=_doc(
+            "The anvil binary of the devnet; empty means node_modules/.bin/anvil of this checkout."
+        ),
+    )
     block_time_s: int = field(
         default=1,
         metadata=_doc("Block time of the devnet, in seconds (lagged balance reads need blocks)."),

@@ -82,3 +82,18 @@ def spawn_daemon(data_dir: Path, *args: str, env: dict[str, str] | None = None) 
             return daemon
     daemon.kill()
     raise AssertionError("daemon did not start:\n" + "".join(daemon.output))
+
+
+def children_of(pid: int) -> list[int]:
+    """Pids of the live child processes of ``pid`` (read from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            if ppid == pid:
+                found.append(int(entry.name))
+    return found

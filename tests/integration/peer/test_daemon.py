@@ -9,23 +9,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from support.daemon import StartDaemon, run_cli, toktok
+from support.daemon import StartDaemon, children_of, run_cli, toktok
 
 pytestmark = pytest.mark.integration
-
-
-def children_of(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            ppid = int(stat.rsplit(")", 1)[1].split()[1])
-            if ppid == pid:
-                found.append(int(entry.name))
-    return found
 
 
 def test_daemon_answers_healthz_and_status(start_daemon: StartDaemon, tmp_path: Path) -> None:

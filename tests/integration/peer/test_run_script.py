@@ -1,0 +1,108 @@
+"""``scripts/run`` as the README tells a newcomer to use it: devnet + peer, healthy, Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from support.daemon import children_of, run_cli
+
+pytestmark = pytest.mark.integration
+REPO = Path(__file__).resolve().parents[3]
+# scripts/run first runs scripts/setup, which is quiet and quick after scripts/test set up, but
+# installs again when package files changed since: allow for that, then 60 s for the peer.
+SETUP_AND_START_S = 600
+
+
+def read_url(process: subprocess.Popen[str]) -> tuple[str, list[str]]:
+    assert process.stdout is not None
+    seen: list[str] = []
+    deadline = time.monotonic() + SETUP_AND_START_S
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        seen.append(line)
+        if line.startswith("http://127.0.0.1:"):
+            return line.strip(), seen
+    raise AssertionError("scripts/run printed no URL:\n" + "".join(seen))
+
+
+def get_json(url: str) -> tuple[int, dict[str, object]]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def test_scripts_run_starts_devnet_and_peer_and_ctrl_c_stops_all(tmp_path: Path) -> None:
+    env = {**os.environ, "TOKTOK_DATA_DIR": str(tmp_path / "peer")}
+    env.pop("TOKTOK_CHAIN_MODE", None)
+    process = subprocess.Popen(
+        [str(REPO / "scripts" / "run")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        start_new_session=True,
+    )
+    try:
+        url, _ = read_url(process)
+        status, health = get_json(url + "healthz")
+        assert status == 200, health
+        assert health["services"] == {
+            "p2p": "ready",
+            "store": "ready",
+            "chain": "ready",
+            "http": "ready",
+        }
+        _, info = get_json(url + "api/v1/status")
+        chain = info["chain"]
+        assert isinstance(chain, dict)
+        assert chain["chain_id"] == 31337
+        assert str(chain["rpc_url"]).startswith("http://127.0.0.1:")
+        anvil = children_of(process.pid)
+        assert len(anvil) == 1, "the peer runs exactly one child: anvil"
+        process.send_signal(signal.SIGINT)  # what Ctrl-C sends
+        assert process.wait(60) == 0
+        assert not Path(f"/proc/{anvil[0]}").exists(), "anvil outlived the peer"
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(10)
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+def test_devnet_restart_keeps_the_deployment(tmp_path: Path) -> None:
+    env_data = tmp_path / "peer"
+    deployments = []
+    for _ in range(2):
+        process = subprocess.Popen(
+            [str(REPO / "scripts" / "run")],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, "TOKTOK_DATA_DIR": str(env_data)},
+        )
+        try:
+            url, _ = read_url(process)
+            _, info = get_json(url + "api/v1/status")
+            deployments.append(info["chain"])
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(60)
+            if process.stdout is not None:
+                process.stdout.close()
+    first, second = deployments
+    assert isinstance(first, dict)
+    assert isinstance(second, dict)
+    assert (first["tok"], first["factory"]) == (second["tok"], second["factory"])
+    assert json.loads(run_cli(env_data, "status", "--json").stdout)["running"] is False
