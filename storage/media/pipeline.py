@@ -129,8 +129,10 @@ class ClipPublisher:
         timings["encrypt"] = 0.0
         t_add = time.perf_counter()
 
-        def on_bytes(base: int) -> Callable[[int, int | None], None]:
-            return lambda n, _total: report(Progress(Stage.ADD, base + n, total))
+        rendition_stage = Stage.ENCRYPT if premium else Stage.ADD
+
+        def on_bytes(base: int, stage: Stage = Stage.ADD) -> Callable[[int, int | None], None]:
+            return lambda n, _total: report(Progress(stage, base + n, total))
 
         key = ClipKey.generate() if premium else None
         refs: list[RenditionRef] = []
@@ -141,7 +143,7 @@ class ClipPublisher:
             else:
                 params = StreamParams.generate(self._settings.chunk_size)
                 cid, size, seconds = await self._add_encrypted(
-                    r.path, key, params, on_bytes(done), pinned
+                    r.path, key, params, on_bytes(done, rendition_stage), pinned
                 )
                 timings["encrypt"] += seconds
                 prefix = params.nonce_prefix

@@ -18,6 +18,7 @@ from storage.clipkeys import ClipKeyStore, ScryptParams
 from storage.crypto import ClipKey
 from storage.embedded import EmbeddedContentStore
 from storage.errors import DecryptionError, StoreIOError
+from storage.media import playback
 from storage.media.errors import ManifestError, MediaError, NotAVideo
 from storage.media.manifest import decode_manifest
 from storage.media.pipeline import ClipPublisher, MediaSettings
@@ -114,11 +115,13 @@ async def test_premium_renditions_are_encrypted_and_decrypt_to_the_free_ones(
         params = m.stream_params(enc)
         assert crypto.decrypt(key, params, ciphertext) == plaintext
         # random access through the store: only the needed chunks are fetched
+        assert playback.plaintext_size(m, enc) == len(plaintext)
         for start, end in [(0, 10), (65530, 65600), (len(plaintext) - 7, len(plaintext) + 50)]:
-            rng = crypto.cipher_range(enc.size, start, end, params.chunk_size)
-            assert rng is not None
-            data = await store.read_range(enc.cid, rng.cipher_start, rng.cipher_end)
-            assert crypto.open_range(key, params, enc.size, rng, data) == plaintext[start:end]
+            got = await playback.read_plaintext_range(store, m, enc, key, start, end)
+            assert got == plaintext[start:end]
+        assert await playback.read_plaintext_range(store, m, enc, key, len(plaintext), 10**9) == b""
+    await playback.verify_key(store, m, key)
+    assert premium.timings["encrypt"] > 0
 
 
 async def test_a_wrong_key_does_not_open_a_premium_rendition(
@@ -127,12 +130,9 @@ async def test_a_wrong_key_does_not_open_a_premium_rendition(
     clip = await publisher(store, data_dir, keys).publish(
         samples["no-audio"], creator=CREATOR, premium=True
     )
-    enc = clip.manifest.renditions[0]
-    first = await store.read_range(enc.cid, 0, crypto.DEFAULT_CHUNK_SIZE + crypto.TAG_SIZE)
     with pytest.raises(DecryptionError):
-        crypto.decrypt_chunk(
-            ClipKey.generate(), clip.manifest.stream_params(enc), 0, first, last=False
-        )
+        await playback.verify_key(store, clip.manifest, ClipKey.generate())
+    await playback.verify_key(store, clip.manifest, keys.get(str(clip.manifest_cid)))
 
 
 def key_forms(key: ClipKey) -> list[bytes]:
