@@ -55,7 +55,8 @@ class MemoryFeedView:
             self.slots.setdefault((record.creator, record.seq), []).append(record_id)
             self.creators[record_id] = record.creator
         if isinstance(record, Profile):
-            self.profiles[record.creator] = record.version
+            known = self.profiles.get(record.creator, -1)
+            self.profiles[record.creator] = max(known, record.version)
 
     async def has_record(self, record_id: bytes) -> bool:
         return record_id in self.ids
