@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from peer.feed.builders import CreatorLog, sign_record
 from peer.feed.eip712 import Domain, digest
@@ -332,3 +335,13 @@ async def test_wire_with_wrong_shape_is_undecodable(validator: Validator) -> Non
     verdict = await validator.validate(data, NOW)
     assert isinstance(verdict, Reject)
     assert verdict.reason is RejectReason.UNDECODABLE
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.binary(max_size=300))
+def test_any_bytes_get_a_verdict_never_an_exception(data: bytes) -> None:
+    domain = Domain(31337, "0x5FbDB2315678afecb367f032d93F642f64180aa3")
+    validator = Validator(domain, FakeTokenRegistry(), MemoryFeedView())
+    verdict = asyncio.run(validator.validate(data, NOW))
+    assert isinstance(verdict, Reject)
+    assert verdict.reason in (RejectReason.UNDECODABLE, RejectReason.OVERSIZE)
