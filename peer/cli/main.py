@@ -12,6 +12,7 @@ from peer.cli import devnet as devnet_cmd
 from peer.cli import storage as storage_cmd
 from peer.cli import token as token_cmd
 from peer.cli import wallet as wallet_cmd
+from peer.cli.clipkeys import clip_keys as clip_keys_cmd
 from peer.cli.context import CliState
 from peer.cli.publish import publish as publish_cmd
 from peer.config import default_data_dir
@@ -66,6 +67,7 @@ for _command in storage_cmd.COMMANDS:
 cli.add_command(p2p.connect)
 cli.add_command(p2p.peers)
 cli.add_command(publish_cmd)
+cli.add_command(clip_keys_cmd)
 cli.add_command(wallet_cmd.wallet)
 cli.add_command(token_cmd.token)
 cli.add_command(devnet_cmd.devnet)

@@ -57,7 +57,7 @@ def media_settings(config: Config, data_dir: DataDir) -> MediaSettings:
     return MediaSettings(work_dir=data_dir.root / "tmp" / "media", limits=limits)
 
 
-def _wallet(data_dir: DataDir) -> tuple[str, dict[str, Any]] | None:
+def wallet_of(data_dir: DataDir) -> tuple[str, dict[str, Any]] | None:
     """(checksummed address, keystore JSON) of the wallet, if there is one."""
     for keystore in sorted(data_dir.wallet.glob("*.json")):
         try:
@@ -84,7 +84,7 @@ def _tags(values: tuple[str, ...]) -> list[str]:
     return tags
 
 
-def _unlock(wallet_doc: dict[str, Any] | None, passphrase: str | None) -> str:
+def unlock_wallet(wallet_doc: dict[str, Any] | None, passphrase: str | None) -> str:
     """The wallet passphrase, checked against the keystore (clip keys are sealed under it)."""
     if wallet_doc is None:
         raise PeerError(
@@ -144,7 +144,7 @@ def publish(
         raise click.BadParameter(
             "only premium clips have a minimum balance", param_hint="--premium"
         )
-    wallet = _wallet(state.data_dir)
+    wallet = wallet_of(state.data_dir)
     if creator is None:
         if wallet is None:
             raise PeerError("no wallet in this data dir: pass --creator ADDRESS or create one")
@@ -153,7 +153,9 @@ def publish(
         raise click.BadParameter("not an Ethereum address", param_hint="--creator")
     creator = to_checksum_address(creator)
     passphrase = (
-        _unlock(wallet[1] if wallet else None, os.environ.get(PASSPHRASE_ENV)) if premium else None
+        unlock_wallet(wallet[1] if wallet else None, os.environ.get(PASSPHRASE_ENV))
+        if premium
+        else None
     )
 
     def remote(_: DaemonClient) -> PublishedClip:

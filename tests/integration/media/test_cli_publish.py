@@ -118,3 +118,35 @@ def test_bad_options_are_usage_errors(
     result = toktok(tmp_path / "d", *base, *args)
     assert result.exit_code != 0
     assert message in result.output + str(result.exception)
+
+
+def test_clip_keys_export_and_import_move_keys_between_data_dirs(
+    samples: dict[str, Path], tmp_path: Path
+) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    make_wallet(a, "s3cret")
+    make_wallet(b, "other pass")
+    env_a = {"TOKTOK_PASSPHRASE": "s3cret", "TOKTOK_BACKUP_PASSPHRASE": "backup pass"}
+    published = toktok(
+        a, "publish", str(samples["no-audio"]), "--title", "Paid", "--premium",
+        "--min-balance", "1", env=env_a,
+    )  # fmt: skip
+    assert published.exit_code == 0, published.output
+    cid = published.output.strip().splitlines()[-1]
+    listed = toktok(a, "clip-keys", "ls", "--json", env=env_a)
+    assert json.loads(listed.output) == {"clips": [cid]}
+    backup = tmp_path / "backup.json"
+    exported = toktok(a, "clip-keys", "export", str(backup), env=env_a)
+    assert exported.exit_code == 0, exported.output
+    assert toktok(a, "clip-keys", "export", str(backup), env=env_a).exit_code != 0  # no overwrite
+    env_b = {"TOKTOK_PASSPHRASE": "other pass", "TOKTOK_BACKUP_PASSPHRASE": "backup pass"}
+    imported = toktok(b, "clip-keys", "import", str(backup), "--json", env=env_b)
+    assert imported.exit_code == 0, imported.output
+    assert json.loads(imported.output)["added"] == 1
+    assert ClipKeyStore(b / "keys", "other pass").get(cid) == ClipKeyStore(
+        a / "keys", "s3cret"
+    ).get(cid)
+    wrong = toktok(
+        b, "clip-keys", "import", str(backup), env={**env_b, "TOKTOK_BACKUP_PASSPHRASE": "x"}
+    )
+    assert wrong.exit_code != 0
