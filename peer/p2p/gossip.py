@@ -10,6 +10,8 @@ What differs from py-libp2p's defaults, and why (see also ``options.GossipOption
 * Our own publishes are not validated (a feed validator answers Ignore for "already stored",
   which would silently drop every post we publish after storing it) and are exempt from the
   per-neighbour spam limit.
+* Validated messages go straight to the host's ``deliver`` callback (no 32-slot channel that
+  drops when full); the host's bounded asyncio-side queue is the only place one can be lost.
 * Payloads over ``max_message_size`` are rejected before any validator runs.
 * Loopback peers can be exempted from the IP-colocation penalty (tests and benchmarks only).
 """
@@ -41,6 +43,9 @@ logger = logging.getLogger(__name__)
 
 Dispatcher = Callable[[ID, rpc_pb2.Message], Awaitable[ValidationResult]]
 """Validates a received message for all its topics (returns the combined outcome)."""
+
+Deliver = Callable[[str, rpc_pb2.Message], None]
+"""Receives every validated message for each subscribed topic it carries (sync, no drop)."""
 
 # 1.0 for js/go peers without scoring, 1.1 (scoring, PX), 1.2 (IDONTWANT). The 1.3+/2.0
 # variants are py-libp2p-only drafts; js-libp2p gossipsub 17 speaks up to 1.2.
@@ -85,6 +90,7 @@ class ToktokPubsub(Pubsub):
         router: ToktokGossipSub,
         options: GossipOptions,
         dispatcher: Dispatcher,
+        deliver: Deliver | None = None,
     ) -> None:
         super().__init__(
             host,
@@ -96,8 +102,19 @@ class ToktokPubsub(Pubsub):
             max_inbound_rpc_size=options.max_rpc_size,
         )
         self._dispatcher = dispatcher
+        self._deliver = deliver
         self._max_message_size = options.max_message_size
         self.forwarders: dict[bytes, ID] = {}
+
+    def notify_subscriptions(self, publish_message: rpc_pb2.Message) -> None:
+        """Hand messages straight to ``deliver`` instead of py-libp2p's 32-slot channels,
+        which drop silently when the reader lags one scheduling round behind."""
+        if self._deliver is None:
+            super().notify_subscriptions(publish_message)
+            return
+        for topic in publish_message.topicIDs:
+            if topic in self.topic_ids:
+                self._deliver(topic, publish_message)
 
     async def validate_msg(self, msg_forwarder: ID, msg: rpc_pb2.Message) -> None:
         if msg_forwarder == self.my_id:
@@ -143,7 +160,7 @@ def score_params(options: GossipOptions) -> ScoreParams:
 
 
 def build_gossipsub(
-    host: IHost, options: GossipOptions, dispatcher: Dispatcher
+    host: IHost, options: GossipOptions, dispatcher: Dispatcher, deliver: Deliver | None = None
 ) -> tuple[ToktokPubsub, ToktokGossipSub]:
     """Create the router and the pubsub service for ``host`` (not yet running)."""
     router = ToktokGossipSub(
@@ -163,7 +180,7 @@ def build_gossipsub(
     router.scorer = ToktokScorer(
         score_params(options), exempt_loopback=options.exempt_loopback_from_colocation
     )
-    pubsub = ToktokPubsub(host, router, options, dispatcher)
+    pubsub = ToktokPubsub(host, router, options, dispatcher, deliver)
     return pubsub, router
 
 

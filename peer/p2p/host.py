@@ -67,6 +67,9 @@ from .types import (
 
 logger = logging.getLogger(__name__)
 
+PUBLISH_BACKPRESSURE_S = 1.0
+OUTBOUND_QUEUE_HIGH = 16  # half of py-libp2p's OutBoundQueueSize (32)
+
 
 class P2PHost:
     """The real ``Network``: py-libp2p (tcp + noise + yamux, gossipsub) in a trio thread."""
@@ -89,7 +92,7 @@ class P2PHost:
         self._scorer: ToktokScorer | None = None
         self._streams: StreamService | None = None
         self._validators: dict[str, Validator | None] = {}
-        self._pumps: dict[str, trio.CancelScope] = {}
+        self._t_feeds: dict[str, MessageFeed] = {}
         self._t_connected: set[ID] = set()
 
     # lifecycle ---------------------------------------------------------------------------
@@ -146,35 +149,12 @@ class P2PHost:
         key_pair = load_or_create_identity(opts.identity_path)
         self._key_pair = key_pair
         self._peer_id = peer_id_of(key_pair)
-        host = new_host(
-            key_pair=key_pair,
-            listen_addrs=self._listen,
-            announce_addrs=self._announce or None,
-            sec_opt={
-                TProtocol(NOISE_ID): NoiseTransport(
-                    key_pair, noise_privkey=new_x25519().private_key
-                )
-            },
-            muxer_opt={TProtocol(YAMUX_ID): Yamux},
-            enable_mDNS=False,
-            bootstrap=None,
-            connection_config=ConnectionConfig(
-                max_connections=opts.max_connections,
-                min_connections=0,
-                low_watermark=0,
-                high_watermark=opts.max_connections,
-                dial_timeout=opts.dial_timeout,
-            ),
-        )
-        pubsub, router = build_gossipsub(host, opts.gossip, self._dispatch)
+        host = build_libp2p_host(key_pair, opts)
+        pubsub, router = build_gossipsub(host, opts.gossip, self._dispatch, self._t_deliver)
         self._host, self._pubsub = host, pubsub
         self._scorer = router.scorer if isinstance(router.scorer, ToktokScorer) else None
         self._streams = StreamService(self._thread, host, opts.max_request_size)
         host.get_network().register_notifee(_Notifee(self))
-        network = host.get_network()
-        if isinstance(network, Swarm):
-            # we dial explicitly (bootstrap, connect, sync); see HostOptions.max_connections
-            network.auto_connector = _NoAutoDial(network, opts.dial_timeout)
         try:
             async with (
                 host.run(self._listen),
@@ -295,6 +275,7 @@ class P2PHost:
             await pubsub.publish(topic, data)
         except Exception as exc:
             raise PublishError(f"could not publish on {topic}: {exc}") from exc
+        await _wait_for_room(pubsub)
 
     async def subscribe(self, topic: str, validator: Validator | None = None) -> Subscription:
         if not topic:
@@ -322,30 +303,23 @@ class P2PHost:
         self, topic: str, feed: MessageFeed, validator: Validator | None
     ) -> None:
         pubsub = self._need_pubsub()
-        nursery = self._thread.nursery
         self._validators[topic] = validator
-        sub = await pubsub.subscribe(topic)
-        scope = trio.CancelScope()
-        self._pumps[topic] = scope
-        nursery.start_soon(self._t_pump, topic, sub, feed, scope)
+        self._t_feeds[topic] = feed
+        await pubsub.subscribe(topic)
 
-    async def _t_pump(
-        self, topic: str, sub: Any, feed: MessageFeed, scope: trio.CancelScope
-    ) -> None:
-        pubsub = self._need_pubsub()
-        me = pubsub.my_id.to_bytes()
-        with scope:
-            async for msg in sub:
-                if msg.from_id == me:
-                    continue  # own messages are not delivered back
-                forwarder = pubsub.forwarders.pop(pubsub.get_message_id(msg), None)
-                message = _to_message(msg, topic, forwarder)
-                self._thread.post_asyncio(feed.push, message)
+    def _t_deliver(self, topic: str, msg: rpc_pb2.Message) -> None:
+        """Called by ToktokPubsub for every validated message on a subscribed topic."""
+        pubsub = self._pubsub
+        feed = self._t_feeds.get(topic)
+        if pubsub is None or feed is None:
+            return
+        if msg.from_id == pubsub.my_id.to_bytes():
+            return  # own messages are not delivered back
+        forwarder = pubsub.forwarders.pop(pubsub.get_message_id(msg), None)
+        self._thread.post_asyncio(feed.push, _to_message(msg, topic, forwarder))
 
     async def _t_unsubscribe(self, topic: str) -> None:
-        scope = self._pumps.pop(topic, None)
-        if scope is not None:
-            scope.cancel()
+        self._t_feeds.pop(topic, None)
         self._validators.pop(topic, None)
         pubsub = self._pubsub
         if pubsub is not None:
@@ -461,6 +435,34 @@ class P2PHost:
         return self._streams
 
 
+def build_libp2p_host(key_pair: KeyPair, opts: HostOptions) -> IHost:
+    """The py-libp2p host as Toktok configures it: tcp, noise only, yamux only, no mDNS, no
+    bootstrap discovery service, AutoConnector off (trio side; not yet running)."""
+    host = new_host(
+        key_pair=key_pair,
+        listen_addrs=[_parse_multiaddr(a) for a in opts.listen_addrs],
+        announce_addrs=[_parse_multiaddr(a) for a in opts.announce_addrs] or None,
+        sec_opt={
+            TProtocol(NOISE_ID): NoiseTransport(key_pair, noise_privkey=new_x25519().private_key)
+        },
+        muxer_opt={TProtocol(YAMUX_ID): Yamux},
+        enable_mDNS=False,
+        bootstrap=None,
+        connection_config=ConnectionConfig(
+            max_connections=opts.max_connections,
+            min_connections=0,
+            low_watermark=0,
+            high_watermark=opts.max_connections,
+            dial_timeout=opts.dial_timeout,
+        ),
+    )
+    network = host.get_network()
+    if isinstance(network, Swarm):
+        # we dial explicitly (bootstrap, connect, sync); see HostOptions.max_connections
+        network.auto_connector = _NoAutoDial(network, opts.dial_timeout)
+    return host
+
+
 class _NoAutoDial(AutoConnector):
     """An AutoConnector that never starts: py-libp2p's re-dials the whole peerstore."""
 
@@ -491,6 +493,17 @@ class _Notifee(INotifee):
 
     async def listen_close(self, network: INetwork, multiaddr: multiaddr.Multiaddr) -> None:
         return None
+
+
+async def _wait_for_room(pubsub: ToktokPubsub) -> None:
+    """Publish backpressure: py-libp2p's per-peer outbound queues hold 32 RPCs and DROP what
+    does not fit, so a fast publisher loses messages. Wait (bounded by PUBLISH_BACKPRESSURE_S,
+    so one stuck peer cannot stall us) until every queue is at most half full."""
+    deadline = trio.current_time() + PUBLISH_BACKPRESSURE_S
+    while any(len(q) > OUTBOUND_QUEUE_HIGH for q in list(pubsub.peer_queues.values())):
+        if trio.current_time() > deadline:
+            return
+        await trio.sleep(0.001)
 
 
 async def _run_validator(validator: Validator, message: Message) -> ValidationResult:
