@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from storage.media.errors import ToolMissing, ToolTimeout
+from storage.media.errors import ToolError, ToolMissing, ToolTimeout
 from storage.media.sniff import Container
 
 _STDERR_KEEP: Final = 16 * 1024
@@ -101,10 +101,13 @@ async def run_tool(
     *,
     timeout_s: float,
     on_stdout_line: Callable[[bytes], None] | None = None,
+    max_stdout: int = 16 * 1024 * 1024,
 ) -> ToolRun:
     """Run ``argv`` and wait for it; kill it on timeout (:class:`ToolTimeout`) or cancellation.
 
-    With ``on_stdout_line`` set, stdout is delivered line by line and not collected.
+    With ``on_stdout_line`` set, stdout is delivered line by line and not collected; otherwise
+    at most ``max_stdout`` bytes are collected (more is a :class:`ToolError`, e.g. a file that
+    declares thousands of streams).
     """
     try:
         proc = await asyncio.create_subprocess_exec(
@@ -125,7 +128,12 @@ async def run_tool(
     async def pump_stdout() -> None:
         assert proc.stdout is not None
         if on_stdout_line is None:
-            stdout_chunks.append(await proc.stdout.read())
+            size = 0
+            while chunk := await proc.stdout.read(65536):
+                size += len(chunk)
+                if size > max_stdout:
+                    raise ToolError(f"{Path(argv[0]).name} produced more output than expected")
+                stdout_chunks.append(chunk)
             return
         while line := await proc.stdout.readline():
             on_stdout_line(line)

@@ -16,6 +16,7 @@ from storage.media.errors import (
     NotAVideo,
     NoVideoStream,
     TooLarge,
+    ToolError,
     ToolMissing,
     TooLong,
     ToolTimeout,
@@ -178,3 +179,9 @@ def test_control_an_unhardened_ffprobe_does_reach_the_listener(
     listener.close()
     assert listener.connections
     assert b"GET /segment0.ts" in listener.connections[0]
+
+
+async def test_runaway_tool_output_is_cut_off(samples: dict[str, Path]) -> None:
+    argv = ffprobe_argv(samples["portrait"], Container.MP4, ToolOptions())
+    with pytest.raises(ToolError, match="more output than expected"):
+        await run_tool(argv, timeout_s=30, max_stdout=100)
