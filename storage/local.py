@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import os
 import threading
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -102,9 +103,10 @@ class ImportSession:
 class LocalStore:
     """UnixFS content over a :class:`BlockStore` and a :class:`PinStore`."""
 
-    def __init__(self, blocks: BlockStore, pins: PinStore) -> None:
+    def __init__(self, blocks: BlockStore, pins: PinStore, *, write_threads: int = 1) -> None:
         self.blocks = blocks
         self.pin_store = pins
+        self.write_threads = write_threads
         self._writer = threading.Lock()
         self._inflight: Counter[bytes] = Counter()
         self._inflight_lock = threading.Lock()
@@ -117,7 +119,8 @@ class LocalStore:
         while the daemon runs): leftovers of interrupted writes are then left alone.
         """
         blocks = FileBlockStore(root, fsync=fsync, owner=owner)
-        return cls(blocks, SqlitePinStore(Path(root) / "pins.sqlite"))
+        pins = SqlitePinStore(Path(root) / "pins.sqlite")
+        return cls(blocks, pins, write_threads=4 if fsync else 1)
 
     @classmethod
     def memory(cls) -> LocalStore:
@@ -151,15 +154,16 @@ class LocalStore:
     ) -> CID:
         """Import a file given as byte chunks; pin it recursively unless ``pin=False``."""
         importer = unixfs.FileImporter(cid_version)
-        with self.session() as session:
+        with self.session() as session, _Writer(session, self.write_threads) as writer:
             for chunk in chunks:
                 for block in importer.write(chunk):
-                    session.put(block.cid, block.data, verify=False)
+                    writer.put(block)
                 if progress is not None:
                     progress(importer.size, total)
             root, tail = importer.finish()
             for block in tail:
-                session.put(block.cid, block.data, verify=False)
+                writer.put(block)
+            writer.drain()
             if pin:
                 session.pin(root)
         return root
@@ -340,6 +344,46 @@ class LocalStore:
                 for link in reversed(decode_node(data).links):
                     stack.append((link.cid, link.tsize))
         return summary
+
+
+class _Writer:
+    """Writes a session's blocks on up to ``threads`` threads, at most ``4 * threads`` queued.
+
+    Parallel fsyncs let the file system commit several blocks per journal flush; the bounded
+    queue keeps memory bounded. ``drain()`` waits for every write (and re-raises the first
+    error) before the caller pins.
+    """
+
+    def __init__(self, session: ImportSession, threads: int) -> None:
+        self._session = session
+        self._pool = ThreadPoolExecutor(threads, "toktok-store") if threads > 1 else None
+        self._window = 4 * threads
+        self._pending: deque[Future[None]] = deque()
+
+    def put(self, block: unixfs.Block) -> None:
+        if self._pool is None:
+            self._session.put(block.cid, block.data, verify=False)
+            return
+        if len(self._pending) >= self._window:
+            self._pending.popleft().result()
+        self._pending.append(
+            self._pool.submit(self._session.put, block.cid, block.data, verify=False)
+        )
+
+    def drain(self) -> None:
+        while self._pending:
+            self._pending.popleft().result()
+
+    def __enter__(self) -> _Writer:
+        return self
+
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._pool is not None:
+            for future in self._pending:
+                future.cancel()
+            self._pool.shutdown(wait=True)
 
 
 def _read_chunks(handle: BinaryIO, path: Path | str) -> Iterator[memoryview]:

@@ -14,8 +14,10 @@ from storage.errors import (
     CorruptBlockError,
     IncompleteDagError,
     NotPinnedError,
+    StoreIOError,
 )
 from storage.local import LocalStore
+from storage.pins import MemoryPinStore
 from storage.ports import PinKind
 
 CHUNK = unixfs.CHUNK_SIZE
@@ -186,3 +188,38 @@ def test_progress_reports_bytes_done_and_total(store: LocalStore) -> None:
         [data[:CHUNK], data[CHUNK:]], progress=lambda d, t: seen.append((d, t)), total=len(data)
     )
     assert seen == [(CHUNK, len(data)), (3 * CHUNK, len(data))]
+
+
+class FailingBlockStore(MemoryBlockStore):
+    """Fails the n-th write, like a full disk."""
+
+    def __init__(self, fail_at: int) -> None:
+        super().__init__()
+        self.writes = 0
+        self.fail_at = fail_at
+
+    def put(self, cid: CID, data: bytes, *, verify: bool = True) -> bool:
+        self.writes += 1
+        if self.writes == self.fail_at:
+            raise StoreIOError("disk full")
+        return super().put(cid, data, verify=verify)
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_parallel_writes_give_the_same_content(threads: int) -> None:
+    store = LocalStore(MemoryBlockStore(), MemoryPinStore(), write_threads=threads)
+    data = os.urandom(20 * CHUNK + 5)
+    root = store.import_chunks([data])
+    assert root == unixfs.import_bytes(data)[0]
+    assert b"".join(store.iter_file(root)) == data
+    assert store.verify().ok
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_failed_write_records_no_pin_and_leaves_only_collectable_blocks(threads: int) -> None:
+    store = LocalStore(FailingBlockStore(fail_at=5), MemoryPinStore(), write_threads=threads)
+    with pytest.raises(StoreIOError, match="disk full"):
+        store.import_chunks([os.urandom(12 * CHUNK)])
+    assert store.pins() == []
+    store.gc()
+    assert block_count(store) == 0
