@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from importlib import metadata
 from typing import Any
 
-from peer.api.routes import ApiContext
+from peer.api.context import ApiContext
 from peer.api.security import LaunchSecrets
 from peer.api.server import HttpService
 from peer.bus import EventBus, ServiceReady, ServiceStopped

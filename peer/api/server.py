@@ -11,7 +11,8 @@ from collections.abc import Iterable
 from aiohttp import web
 
 import webui
-from peer.api.routes import CONTEXT, ROUTES, ApiContext, Route
+from peer.api.context import CONTEXT, ApiContext
+from peer.api.routes import ROUTES, Route
 from peer.api.security import (
     SESSION_COOKIE,
     Handler,

@@ -1,64 +1,15 @@
-"""ARCHITECTURE "Local HTTP surface" on the skeleton's routes, through a real aiohttp server."""
+"""ARCHITECTURE "Local HTTP surface" on every route of the table, through a real aiohttp server."""
 
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 
 import pytest
-from aiohttp import FormData, web
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp import FormData
+from support.http import SECRETS, TEST_ROUTES, Servers
 
-from peer.api.routes import ROUTES, ApiContext, Route
-from peer.api.security import SECRET_HEADER, SESSION_COOKIE, HostPolicy, LaunchSecrets
-from peer.api.server import build_content_app, build_ui_app
-from peer.bus import EventBus
-from peer.services import Readiness
-
-SECRETS = LaunchSecrets(secret="s3cret-header-value", cookie="c00kie-value")
-
-
-async def echo(request: web.Request) -> web.Response:
-    return web.json_response({"ok": True})
-
-
-# The skeleton's table plus one route of each kind the security layer distinguishes.
-TEST_ROUTES = (
-    *ROUTES,
-    Route("POST", "/api/v1/test/mutate", echo, "a state-changing route"),
-    Route("GET", "/api/v1/test/wallet", echo, "a sensitive GET", sensitive=True),
-    Route("POST", "/api/v1/test/upload", echo, "an upload", upload=True),
-)
-
-
-@dataclass
-class Servers:
-    ui: TestClient[web.Request, web.Application]
-    content: TestClient[web.Request, web.Application]
-    readiness: Readiness
-
-    @property
-    def origin(self) -> str:
-        return f"http://127.0.0.1:{self.ui.port}"
-
-
-@pytest.fixture
-async def servers() -> AsyncIterator[Servers]:
-    readiness = Readiness()
-    readiness.require("http")
-    ctx = ApiContext(readiness=readiness, bus=EventBus(), status=lambda: {"version": "test"})
-    ui_policy, content_policy = HostPolicy(), HostPolicy()
-    ui = TestClient(TestServer(build_ui_app(ctx, SECRETS, ui_policy, content_policy, TEST_ROUTES)))
-    content = TestClient(TestServer(build_content_app(content_policy)))
-    await ui.start_server()
-    await content.start_server()
-    ui_policy.port, content_policy.port = ui.port, content.port
-    try:
-        yield Servers(ui, content, readiness)
-    finally:
-        await ui.close()
-        await content.close()
+from peer.api.routes import Route
+from peer.api.security import SECRET_HEADER, SESSION_COOKIE
 
 
 def good_headers(s: Servers) -> dict[str, str]:

@@ -1,0 +1,52 @@
+"""What HTTP handlers may use, and small helpers shared by them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from peer.api.errors import ApiError
+from peer.bus import EventBus
+from peer.p2p import Network
+from peer.services import Readiness
+
+StatusProvider = Callable[[], Mapping[str, Any]]
+
+
+@dataclass
+class ApiContext:
+    """What handlers may use; built by the composition root."""
+
+    readiness: Readiness
+    bus: EventBus
+    status: StatusProvider
+    network: Network | None = None
+    content_origin: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+CONTEXT = web.AppKey("toktok_api_context", ApiContext)
+
+
+def context(request: web.Request) -> ApiContext:
+    return request.app[CONTEXT]
+
+
+def network(request: web.Request) -> Network:
+    net = context(request).network
+    if net is None:
+        raise ApiError(503, "p2p_unavailable", "the p2p host is not running")
+    return net
+
+
+async def json_body(request: web.Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except ValueError as exc:
+        raise ApiError(400, "bad_json", "the request body is not valid JSON") from exc
+    if not isinstance(body, dict):
+        raise ApiError(400, "bad_json", "the request body must be a JSON object")
+    return body

@@ -1,0 +1,47 @@
+"""Handlers of the peer itself: health, status, peers."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from peer.api.context import context, json_body, network
+from peer.api.errors import ApiError
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """200 when every required service is ready, else 503 naming what is not."""
+    readiness = context(request).readiness
+    services = readiness.snapshot()
+    if readiness.ready:
+        return web.json_response({"ready": True, "services": services})
+    not_ready = [name for name, state in services.items() if state != "ready"]
+    return web.json_response(
+        {"ready": False, "not_ready": not_ready, "services": services}, status=503
+    )
+
+
+async def status(request: web.Request) -> web.Response:
+    """What the peer is and what runs in it."""
+    ctx = context(request)
+    body = dict(ctx.status())
+    body["services"] = ctx.readiness.snapshot()
+    body["ready"] = ctx.readiness.ready
+    return web.json_response(body)
+
+
+async def list_peers(request: web.Request) -> web.Response:
+    """Connected peers and their addresses."""
+    peers = network(request).peers()
+    return web.json_response(
+        {"peers": [{"peer_id": p.peer_id, "addrs": list(p.addrs)} for p in peers]}
+    )
+
+
+async def connect_peer(request: web.Request) -> web.Response:
+    """Dial a peer by full multiaddr (with /p2p/<id>)."""
+    body = await json_body(request)
+    multiaddr = body.get("multiaddr")
+    if not isinstance(multiaddr, str) or not multiaddr:
+        raise ApiError(400, "bad_request", "'multiaddr' (a string) is required")
+    peer_id = await network(request).connect(multiaddr)
+    return web.json_response({"peer_id": peer_id})
