@@ -245,6 +245,21 @@ class FeedIndex:
         )
         return [bytes(r[0]) for r in rows]
 
+    async def profile_heads(self) -> dict[str, int]:
+        """``{creator: stored profile version}`` (the profile half of sync's heads)."""
+        rows = await self._all("SELECT creator, version FROM profiles", ())
+        return {str(r[0]): int(r[1]) for r in rows}
+
+    async def withdrawn(self, post_id: bytes) -> bool:
+        """True if the post's creator withdrew it (a matching tombstone is stored)."""
+        row = await self._one(
+            "SELECT 1 FROM tombstones t WHERE t.post = ? AND (t.creator ="
+            " (SELECT creator FROM posts WHERE id = t.post) OR NOT EXISTS"
+            " (SELECT 1 FROM posts WHERE id = t.post))",
+            (post_id,),
+        )
+        return row is not None
+
     async def profile_wire(self, creator: str) -> bytes | None:
         """The stored (highest version) profile record of ``creator``, as wire bytes."""
         row = await self._one("SELECT wire FROM profiles WHERE creator = ?", (creator,))

@@ -182,6 +182,7 @@ async def test_profile_keeps_only_the_highest_version(world: World, index: FeedI
     await world.record(Profile(creator, "v2", "", ZERO_ADDRESS, (), 2, NOW), _key(0))
     await world.record(Profile(creator, "v1", "", ZERO_ADDRESS, (), 1, NOW), _key(0))
     assert await index.profile_version(creator) == 2
+    assert await index.profile_heads() == {creator: 2}
     info = await index.creator_info(creator)
     assert info is not None
     assert info.name == "v2"
@@ -243,6 +244,8 @@ async def test_tombstone_hides_a_post_but_the_log_keeps_its_place(
     assert await index.heads() == {world.creator(0): (2, second)}
     assert len(await index.log_range(world.creator(0), 1)) == 2
     assert await index.post(first) is not None
+    assert await index.withdrawn(second)
+    assert not await index.withdrawn(first)
 
 
 async def test_tombstone_arriving_before_its_post_hides_it(
@@ -250,7 +253,9 @@ async def test_tombstone_arriving_before_its_post_hides_it(
 ) -> None:
     envelope, post_id = world.logs[0].next_post(MANIFEST, "early tombstone", NOW)
     await world.record(Tombstone(world.creator(0), post_id, NOW), _key(0))
+    assert await index.withdrawn(post_id)
     await index.store(envelope, post_id)
+    assert await index.withdrawn(post_id)
     assert _titles(await index.creator(world.creator(0))) == []
     assert _titles(await index.search("tombstone")) == []
 
@@ -259,6 +264,7 @@ async def test_tombstone_by_someone_else_hides_nothing(world: World, index: Feed
     post_id = await world.post(0, "mine", NOW)
     await world.record(Tombstone(world.creator(1), post_id, NOW), _key(1))
     assert _titles(await index.creator(world.creator(0))) == ["mine"]
+    assert not await index.withdrawn(post_id)
 
 
 async def test_fork_stores_both_posts_and_marks_the_creator(
