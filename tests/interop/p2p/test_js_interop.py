@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from peer.p2p import Accept, GossipOptions, HostOptions, Ignore, Message, P2PHost, Reject
-from peer.p2p.types import ValidationResult
+from peer.p2p.types import Subscription, ValidationResult
 
 pytestmark = pytest.mark.interop
 
@@ -149,7 +149,7 @@ async def test_js_libp2p_and_our_host_exchange_pubsub_messages_both_ways(
     assert await host.peer_score(js["peer_id"], TOPIC) <= before - 5
 
 
-async def _next_with(sub: Any, data: bytes, forbid: bytes | None = None) -> Message:
+async def _next_with(sub: Subscription, data: bytes, forbid: bytes | None = None) -> Message:
     async for message in sub:
         assert message.data != forbid, "a rejected message was delivered"
         if message.data == data:
