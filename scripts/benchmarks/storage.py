@@ -6,6 +6,8 @@ Measured in one run, interleaved, median of ``--runs`` repetitions each:
 * ``cid_only``: our UnixFS importer computing the CID without storing (``toktok cid``);
 * ``add_fsync``: ``LocalStore.import_file`` into a fresh store, fsync per block (our default);
 * ``add_no_fsync``: the same without fsync (temp file + rename only, like blockstore-fs);
+* ``cat_verified``: reading the file back from the store, every block hashed against its CID
+  (then sha256 of the output, to check it);
 * ``helia``: ``ipfs-unixfs-importer`` 17.1.1 into ``blockstore-fs`` 4.0.1 on Node 22, same
   chunking/layout/raw leaves (``scripts/benchmarks/js/helia_import.mjs``), import time only.
 
@@ -38,6 +40,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from storage import unixfs  # noqa: E402
+from storage.cid import CID  # noqa: E402
 from storage.local import READ_SIZE, LocalStore  # noqa: E402
 
 NODE = ROOT / "node_modules" / "node" / "bin" / "node"
@@ -89,6 +92,14 @@ def cid_only(path: Path) -> str:
 
 def add(path: Path, store_dir: Path, fsync: bool) -> str:
     return str(LocalStore.open(store_dir, fsync=fsync).import_file(path))
+
+
+def cat(store_dir: Path, cid: str) -> str:
+    """Read the whole file back (every block verified); return the sha256 of the bytes."""
+    digest = hashlib.sha256()
+    for piece in LocalStore.open(store_dir, owner=False).iter_file(CID.parse(cid)):
+        digest.update(piece)
+    return digest.hexdigest()
 
 
 def helia(path: Path, store_dir: Path) -> tuple[str, float]:
@@ -160,6 +171,7 @@ def main() -> None:
             "cid_only": [],
             "add_fsync": [],
             "add_no_fsync": [],
+            "cat_verified": [],
         }
         if have_helia:
             times["helia"] = []
@@ -172,6 +184,10 @@ def main() -> None:
                 store_dir = tmp / f"store-{name}-{run}"
                 cids[name], t = timed(lambda s=store_dir, f=fsync: add(data, s, f))  # type: ignore[misc]
                 times[name].append(t)
+                if not fsync:
+                    reread, t = timed(lambda s=store_dir: cat(s, cids["cid_only"]))  # type: ignore[misc]
+                    assert reread == sha256_file(data), "read back differs"
+                    times["cat_verified"].append(t)
                 subprocess.run(["rm", "-rf", str(store_dir)], check=True)
             if have_helia:
                 helia_dir = tmp / f"helia-{run}"
