@@ -65,6 +65,7 @@ class _Want:
     waiters: int = 0
     current: str | None = None
     tried: set[str] = field(default_factory=set)
+    asked: set[str] = field(default_factory=set)
     timer: asyncio.TimerHandle | None = None
 
 
@@ -104,9 +105,9 @@ class BitswapClient:
         except TimeoutError:
             raise ContentUnavailableError(
                 f"no connected peer delivered block {cid} within {limit:g} s "
-                f"({len(want.tried)} asked); connect to a peer that has it",
+                f"({len(want.asked)} peers asked); connect to a peer that has it",
                 str(cid),
-                asked=len(want.tried),
+                asked=len(want.asked),
             ) from None
         finally:
             want.waiters -= 1
@@ -201,6 +202,7 @@ class BitswapClient:
             return
         peer = min(candidates, key=lambda p: (self._delivered[p] == 0, self._inflight[p]))
         want.current = peer
+        want.asked.add(peer)
         self._inflight[peer] += 1
         want.timer = loop.call_later(self.options.block_timeout, self._timed_out, want, peer)
         entry = WantEntry(want.cid, priority=1, send_dont_have=True)

@@ -2,9 +2,10 @@
 
 Per peer we keep a ledger: an ordered queue of wants to answer and the want-blocks we could not
 serve yet (answered as soon as the block arrives in our store, unless the peer asked for
-DONT_HAVE). One worker task per peer drains its queue: it reads the next few blocks in a worker
-thread while the previous message is being written, and packs blocks into messages of at most
-``max_message_bytes``. Answers go out on OUR outbound stream to the peer (``PeerSender``).
+DONT_HAVE). Up to ``workers_per_peer`` worker tasks drain a peer's queue, each on its own
+outbound stream (a ``PeerSender`` lane, see there why): a worker reads its next few blocks in a
+worker thread while the previous message is being written, and packs blocks into messages of
+at most ``max_message_bytes``. Answers always go out on OUR streams to the peer.
 """
 
 from __future__ import annotations
@@ -43,10 +44,13 @@ class BlockSource(Protocol):
 class ServerOptions:
     """Limits of the serving side."""
 
-    # Largest message we assemble (bytes of blocks); the protocol limit is 4 MiB.
-    max_message_bytes: int = 1024 * 1024
+    # Largest message we assemble (bytes of blocks); the protocol limit is 4 MiB. Small
+    # messages keep each stream within its flow-control window (see sender.py).
+    max_message_bytes: int = 256 * 1024
     # Blocks read from disk per worker-thread round trip.
-    read_batch: int = 4
+    read_batch: int = 1
+    # Parallel workers (each with its own outbound stream) serving one peer.
+    workers_per_peer: int = 4
     # Most wants we remember per peer (queue + deferred); more are ignored.
     max_wants_per_peer: int = 8192
 
@@ -64,7 +68,7 @@ class ServerStats:
 class _Ledger:
     queue: OrderedDict[tuple[bytes, int], WantEntry] = field(default_factory=OrderedDict)
     deferred: dict[bytes, WantEntry] = field(default_factory=dict)
-    worker: asyncio.Task[None] | None = None
+    workers: dict[int, asyncio.Task[None]] = field(default_factory=dict)
 
     def size(self) -> int:
         return len(self.queue) + len(self.deferred)
@@ -112,12 +116,13 @@ class BitswapServer:
     def peer_gone(self, peer: str) -> None:
         """Forget a disconnected peer's ledger."""
         ledger = self._ledgers.pop(peer, None)
-        if ledger is not None and ledger.worker is not None:
-            ledger.worker.cancel()
+        if ledger is not None:
+            for task in ledger.workers.values():
+                task.cancel()
 
     async def close(self) -> None:
         """Stop every worker."""
-        workers = [lg.worker for lg in self._ledgers.values() if lg.worker is not None]
+        workers = [t for lg in self._ledgers.values() for t in lg.workers.values()]
         self._ledgers.clear()
         for task in workers:
             task.cancel()
@@ -126,10 +131,15 @@ class BitswapServer:
                 await task
 
     def _wake(self, peer: str, ledger: _Ledger) -> None:
-        if ledger.queue and (ledger.worker is None or ledger.worker.done()):
-            ledger.worker = asyncio.get_running_loop().create_task(self._work(peer, ledger))
+        loop = asyncio.get_running_loop()
+        for lane in range(1, self._options.workers_per_peer + 1):
+            if len(ledger.queue) <= sum(1 for t in ledger.workers.values() if not t.done()):
+                return
+            task = ledger.workers.get(lane)
+            if task is None or task.done():
+                ledger.workers[lane] = loop.create_task(self._work(peer, ledger, lane))
 
-    async def _work(self, peer: str, ledger: _Ledger) -> None:
+    async def _work(self, peer: str, ledger: _Ledger, lane: int) -> None:
         sender = self._sender_for(peer)
         reading = self._next_batch(ledger)
         try:
@@ -137,9 +147,12 @@ class BitswapServer:
                 answers = await reading
                 reading = self._next_batch(ledger)  # read ahead while we write
                 for msg in self._pack(answers, ledger):
-                    await sender.send(msg)
+                    await sender.send(msg, lane)
         except PeerSendError as exc:
             logger.debug("dropping ledger of %s: %s", peer, exc)
+            self._ledgers.pop(peer, None)
+        except Exception:  # a bug here must not leave the peer waiting silently
+            logger.exception("bitswap: serving %s failed", peer)
             self._ledgers.pop(peer, None)
         finally:
             if reading is not None:

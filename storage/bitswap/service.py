@@ -164,6 +164,9 @@ class Bitswap:
                         task = loop.create_task(self._fetch_one(cid, session, timeout))
                         tasks.add(task)
                     done, tasks = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+                    failed = [t.exception() for t in done if t.exception() is not None]
+                    if failed and failed[0] is not None:
+                        raise failed[0]
                     for task in done:
                         cid, data, was_fetched = task.result()
                         blocks += 1
@@ -241,7 +244,11 @@ class Bitswap:
         peer = stream.peer
         reader = FrameReader()
         while True:
-            data = await stream.read(self.options.read_size)
+            try:
+                data = await stream.read(self.options.read_size)
+            except Exception as exc:  # reset by the peer, or our host is stopping
+                logger.debug("bitswap stream from %s ended: %s", peer, exc)
+                return
             if not data:
                 return
             for payload in reader.feed(data):

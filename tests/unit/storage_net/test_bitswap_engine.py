@@ -1,0 +1,304 @@
+"""The bitswap engine over the in-memory p2p fake: serving, fetching, failover, rejection."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+
+import pytest
+
+from peer.p2p.fake import FakeHost, FakeNetwork
+from peer.p2p.types import P2PStream
+from storage.bitswap import Bitswap, BitswapOptions, ClientOptions
+from storage.bitswap.wire import (
+    PROTOCOL_120,
+    PROTOCOLS,
+    BitswapMessage,
+    FrameReader,
+    PresenceType,
+    WantEntry,
+    WantType,
+    decode_message,
+    encode_message,
+    frame,
+)
+from storage.cid import CID, RAW
+from storage.errors import ContentUnavailableError
+from storage.local import LocalStore
+
+CHUNK = 262_144
+FAST = BitswapOptions(
+    client=ClientOptions(block_timeout=0.5, fetch_timeout=2.0, retry_interval=0.3)
+)
+
+
+def pattern(size: int, seed: str = "a") -> bytes:
+    count = (size + 31) // 32
+    return b"".join(hashlib.sha256(f"{seed}-{i}".encode()).digest() for i in range(count))[:size]
+
+
+@dataclass
+class Node:
+    host: FakeHost
+    local: LocalStore
+    bitswap: Bitswap
+
+
+@pytest.fixture
+async def nodes() -> AsyncIterator[Callable[..., Awaitable[Node]]]:
+    net = FakeNetwork()
+    made: list[Node] = []
+    hosts: list[FakeHost] = []
+
+    async def make(options: BitswapOptions = FAST) -> Node:
+        host = net.host()
+        await host.start()
+        local = LocalStore.memory()
+        bitswap = Bitswap(host, local, options)
+        await bitswap.start()
+        node = Node(host, local, bitswap)
+        made.append(node)
+        return node
+
+    make.net = net  # type: ignore[attr-defined]
+    make.hosts = hosts  # type: ignore[attr-defined]
+    yield make
+    for node in made:
+        await node.bitswap.stop()
+        await node.host.stop()
+    for host in hosts:
+        await host.stop()
+
+
+async def bare_host(make: Callable[..., Awaitable[Node]]) -> FakeHost:
+    host: FakeHost = make.net.host()  # type: ignore[attr-defined]
+    await host.start()
+    make.hosts.append(host)  # type: ignore[attr-defined]
+    return host
+
+
+async def read_messages(stream: P2PStream) -> list[BitswapMessage]:
+    reader = FrameReader()
+    out: list[BitswapMessage] = []
+    while data := await stream.read():
+        out += [decode_message(p) for p in reader.feed(data)]
+    return out
+
+
+async def each_message(stream: P2PStream) -> AsyncIterator[BitswapMessage]:
+    reader = FrameReader()
+    while data := await stream.read():
+        for payload in reader.feed(data):
+            yield decode_message(payload)
+
+
+async def probe_host(
+    make: Callable[..., Awaitable[Node]],
+) -> tuple[FakeHost, asyncio.Queue[BitswapMessage]]:
+    """A bare host that queues every bitswap message opened TO it."""
+    probe = await bare_host(make)
+    inbound: asyncio.Queue[BitswapMessage] = asyncio.Queue()
+
+    async def on_stream(stream: P2PStream) -> None:
+        async for msg in each_message(stream):
+            await inbound.put(msg)
+
+    for protocol in PROTOCOLS:
+        await probe.set_stream_handler(protocol, on_stream)
+    return probe, inbound
+
+
+async def test_a_multi_block_dag_is_fetched_and_pinned(
+    nodes: Callable[..., Awaitable[Node]],
+) -> None:
+    a, b = await nodes(), await nodes()
+    data = pattern(7 * CHUNK + 5)
+    root = a.local.import_chunks([data])
+    await b.host.connect(a.host.addrs[0])
+    result = await b.bitswap.fetch(root)
+    assert result.blocks == result.fetched_blocks == 9
+    assert b.local.read_range(root, 0, len(data)) == data
+    assert b.local.is_pinned(root)
+    assert a.bitswap.stats().server.blocks_sent == 9
+
+
+async def test_fetching_what_is_already_local_asks_nobody(
+    nodes: Callable[..., Awaitable[Node]],
+) -> None:
+    a = await nodes()
+    root = a.local.import_chunks([pattern(3 * CHUNK)], pin=False)
+    result = await a.bitswap.fetch(root)
+    assert (result.blocks, result.fetched_blocks) == (4, 0)
+    assert a.local.is_pinned(root)
+
+
+async def test_server_answers_on_a_new_stream_it_opens(
+    nodes: Callable[..., Awaitable[Node]],
+) -> None:
+    server = await nodes()
+    block = b"served on a new stream"
+    cid = server.local.import_chunks([block])  # a single raw block
+    missing = CID.for_block(RAW, b"absent")
+    probe, inbound = await probe_host(nodes)
+    await probe.connect(server.host.addrs[0])
+    request = await probe.open_stream(server.host.peer_id, [PROTOCOL_120])
+    wants = (
+        WantEntry(cid, send_dont_have=True),
+        WantEntry(missing, want_type=WantType.HAVE, send_dont_have=True),
+    )
+    await request.write(frame(encode_message(BitswapMessage(wants=wants))))
+    await request.close()
+    assert await read_messages(request) == []  # nothing comes back on the requester's stream
+    blocks: list[tuple[CID, bytes]] = []
+    presences: list[tuple[CID, PresenceType]] = []
+    while not (blocks and presences):
+        msg = await asyncio.wait_for(inbound.get(), 2)  # ... but on a stream the server opened
+        blocks += msg.blocks
+        presences += [(p.cid, p.type) for p in msg.presences]
+    assert blocks == [(cid, block)]
+    assert presences == [(missing, PresenceType.DONT_HAVE)]
+
+
+async def test_want_have_is_answered_with_have_and_no_block(
+    nodes: Callable[..., Awaitable[Node]],
+) -> None:
+    server = await nodes()
+    cid = server.local.import_chunks([b"x" * 10])
+    probe, inbound = await probe_host(nodes)
+    await probe.connect(server.host.addrs[0])
+    request = await probe.open_stream(server.host.peer_id, [PROTOCOL_120])
+    entry = WantEntry(cid, want_type=WantType.HAVE)
+    await request.write(frame(encode_message(BitswapMessage(wants=(entry,)))))
+    msg = await asyncio.wait_for(inbound.get(), 2)
+    assert [(p.cid, p.type) for p in msg.presences] == [(cid, PresenceType.HAVE)]
+    assert msg.blocks == ()
+
+
+async def test_a_want_the_server_lacks_is_served_once_the_block_arrives(
+    nodes: Callable[..., Awaitable[Node]],
+) -> None:
+    origin, middle, asker = await nodes(), await nodes(), await nodes()
+    data = b"relayed later"
+    cid = origin.local.import_chunks([data])
+    await asker.host.connect(middle.host.addrs[0])
+    waiting = asyncio.ensure_future(asker.bitswap.get_block(cid, timeout=5))
+    await asyncio.sleep(0.6)  # asker asked middle, which does not have it (DONT_HAVE) ...
+    await middle.host.connect(origin.host.addrs[0])
+    assert await middle.bitswap.get_block(cid) == data  # ... middle gets it ...
+    assert await waiting == data  # ... and asker's retry finds it there
+
+
+async def test_dont_have_moves_the_want_to_another_provider(
+    nodes: Callable[..., Awaitable[Node]],
+) -> None:
+    # equal candidates are asked in peer-id order: make the empty one come first
+    empty, full = sorted([await nodes(), await nodes()], key=lambda n: n.host.peer_id)
+    asker = await nodes(BitswapOptions(client=ClientOptions(block_timeout=30, fetch_timeout=30)))
+    data = pattern(3 * CHUNK, "dh")
+    root = full.local.import_chunks([data])
+    await asker.host.connect(empty.host.addrs[0])
+    await asker.host.connect(full.host.addrs[0])
+    await asker.bitswap.fetch(root)
+    assert asker.local.read_range(root, 0, len(data)) == data
+    assert empty.bitswap.stats().server.dont_haves_sent >= 1
+
+
+async def test_provider_vanishing_mid_transfer_is_replaced(
+    nodes: Callable[..., Awaitable[Node]],
+) -> None:
+    first, second = sorted([await nodes(), await nodes()], key=lambda n: n.host.peer_id)
+    asker = await nodes()
+    data = pattern(20 * CHUNK, "vanish")
+    root = first.local.import_chunks([data])
+    second.local.import_chunks([data])
+    await asker.host.connect(first.host.addrs[0])
+    await asker.host.connect(second.host.addrs[0])
+    progress: list[int] = []
+
+    def on_progress(done: int, total: int | None) -> None:
+        progress.append(done)
+        if len(progress) == 3:
+            asyncio.get_running_loop().create_task(first.host.stop())
+
+    result = await asker.bitswap.fetch(root, progress=on_progress)
+    assert result.blocks == 21
+    assert first.bitswap.stats().server.blocks_sent >= 3  # it did serve, then vanished
+    assert asker.local.read_range(root, 0, len(data)) == data
+
+
+async def test_sole_provider_vanishing_gives_the_typed_error_and_pins_nothing(
+    nodes: Callable[..., Awaitable[Node]],
+) -> None:
+    only, asker = await nodes(), await nodes()
+    root = only.local.import_chunks([pattern(20 * CHUNK, "gone")])
+    await asker.host.connect(only.host.addrs[0])
+
+    def on_progress(done: int, total: int | None) -> None:
+        if done >= 2 * CHUNK and only.host.running:
+            asyncio.get_running_loop().create_task(only.host.stop())
+
+    with pytest.raises(ContentUnavailableError, match="within"):
+        await asker.bitswap.fetch(root, progress=on_progress)
+    assert asker.local.pins() == []
+
+
+async def test_content_nobody_has_fails_with_the_typed_error(
+    nodes: Callable[..., Awaitable[Node]],
+) -> None:
+    a, b = await nodes(), await nodes()
+    await b.host.connect(a.host.addrs[0])
+    with pytest.raises(ContentUnavailableError) as info:
+        await b.bitswap.get_block(CID.for_block(RAW, b"nobody has this"), timeout=1)
+    assert info.value.asked >= 1
+
+
+async def malicious_host(make: Callable[..., Awaitable[Node]]) -> FakeHost:
+    """Answers every want-block with garbage filed under the wanted CID's prefix."""
+    host = await bare_host(make)
+
+    async def on_stream(stream: P2PStream) -> None:
+        async for msg in each_message(stream):
+            for want in msg.wants:
+                if want.cancel:
+                    continue
+                out = await host.open_stream(stream.peer, [PROTOCOL_120])
+                evil = BitswapMessage(blocks=((want.cid, b"corrupted " + want.cid.digest),))
+                await out.write(frame(encode_message(evil)))
+                await out.close()
+
+    for protocol in PROTOCOLS:
+        await host.set_stream_handler(protocol, on_stream)
+    return host
+
+
+async def test_corrupt_blocks_are_rejected_and_the_honest_peer_serves(
+    nodes: Callable[..., Awaitable[Node]],
+) -> None:
+    honest, asker = await nodes(), await nodes()
+    evil = await malicious_host(nodes)
+    while evil.peer_id > honest.host.peer_id:  # equal candidates are asked in peer-id order
+        evil = await malicious_host(nodes)
+    data = pattern(4 * CHUNK, "evil")
+    root = honest.local.import_chunks([data])
+    await asker.host.connect(evil.addrs[0])
+    await asker.host.connect(honest.host.addrs[0])
+    await asker.bitswap.fetch(root)
+    assert asker.local.read_range(root, 0, len(data)) == data
+    assert asker.local.verify().ok
+    stats = asker.bitswap.stats()
+    assert stats.client.rejected_blocks >= 1
+    assert stats.bad_peers == 1
+
+
+async def test_only_corrupt_providers_give_the_typed_error_and_store_nothing(
+    nodes: Callable[..., Awaitable[Node]],
+) -> None:
+    asker = await nodes()
+    evil = await malicious_host(nodes)
+    cid = CID.for_block(RAW, b"the real bytes")
+    await asker.host.connect(evil.addrs[0])
+    with pytest.raises(ContentUnavailableError):
+        await asker.bitswap.get_block(cid, timeout=1)
+    assert asker.local.usage().blocks == 0
