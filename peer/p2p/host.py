@@ -17,21 +17,10 @@ from typing import Any
 
 import multiaddr
 import trio
-from libp2p import new_host
 from libp2p.abc import IHost, INetConn, INetStream, INetwork, INotifee
 from libp2p.crypto.keys import KeyPair
-from libp2p.crypto.x25519 import create_new_key_pair as new_x25519
-from libp2p.custom_types import TProtocol
-from libp2p.network.auto_connector import AutoConnector
-from libp2p.network.config import ConnectionConfig
-from libp2p.network.swarm import Swarm
 from libp2p.peer.id import ID
-from libp2p.peer.peerinfo import info_from_p2p_addr
 from libp2p.pubsub.pb import rpc_pb2
-from libp2p.security.noise.transport import PROTOCOL_ID as NOISE_ID
-from libp2p.security.noise.transport import Transport as NoiseTransport
-from libp2p.stream_muxer.yamux.yamux import PROTOCOL_ID as YAMUX_ID
-from libp2p.stream_muxer.yamux.yamux import Yamux
 from libp2p.tools.anyio_service import background_trio_service
 
 from .bridge import TrioThread
@@ -39,13 +28,13 @@ from .errors import (
     DialError,
     HostNotRunningError,
     HostStartError,
-    InvalidMultiaddrError,
     MessageTooLargeError,
     P2PError,
     PublishError,
 )
 from .gossip import ToktokPubsub, ToktokScorer, build_gossipsub
 from .identity import load_or_create_identity, peer_id_of
+from .libp2p_host import build_libp2p_host, parse_multiaddr, parse_peer_multiaddr
 from .options import HostOptions
 from .queues import EventFeed, MessageFeed
 from .streams import StreamService, parse_peer
@@ -80,8 +69,8 @@ class P2PHost:
         self._key_pair: KeyPair | None = None
         self._peer_id = ""
         self._addrs: list[str] = []
-        self._listen = [_parse_multiaddr(a) for a in options.listen_addrs]
-        self._announce = [_parse_multiaddr(a) for a in options.announce_addrs]
+        self._listen = [parse_multiaddr(a) for a in options.listen_addrs]
+        self._announce = [parse_multiaddr(a) for a in options.announce_addrs]
         # asyncio side
         self._subscriptions: dict[str, MessageFeed] = {}
         self._watchers: set[EventFeed] = set()
@@ -93,6 +82,8 @@ class P2PHost:
         self._streams: StreamService | None = None
         self._validators: dict[str, Validator | None] = {}
         self._t_feeds: dict[str, MessageFeed] = {}
+        # at most this many validators run at once (the rest wait, within their timeout)
+        self._t_validator_slots = trio.CapacityLimiter(options.gossip.max_concurrent_validators)
         self._t_connected: set[ID] = set()
 
     # lifecycle ---------------------------------------------------------------------------
@@ -186,7 +177,7 @@ class P2PHost:
     # connections -------------------------------------------------------------------------
 
     async def connect(self, multiaddr: str) -> str:
-        info = _parse_peer_multiaddr(multiaddr)
+        info = parse_peer_multiaddr(multiaddr)
         await self._thread.run(self._t_connect, info)
         return str(info.peer_id.to_base58())
 
@@ -203,7 +194,7 @@ class P2PHost:
 
     async def _t_bootstrap(self, addr: str) -> None:
         try:
-            await self._t_connect(_parse_peer_multiaddr(addr))
+            await self._t_connect(parse_peer_multiaddr(addr))
         except P2PError as exc:
             logger.warning("bootstrap peer %s unreachable: %s", addr, exc)
 
@@ -238,8 +229,11 @@ class P2PHost:
         self._t_connected.add(peer_id)
         try:
             addrs = tuple(str(a) for a in host.get_peerstore().addrs(peer_id))
-        except Exception:  # an inbound peer whose addresses we have not learnt (yet)
+        except Exception:  # an inbound peer whose listen addresses we have not learnt (yet)
             addrs = ()
+        if not addrs:  # fall back to where the connection comes from
+            conns = host.get_network().connections.get(peer_id) or []
+            addrs = tuple(str(a) for c in conns for a in c.get_transport_addresses())
         self._thread.post_asyncio(self._on_connection, "connected", peer_id.to_base58(), addrs)
 
     def _t_note_disconnected(self, peer_id: ID) -> None:
@@ -342,7 +336,8 @@ class P2PHost:
         timeout = self._options.gossip.validation_timeout
         try:
             with trio.move_on_after(timeout) as scope:
-                result = await self._thread.call_asyncio(_run_validator, validator, message)
+                async with self._t_validator_slots:
+                    result = await self._thread.call_asyncio(_run_validator, validator, message)
             if scope.cancelled_caught:
                 return Ignore(f"validator timed out after {timeout} s")
         except Exception as exc:
@@ -435,41 +430,6 @@ class P2PHost:
         return self._streams
 
 
-def build_libp2p_host(key_pair: KeyPair, opts: HostOptions) -> IHost:
-    """The py-libp2p host as Toktok configures it: tcp, noise only, yamux only, no mDNS, no
-    bootstrap discovery service, AutoConnector off (trio side; not yet running)."""
-    host = new_host(
-        key_pair=key_pair,
-        listen_addrs=[_parse_multiaddr(a) for a in opts.listen_addrs],
-        announce_addrs=[_parse_multiaddr(a) for a in opts.announce_addrs] or None,
-        sec_opt={
-            TProtocol(NOISE_ID): NoiseTransport(key_pair, noise_privkey=new_x25519().private_key)
-        },
-        muxer_opt={TProtocol(YAMUX_ID): Yamux},
-        enable_mDNS=False,
-        bootstrap=None,
-        connection_config=ConnectionConfig(
-            max_connections=opts.max_connections,
-            min_connections=0,
-            low_watermark=0,
-            high_watermark=opts.max_connections,
-            dial_timeout=opts.dial_timeout,
-        ),
-    )
-    network = host.get_network()
-    if isinstance(network, Swarm):
-        # we dial explicitly (bootstrap, connect, sync); see HostOptions.max_connections
-        network.auto_connector = _NoAutoDial(network, opts.dial_timeout)
-    return host
-
-
-class _NoAutoDial(AutoConnector):
-    """An AutoConnector that never starts: py-libp2p's re-dials the whole peerstore."""
-
-    async def start(self) -> None:
-        self._started = False
-
-
 class _Notifee(INotifee):
     """Turns swarm notifications into per-peer connected/disconnected events."""
 
@@ -519,20 +479,3 @@ def _to_message(msg: rpc_pb2.Message, topic: str, forwarder: ID | None) -> Messa
         received_from=forwarder.to_base58() if forwarder is not None else origin,
         seqno=bytes(msg.seqno),
     )
-
-
-def _parse_multiaddr(text: str) -> multiaddr.Multiaddr:
-    try:
-        return multiaddr.Multiaddr(text)
-    except Exception as exc:
-        raise InvalidMultiaddrError(f"{text!r} is not a valid multiaddr: {exc}") from exc
-
-
-def _parse_peer_multiaddr(text: str) -> Any:
-    addr = _parse_multiaddr(text)
-    try:
-        return info_from_p2p_addr(addr)
-    except Exception as exc:
-        raise InvalidMultiaddrError(
-            f"{text!r} does not end in /p2p/<peer id>; use the full address `toktok id` prints"
-        ) from exc

@@ -37,7 +37,7 @@ from multiaddr import Multiaddr
 
 from peer.p2p import Accept, GossipOptions, HostOptions, P2PHost
 from peer.p2p.gossip import build_gossipsub
-from peer.p2p.host import build_libp2p_host
+from peer.p2p.libp2p_host import build_libp2p_host
 from peer.p2p.identity import load_or_create_identity
 from peer.p2p.worker import WorkerProcess
 

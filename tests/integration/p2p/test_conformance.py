@@ -202,3 +202,26 @@ async def test_raw_streams_carry_bytes_both_ways(backend: PeerFactory) -> None:
         echoed += chunk
     assert echoed == payload
     assert stream.protocol == "/t/stream/1"
+
+
+async def test_a_burst_of_messages_arrives_complete(backend: PeerFactory) -> None:
+    # py-libp2p's own queues drop silently when full; ours must not lose a burst. The spam
+    # limit is lifted here: this is about the pipeline, not about rate limiting.
+    local = await backend.local()
+    remote = await backend.remote(gossip={"max_messages_per_topic_per_second": 1e9})
+    await local.subscribe(TOPIC)
+    await remote.subscribe(TOPIC)
+    await remote.connect((await local.info())["addrs"][0])
+    await ensure_flow(local, [remote], TOPIC)
+
+    await local.publish_burst(TOPIC, count=300, size=100)
+
+    got: list[dict[str, object]] = []
+
+    async def all_arrived() -> bool:
+        got.extend(await remote.received(TOPIC))
+        return len([p for p in payloads(got) if not p.startswith(b"probe")]) >= 300
+
+    await wait_until(all_arrived, timeout=60, what="all 300 messages")
+    burst = [p for p in payloads(got) if not p.startswith(b"probe")]
+    assert sorted(int.from_bytes(p[:8], "big") for p in burst) == list(range(300))
