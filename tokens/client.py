@@ -109,6 +109,7 @@ class ChainClient:
         )
         self._token_abi = load_artifact("CreatorToken", options.build_dir).abi
         self.spent = 0  # TOK base units spent on buys by this client (the session)
+        self._params: dict[str, curve.CurveParams] = {}  # immutable per token: safe to cache
 
     async def __aenter__(self) -> ChainClient:
         return self
@@ -235,6 +236,20 @@ class ChainClient:
             return 0  # the token did not exist yet at that block
         raise ChainError(f"{token} did not answer balanceOf with a uint256")
 
+    async def curve_params(self, token: str) -> curve.CurveParams:
+        """The token's curve and fee parameters (immutables, read once per token)."""
+        address = checksum(token)
+        if address not in self._params:
+            f = self.token(address).functions
+            async with rpc_errors("read curve parameters"):
+                self._params[address] = curve.CurveParams(
+                    base_price=int(await f.base_price().call()),
+                    slope=int(await f.slope().call()),
+                    creator_fee_bps=int(await f.creator_fee_bps().call()),
+                    protocol_fee_bps=int(await f.protocol_fee_bps().call()),
+                )
+        return self._params[address]
+
     async def _supply(self, token: str, block: int) -> int:
         fn = self.token(token).functions.totalSupply()
         return int(await call("read supply", fn.call(block_identifier=block)))
@@ -244,18 +259,20 @@ class ChainClient:
         block = await self.block_number()
         fn = self.token(token).functions.quote_buy(amount)
         total = int(await call("quote buy", fn.call(block_identifier=block)))
-        quote = curve.quote_buy(self.deployment.curve, await self._supply(token, block), amount)
+        params = await self.curve_params(token)
+        quote = curve.quote_buy(params, await self._supply(token, block), amount)
         if quote.total != total:
-            raise ChainError("deployment curve parameters disagree with the chain's quote")
+            raise ChainError("the local curve math disagrees with the chain's quote")
         return quote
 
     async def quote_sell(self, token: str, amount: int) -> curve.Quote:
         block = await self.block_number()
         fn = self.token(token).functions.quote_sell(amount)
         total = int(await call("quote sell", fn.call(block_identifier=block)))
-        quote = curve.quote_sell(self.deployment.curve, await self._supply(token, block), amount)
+        params = await self.curve_params(token)
+        quote = curve.quote_sell(params, await self._supply(token, block), amount)
         if quote.total != total:
-            raise ChainError("deployment curve parameters disagree with the chain's quote")
+            raise ChainError("the local curve math disagrees with the chain's quote")
         return quote
 
     async def buy(

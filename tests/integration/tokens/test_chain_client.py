@@ -9,6 +9,7 @@ import pytest
 from eth_account import Account
 
 from tokens.client import ChainClient, ClientOptions
+from tokens.deployment import Deployment
 from tokens.devnet import DEV_PRIVATE_KEYS, DevnetInfo
 from tokens.errors import (
     ChainUnavailableError,
@@ -150,3 +151,14 @@ async def test_unreachable_rpc_raises_typed_errors_and_fails_closed(devnet: Devn
             await c.token_of(Account.from_key(DEV_PRIVATE_KEYS[1]).address)
         with pytest.raises(ChainUnavailableError):
             await OwnershipChecker(c).holds(devnet.deployment.tok, c.deployment.factory, 0)
+
+
+async def test_client_works_from_addresses_only_as_on_a_real_chain(devnet: DevnetInfo) -> None:
+    d = devnet.deployment
+    minimal = Deployment(chain_id=d.chain_id, tok=d.tok, factory=d.factory, start_block=0)
+    options = ClientOptions(rpc_url=devnet.rpc_url, deployment=minimal)
+    async with ChainClient(options, Account.from_key(DEV_PRIVATE_KEYS[8])) as c:
+        token = await c.create_token("Eight", "EGT")
+        quote = await c.quote_buy(token, ONE)
+        assert (await c.buy(token, ONE)).total == quote.total
+        assert await c.curve_params(token) == d.curve
