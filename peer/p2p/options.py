@@ -30,9 +30,10 @@ class GossipOptions:
     # Message cache: gossip about the last `gossip_window` heartbeats, keep `gossip_history`.
     gossip_window: int = 3
     gossip_history: int = 5
-    # Largest pubsub RPC frame accepted from a peer, in bytes. Signed records are <= 16 KiB;
-    # 64 KiB leaves room for batching without letting a peer make us buffer megabytes.
-    max_rpc_size: int = 64 * 1024
+    # Largest pubsub RPC frame accepted from a peer, in bytes (a frame exceeding it resets the
+    # peer's pubsub stream). 1 MiB, the go/py-libp2p default: one RPC may batch messages with
+    # control lists (IHAVE of up to 5000 ids), so this must stay well above max_message_size.
+    max_rpc_size: int = 1024 * 1024
     # Largest payload we publish or accept in one message (bytes); larger ones are refused
     # locally with MessageTooLargeError and dropped (Reject) when received.
     max_message_size: int = 16 * 1024
