@@ -36,7 +36,8 @@ _COLUMNS: Final = (
     " p.created_at, p.premium, p.min_balance, p.key_servers, COALESCE(c.name, ''),"
     " COALESCE(c.forked, 0), (SELECT COUNT(*) FROM likes l WHERE l.post = p.id)"
 )
-_FROM: Final = "posts p LEFT JOIN creators c ON c.address = p.creator"
+_JOIN_PAGE: Final = "JOIN posts p ON p.rowid = k.rid LEFT JOIN creators c ON c.address = p.creator"
+"""Joins ``k`` (the page's rowids) to the columns a FeedItem needs."""
 _WORD: Final = re.compile(r"\w+")
 
 
@@ -117,7 +118,13 @@ def decode_cursor(cursor: str, query: str, size: int) -> list[int]:
 def select_page(
     db: sqlite_utils.Database, where: str, order: str, params: Sequence[Any], limit: int
 ) -> list[FeedItem]:
-    sql = f"SELECT {_COLUMNS} FROM {_FROM} WHERE {where} AND {_VISIBLE} ORDER BY {order} LIMIT ?"  # noqa: S608
+    # Pick the page's rowids first (index-only where possible), then read the columns and
+    # count likes for those rows alone.
+    sql = (
+        f"SELECT {_COLUMNS} FROM (SELECT p.rowid AS rid FROM posts p"  # noqa: S608
+        f" WHERE {where} AND {_VISIBLE} ORDER BY {order} LIMIT ?) k"
+        f" {_JOIN_PAGE} ORDER BY {order}"
+    )
     return [_item(row) for row in db.execute(sql, [*params, limit]).fetchall()]
 
 
@@ -211,10 +218,11 @@ def search(db: sqlite_utils.Database, text: str, cursor: str | None, limit: int)
         return Page((), None)
     (rowid,) = decode_cursor(cursor, "search", 1) if cursor else (_BIG,)
     sql = (
-        f"SELECT {_COLUMNS} FROM posts_fts f JOIN posts p ON p.rowid = f.rowid"  # noqa: S608
-        " LEFT JOIN creators c ON c.address = p.creator"
+        f"SELECT {_COLUMNS} FROM (SELECT f.rowid AS rid FROM posts_fts f"  # noqa: S608
+        " JOIN posts p ON p.rowid = f.rowid"
         f" WHERE posts_fts MATCH ? AND f.rowid < ? AND {_VISIBLE}"
-        " ORDER BY f.rowid DESC LIMIT ?"
+        " ORDER BY f.rowid DESC LIMIT ?) k"
+        f" {_JOIN_PAGE} ORDER BY p.rowid DESC"
     )
     items = [_item(row) for row in db.execute(sql, (match, rowid, limit)).fetchall()]
     return _finish(items, limit, lambda i: encode_cursor("search", (i.rowid,)))

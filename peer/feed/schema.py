@@ -5,7 +5,7 @@ ones in order, each in its own transaction together with the version bump, so a 
 the database at a whole version. A database newer than ``LATEST`` is refused (``SchemaError``):
 an old program must not write into a layout it does not know.
 
-Layout (v3):
+Layout (v4):
 
 - ``records(id, kind)``: every stored record id (the "already stored" set of the validator).
 - ``posts``: one row per stored post, ``rowid`` = arrival order; ``wire`` is the canonical
@@ -19,6 +19,8 @@ Layout (v3):
 - ``forks``: (creator, seq, id) of every post involved in a fork.
 - ``posts_fts`` (v2): FTS5 over title, tags and the creator's name, ``rowid`` = posts.rowid.
 - ``muted`` / ``blocked`` (v3): the local user's lists.
+- v4: the feed orders use partial indexes over visible posts (``hidden = 0``), so picking a
+  page's rowids reads the index alone.
 """
 
 from __future__ import annotations
@@ -133,11 +135,24 @@ def _v3(db: sqlite_utils.Database) -> None:
         db.create_table(name, {"address": str, "since": int}, pk="address")
 
 
+_V4: Final = """
+DROP INDEX posts_by_time;
+DROP INDEX posts_by_creator_time;
+CREATE INDEX posts_visible_by_time ON posts(created_at) WHERE hidden = 0;
+CREATE INDEX posts_visible_by_creator_time ON posts(creator, created_at) WHERE hidden = 0
+"""
+
+
+def _v4(db: sqlite_utils.Database) -> None:
+    for statement in _split(_V4):
+        db.execute(statement)
+
+
 def _split(script: str) -> list[str]:
     return [part.strip() for part in script.split(";") if part.strip()]
 
 
-MIGRATIONS: Final[tuple[Callable[[sqlite_utils.Database], None], ...]] = (_v1, _v2, _v3)
+MIGRATIONS: Final[tuple[Callable[[sqlite_utils.Database], None], ...]] = (_v1, _v2, _v3, _v4)
 LATEST: Final = len(MIGRATIONS)
 
 
