@@ -145,24 +145,30 @@ class TxSender:
                 tx["to"] = to
             gas = await self._w3.eth.estimate_gas(TxParams(**tx))  # type: ignore[typeddict-item]
             max_fee, tip = await self._fees()
-            if self._nonce is None:
-                self._nonce = await self._w3.eth.get_transaction_count(
-                    self.account.address, "pending"
-                )
-            tx.update(
-                gas=int(gas * self._gas_margin) + 10_000,
-                maxFeePerGas=max_fee,
-                maxPriorityFeePerGas=tip,
-                nonce=self._nonce,
-                type=2,
-            )
-            signed = self.account.sign_transaction(tx)
-            try:
-                tx_hash = await self._w3.eth.send_raw_transaction(signed.raw_transaction)
-            except BaseException:
-                self._nonce = None  # resync from the chain on the next send
-                raise
-            self._nonce += 1
+            gas_limit = int(gas * self._gas_margin) + 10_000
+            for attempt in range(2):
+                if self._nonce is None:
+                    self._nonce = await self._w3.eth.get_transaction_count(
+                        self.account.address, "pending"
+                    )
+                tx.update(
+                    gas=gas_limit, maxFeePerGas=max_fee, maxPriorityFeePerGas=tip,
+                    nonce=self._nonce, type=2,
+                )  # fmt: skip
+                signed = self.account.sign_transaction(tx)
+                try:
+                    tx_hash = await self._w3.eth.send_raw_transaction(signed.raw_transaction)
+                except Web3RPCError as exc:
+                    self._nonce = None  # resync from the chain
+                    stale = ("nonce", "underpriced", "already known")
+                    if attempt == 0 and any(word in str(exc).lower() for word in stale):
+                        continue  # another sender used this nonce: retry once, resynced
+                    raise
+                except BaseException:
+                    self._nonce = None
+                    raise
+                self._nonce += 1
+                break
             return tx_hash
 
     async def wait(self, tx_hash: HexBytes, what: str) -> TxReceipt:

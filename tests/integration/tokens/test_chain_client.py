@@ -162,3 +162,13 @@ async def test_client_works_from_addresses_only_as_on_a_real_chain(devnet: Devne
         quote = await c.quote_buy(token, ONE)
         assert (await c.buy(token, ONE)).total == quote.total
         assert await c.curve_params(token) == d.curve
+
+
+async def test_two_clients_sharing_an_account_resync_their_nonces(devnet: DevnetInfo) -> None:
+    async with client(devnet, 9) as a, client(devnet, 9) as b:
+        spender = devnet.deployment.factory
+        await a.approve_tok(spender, 1)
+        await b.approve_tok(spender, 2)  # a's cached nonce is now stale
+        await a.approve_tok(spender, 3)
+        await b.approve_tok(spender, 4)
+        assert await a.tok_allowance(a.address, spender) == 4
