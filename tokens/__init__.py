@@ -22,7 +22,8 @@ Devnet (``tokens.devnet``) — used by ``peer/app.py`` and ``scripts/run``::
 First start deploys TOK + the CreatorToken blueprint + CreatorTokenFactory from dev key 0,
 mints 1,000,000 TOK to each of the ten anvil dev accounts and writes
 ``<state_dir>/deployment.json``; later starts load the anvil state and reuse it.
-``tokens.devnet.DEV_PRIVATE_KEYS`` are the well-known anvil keys (devnet only).
+``tokens.devnet.DEV_PRIVATE_KEYS`` / ``dev_account(i)`` are the well-known anvil keys (devnet
+only; account 0 deploys, owns TOK and is the treasury).
 
 Real chain: build a ``Deployment`` from config (``Deployment.from_json`` /
 ``tokens.deployment.load_deployment(path)``); nothing is minted or deployed.

@@ -22,6 +22,7 @@ from types import TracebackType
 from typing import IO
 
 from eth_account import Account
+from eth_account.signers.local import LocalAccount
 from web3 import AsyncWeb3
 
 from tokens.artifacts import load_artifact
@@ -70,6 +71,14 @@ def read_endpoint(state_dir: Path) -> str | None:
         return str(data["rpc_url"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
+
+
+def dev_account(index: int) -> LocalAccount:
+    """Anvil dev account `index` (0-9); devnet only. Account 0 deploys and owns TOK."""
+    if not 0 <= index < len(DEV_PRIVATE_KEYS):
+        raise DevnetError(f"dev account index must be 0-{len(DEV_PRIVATE_KEYS) - 1}")
+    account: LocalAccount = Account.from_key(DEV_PRIVATE_KEYS[index])
+    return account
 
 
 def dev_addresses() -> list[str]:

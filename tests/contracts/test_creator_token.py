@@ -202,3 +202,16 @@ def test_fee_free_tokens_pay_no_fees(make_system: object) -> None:
     assert sys_.tok.balanceOf(sys_.creator) == 0
     assert sys_.tok.balanceOf(sys_.treasury) == 0
     assert sys_.token.reserve() == sys_.tok.balanceOf(sys_.token.address)
+
+
+def test_worst_case_parameters_do_not_overflow_at_the_cap(make_system: object) -> None:
+    sys_ = make_system(base_price=10**24, slope=10**22)  # type: ignore[operator]
+    whale = boa.env.generate_address()
+    sys_.fund(whale, 2**250)
+    expected = curve.quote_buy(sys_.params, 0, curve.MAX_SUPPLY)
+    assert sys_.token.quote_buy(curve.MAX_SUPPLY) == expected.total
+    with boa.env.prank(whale):
+        sys_.token.buy(curve.MAX_SUPPLY, 2**256 - 1, FAR_DEADLINE)
+        assert sys_.token.spot_price() == 10**24 + 10**22 * 10**9
+        sys_.token.sell(curve.MAX_SUPPLY, 0, FAR_DEADLINE)
+    assert sys_.token.totalSupply() == 0

@@ -61,3 +61,13 @@ def test_missing_or_garbled_file_says_what_to_do(tmp_path: Path) -> None:
     (tmp_path / "list.json").write_text(json.dumps([1]))
     with pytest.raises(DeploymentError):
         load_deployment(tmp_path / "list.json")
+
+
+def test_dev_accounts_are_the_anvil_accounts() -> None:
+    from tokens.devnet import dev_account, dev_addresses
+    from tokens.errors import DevnetError
+
+    assert dev_account(0).address == "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
+    assert dev_addresses()[9] == "0xa0Ee7A142d267C1f36714E4a8F75612F20a79720"
+    with pytest.raises(DevnetError):
+        dev_account(10)
