@@ -24,7 +24,6 @@ import asyncio
 import json
 import math
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -37,8 +36,8 @@ from multiaddr import Multiaddr
 
 from peer.p2p import Accept, GossipOptions, HostOptions, P2PHost
 from peer.p2p.gossip import build_gossipsub
-from peer.p2p.libp2p_host import build_libp2p_host
 from peer.p2p.identity import load_or_create_identity
+from peer.p2p.libp2p_host import build_libp2p_host
 from peer.p2p.worker import WorkerProcess
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -170,11 +169,15 @@ async def throughput(tmp: Path, count: int, size: int, lift_limit: bool) -> dict
         await worker.subscribe("flood")
         await host.subscribe("flood")
         await host.connect(worker.addrs[0])
-        for _ in range(200):  # wait until A knows B is subscribed and the mesh formed
-            if worker.peer_id in await host.topic_peers("flood"):
-                break
+        for attempt in range(400):  # warm up until B receives from A (the mesh is up)
+            await host.publish("flood", b"warm-%d" % attempt)
             await asyncio.sleep(0.05)
-        await asyncio.sleep(1.5)
+            if await worker.count_received("flood"):
+                break
+        else:
+            raise RuntimeError("the mesh did not form")
+        await asyncio.sleep(1.0)
+        await worker.received("flood")  # drop the warm-up messages
         payload = b"\0" * (size - 8)
         start = time.perf_counter()
         for index in range(count):
@@ -264,4 +267,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
