@@ -39,6 +39,7 @@ Client (``tokens.client``)::
     await client.buy(token, amount, max_cost=None, deadline=None) -> Trade   # defaults:
     await client.sell(token, amount, min_refund=None, deadline=None) -> Trade  # 1 %, 600 s
     await client.balance_of(token, holder, block) ; holders(token) ; price_history(token)
+    await client.is_valid_signature(account, digest, signature, block)  # EIP-1271
     await client.close()
 
 Amounts are base units (18 decimals); ``tokens.curve.to_base_units("1.5")`` parses whole
@@ -49,7 +50,8 @@ tokens. Holding rule (``tokens.ownership``)::
 
 Wallet and signatures: ``tokens.wallet`` (keystore create/import/export, passphrase from
 ``TOKTOK_PASSPHRASE`` or the devnet default), ``tokens.eip712`` (sign/verify typed data)
-and ``tokens.siwe`` (strict EIP-4361 build/parse/verify).
+and ``tokens.siwe`` (strict EIP-4361 build/parse/verify; ``verify`` for EOAs, or
+``verify_fields`` + ``recover_signer`` + ``eip191_digest`` for the EIP-1271 path).
 
 Contracts: ``contracts/*.vy`` compiled by ``scripts/build-contracts`` into
 ``contracts/build/*.json`` (``tokens.artifacts.load_artifact``).

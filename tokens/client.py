@@ -13,6 +13,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from eth_abi.abi import encode as abi_encode
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 from web3 import AsyncWeb3
@@ -29,6 +30,7 @@ from tokens.rpc import TxSender, call, connect, disconnect, rpc_errors
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 MAX_UINT = 2**256 - 1
 _BALANCE_OF = bytes.fromhex("70a08231")  # balanceOf(address)
+_IS_VALID_SIGNATURE = bytes.fromhex("1626ba7e")  # EIP-1271 isValidSignature(bytes32,bytes)
 
 
 @dataclass(frozen=True)
@@ -235,6 +237,26 @@ class ChainClient:
         if len(code) == 0:
             return 0  # the token did not exist yet at that block
         raise ChainError(f"{token} did not answer balanceOf with a uint256")
+
+    async def is_valid_signature(
+        self, account: str, digest: bytes, signature: bytes, block: BlockIdentifier = "latest"
+    ) -> bool:
+        """EIP-1271: does contract `account` accept `signature` over `digest` at `block`?
+
+        False for accounts without code, reverts and wrong answers; RPC failures raise
+        (callers fail closed).
+        """
+        address = checksum(account)
+        code = await call("read code", self._w3.eth.get_code(address, block))
+        if len(code) == 0:
+            return False
+        data = _IS_VALID_SIGNATURE + abi_encode(["bytes32", "bytes"], [digest, signature])
+        tx: TxParams = {"to": address, "data": data}
+        try:
+            raw = await call("EIP-1271 check", self._w3.eth.call(tx, block))
+        except TransactionError:
+            return False
+        return raw[:4] == _IS_VALID_SIGNATURE and len(raw) == 32
 
     async def curve_params(self, token: str) -> curve.CurveParams:
         """The token's curve and fee parameters (immutables, read once per token)."""

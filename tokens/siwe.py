@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from eth_account import Account
 from eth_account.messages import encode_defunct
 from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
 
 from tokens.errors import SiweParseError, SiweVerifyError
 
@@ -227,7 +228,37 @@ class Expectations:
 
 
 def verify(text: str, signature: bytes, expect: Expectations, now: datetime) -> SiweMessage:
-    """Parse `text` and check every field and the EOA signature; returns the message."""
+    """Parse `text` and check every field and the EOA signature; returns the message.
+
+    For contract wallets use :func:`verify_fields`, then :func:`recover_signer`, and when
+    the signer is not the message's address check EIP-1271 on chain with
+    :func:`eip191_digest` (``ChainClient.is_valid_signature``).
+    """
+    m = verify_fields(text, expect, now)
+    signer = recover_signer(text, signature)
+    if signer.lower() != m.address.lower():
+        raise SiweVerifyError("signature", f"signed by {signer}, not by {m.address}")
+    return m
+
+
+def eip191_digest(text: str) -> bytes:
+    """The EIP-191 (personal_sign) hash of the message: what EIP-1271 wallets check."""
+    s = encode_defunct(text=text)
+    return keccak(b"\x19" + s.version + s.header + s.body)
+
+
+def recover_signer(text: str, signature: bytes) -> str:
+    """The EOA that produced `signature` over `text` (SiweVerifyError if malformed)."""
+    if len(signature) != 65:
+        raise SiweVerifyError("signature", "signature must be 65 bytes")
+    try:
+        return str(Account.recover_message(encode_defunct(text=text), signature=signature))
+    except Exception as exc:  # eth-keys raises several types for malformed signatures
+        raise SiweVerifyError("signature", f"malformed signature: {exc}") from exc
+
+
+def verify_fields(text: str, expect: Expectations, now: datetime) -> SiweMessage:
+    """Parse `text` and check every field except the signature; returns the message."""
     try:
         m = parse(text)
     except SiweParseError as exc:
@@ -264,12 +295,4 @@ def verify(text: str, signature: bytes, expect: Expectations, now: datetime) -> 
         raise fail("not_before", "the message is not valid yet")
     if expect.resources is not None and m.resources != expect.resources:
         raise fail("resources", "resources differ from the expected ones")
-    if len(signature) != 65:
-        raise fail("signature", "signature must be 65 bytes")
-    try:
-        signer = Account.recover_message(encode_defunct(text=text), signature=signature)
-    except Exception as exc:  # eth-keys raises several types for malformed signatures
-        raise fail("signature", f"malformed signature: {exc}") from exc
-    if signer.lower() != m.address.lower():
-        raise fail("signature", f"signed by {signer}, not by {m.address}")
     return m

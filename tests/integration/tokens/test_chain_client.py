@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from pathlib import Path
+from typing import Any
 
 import pytest
 from eth_account import Account
 
+from tokens import build, siwe
 from tokens.client import ChainClient, ClientOptions
 from tokens.deployment import Deployment
 from tokens.devnet import DEV_PRIVATE_KEYS, DevnetInfo
@@ -21,6 +24,7 @@ from tokens.errors import (
 )
 from tokens.ownership import OwnershipChecker
 
+WALLET_1271 = Path(__file__).resolve().parents[2] / "contracts" / "Wallet1271.vy"
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
 ONE = 10**18
 
@@ -172,3 +176,29 @@ async def test_two_clients_sharing_an_account_resync_their_nonces(devnet: Devnet
         await a.approve_tok(spender, 3)
         await b.approve_tok(spender, 4)
         assert await a.tok_allowance(a.address, spender) == 4
+
+
+@pytest.fixture(scope="module")
+def wallet1271() -> dict[str, Any]:
+    return build.compile_contract(WALLET_1271, "test")
+
+
+async def test_eip1271_contract_wallet_signatures_are_checked_on_chain(
+    devnet: DevnetInfo, wallet1271: dict[str, Any]
+) -> None:
+    art = wallet1271
+    owner, stranger = Account.create(), Account.create()
+    async with client(devnet, 0) as c:
+        init = (
+            c._w3.eth.contract(abi=art["abi"], bytecode=art["bytecode"])
+            .constructor(owner.address)
+            .data_in_transaction
+        )
+        receipt = await c._tx().transact(None, init, "deploy 1271 wallet")
+        wallet = str(receipt["contractAddress"])
+        text = "a message signed for a contract wallet"
+        digest = siwe.eip191_digest(text)
+        assert await c.is_valid_signature(wallet, digest, siwe.sign(text, owner.key))
+        assert not await c.is_valid_signature(wallet, digest, siwe.sign(text, stranger.key))
+        assert not await c.is_valid_signature(wallet, digest, b"\x00" * 65)
+        assert not await c.is_valid_signature(owner.address, digest, siwe.sign(text, owner.key))

@@ -199,3 +199,17 @@ def test_times_parse_with_offsets_and_leap_seconds() -> None:
     assert siwe.parse_time("2026-01-01t00:00:00.25z").microsecond == 250_000
     assert siwe.parse_time("2016-12-31T23:59:60Z") == datetime(2017, 1, 1, tzinfo=UTC)
     assert siwe.format_time(datetime(2026, 1, 1, tzinfo=UTC)) == "2026-01-01T00:00:00Z"
+
+
+def test_eip191_digest_is_what_personal_sign_signs() -> None:
+    text = MSG.to_text()
+    assert bytes(Account.unsafe_sign_hash(siwe.eip191_digest(text), KEY.key).signature) == (
+        siwe.sign(text, KEY.key)
+    )
+
+
+def test_fields_verify_without_the_signature_for_contract_wallets() -> None:
+    text = MSG.to_text()
+    assert siwe.verify_fields(text, EXPECT, NOW) == MSG
+    other = Account.create()
+    assert siwe.recover_signer(text, siwe.sign(text, other.key)) == other.address
