@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from storage.media.errors import TranscodeFailed
 from storage.media.mp4info import aac_codecs, avc_codecs, inspect_mp4
@@ -90,3 +93,19 @@ def test_corrupt_box_sizes_are_errors(data: bytes) -> None:
 def test_avcc_with_a_bad_version_is_an_error() -> None:
     with pytest.raises(TranscodeFailed):
         avc_codecs(bytes([0, 0x64, 0, 0x1F]))
+
+
+@settings(max_examples=300)
+@given(st.binary(max_size=400))
+def test_random_bytes_only_ever_raise_transcode_failed(data: bytes) -> None:
+    with contextlib.suppress(TranscodeFailed):
+        inspect_mp4(io.BytesIO(data))
+
+
+@settings(max_examples=200)
+@given(st.integers(0, 2000), st.integers(0, 255))
+def test_a_corrupted_valid_movie_only_raises_transcode_failed(pos: int, value: int) -> None:
+    data = bytearray(movie(avc1_entry(), mp4a_entry()))
+    data[pos % len(data)] = value
+    with contextlib.suppress(TranscodeFailed):
+        inspect_mp4(io.BytesIO(bytes(data)))

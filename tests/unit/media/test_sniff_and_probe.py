@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from storage.media.errors import (
     BadDimensions,
+    InputRejected,
     NotAVideo,
     NoVideoStream,
     TooLong,
@@ -196,3 +200,29 @@ def test_unexpected_probe_output_is_unreadable(data: dict[str, Any]) -> None:
 def test_unknown_frame_rate_is_none(rate: Any) -> None:
     info = interpret(ffprobe_json([video_stream(avg_frame_rate=rate, r_frame_rate=rate)]))
     assert info.fps is None
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=10),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=6)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300)
+@given(json_values)
+def test_arbitrary_probe_json_only_raises_input_rejected(data: Any) -> None:
+    try:
+        interpret({"format": {"format_name": MP4_FMT, "duration": "1"}, "streams": [data]})
+        interpret(data if isinstance(data, dict) else {"format": data, "streams": data})
+    except InputRejected:
+        pass
+
+
+@settings(max_examples=300)
+@given(st.dictionaries(st.sampled_from(sorted(video_stream())), json_values, max_size=8))
+def test_arbitrary_stream_fields_only_raise_input_rejected(over: dict[str, Any]) -> None:
+    with contextlib.suppress(InputRejected):
+        interpret(ffprobe_json([video_stream(**over)]))
