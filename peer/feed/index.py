@@ -195,10 +195,20 @@ class FeedIndex:
         size = self._limit(limit)
         return await self._readers.run(lambda db: queries.creator_page(db, creator, cursor, size))
 
-    async def search(self, text: str, cursor: str | None = None, limit: int = DEFAULT_PAGE) -> Page:
-        """Posts matching every word of ``text`` in title, tags or creator name."""
+    async def search(
+        self,
+        text: str,
+        cursor: str | None = None,
+        limit: int = DEFAULT_PAGE,
+        *,
+        prefix: bool = False,
+    ) -> Page:
+        """Posts matching every word of ``text`` in title, tags or creator name.
+
+        With ``prefix`` the last word also matches longer words (search as you type).
+        """
         size = self._limit(limit)
-        return await self._readers.run(lambda db: queries.search(db, text, cursor, size))
+        return await self._readers.run(lambda db: queries.search(db, text, cursor, size, prefix))
 
     async def post(self, post_id: bytes) -> FeedItem | None:
         """One visible post (None if unknown, withdrawn, muted or blocked)."""

@@ -8,8 +8,10 @@ or skips a row when new posts arrive). Orders:
   first page, newest first; then every other post, newest first.
 - ``following``: posts of followed creators, newest first.
 - ``creator``: one creator's log, highest ``seq`` first (both sides of a fork are shown).
-- ``search``: FTS5 match on title, tags and creator name (prefix match per word, all words
-  required), most recently received first.
+- ``search``: FTS5 match on title, tags and creator name, every word required, most recently
+  received first. Words match whole tokens; with ``prefix`` the last word also matches as a
+  prefix (search as you type). Prefix queries make FTS5 build the term's whole doclist, so
+  they cost more on common prefixes (see the feed benchmark).
 """
 
 from __future__ import annotations
@@ -203,20 +205,30 @@ def creator_page(db: sqlite_utils.Database, creator: str, cursor: str | None, li
     return _finish(items, limit, lambda i: encode_cursor("creator", (i.seq, i.rowid)))
 
 
-def fts_query(text: str) -> str | None:
-    """An FTS5 query requiring every word of ``text`` (as a prefix); None if no words."""
+def fts_query(text: str, prefix: bool = False) -> str | None:
+    """An FTS5 query requiring every word of ``text``; None if it has no words.
+
+    Each word is quoted (so nothing in ``text`` is FTS5 syntax); with ``prefix`` the last word
+    gets a ``*``.
+    """
     words = _WORD.findall(text)[:16]
     if not words:
         return None
-    return " ".join(f'"{word}"*' for word in words)
+    terms = [f'"{word}"' for word in words]
+    if prefix:
+        terms[-1] += "*"
+    return " ".join(terms)
 
 
-def search(db: sqlite_utils.Database, text: str, cursor: str | None, limit: int) -> Page:
+def search(
+    db: sqlite_utils.Database, text: str, cursor: str | None, limit: int, prefix: bool = False
+) -> Page:
     """Posts whose title, tags or creator name match ``text``."""
-    match = fts_query(text)
+    match = fts_query(text, prefix)
     if match is None:
         return Page((), None)
     (rowid,) = decode_cursor(cursor, "search", 1) if cursor else (_BIG,)
+    # The cursor is only a position in arrival order, so it stays valid if ``prefix`` changes.
     sql = (
         f"SELECT {_COLUMNS} FROM (SELECT f.rowid AS rid FROM posts_fts f"  # noqa: S608
         " JOIN posts p ON p.rowid = f.rowid"

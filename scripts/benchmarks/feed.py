@@ -15,7 +15,8 @@ JSON document and writes bench-results/feed.json.
   (no validation). Rates are given per wall second and per CPU second of the process (the
   latter is steadier on a shared machine; the 1-minute load average is reported).
 - queries: ``--rows`` posts bulk-loaded as rows (not signed; ``wire`` is a 1-byte
-  placeholder), FTS filled, a viewer following 50 creators, 2 muted and 2 blocked creators.
+  placeholder; 1 post in 200 belongs to one busy creator, whose page is measured), FTS filled,
+  a viewer following 50 creators, 2 muted and 2 blocked creators.
   For each query the latency of the first page of 20 and of page 11 (reached by cursors)
   through the async API, median and p90 over ``--samples`` calls. Baseline: a trivial read
   through the same reader pool (the executor round trip).
@@ -228,8 +229,11 @@ def _bulk_load(path: Path, rows: int, creators: int, seed: int) -> dict[str, Any
     batch: list[tuple[Any, ...]] = []
     fts: list[tuple[Any, ...]] = []
     names = dict(conn.execute("SELECT address, name FROM creators").fetchall())
+    seqs: dict[str, int] = {}
     for i in range(rows):
-        creator = addresses[i % creators]
+        # Every 200th post belongs to one busy creator (its page is measured).
+        creator = addresses[7] if i % 200 == 7 else addresses[i % creators]
+        seqs[creator] = seqs.get(creator, 0) + 1
         title = " ".join(rng.choice(WORDS) for _ in range(rng.randint(2, 6)))
         tags = rng.sample(WORDS, rng.randint(0, 3))
         created = now - rng.randint(0, 86400 * 90)
@@ -239,7 +243,7 @@ def _bulk_load(path: Path, rows: int, creators: int, seed: int) -> dict[str, Any
                 rowid,
                 keccak(i.to_bytes(8, "big")),
                 creator,
-                i // creators + 1,
+                seqs[creator],
                 bytes(32),
                 "0x" + "00" * 20,
                 MANIFEST,
@@ -334,6 +338,7 @@ async def _query_run(path: Path, meta: dict[str, Any], samples: int) -> dict[str
             "search_common_word": lambda c: index.search("dance", c, PAGE),
             "search_two_words": lambda c: index.search("cats pizza", c, PAGE),
             "search_creator_name": lambda c: index.search("guitar 12", c, PAGE),
+            "search_prefix_common": lambda c: index.search("danc", c, PAGE, prefix=True),
         }
         for name, fetch in queries.items():
             try:

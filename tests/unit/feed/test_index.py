@@ -163,7 +163,13 @@ async def test_search_matches_title_tags_and_creator_name(world: World, index: F
     await world.record(Profile(world.creator(1), "Chef Ana", "", ZERO_ADDRESS, (), 1, NOW), _key(1))
     assert _titles(await index.search("sunset")) == ["Sunset over the bay"]
     assert _titles(await index.search("cooking")) == ["Sunday brunch", "Kitchen hacks"]
-    assert _titles(await index.search("sun")) == ["Sunday brunch", "Sunset over the bay"]
+    assert _titles(await index.search("sun")) == []
+    assert _titles(await index.search("sun", prefix=True)) == [
+        "Sunday brunch",
+        "Sunset over the bay",
+    ]
+    assert _titles(await index.search("cooking sun", prefix=True)) == ["Sunday brunch"]
+    assert _titles(await index.search("sun cooking", prefix=True)) == []
     assert _titles(await index.search("chef")) == ["Sunday brunch", "Kitchen hacks"]
     assert _titles(await index.search("ana quick")) == ["Kitchen hacks"]
     assert _titles(await index.search('"); DROP TABLE posts; --')) == []
