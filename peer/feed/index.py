@@ -160,6 +160,13 @@ class FeedIndex:
         """True if ``address`` is on the local block list."""
         return await self._one("SELECT 1 FROM blocked WHERE address = ?", (address,)) is not None
 
+    async def followed(self, viewer: str) -> list[str]:
+        """Creators ``viewer`` currently follows (to subscribe their creator topics)."""
+        rows = await self._all(
+            'SELECT creator FROM follows WHERE actor = ? AND "on" = 1 ORDER BY creator', (viewer,)
+        )
+        return [str(r[0]) for r in rows]
+
     async def listed(self, which: str) -> list[str]:
         """The addresses on the ``muted`` or ``blocked`` list."""
         if which not in ("muted", "blocked"):

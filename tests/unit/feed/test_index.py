@@ -140,6 +140,7 @@ async def test_following_lists_only_followed_creators_until_unfollowed(
     await world.follow(0)
     await world.follow(2)
     assert _titles(await index.following(VIEWER)) == ["a", "c"]
+    assert await index.followed(VIEWER) == sorted([world.creator(0), world.creator(2)])
     assert await world.follow(2, on=False, at=NOW + 1) is StoreResult.STORED
     assert _titles(await index.following(VIEWER)) == ["a"]
     await world.follow(2, on=True, at=NOW - 10)  # an older record does not win
