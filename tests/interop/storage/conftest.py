@@ -1,4 +1,4 @@
-"""Fixtures for storage interop: a loopback-only Helia node and our own hosts.
+"""Fixtures for storage interop: a loopback-only Helia node, a js-ipfs daemon (Kubo RPC), our hosts.
 
 Tools come from ``scripts/setup`` (``npm ci`` installs Node 22 and Helia into node_modules);
 when they are missing the tests FAIL with a message saying what to run, never skip.
@@ -6,21 +6,27 @@ when they are missing the tests FAIL with a message saying what to run, never sk
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "integration" / "storage_net"))
 
-from interop_support import HeliaProcess, node22
+from interop_support import HeliaProcess, JsIpfsDaemon, node22
 from storage_net_support import Node, NodeFactory
 
 from peer.p2p import HostOptions, P2PHost
 from storage.bitswap import Bitswap
+from storage.kubo import KuboContentStore, KuboOptions
 from storage.local import LocalStore
+from storage.ports import ContentStore
 
 
 @pytest.fixture
@@ -52,3 +58,51 @@ async def make_node(tmp_path: Path) -> AsyncIterator[NodeFactory]:
     for node in reversed(nodes):
         await node.bitswap.stop()
         await node.host.stop()
+
+
+@pytest.fixture(scope="session")
+def jsipfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JsIpfsDaemon]:
+    """One js-ipfs daemon for the session (it takes ~10-20 s to start)."""
+    daemon = JsIpfsDaemon(tmp_path_factory.mktemp("jsipfs") / "repo")
+    try:
+        daemon.start()
+        yield daemon
+    finally:
+        daemon.stop()
+
+
+@pytest.fixture
+async def kubo(jsipfs: JsIpfsDaemon) -> KuboContentStore:
+    """The Kubo backend on the daemon, emptied first (no pins, GC'd)."""
+    store = await KuboContentStore.connect(jsipfs.api, KuboOptions(read_timeout=2.0))
+    for pin in await store.pins():
+        await store.unpin(pin.cid)
+    await store.gc()
+    return store
+
+
+@pytest.fixture
+async def content_store(kubo: KuboContentStore) -> ContentStore:
+    """What the shared ContentStore conformance suite runs against here."""
+    return kubo
+
+
+@functools.cache
+def vector_bytes(size: int) -> bytes:
+    """The generator of unixfs_vectors.json: sha256(b'toktok-vector-<i>') digests concatenated."""
+    count = (size + 31) // 32
+    return b"".join(hashlib.sha256(b"toktok-vector-%d" % i).digest() for i in range(count))[:size]
+
+
+@pytest.fixture(scope="session")
+def unixfs_vectors() -> list[dict[str, Any]]:
+    testdata = Path(__file__).resolve().parents[3] / ".." / "shared" / "testdata"
+    vectors: list[dict[str, Any]] = json.loads((testdata / "unixfs_vectors.json").read_text())[
+        "vectors"
+    ]
+    return vectors
+
+
+@pytest.fixture(scope="session")
+def make_bytes() -> Callable[[int], bytes]:
+    return vector_bytes

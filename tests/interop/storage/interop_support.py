@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
+import hashlib
 import json
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -82,3 +89,111 @@ class HeliaProcess:
             except TimeoutError:
                 proc.kill()
                 await proc.wait()
+
+
+JSIPFS = HERE / "jsipfs"
+
+
+def ensure_jsipfs() -> Path:
+    """The js-ipfs CLI of the fixture folder, installed there once (``npm ci``, ~3 min)."""
+    cli = JSIPFS / "node_modules" / ".bin" / "jsipfs"
+    stamp = JSIPFS / "node_modules" / ".toktok-installed"
+    want = hashlib.sha256(
+        (JSIPFS / "package.json").read_bytes() + (JSIPFS / "package-lock.json").read_bytes()
+    ).hexdigest()
+    if cli.exists() and stamp.exists() and stamp.read_text() == want:
+        return cli
+    npm = shutil.which("npm")
+    if npm is None:
+        raise AssertionError("npm is not installed: run scripts/setup (installs Node and npm)")
+    with (Path(tempfile.gettempdir()) / "toktok-jsipfs-install.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (cli.exists() and stamp.exists() and stamp.read_text() == want):
+            done = subprocess.run(
+                [npm, "ci", "--no-audit", "--no-fund"],
+                cwd=JSIPFS,
+                capture_output=True,
+                text=True,
+                timeout=900,
+                check=False,
+            )
+            if done.returncode != 0:
+                raise AssertionError(
+                    f"npm ci of the js-ipfs fixture failed:\n{done.stderr[-3000:]}"
+                )
+            stamp.write_text(want)
+    return cli
+
+
+class JsIpfsDaemon:
+    """A js-ipfs daemon (Kubo-compatible RPC API) on loopback with an empty repo (sync API,
+    so a session-scoped fixture can own it)."""
+
+    def __init__(self, repo: Path) -> None:
+        self.repo = repo
+        self.api = ""
+        self.swarm = ""
+        self._proc: subprocess.Popen[str] | None = None
+
+    def _env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env["IPFS_PATH"] = str(self.repo)
+        env["NODE_OPTIONS"] = f"--import {JSIPFS / 'polyfill.mjs'}"
+        return env
+
+    def start(self) -> None:
+        cli = ensure_jsipfs()
+        node = shutil.which("node")
+        if node is None:
+            raise AssertionError("node is not installed: run scripts/setup")
+        init = subprocess.run(
+            [node, str(cli), "init", "--profile", "test", "--empty-repo"],
+            env=self._env(), capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        if init.returncode != 0:
+            raise AssertionError(f"jsipfs init failed: {init.stdout}{init.stderr}")
+        config_path = self.repo / "config"
+        config = json.loads(config_path.read_text())
+        config["Addresses"].update(
+            Swarm=["/ip4/127.0.0.1/tcp/0"],
+            API="/ip4/127.0.0.1/tcp/0",
+            Gateway="/ip4/127.0.0.1/tcp/0",
+            RPC="/ip4/127.0.0.1/tcp/0",
+            Delegates=[],
+        )
+        config["Bootstrap"] = []
+        config["Discovery"] = {"MDNS": {"Enabled": False}, "webRTCStar": {"Enabled": False}}
+        config_path.write_text(json.dumps(config, indent=2))
+        self._proc = subprocess.Popen(
+            [node, str(cli), "daemon", "--enable-preload=false"],
+            env=self._env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
+        assert self._proc.stdout is not None
+        log: list[str] = []
+        for line in self._proc.stdout:  # js-ipfs prints its addresses, then "Daemon is ready"
+            log.append(line)
+            if line.startswith("Swarm listening on"):
+                self.swarm = line.split()[-1]
+            if line.startswith("Daemon is ready"):
+                break
+        else:
+            raise AssertionError("js-ipfs daemon exited:\n" + "".join(log))
+        self.api = (self.repo / "api").read_text().strip()
+        threading.Thread(target=self._drain, daemon=True).start()
+
+    def _drain(self) -> None:
+        proc = self._proc
+        if proc is not None and proc.stdout is not None:
+            for _ in proc.stdout:
+                pass
+
+    def stop(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
