@@ -159,10 +159,20 @@ class FeedGossip:
         return sorted(self._subs)
 
     async def publish(self, envelope: Envelope) -> v.Accept | v.Ignore:
-        """Validate, store and publish one of our own records; ``RecordRejected`` if invalid."""
+        """Validate, store and publish one of our own records.
+
+        ``RecordRejected`` if it breaks the feed rules or would fork our own log; a record
+        already stored is published again (a retry); Ignore for any other reason (the chain
+        is unreachable) publishes nothing and is returned.
+        """
         verdict = await self._validator.validate_envelope(envelope, int(self._clock()))
         if isinstance(verdict, v.Reject):
             raise RecordRejected(f"{verdict.reason}: {verdict.detail}")
+        if isinstance(verdict, v.Accept) and verdict.fork:
+            raise RecordRejected(
+                "fork: this creator already published another post with the same seq; "
+                "continue the log from its head instead"
+            )
         if isinstance(verdict, v.Accept):
             result = await self._store.store(envelope, verdict.record_id)
             self._notify(envelope, verdict.record_id, result)

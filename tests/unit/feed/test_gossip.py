@@ -324,3 +324,13 @@ async def test_stored_callback_sees_new_records_once(swarm: Swarm, domain: Domai
     assert seen == [post_id]
     await gossip.close()
     await index.close()
+
+
+async def test_publishing_a_fork_of_our_own_log_is_refused(swarm: Swarm, domain: Domain) -> None:
+    a = await swarm.node()
+    first, _ = CreatorLog(domain, PLAIN_KEY).next_post(MANIFEST, "one", _now())
+    await a.gossip.publish(first)
+    again, again_id = CreatorLog(domain, PLAIN_KEY).next_post(MANIFEST, "other one", _now())
+    with pytest.raises(RecordRejected, match="fork"):
+        await a.gossip.publish(again)
+    assert not await a.index.has_record(again_id)
