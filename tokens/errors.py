@@ -11,6 +11,7 @@ The message says what went wrong and what to do.
     ├── DevnetError              anvil could not be started, deployed to or stopped
     ├── ChainError               anything on the chain side
     │   ├── ChainUnavailableError    RPC unreachable / timed out (callers fail closed)
+    │   ├── StateUnavailableError    the node has no state for the requested block
     │   ├── DeploymentError          deployment file missing/invalid, contracts absent
     │   ├── NoCreatorTokenError      the creator has no token in the factory
     │   ├── TokenExistsError         the creator already has a token
@@ -51,6 +52,10 @@ class ChainError(TokensError):
 
 class ChainUnavailableError(ChainError):
     """The RPC endpoint is unreachable or timed out; callers must fail closed."""
+
+
+class StateUnavailableError(ChainError):
+    """The node cannot answer for that block (pruned, or before a devnet restart)."""
 
 
 class DeploymentError(ChainError):

@@ -25,6 +25,7 @@ from tokens.errors import (
     DeadlineError,
     InsufficientFundsError,
     SlippageError,
+    StateUnavailableError,
     TokenExistsError,
     TransactionError,
 )
@@ -40,6 +41,10 @@ _REASONS: tuple[tuple[str, type[TransactionError]], ...] = (
     ("exceeds balance", InsufficientFundsError),
     ("insufficient funds", InsufficientFundsError),
 )
+
+
+# Messages nodes use when a block's state is gone (anvil after a restart, pruned geth).
+_NO_STATE = ("blockoutofrange", "header not found", "missing trie node", "state is not available")
 
 
 def connect(url: str, timeout: float = 10.0) -> Web3:
@@ -70,6 +75,9 @@ def translate(exc: BaseException, what: str) -> ChainError:
             "check the RPC URL or start the devnet"
         )
     reason = _reason(exc)
+    lowered = reason.lower()
+    if any(needle in lowered for needle in _NO_STATE):
+        return StateUnavailableError(f"{what}: the node has no state for that block ({reason})")
     if "already has a token" in reason:
         return TokenExistsError(f"{what}: this creator already has a token")
     for needle, kind in _REASONS:

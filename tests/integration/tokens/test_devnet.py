@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -11,7 +13,8 @@ from eth_account import Account
 
 from tokens.client import ChainClient, ClientOptions
 from tokens.devnet import DEV_PRIVATE_KEYS, Devnet, DevnetOptions
-from tokens.errors import DevnetError
+from tokens.errors import DevnetError, StateUnavailableError
+from tokens.ownership import OwnershipChecker
 
 pytestmark = pytest.mark.integration
 
@@ -36,6 +39,20 @@ async def test_restart_keeps_deployment_tokens_and_balances(
             creator = Account.from_key(DEV_PRIVATE_KEYS[1]).address
             assert await c.token_of(creator) == token
             assert await c.balance_of(token, creator) == 10**18
+            history = await c.price_history(token)  # logs of blocks before the restart
+            assert [(p.trade.kind, p.supply) for p in history] == [("buy", 10**18)]
+            assert await c.holders(token) == {creator: 10**18}
+            # Anvil keeps no state for blocks before the restart: until `lag` new blocks
+            # exist the holding check fails closed with a typed error, then it works.
+            checker = OwnershipChecker(c, lag=2)
+            with contextlib.suppress(StateUnavailableError):
+                await checker.holds(token, creator, 10**18)
+            target = await c.block_number() + 3
+            for _ in range(300):
+                if await c.block_number() >= target:
+                    break
+                await asyncio.sleep(0.1)
+            assert await checker.holds(token, creator, 10**18)
 
 
 async def test_non_loopback_host_is_refused(tmp_path: Path, anvil_path: Path) -> None:

@@ -44,6 +44,11 @@ from tokens.rpc import rpc_errors, translate
         (ContractLogicError("execution reverted: something else"), errors.TransactionError),
         (Web3RPCError("insufficient funds for gas * price + value"), errors.InsufficientFundsError),
         (ValueError("odd"), errors.ChainError),
+        (
+            Web3RPCError("BlockOutOfRangeError: block height is 10 but requested was 8"),
+            errors.StateUnavailableError,
+        ),
+        (Web3RPCError("header not found"), errors.StateUnavailableError),
     ],
 )
 def test_errors_are_translated(exc: Exception, kind: type[errors.ChainError]) -> None:
