@@ -48,6 +48,10 @@ tokens. Holding rule (``tokens.ownership``)::
     checker = OwnershipChecker(client, lag=2)   # any BalanceSource; tokens.fake.FakeChain
     await checker.holds(token, holder, min_balance) -> bool  # raises ChainError; fail closed
 
+``holds`` raises (never answers True) on any chain failure: ``ChainUnavailableError`` when
+the RPC is down, ``StateUnavailableError`` for the first `lag` blocks after a devnet restart
+(anvil keeps no state for blocks before it).
+
 Wallet and signatures: ``tokens.wallet`` (keystore create/import/export, passphrase from
 ``TOKTOK_PASSPHRASE`` or the devnet default), ``tokens.eip712`` (sign/verify typed data)
 and ``tokens.siwe`` (strict EIP-4361 build/parse/verify; ``verify`` for EOAs, or
