@@ -165,14 +165,14 @@ class JsIpfsDaemon:
         config["Discovery"] = {"MDNS": {"Enabled": False}, "webRTCStar": {"Enabled": False}}
         config_path.write_text(json.dumps(config, indent=2))
         self._proc = subprocess.Popen(
-            [node, str(cli), "daemon", "--enable-preload=false"],
+            [node, str(JSIPFS / "daemon.mjs")],
             env=self._env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )  # fmt: skip
         assert self._proc.stdout is not None
         log: list[str] = []
         for line in self._proc.stdout:  # js-ipfs prints its addresses, then "Daemon is ready"
             log.append(line)
-            if line.startswith("Swarm listening on"):
+            if line.startswith("Swarm listening on") and not self.swarm:
                 self.swarm = line.split()[-1]
             if line.startswith("Daemon is ready"):
                 break
