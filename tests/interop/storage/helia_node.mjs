@@ -10,6 +10,7 @@
 //   {"cmd":"dial","addr"}                         -> {"ok":true}
 //   {"cmd":"add","size","seed"}                   -> {"cid"}    (non-repeating bytes, see pattern)
 //   {"cmd":"cat","cid","timeoutMs"}               -> {"size","sha256","ms","firstByteMs"}
+//   {"cmd":"fetch","cid","timeoutMs"}             -> {"ms"}  (pins.add: every block, concurrently)
 //   {"cmd":"stop"}                                -> {"ok":true}, then exits
 // Errors: {"error": "..."}.
 import { createHash } from 'node:crypto'
@@ -81,6 +82,13 @@ async function handle (req) {
       size += buf.byteLength
     }
     return { size, sha256: hash.digest('hex'), ms: performance.now() - start, firstByteMs }
+  }
+  if (req.cmd === 'fetch') {
+    const start = performance.now()
+    for await (const _ of helia.pins.add(CID.parse(req.cid), { signal: AbortSignal.timeout(req.timeoutMs ?? 30000) })) {
+      // each yielded CID is a block now in the blockstore
+    }
+    return { ms: performance.now() - start }
   }
   if (req.cmd === 'stop') {
     await helia.stop()
