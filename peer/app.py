@@ -37,6 +37,7 @@ from peer.errors import ConfigError, StartupError
 from peer.p2p import HostOptions, P2PHost
 from peer.services import Managed, Readiness, Service
 from peer.store_service import StoreService
+from peer.wallet_service import WalletService
 
 log = logging.getLogger(__name__)
 
@@ -73,11 +74,13 @@ class App:
                 "use 'embedded'"
             )
         self.store = StoreService(data_dir.store)
+        self.wallet = WalletService(data_dir.wallet, devnet=config.chain.mode == "devnet")
         self.chain = (
             ChainService(
                 config.chain,
                 data_dir.devnet,
                 spend_limit=config.wallet.spend_limit_tok * 10**18,
+                wallet=self.wallet,
             )
             if config.chain.mode != "off"
             else None
@@ -91,7 +94,7 @@ class App:
             content_port=config.ui.content_port,
         )
         # Order matters: later services may use earlier ones; stop runs in reverse.
-        self.services: list[Service] = [Managed("p2p", self.p2p), self.store]
+        self.services: list[Service] = [Managed("p2p", self.p2p), self.store, self.wallet]
         if self.chain is not None:
             self.services.append(self.chain)
         self.services.append(self.http)
@@ -107,6 +110,8 @@ class App:
             "content_url": self.http.content_url,
             "uptime_s": round(time.monotonic() - self._started_at, 1),
             "chain": self.chain.status() if self.chain else {"mode": "off"},
+            "wallet": self.wallet.status(),
+            "wallet_address": self.wallet.address,
             "storage": {"backend": self.config.storage.backend},
         }
 

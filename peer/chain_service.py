@@ -13,9 +13,10 @@ from typing import Any
 
 from peer.config import ChainSection
 from peer.errors import ConfigError
+from peer.wallet_service import DEVNET_FAUCET_ETH, DEVNET_FAUCET_TOK, WalletService
 from tokens.client import ChainClient, ClientOptions
 from tokens.deployment import Deployment, load_deployment
-from tokens.devnet import Devnet, DevnetOptions, find_anvil
+from tokens.devnet import Devnet, DevnetOptions, find_anvil, fund_account
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -25,11 +26,18 @@ class ChainService:
 
     name = "chain"
 
-    def __init__(self, settings: ChainSection, devnet_dir: Path, spend_limit: int | None) -> None:
+    def __init__(
+        self,
+        settings: ChainSection,
+        devnet_dir: Path,
+        spend_limit: int | None,
+        wallet: WalletService,
+    ) -> None:
         if settings.mode == "rpc" and (not settings.rpc_url or not settings.deployment_file):
             raise ConfigError("chain.mode = 'rpc' needs chain.rpc_url and chain.deployment_file")
         self._settings = settings
         self._spend_limit = spend_limit
+        self._wallet = wallet
         self._devnet = (
             Devnet(
                 DevnetOptions(
@@ -62,9 +70,19 @@ class ChainService:
         self._client = ChainClient(
             ClientOptions(
                 rpc_url=self.rpc_url, deployment=self.deployment, spend_limit=self._spend_limit
-            )
+            ),
+            account=self._wallet.account,
         )
         await self._client.block_number()  # reachable, or start fails with a clear error
+        address = self._wallet.address
+        if self._devnet is not None and address and await self._client.tok_balance(address) == 0:
+            await fund_account(
+                self.rpc_url,
+                self.deployment,
+                address,
+                tok=DEVNET_FAUCET_TOK,
+                eth_wei=DEVNET_FAUCET_ETH,
+            )
 
     async def stop(self) -> None:
         client, self._client = self._client, None

@@ -256,3 +256,38 @@ class Devnet:
         if self._log is not None:
             self._log.close()
             self._log = None
+
+
+async def fund_account(
+    rpc_url: str,
+    deployment: Deployment,
+    address: str,
+    *,
+    tok: int,
+    eth_wei: int,
+    build_dir: Path | None = None,
+) -> None:
+    """Devnet faucet: give ``address`` ``eth_wei`` of gas money and mint it ``tok`` TOK.
+
+    ETH comes from anvil's ``anvil_setBalance``; TOK is minted by its owner (dev account 0).
+    Only for the devnet: on a real chain neither call is allowed.
+    """
+    w3 = connect(rpc_url)
+    try:
+        checksummed = AsyncWeb3.to_checksum_address(address)
+        await call(
+            "devnet faucet (ETH)",
+            w3.provider.make_request("anvil_setBalance", [checksummed, hex(eth_wei)]),
+        )
+        chain_id = await call("devnet chain id", w3.eth.chain_id)
+        sender = TxSender(w3, Account.from_key(DEV_PRIVATE_KEYS[0]), chain_id, poll_interval=0.1)
+        token = w3.eth.contract(
+            address=AsyncWeb3.to_checksum_address(deployment.tok),
+            abi=load_artifact("TOK", build_dir).abi,
+        )
+        tx = await sender.send(
+            deployment.tok, token.encode_abi("mint", args=[checksummed, tok]), "mint devnet TOK"
+        )
+        await sender.wait(tx, "mint devnet TOK")
+    finally:
+        await disconnect(w3)

@@ -19,7 +19,12 @@ def test_daemon_answers_healthz_and_status(start_daemon: StartDaemon, tmp_path: 
     status, body = daemon.get("/healthz")
     assert status == 200, body
     assert body["ready"] is True
-    assert body["services"] == {"p2p": "ready", "store": "ready", "http": "ready"}
+    assert body["services"] == {
+        "p2p": "ready",
+        "store": "ready",
+        "wallet": "ready",
+        "http": "ready",
+    }
     status, info = daemon.get("/api/v1/status")
     assert status == 200
     assert info["ui_url"] == daemon.url

@@ -42,7 +42,7 @@ def get_json(url: str) -> tuple[int, dict[str, object]]:
         return exc.code, json.loads(exc.read())
 
 
-def test_scripts_run_starts_devnet_and_peer_and_ctrl_c_stops_all(tmp_path: Path) -> None:
+def test_scripts_run_starts_devnet_peer_and_funded_wallet_and_ctrl_c_stops_all(tmp_path: Path) -> None:
     env = {**os.environ, "TOKTOK_DATA_DIR": str(tmp_path / "peer")}
     env.pop("TOKTOK_CHAIN_MODE", None)
     process = subprocess.Popen(
@@ -60,6 +60,7 @@ def test_scripts_run_starts_devnet_and_peer_and_ctrl_c_stops_all(tmp_path: Path)
         assert health["services"] == {
             "p2p": "ready",
             "store": "ready",
+            "wallet": "ready",
             "chain": "ready",
             "http": "ready",
         }
@@ -68,6 +69,17 @@ def test_scripts_run_starts_devnet_and_peer_and_ctrl_c_stops_all(tmp_path: Path)
         assert isinstance(chain, dict)
         assert chain["chain_id"] == 31337
         assert str(chain["rpc_url"]).startswith("http://127.0.0.1:")
+        wallet = info["wallet"]
+        assert isinstance(wallet, dict)
+        assert wallet["state"] == "unlocked"
+        assert str(wallet["address"]).startswith("0x")
+        balance = run_cli(tmp_path / "peer", "token", "balance", "--json")
+        assert balance.returncode == 0, balance.stderr
+        assert json.loads(balance.stdout) == {
+            "balance": "10000",
+            "holder": wallet["address"],
+            "token": "TOK",
+        }, "a new devnet wallet is funded with 10,000 TOK once"
         anvil = children_of(process.pid)
         assert len(anvil) == 1, "the peer runs exactly one child: anvil"
         process.send_signal(signal.SIGINT)  # what Ctrl-C sends

@@ -1,0 +1,67 @@
+"""The peer's wallet: loaded (and on the devnet created and funded) when the daemon starts.
+
+* A wallet in ``<data-dir>/wallet`` is unlocked with ``TOKTOK_PASSPHRASE`` or, on the devnet,
+  the documented devnet passphrase. Without a passphrase the daemon still runs; the wallet is
+  reported as ``locked`` and nothing that signs is available.
+* On the devnet a missing wallet is created (a fresh random key, so peers side by side never
+  share a creator address) and funded from the devnet faucet with gas money and TOK.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+
+from tokens.errors import WalletError
+from tokens.wallet import Wallet, WalletOptions, resolve_passphrase
+
+DEVNET_FAUCET_TOK = 10_000 * 10**18
+DEVNET_FAUCET_ETH = 100 * 10**18
+
+
+class WalletService:
+    """Holds the unlocked account (or knows why there is none)."""
+
+    name = "wallet"
+
+    def __init__(
+        self, wallet_dir: Path, *, devnet: bool, environ: Mapping[str, str] | None = None
+    ) -> None:
+        self._wallet = Wallet(WalletOptions(wallet_dir))
+        self._devnet = devnet
+        self._environ = os.environ if environ is None else environ
+        self.account: LocalAccount | None = None
+        self.created = False
+        self.state = "none"
+
+    @property
+    def address(self) -> str | None:
+        if self.account is not None:
+            return str(self.account.address)
+        return self._wallet.address() if self._wallet.exists() else None
+
+    async def start(self) -> None:
+        if not self._wallet.exists():
+            if not self._devnet:
+                return  # no wallet yet: 'toktok wallet create' or 'import'
+            passphrase = resolve_passphrase(env=self._environ, devnet=True)
+            await asyncio.to_thread(self._wallet.create, passphrase)
+            self.created = True
+        try:
+            passphrase = resolve_passphrase(env=self._environ, devnet=self._devnet)
+        except WalletError:
+            self.state = "locked"
+            return
+        self.account = await asyncio.to_thread(self._wallet.unlock, passphrase)
+        self.state = "unlocked"
+
+    async def stop(self) -> None:
+        self.account = None
+
+    def status(self) -> dict[str, Any]:
+        return {"address": self.address, "state": self.state}
