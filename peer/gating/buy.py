@@ -1,0 +1,89 @@
+"""``unlock --buy``: buy the missing amount within a slippage bound, then wait out the lag.
+
+The spend limit is enforced by the chain client (``SpendLimitError``); the slippage bound is
+``max_cost = quote * (1 + slippage_bps / 10_000)``; the caller confirms the plan (``--yes``
+skips the prompt) before anything is sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from tokens.curve import Quote
+from tokens.errors import ChainError, SlippageError, SpendLimitError
+from tokens.ownership import OwnershipChecker
+
+from .errors import BuyError
+from .ports import GatedPost
+
+
+class Trader(Protocol):
+    """The part of ``tokens.client.ChainClient`` a buy needs."""
+
+    async def quote_buy(self, token: str, amount: int) -> Quote: ...
+
+    async def buy(
+        self, token: str, amount: int, max_cost: int | None = None, deadline: int | None = None
+    ) -> object: ...
+
+
+@dataclass(frozen=True, slots=True)
+class BuyPlan:
+    token: str
+    amount: int
+    """Base units to buy (what the holder misses at the chain head)."""
+    quote: int
+    """TOK base units the curve asks now, fees included."""
+    max_cost: int
+    """The most the transaction may cost (quote plus the slippage bound)."""
+
+
+async def plan_buy(
+    post: GatedPost,
+    holder: str,
+    checker: OwnershipChecker,
+    trader: Trader,
+    slippage_bps: int = 100,
+) -> BuyPlan | None:
+    """What to buy so the holder reaches ``min_balance`` at the head; None if nothing."""
+    if not 0 <= slippage_bps <= 5_000:
+        raise BuyError("slippage must be between 0 and 5000 basis points")
+    holding = await checker.holding(post.token, holder)
+    amount = post.min_balance - holding.balance_head
+    if amount <= 0:
+        return None
+    quote = (await trader.quote_buy(post.token, amount)).total
+    return BuyPlan(post.token, amount, quote, quote * (10_000 + slippage_bps) // 10_000)
+
+
+async def buy_and_wait(
+    post: GatedPost,
+    holder: str,
+    checker: OwnershipChecker,
+    trader: Trader,
+    plan: BuyPlan,
+    confirm: Callable[[BuyPlan], Awaitable[bool]],
+    *,
+    timeout: float = 120.0,  # noqa: ASYNC109
+    poll: float = 0.25,
+) -> None:
+    """Confirm, buy, then wait until the holding rule is met (the lag has passed)."""
+    if not await confirm(plan):
+        raise BuyError("the buy was not confirmed; nothing was spent")
+    try:
+        await trader.buy(plan.token, plan.amount, max_cost=plan.max_cost)
+    except SpendLimitError as exc:
+        raise BuyError(f"over the session spend limit: {exc}") from exc
+    except SlippageError as exc:
+        raise BuyError(f"the price moved beyond the slippage bound: {exc}") from exc
+    except ChainError as exc:
+        raise BuyError(f"the buy failed: {exc}") from exc
+    deadline = time.monotonic() + timeout
+    while not await checker.holds(post.token, holder, post.min_balance):
+        if time.monotonic() > deadline:
+            raise BuyError("bought, but the holding rule is not met yet; retry the unlock later")
+        await asyncio.sleep(poll)

@@ -1,0 +1,76 @@
+"""What the gating services need from the rest of the peer (the composition root adapts the
+feed index, the clip-key stores and the chain client to these)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from storage.crypto import ClipKey
+
+
+@dataclass(frozen=True, slots=True)
+class GatedPost:
+    """The fields of a signed post that gating uses (``peer.feed`` FeedItem / Post)."""
+
+    post_id: bytes
+    creator: str
+    token: str
+    manifest: str
+    premium: bool
+    min_balance: int
+    key_servers: tuple[str, ...] = ()
+
+
+class PostSource(Protocol):
+    """Looks up posts by id (the feed index); ``None`` when unknown or withdrawn."""
+
+    async def gated_post(self, post_id: bytes) -> GatedPost | None: ...
+
+
+class ProfileKeyServers(Protocol):
+    """The ``keyServers`` of a creator's latest profile (empty when there is none)."""
+
+    async def profile_key_servers(self, creator: str) -> tuple[str, ...]: ...
+
+
+class KeySource(Protocol):
+    """Clip keys by manifest CID (``storage.clipkeys.ClipKeyStore`` implements it; blocking:
+    the services call it in a worker thread)."""
+
+    def get(self, clip_id: str) -> ClipKey: ...
+
+    def has(self, clip_id: str) -> bool: ...
+
+
+class KeyCache(KeySource, Protocol):
+    """Where the holder keeps released keys (a ``ClipKeyStore`` under ``<data>/keys/released``)."""
+
+    def put(self, clip_id: str, key: ClipKey) -> None: ...
+
+
+class SignatureChain(Protocol):
+    """EIP-1271 checks for contract wallets (``tokens.client.ChainClient``)."""
+
+    async def block_number(self) -> int: ...
+
+    async def is_valid_signature(
+        self, account: str, digest: bytes, signature: bytes, block: int
+    ) -> bool: ...
+
+
+class MemoryPosts:
+    """In-memory :class:`PostSource` and :class:`ProfileKeyServers` (fake; product code)."""
+
+    def __init__(self) -> None:
+        self.posts: dict[bytes, GatedPost] = {}
+        self.profiles: dict[str, tuple[str, ...]] = {}
+
+    def add(self, post: GatedPost) -> None:
+        self.posts[post.post_id] = post
+
+    async def gated_post(self, post_id: bytes) -> GatedPost | None:
+        return self.posts.get(post_id)
+
+    async def profile_key_servers(self, creator: str) -> tuple[str, ...]:
+        return self.profiles.get(creator.lower(), ())
