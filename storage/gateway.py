@@ -99,17 +99,23 @@ class Gateway:
         etag = f'"{cid}"'
         if etag in _etags(request.headers.get("If-None-Match", "")):
             return _with_headers(web.Response(status=304), etag)
+        early = self._early_window(request, cid)  # the range's first blocks, fetched meanwhile
         try:
-            size = (await self._await(request, self._store.stat(cid))).size
-            head = await self._await(request, self._store.read_range(cid, 0, SNIFF_BYTES))
+            stat, head = await self._await(
+                request,
+                asyncio.gather(self._store.stat(cid), self._store.read_range(cid, 0, SNIFF_BYTES)),
+            )
+            size = stat.size
             small = (
                 await self._await(request, self._store.read_range(cid, 0, size))
                 if size <= JSON_SNIFF_LIMIT and head[:1] in (b"{", b"[")
                 else head
             )
         except ClientGone:
+            await _cancel(early)
             return web.Response(status=499)
         except StorageError as exc:
+            await _cancel(early)
             return _storage_error(exc)
         content_type, inline = sniff(small)
         try:
@@ -117,8 +123,19 @@ class Gateway:
         except UnsatisfiableRange:
             refused = _error(416, "range_not_satisfiable", f"the file has {size} bytes")
             refused.headers["Content-Range"] = f"bytes */{size}"
+            await _cancel(early)
             return refused
         start, end = ranged if ranged is not None else (0, size)
+        first: asyncio.Task[bytes] | None = None
+        if early is not None:
+            early_start, early_end, task = early
+            if (early_start, min(early_end, size)) == (
+                start,
+                min(start + self._options.window, end),
+            ):
+                first = task
+            else:
+                await _cancel(early)
         response = web.StreamResponse(status=206 if ranged is not None else 200)
         _with_headers(response, etag)
         response.content_type = content_type
@@ -130,20 +147,44 @@ class Gateway:
         if not inline:
             name = request.query.get("filename", str(cid)).replace('"', "")
             response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-        await response.prepare(request)
-        if request.method == "HEAD" or start == end:
-            await response.write_eof()
-            return response
-        await self._stream(request, response, cid, start, end)
+        try:
+            await response.prepare(request)
+            if request.method == "HEAD" or start == end:
+                await response.write_eof()
+                return response
+        except BaseException:
+            await _cancel((0, 0, first) if first is not None else None)
+            raise
+        await self._stream(request, response, cid, start, end, first)
         return response
 
+    def _early_window(self, request: web.Request, cid: CID) -> _Early | None:
+        """For ``Range: bytes=N-[M]`` start reading the first window before we know the size."""
+        match = _RANGE.match(request.headers.get("Range", "").strip())
+        if request.method != "GET" or match is None or not match.group(1):
+            return None
+        start = int(match.group(1))
+        end = start + self._options.window
+        if match.group(2):
+            end = min(end, int(match.group(2)) + 1)
+        if end <= start:
+            return None
+        task = asyncio.get_running_loop().create_task(self._store.read_range(cid, start, end))
+        return start, end, task
+
     async def _stream(
-        self, request: web.Request, response: web.StreamResponse, cid: CID, start: int, end: int
+        self,
+        request: web.Request,
+        response: web.StreamResponse,
+        cid: CID,
+        start: int,
+        end: int,
+        first: asyncio.Task[bytes] | None,
     ) -> None:
         window = self._options.window
         loop = asyncio.get_running_loop()
         pos = start
-        ahead: asyncio.Task[bytes] | None = loop.create_task(
+        ahead: asyncio.Task[bytes] | None = first or loop.create_task(
             self._store.read_range(cid, pos, min(pos + window, end))
         )
         try:
@@ -188,6 +229,19 @@ class Gateway:
                 task.cancel()
                 with contextlib.suppress(BaseException):
                     await task
+
+
+_Early = tuple[int, int, "asyncio.Task[bytes]"]
+
+
+async def _cancel(early: _Early | None) -> None:
+    if early is None:
+        return
+    task = early[2]
+    if not task.done():
+        task.cancel()
+    with contextlib.suppress(BaseException):
+        await task
 
 
 def sniff(head: bytes) -> tuple[str, bool]:
