@@ -8,7 +8,7 @@ from storage_net_support import NodeFactory, pattern
 
 from storage.kubo import KuboContentStore, KuboOptions
 
-pytestmark = pytest.mark.interop
+pytestmark = [pytest.mark.interop, pytest.mark.timeout(900)]  # first use installs js-ipfs
 
 SIZE = 2 * 1024 * 1024 + 4321  # 9 leaves + a root
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.interop
+pytestmark = [pytest.mark.interop, pytest.mark.timeout(900)]  # first use installs js-ipfs
 
 _SUITE = Path(__file__).resolve().parents[2] / "integration" / "storage"
 _SUITE_FILE = _SUITE / "test_content_store_conformance.py"
