@@ -34,6 +34,7 @@ from peer.datadir import (
     write_credentials,
 )
 from peer.errors import ConfigError, StartupError
+from peer.feed_service import FeedService
 from peer.p2p import HostOptions, P2PHost
 from peer.services import Managed, Readiness, Service
 from peer.store_service import StoreService
@@ -85,9 +86,21 @@ class App:
             if config.chain.mode != "off"
             else None
         )
+        self.feed = (
+            FeedService(data_dir.index, self.p2p, self.chain, self.wallet, self.bus)
+            if self.chain is not None
+            else None
+        )
         self.http = HttpService(
             ApiContext(
-                readiness=self.readiness, bus=self.bus, status=self.status, network=self.p2p
+                readiness=self.readiness,
+                bus=self.bus,
+                status=self.status,
+                network=self.p2p,
+                store=self.store,
+                wallet=self.wallet,
+                chain=self.chain,
+                feed=self.feed,
             ),
             self.secrets,
             ui_port=config.ui.port,
@@ -97,6 +110,8 @@ class App:
         self.services: list[Service] = [Managed("p2p", self.p2p), self.store, self.wallet]
         if self.chain is not None:
             self.services.append(self.chain)
+        if self.feed is not None:
+            self.services.append(self.feed)
         self.services.append(self.http)
 
     def status(self) -> Mapping[str, Any]:

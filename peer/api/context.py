@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -12,6 +12,12 @@ from peer.api.errors import ApiError
 from peer.bus import EventBus
 from peer.p2p import Network
 from peer.services import Readiness
+
+if TYPE_CHECKING:
+    from peer.chain_service import ChainService
+    from peer.feed_service import FeedService
+    from peer.store_service import StoreService
+    from peer.wallet_service import WalletService
 
 StatusProvider = Callable[[], Mapping[str, Any]]
 
@@ -24,6 +30,10 @@ class ApiContext:
     bus: EventBus
     status: StatusProvider
     network: Network | None = None
+    store: StoreService | None = None
+    wallet: WalletService | None = None
+    chain: ChainService | None = None
+    feed: FeedService | None = None
     content_origin: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -50,3 +60,24 @@ async def json_body(request: web.Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise ApiError(400, "bad_json", "the request body must be a JSON object")
     return body
+
+
+def feed(request: web.Request) -> FeedService:
+    service = context(request).feed
+    if service is None:
+        raise ApiError(503, "feed_unavailable", "the feed needs a chain (chain.mode is 'off')")
+    return service
+
+
+def chain(request: web.Request) -> ChainService:
+    service = context(request).chain
+    if service is None:
+        raise ApiError(503, "chain_unavailable", "no chain is configured (chain.mode is 'off')")
+    return service
+
+
+def store(request: web.Request) -> StoreService:
+    service = context(request).store
+    if service is None:
+        raise ApiError(503, "store_unavailable", "the content store is not running")
+    return service

@@ -11,6 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from peer.errors import ConfigError, DaemonError, DataDirLockedError, PeerError
+from peer.feed.errors import CursorError, FeedError
+from peer.feed.gossip import RecordRejected
+from peer.feed_service import NoWalletError
 from peer.p2p.errors import (
     DialError,
     InvalidMultiaddrError,
@@ -65,6 +68,10 @@ class ErrorRow:
 
 
 ERROR_TABLE: tuple[ErrorRow, ...] = (
+    ErrorRow(NoWalletError, 409, "no_wallet"),
+    ErrorRow(RecordRejected, 422, "record_rejected"),
+    ErrorRow(CursorError, 400, "bad_cursor"),
+    ErrorRow(FeedError, 500, "feed_error"),
     ErrorRow(DataDirLockedError, 409, "data_dir_locked"),
     ErrorRow(ConfigError, 400, "bad_config"),
     ErrorRow(DaemonError, 502, "daemon_error"),

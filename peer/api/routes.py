@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from peer.api import events, node
+from peer.api import events, feed, node
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -39,5 +39,17 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/v1/events", events.events, "Bus events as SSE", sensitive=True),
     Route("GET", "/api/v1/peers", node.list_peers, "Connected peers"),
     Route("POST", "/api/v1/peers/connect", node.connect_peer, "Connect to a peer by multiaddr"),
+    Route("GET", "/api/v1/feed", feed.feed_page, "A page of the for-you or following feed"),
+    Route("GET", "/api/v1/search", feed.search, "Search titles, tags and creator names"),
+    Route("GET", "/api/v1/posts/{post_id}", feed.post, "One post"),
+    Route("POST", "/api/v1/posts/{post_id}/like", feed.like, "Like a post"),
+    Route("POST", "/api/v1/posts/{post_id}/delete", feed.delete, "Withdraw an own post"),
+    Route("GET", "/api/v1/creators/{address}", feed.creator, "A creator and their token"),
+    Route("GET", "/api/v1/creators/{address}/posts", feed.creator_posts, "A creator's posts"),
+    Route("POST", "/api/v1/creators/{address}/follow", feed.follow, "Follow or unfollow"),
+    Route("POST", "/api/v1/creators/{address}/mute", feed.mute, "Mute or unmute locally"),
+    Route("POST", "/api/v1/creators/{address}/block", feed.block, "Block or unblock locally"),
+    Route("GET", "/api/v1/profile", feed.get_profile, "The user's own profile"),
+    Route("POST", "/api/v1/profile", feed.set_profile, "Sign and publish the user's profile"),
 )
 # fmt: on

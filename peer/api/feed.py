@@ -1,0 +1,163 @@
+"""Feed handlers: pages, posts, creators, and the user's own social records."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from aiohttp import web
+
+from peer.api.context import feed, json_body
+from peer.api.errors import ApiError
+from peer.feed.queries import Page
+from peer.feed_service import item_json
+from tokens.client import checksum
+
+MAX_PAGE = 50
+
+
+def page_json(page: Page) -> dict[str, Any]:
+    return {"items": [item_json(i) for i in page.items], "next": page.next_cursor}
+
+
+def _page_args(request: web.Request) -> tuple[str | None, int]:
+    cursor = request.query.get("cursor") or None
+    raw = request.query.get("limit", "20")
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+        raise ApiError(400, "bad_limit", f"limit must be an integer from 1 to {MAX_PAGE}")
+    return cursor, int(raw)
+
+
+def post_id(request: web.Request) -> bytes:
+    raw = request.match_info["post_id"]
+    hex_part = raw.removeprefix("0x")
+    if len(hex_part) != 64:
+        raise ApiError(400, "bad_post_id", "a post id is 0x followed by 64 hex digits")
+    try:
+        return bytes.fromhex(hex_part)
+    except ValueError:
+        raise ApiError(400, "bad_post_id", "a post id is 0x followed by 64 hex digits") from None
+
+
+def address(request: web.Request) -> str:
+    try:
+        return checksum(request.match_info["address"])
+    except (ValueError, TypeError):
+        raise ApiError(400, "bad_address", "not an Ethereum address") from None
+
+
+def _flag(body: dict[str, Any]) -> bool:
+    on = body.get("on", True)
+    if not isinstance(on, bool):
+        raise ApiError(400, "bad_request", "'on' must be true or false")
+    return on
+
+
+async def feed_page(request: web.Request) -> web.Response:
+    """For you (followed creators first) or following."""
+    service = feed(request)
+    cursor, limit = _page_args(request)
+    tab = request.query.get("tab", "for_you")
+    me = service.me if service.has_wallet else None
+    if tab == "for_you":
+        page = await service.index.for_you(me, int(time.time()), cursor, limit)
+    elif tab == "following":
+        page = await service.index.following(me, cursor, limit) if me else Page((), None)
+    else:
+        raise ApiError(400, "bad_tab", "tab must be 'for_you' or 'following'")
+    return web.json_response(page_json(page))
+
+
+async def search(request: web.Request) -> web.Response:
+    """Posts matching every word (title, tags, creator name); the last word as a prefix."""
+    cursor, limit = _page_args(request)
+    text = request.query.get("q", "").strip()
+    if not text:
+        return web.json_response({"items": [], "next": None})
+    page = await feed(request).index.search(text, cursor, limit, prefix=True)
+    return web.json_response(page_json(page))
+
+
+async def post(request: web.Request) -> web.Response:
+    item = await feed(request).index.post(post_id(request))
+    if item is None:
+        raise ApiError(404, "unknown_post", "this peer has not seen that post")
+    return web.json_response(item_json(item))
+
+
+async def like(request: web.Request) -> web.Response:
+    service, pid = feed(request), post_id(request)
+    await service.like(pid)
+    item = await service.index.post(pid)
+    return web.json_response({"likes": item.likes if item else 0})
+
+
+async def delete(request: web.Request) -> web.Response:
+    service, pid = feed(request), post_id(request)
+    item = await service.index.post(pid)
+    if item is None:
+        raise ApiError(404, "unknown_post", "this peer has not seen that post")
+    if item.creator != service.me:
+        raise ApiError(403, "not_your_post", "only the creator can delete a post")
+    await service.delete(pid)
+    return web.json_response({"deleted": True})
+
+
+async def creator(request: web.Request) -> web.Response:
+    service, who = feed(request), address(request)
+    info = await service.index.creator_info(who)
+    following = service.has_wallet and who in await service.index.followed(service.me)
+    token = await service.token_info_of(who)
+    return web.json_response(
+        {
+            "address": who,
+            "name": info.name if info else "",
+            "posts": info.posts if info else 0,
+            "forked": info.forked if info else False,
+            "following": following,
+            "token": token,
+        }
+    )
+
+
+async def creator_posts(request: web.Request) -> web.Response:
+    cursor, limit = _page_args(request)
+    page = await feed(request).index.creator(address(request), cursor, limit)
+    return web.json_response(page_json(page))
+
+
+async def follow(request: web.Request) -> web.Response:
+    on = _flag(await json_body(request))
+    await feed(request).follow(address(request), on)
+    return web.json_response({"following": on})
+
+
+async def mute(request: web.Request) -> web.Response:
+    on = _flag(await json_body(request))
+    await feed(request).index.mute(address(request), on)
+    return web.json_response({"muted": on})
+
+
+async def block(request: web.Request) -> web.Response:
+    on = _flag(await json_body(request))
+    await feed(request).index.block(address(request), on)
+    return web.json_response({"blocked": on})
+
+
+async def get_profile(request: web.Request) -> web.Response:
+    service = feed(request)
+    me = service.me
+    info = await service.index.creator_info(me)
+    return web.json_response(
+        {"address": me, "name": info.name if info else "", "token": await service.token_of(me)}
+    )
+
+
+async def set_profile(request: web.Request) -> web.Response:
+    body = await json_body(request)
+    name = body.get("name")
+    if not isinstance(name, str) or not 1 <= len(name.strip()) <= 64:
+        raise ApiError(400, "bad_name", "'name' must be 1 to 64 characters")
+    service = feed(request)
+    await service.set_profile(name.strip())
+    return web.json_response({"address": service.me, "name": name.strip()})

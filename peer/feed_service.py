@@ -1,0 +1,241 @@
+"""The feed as a service of the composition root: index + gossip + the user's own log.
+
+Built when a chain is configured (the EIP-712 domain names the chain and the factory, and the
+validator checks creator tokens on it). The user's own records are signed with the wallet's key,
+validated and stored like any other record, then gossiped.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from peer.bus import Event, EventBus
+from peer.chain_service import ChainService
+from peer.feed.builders import CreatorLog, sign_record
+from peer.feed.eip712 import Domain
+from peer.feed.gossip import FeedGossip
+from peer.feed.index import FeedIndex, IndexOptions
+from peer.feed.ingest import StoreResult
+from peer.feed.queries import FeedItem
+from peer.feed.records import ZERO_ADDRESS, Follow, Like, Post, Profile, Tombstone
+from peer.feed.token_link import CachedTokenRegistry
+from peer.feed.validation import Validator
+from peer.feed.wire import Envelope
+from peer.p2p import Network
+from peer.wallet_service import WalletService
+from tokens.client import TokenInfo
+from tokens.errors import ChainUnavailableError
+
+
+@dataclass(frozen=True)
+class PostStored(Event):
+    """A post entered the index (ours or from the network)."""
+
+    kind: ClassVar[str] = "post.new"
+    post_id: str
+    creator: str
+    fork: bool
+
+
+class NoWalletError(Exception):
+    """Signing needs an unlocked wallet."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "this peer has no unlocked wallet: set TOKTOK_PASSPHRASE (or create one with "
+            "'toktok wallet create') and restart the daemon"
+        )
+
+
+def item_json(item: FeedItem) -> dict[str, Any]:
+    """A FeedItem in the API's JSON shape (docs/API.md)."""
+    return {
+        "id": "0x" + item.id.hex(),
+        "creator": item.creator,
+        "creator_name": item.creator_name,
+        "creator_forked": item.creator_forked,
+        "seq": item.seq,
+        "token": item.token,
+        "manifest": item.manifest,
+        "title": item.title,
+        "tags": list(item.tags),
+        "duration_ms": item.duration_ms,
+        "created_at": item.created_at,
+        "premium": item.premium,
+        "min_balance": str(item.min_balance),
+        "key_servers": list(item.key_servers),
+        "likes": item.likes,
+    }
+
+
+def token_json(info: TokenInfo) -> dict[str, Any]:
+    """TokenInfo in the API's JSON shape (big numbers as decimal strings)."""
+    return {
+        "address": info.address,
+        "creator": info.creator,
+        "name": info.name,
+        "symbol": info.symbol,
+        "total_supply": str(info.total_supply),
+        "reserve": str(info.reserve),
+        "spot_price": str(info.spot_price),
+    }
+
+
+class FeedService:
+    """Owns the feed index and the gossip service; signs the user's own records."""
+
+    name = "feed"
+
+    def __init__(
+        self,
+        index_dir: Path,
+        network: Network,
+        chain: ChainService,
+        wallet: WalletService,
+        bus: EventBus,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._index_path = index_dir / "feed.sqlite"
+        self._network = network
+        self._chain = chain
+        self._wallet = wallet
+        self._bus = bus
+        self._clock = clock
+        self._index: FeedIndex | None = None
+        self._gossip: FeedGossip | None = None
+        self._domain: Domain | None = None
+
+    @property
+    def index(self) -> FeedIndex:
+        if self._index is None:
+            raise RuntimeError("the feed is not started")
+        return self._index
+
+    @property
+    def gossip(self) -> FeedGossip:
+        if self._gossip is None:
+            raise RuntimeError("the feed is not started")
+        return self._gossip
+
+    async def start(self) -> None:
+        deployment = self._chain.deployment
+        if deployment is None:
+            raise RuntimeError("the chain must be started before the feed")
+        self._domain = Domain(deployment.chain_id, deployment.factory)
+        index = FeedIndex(IndexOptions(path=self._index_path))
+        await index.start()
+        self._index = index
+        registry = CachedTokenRegistry(self._chain.client, unavailable=(ChainUnavailableError,))
+        self._gossip = FeedGossip(
+            self._network, Validator(self._domain, registry, index), index, on_stored=self._stored
+        )
+        await self._gossip.start()
+        me = self._wallet.address
+        if me is not None:
+            for creator in await index.followed(me):
+                await self._gossip.follow_creator(creator)
+
+    async def stop(self) -> None:
+        gossip, self._gossip = self._gossip, None
+        index, self._index = self._index, None
+        try:
+            if gossip is not None:
+                await gossip.close()
+        finally:
+            if index is not None:
+                await index.close()
+
+    def _stored(self, envelope: Envelope, record_id: bytes, result: StoreResult) -> None:
+        if isinstance(envelope.record, Post) and result is not StoreResult.DUPLICATE:
+            self._bus.publish(
+                PostStored(
+                    "0x" + record_id.hex(), envelope.record.creator, result is StoreResult.FORK
+                )
+            )
+
+    # ---- the user's own records ----------------------------------------------------------
+
+    def _key(self) -> bytes:
+        account = self._wallet.account
+        if account is None:
+            raise NoWalletError()
+        return bytes(account.key)
+
+    @property
+    def has_wallet(self) -> bool:
+        return self._wallet.account is not None
+
+    async def token_of(self, creator: str) -> str | None:
+        """The creator's registered token, or None."""
+        return await self._chain.client.token_of(creator)
+
+    async def token_info_of(self, creator: str) -> dict[str, Any] | None:
+        """TokenInfo JSON (docs/API.md) of the creator's token, or None."""
+        token = await self.token_of(creator)
+        return None if token is None else token_json(await self._chain.client.token_info(token))
+
+    @property
+    def me(self) -> str:
+        account = self._wallet.account
+        if account is None:
+            raise NoWalletError()
+        return str(account.address)
+
+    async def publish_post(
+        self,
+        manifest: str,
+        title: str,
+        *,
+        tags: Sequence[str] = (),
+        duration_ms: int = 0,
+        premium: bool = False,
+        min_balance: int = 0,
+        key_servers: Sequence[str] = (),
+    ) -> str:
+        """Sign the next post of the user's log, store it and gossip it; returns its id."""
+        key = self._key()
+        assert self._domain is not None
+        token = await self._chain.client.token_of(self.me) or ZERO_ADDRESS
+        info = await self.index.creator_info(self.me)
+        log = CreatorLog(self._domain, key, token=token)
+        if info is not None and info.head_id is not None:
+            log.seq, log.head = info.head_seq, info.head_id
+        envelope, post_id = log.next_post(
+            manifest,
+            title,
+            int(self._clock()),
+            tags=tags,
+            duration_ms=duration_ms,
+            premium=premium,
+            min_balance=min_balance,
+            key_servers=key_servers,
+        )
+        await self.gossip.publish(envelope)
+        return "0x" + post_id.hex()
+
+    async def _sign_and_publish(self, record: Follow | Like | Tombstone | Profile) -> None:
+        assert self._domain is not None
+        await self.gossip.publish(sign_record(record, self._domain, self._key()))
+
+    async def follow(self, creator: str, on: bool) -> None:
+        await self._sign_and_publish(Follow(self.me, creator, on, int(self._clock())))
+        if on:
+            await self.gossip.follow_creator(creator)
+        else:
+            await self.gossip.unfollow_creator(creator)
+
+    async def like(self, post_id: bytes) -> None:
+        await self._sign_and_publish(Like(self.me, post_id, int(self._clock())))
+
+    async def delete(self, post_id: bytes) -> None:
+        await self._sign_and_publish(Tombstone(self.me, post_id, int(self._clock())))
+
+    async def set_profile(self, name: str) -> None:
+        token = await self._chain.client.token_of(self.me) or ZERO_ADDRESS
+        version = (await self.index.profile_version(self.me) or 0) + 1
+        profile = Profile(self.me, name, "", token, (), version, int(self._clock()))
+        await self._sign_and_publish(profile)
