@@ -276,7 +276,8 @@ def _bulk_load(path: Path, rows: int, creators: int, seed: int) -> dict[str, Any
     conn.execute("COMMIT")
     conn.execute("ANALYZE")
     conn.close()
-    return {"viewer": viewer, "creator": addresses[7], "now": now}
+    busy = addresses[7]
+    return {"viewer": viewer, "creator": busy, "creator_name": names[busy], "now": now}
 
 
 def _flush(conn: Any, batch: list[tuple[Any, ...]], fts: list[tuple[Any, ...]]) -> None:
@@ -337,7 +338,7 @@ async def _query_run(path: Path, meta: dict[str, Any], samples: int) -> dict[str
             "creator": lambda c: index.creator(creator, c, PAGE),
             "search_common_word": lambda c: index.search("dance", c, PAGE),
             "search_two_words": lambda c: index.search("cats pizza", c, PAGE),
-            "search_creator_name": lambda c: index.search("guitar 12", c, PAGE),
+            "search_creator_name": lambda c: index.search(meta["creator_name"], c, PAGE),
             "search_prefix_common": lambda c: index.search("danc", c, PAGE, prefix=True),
         }
         for name, fetch in queries.items():
