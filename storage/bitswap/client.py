@@ -12,8 +12,9 @@ busy. The want moves on to the next provider when the current one
   peer is marked bad for the life of this client and all its wants move elsewhere).
 
 A want with no provider left is parked; it is retried on every new connection and every
-``retry_interval``. A caller waits at most ``fetch_timeout`` and then gets
-:class:`~storage.errors.ContentUnavailableError`, never empty bytes.
+``retry_interval``, and reported as *starved* (the service then looks for providers through
+content routing, when it has one, and dials them). A caller waits at most ``fetch_timeout``
+and then gets :class:`~storage.errors.ContentUnavailableError`, never empty bytes.
 
 Blocks are verified by construction: the received block's CID is computed from OUR hash of
 its bytes (``wire.block_cid``) and matched against the want by multihash.
@@ -77,8 +78,10 @@ class BitswapClient:
         connected: Callable[[], list[str]],
         sender_for: Callable[[str], PeerSender],
         options: ClientOptions | None = None,
+        starved: Callable[[CID], None] | None = None,
     ) -> None:
         self._connected = connected
+        self._starved = starved
         self._sender_for = sender_for
         self.options = options or ClientOptions()
         self._wants: dict[bytes, _Want] = {}
@@ -199,6 +202,8 @@ class BitswapClient:
         if not candidates:
             want.current = None
             want.timer = loop.call_later(self.options.retry_interval, self._retry, want)
+            if self._starved is not None:
+                self._starved(want.cid)  # e.g. look for providers on the DHT
             return
         peer = min(candidates, key=lambda p: (self._delivered[p] == 0, self._inflight[p]))
         want.current = peer

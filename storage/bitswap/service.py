@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from storage import unixfs
 from storage.bitswap.client import BitswapClient, ClientOptions, ClientStats
 from storage.bitswap.network import BitswapNetwork, BitswapStream, ConnectionEvents
+from storage.bitswap.routing import ContentRouting
 from storage.bitswap.sender import PeerSender
 from storage.bitswap.server import BitswapServer, ServerOptions, ServerStats
 from storage.bitswap.wire import PROTOCOLS, FrameReader, decode_message
@@ -40,6 +41,10 @@ class BitswapOptions:
     fetch_window: int = 64
     # Bytes asked per read of an inbound stream (each read crosses into the p2p thread).
     read_size: int = 4 * 1024 * 1024
+    # Content routing: providers asked per lookup, and the least time between two lookups
+    # for the same CID (seconds).
+    providers_per_lookup: int = 5
+    lookup_interval: float = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,13 +74,22 @@ class Bitswap:
     name = "bitswap"
 
     def __init__(
-        self, network: BitswapNetwork, local: LocalStore, options: BitswapOptions | None = None
+        self,
+        network: BitswapNetwork,
+        local: LocalStore,
+        options: BitswapOptions | None = None,
+        routing: ContentRouting | None = None,
     ) -> None:
         self._network = network
         self._local = local
         self.options = options or BitswapOptions()
+        self._routing = routing
+        self._lookups: dict[bytes, float] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
         self._senders: dict[str, PeerSender] = {}
-        self.client = BitswapClient(self._connected, self._sender_for, self.options.client)
+        self.client = BitswapClient(
+            self._connected, self._sender_for, self.options.client, self._find_providers
+        )
         self.server = BitswapServer(local.blocks, self._sender_for, self.options.server)
         self._events: ConnectionEvents | None = None
         self._watcher: asyncio.Task[None] | None = None
@@ -108,6 +122,11 @@ class Bitswap:
             with contextlib.suppress(BaseException):
                 await self._watcher
         self.client.close()
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(BaseException):
+                await task
         await self.server.close()
         senders, self._senders = list(self._senders.values()), {}
         for sender in senders:
@@ -182,6 +201,7 @@ class Bitswap:
                                     queue.append(link)
                 if pin:
                     await asyncio.to_thread(session.pin, root)
+                    await self.provide(root)
             finally:
                 for task in tasks:
                     task.cancel()
@@ -217,6 +237,46 @@ class Bitswap:
             return self._local.blocks.get(cid)
         except BlockNotFoundError:
             return None
+
+    # -- content routing
+    async def provide(self, cid: CID | str) -> bool:
+        """Announce ``cid`` through content routing; False (logged) if there is none or it
+        failed: providing is best effort and never fails an add or a fetch."""
+        if self._routing is None:
+            return False
+        try:
+            await self._routing.provide(parse_cid(cid))
+        except Exception as exc:
+            logger.info("bitswap: could not provide %s: %s", cid, exc)
+            return False
+        return True
+
+    def _find_providers(self, cid: CID) -> None:
+        if self._routing is None or not self._started:
+            return
+        loop = asyncio.get_running_loop()
+        last = self._lookups.get(cid.multihash)
+        if last is not None and loop.time() - last < self.options.lookup_interval:
+            return
+        self._lookups[cid.multihash] = loop.time()
+        task = loop.create_task(self._dial_providers(self._routing, cid))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _dial_providers(self, routing: ContentRouting, cid: CID) -> None:
+        try:
+            found = await routing.find_providers(cid, self.options.providers_per_lookup)
+        except Exception as exc:
+            logger.info("bitswap: provider lookup for %s failed: %s", cid, exc)
+            return
+        connected = set(self._connected())
+        for addr in found:
+            if addr.rpartition("/p2p/")[2] in connected:
+                continue
+            try:
+                await self._network.connect(addr)  # the connection event re-assigns wants
+            except Exception as exc:
+                logger.info("bitswap: could not dial provider %s: %s", addr, exc)
 
     # -- stats
     def stats(self) -> BitswapStats:

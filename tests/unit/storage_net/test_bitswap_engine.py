@@ -12,6 +12,7 @@ import pytest
 from peer.p2p.fake import FakeHost, FakeNetwork
 from peer.p2p.types import P2PStream
 from storage.bitswap import Bitswap, BitswapOptions, ClientOptions
+from storage.bitswap.routing import MemoryRouting
 from storage.bitswap.wire import (
     PROTOCOL_120,
     PROTOCOLS,
@@ -302,3 +303,56 @@ async def test_only_corrupt_providers_give_the_typed_error_and_store_nothing(
     with pytest.raises(ContentUnavailableError):
         await asker.bitswap.get_block(cid, timeout=1)
     assert asker.local.usage().blocks == 0
+
+
+async def test_providers_are_found_through_routing_and_dialled(
+    nodes: Callable[..., Awaitable[Node]],
+) -> None:
+    table = MemoryRouting()
+    net = nodes.net  # type: ignore[attr-defined]
+    holder_host, asker_host = net.host(), net.host()
+    for host in (holder_host, asker_host):
+        await host.start()
+        nodes.hosts.append(host)  # type: ignore[attr-defined]
+    holder_local, asker_local = LocalStore.memory(), LocalStore.memory()
+    holder = Bitswap(holder_host, holder_local, FAST, table.view(holder_host.addrs[0]))
+    asker = Bitswap(asker_host, asker_local, FAST, table.view(asker_host.addrs[0]))
+    await holder.start()
+    await asker.start()
+    try:
+        data = pattern(3 * CHUNK, "routed")
+        root = holder_local.import_chunks([data])
+        assert await holder.provide(root)
+        assert asker_host.peers() == []  # not connected: only the routing table knows
+        result = await asker.fetch(root)
+        assert asker_local.read_range(root, 0, len(data)) == data
+        assert result.fetched_blocks == 4
+        assert [p.peer_id for p in asker_host.peers()] == [holder_host.peer_id]
+        assert table.lookups == 1
+        assert await table.find_providers(root, 5) == [holder_host.addrs[0], asker_host.addrs[0]]
+    finally:
+        await asker.stop()
+        await holder.stop()
+
+
+class BrokenRouting:
+    async def provide(self, cid: CID) -> None:
+        raise OSError("no DHT reachable")
+
+    async def find_providers(self, cid: CID, limit: int) -> list[str]:
+        raise OSError("no DHT reachable")
+
+
+async def test_a_broken_routing_never_breaks_adds_or_fetches(
+    nodes: Callable[..., Awaitable[Node]],
+) -> None:
+    host = await bare_host(nodes)
+    local = LocalStore.memory()
+    bitswap = Bitswap(host, local, FAST, BrokenRouting())
+    await bitswap.start()
+    try:
+        assert not await bitswap.provide(local.import_chunks([b"mine"]))
+        with pytest.raises(ContentUnavailableError):
+            await bitswap.get_block(CID.for_block(RAW, b"elsewhere"), timeout=1)
+    finally:
+        await bitswap.stop()
