@@ -36,6 +36,7 @@ from peer.datadir import (
 from peer.errors import ConfigError, StartupError
 from peer.feed_service import FeedService
 from peer.p2p import HostOptions, P2PHost
+from peer.publish_service import PublishService, media_settings
 from peer.services import Managed, Readiness, Service
 from peer.store_service import StoreService
 from peer.wallet_service import WalletService
@@ -75,7 +76,9 @@ class App:
                 "use 'embedded'"
             )
         self.store = StoreService(data_dir.store)
-        self.wallet = WalletService(data_dir.wallet, devnet=config.chain.mode == "devnet")
+        self.wallet = WalletService(
+            data_dir.wallet, data_dir.keys, devnet=config.chain.mode == "devnet"
+        )
         self.chain = (
             ChainService(
                 config.chain,
@@ -91,6 +94,18 @@ class App:
             if self.chain is not None
             else None
         )
+        self.publish = (
+            PublishService(
+                self.store,
+                self.wallet,
+                self.feed,
+                media_settings(config, data_dir),
+                self.bus,
+                key_servers=lambda: [self.p2p.peer_id],
+            )
+            if self.feed is not None
+            else None
+        )
         self.http = HttpService(
             ApiContext(
                 readiness=self.readiness,
@@ -101,6 +116,9 @@ class App:
                 wallet=self.wallet,
                 chain=self.chain,
                 feed=self.feed,
+                publish=self.publish,
+                upload_dir=data_dir.root / "tmp" / "uploads",
+                max_upload_bytes=config.storage.max_upload_mb * 1024 * 1024,
             ),
             self.secrets,
             ui_port=config.ui.port,
@@ -112,6 +130,8 @@ class App:
             self.services.append(self.chain)
         if self.feed is not None:
             self.services.append(self.feed)
+        if self.publish is not None:
+            self.services.append(self.publish)
         self.services.append(self.http)
 
     def status(self) -> Mapping[str, Any]:

@@ -6,6 +6,7 @@ Exception tree::
     ├── ConfigError                a config file, variable or flag is invalid (names the setting)
     ├── DataDirError               the data dir cannot be created or read
     │   └── DataDirLockedError     another process owns the data dir (names its pid)
+    ├── BadRequestError            a request's fields are invalid (names the field)
     ├── DaemonError                talking to a running daemon failed
     │   └── DaemonNotRunningError  no daemon owns the data dir
     └── StartupError               a service failed to start (names the service)
@@ -38,6 +39,10 @@ class DataDirLockedError(DataDirError):
             "stop that daemon or choose another --data-dir"
         )
         self.pid = pid
+
+
+class BadRequestError(PeerError):
+    """A field of a request is invalid; the message names it."""
 
 
 class DaemonError(PeerError):

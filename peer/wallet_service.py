@@ -1,8 +1,9 @@
 """The peer's wallet: loaded (and on the devnet created and funded) when the daemon starts.
 
 * A wallet in ``<data-dir>/wallet`` is unlocked with ``TOKTOK_PASSPHRASE`` or, on the devnet,
-  the documented devnet passphrase. Without a passphrase the daemon still runs; the wallet is
-  reported as ``locked`` and nothing that signs is available.
+  the documented devnet passphrase; the clip-key store in ``<data-dir>/keys`` opens with the
+  same passphrase. Without a passphrase the daemon still runs; the wallet is reported as
+  ``locked`` and nothing that signs is available.
 * On the devnet a missing wallet is created (a fresh random key, so peers side by side never
   share a creator address) and funded from the devnet faucet with gas money and TOK.
 """
@@ -17,6 +18,7 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 
+from storage.clipkeys import ClipKeyStore
 from tokens.errors import WalletError
 from tokens.wallet import Wallet, WalletOptions, resolve_passphrase
 
@@ -30,12 +32,19 @@ class WalletService:
     name = "wallet"
 
     def __init__(
-        self, wallet_dir: Path, *, devnet: bool, environ: Mapping[str, str] | None = None
+        self,
+        wallet_dir: Path,
+        keys_dir: Path,
+        *,
+        devnet: bool,
+        environ: Mapping[str, str] | None = None,
     ) -> None:
+        self._keys_dir = keys_dir
         self._wallet = Wallet(WalletOptions(wallet_dir))
         self._devnet = devnet
         self._environ = os.environ if environ is None else environ
         self.account: LocalAccount | None = None
+        self.clip_keys: ClipKeyStore | None = None
         self.created = False
         self.state = "none"
 
@@ -58,10 +67,13 @@ class WalletService:
             self.state = "locked"
             return
         self.account = await asyncio.to_thread(self._wallet.unlock, passphrase)
+        # Premium clip keys are sealed under the same passphrase (ARCHITECTURE "Identity").
+        self.clip_keys = await asyncio.to_thread(ClipKeyStore, self._keys_dir, passphrase)
         self.state = "unlocked"
 
     async def stop(self) -> None:
         self.account = None
+        self.clip_keys = None
 
     def status(self) -> dict[str, Any]:
         return {"address": self.address, "state": self.state}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -16,6 +17,7 @@ from peer.services import Readiness
 if TYPE_CHECKING:
     from peer.chain_service import ChainService
     from peer.feed_service import FeedService
+    from peer.publish_service import PublishService
     from peer.store_service import StoreService
     from peer.wallet_service import WalletService
 
@@ -34,6 +36,9 @@ class ApiContext:
     wallet: WalletService | None = None
     chain: ChainService | None = None
     feed: FeedService | None = None
+    publish: PublishService | None = None
+    upload_dir: Path | None = None
+    max_upload_bytes: int = 0
     content_origin: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 

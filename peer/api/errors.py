@@ -10,7 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from peer.errors import ConfigError, DaemonError, DataDirLockedError, PeerError
+from peer.errors import (
+    BadRequestError,
+    ConfigError,
+    DaemonError,
+    DataDirLockedError,
+    PeerError,
+)
 from peer.feed.errors import CursorError, FeedError
 from peer.feed.gossip import RecordRejected
 from peer.feed_service import NoWalletError
@@ -20,6 +26,26 @@ from peer.p2p.errors import (
     NotConnectedError,
     P2PError,
     RequestTimeoutError,
+)
+from storage.errors import (
+    BlockNotFoundError,
+    ContentUnavailableError,
+    InvalidCIDError,
+    InvalidRangeError,
+    StorageError,
+)
+from storage.media.errors import InputRejected, MediaError, ToolError
+from tokens.errors import (
+    ChainUnavailableError,
+    DeadlineError,
+    InsufficientFundsError,
+    NoCreatorTokenError,
+    SlippageError,
+    SpendLimitError,
+    TokenExistsError,
+    TokensError,
+    TransactionError,
+    WalletError,
 )
 
 
@@ -72,6 +98,25 @@ ERROR_TABLE: tuple[ErrorRow, ...] = (
     ErrorRow(RecordRejected, 422, "record_rejected"),
     ErrorRow(CursorError, 400, "bad_cursor"),
     ErrorRow(FeedError, 500, "feed_error"),
+    ErrorRow(InputRejected, 422, "bad_media"),
+    ErrorRow(ToolError, 500, "media_tool_failed"),
+    ErrorRow(MediaError, 422, "media_error"),
+    ErrorRow(InvalidCIDError, 400, "bad_cid"),
+    ErrorRow(InvalidRangeError, 416, "bad_range"),
+    ErrorRow(ContentUnavailableError, 504, "content_unavailable"),
+    ErrorRow(BlockNotFoundError, 404, "not_found"),
+    ErrorRow(StorageError, 500, "storage_error"),
+    ErrorRow(ChainUnavailableError, 503, "chain_unavailable"),
+    ErrorRow(NoCreatorTokenError, 404, "no_creator_token"),
+    ErrorRow(TokenExistsError, 409, "token_exists"),
+    ErrorRow(SpendLimitError, 402, "spend_limit"),
+    ErrorRow(InsufficientFundsError, 402, "insufficient_funds"),
+    ErrorRow(SlippageError, 409, "slippage"),
+    ErrorRow(DeadlineError, 409, "deadline"),
+    ErrorRow(TransactionError, 502, "transaction_failed"),
+    ErrorRow(WalletError, 409, "wallet_error"),
+    ErrorRow(TokensError, 500, "chain_error"),
+    ErrorRow(BadRequestError, 400, "bad_request"),
     ErrorRow(DataDirLockedError, 409, "data_dir_locked"),
     ErrorRow(ConfigError, 400, "bad_config"),
     ErrorRow(DaemonError, 502, "daemon_error"),

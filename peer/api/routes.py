@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from peer.api import events, feed, node
+from peer.api import events, feed, node, publish
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -49,6 +49,9 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/v1/creators/{address}/follow", feed.follow, "Follow or unfollow"),
     Route("POST", "/api/v1/creators/{address}/mute", feed.mute, "Mute or unmute locally"),
     Route("POST", "/api/v1/creators/{address}/block", feed.block, "Block or unblock locally"),
+    Route("POST", "/api/v1/publish", publish.upload, "Upload and publish a clip", upload=True),
+    Route("POST", "/api/v1/publish/file", publish.publish_file, "Publish a local file (CLI)"),
+    Route("GET", "/api/v1/publish/{job}", publish.job_status, "State of a publish job"),
     Route("GET", "/api/v1/profile", feed.get_profile, "The user's own profile"),
     Route("POST", "/api/v1/profile", feed.set_profile, "Sign and publish the user's profile"),
 )

@@ -1,11 +1,12 @@
 """``toktok publish FILE --title ... [--tags ...] [--premium --min-balance N]``.
 
-probe -> transcode -> (encrypt) -> add -> pin -> manifest, with a progress bar on stderr.
-Prints the manifest CID (``--json``: the manifest and the post fields it will be published
-with). Signing and gossiping the post is the feed's part; key servers are the gating part.
+With the daemon running (the normal case) the file is published by the daemon: probe ->
+transcode -> (encrypt) -> add -> pin -> manifest -> signed post -> gossip, followed here with a
+progress bar; prints the post id and manifest CID.
 
-Publishing changes the store, so it takes the data-dir lock and runs in-process; while a daemon
-owns the data dir it refuses with a clear message (the daemon's upload route is the way then).
+Without a daemon it takes the data-dir lock and runs the media part in-process (probe ->
+transcode -> (encrypt) -> add -> pin -> manifest) and prints the manifest CID (``--json``: the
+manifest); no post is signed or announced, since that needs the chain and the network.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -23,15 +25,14 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 
 from peer.cli.client import DaemonClient
 from peer.cli.context import CliState, emit, json_option, pass_state
-from peer.config import Config
 from peer.datadir import DataDir
 from peer.errors import PeerError
+from peer.publish_service import media_settings
 from storage.clipkeys import ClipKeyStore
 from storage.embedded import EmbeddedContentStore
 from storage.media import progress as media_progress
 from storage.media.manifest import manifest_to_obj
-from storage.media.pipeline import ClipPublisher, MediaSettings, PublishedClip
-from storage.media.probe import ProbeLimits
+from storage.media.pipeline import ClipPublisher, PublishedClip
 
 PASSPHRASE_ENV = "TOKTOK_PASSPHRASE"  # noqa: S105 - the name of a variable
 MAX_TITLE = 200
@@ -46,15 +47,6 @@ _LABELS = {
     media_progress.Stage.MANIFEST: "manifest",
     media_progress.Stage.DONE: "done",
 }
-
-
-def media_settings(config: Config, data_dir: DataDir) -> MediaSettings:
-    """Pipeline settings from config (also what the composition root should use)."""
-    limits = ProbeLimits(
-        max_duration_ms=config.storage.max_clip_seconds * 1000,
-        max_file_bytes=config.storage.max_upload_mb * 1024 * 1024,
-    )
-    return MediaSettings(work_dir=data_dir.root / "tmp" / "media", limits=limits)
 
 
 def wallet_of(data_dir: DataDir) -> tuple[str, dict[str, Any]] | None:
@@ -152,26 +144,43 @@ def publish(
     elif not is_address(creator):
         raise click.BadParameter("not an Ethereum address", param_hint="--creator")
     creator = to_checksum_address(creator)
-    passphrase = (
-        unlock_wallet(wallet[1] if wallet else None, os.environ.get(PASSPHRASE_ENV))
-        if premium
-        else None
-    )
 
-    def remote(_: DaemonClient) -> PublishedClip:
-        raise PeerError(
-            f"a Toktok daemon owns {state.data_dir.root}; publish through its UI, or stop it "
-            "before 'toktok publish'"
+    def remote(client: DaemonClient) -> dict[str, Any]:
+        return _publish_through_daemon(
+            client,
+            {
+                "path": str(file.resolve()),
+                "title": title,
+                "tags": tags,
+                "premium": premium,
+                "min_balance": min_balance or 0,
+            },
         )
 
+    if state.daemon() is not None:
+        job = state.change_state(remote, lambda: {})
+        if job.get("state") != "done":
+            error = job.get("error") or {}
+            raise PeerError(str(error.get("message", "the publish failed")))
+        if as_json:
+            emit({"post_id": job["post_id"], "cid": job["manifest"]}, True)
+        else:
+            click.echo(f"published post {job['post_id']} (manifest {job['manifest']})")
+        return
+
     def local() -> PublishedClip:
+        passphrase = (
+            unlock_wallet(wallet[1] if wallet else None, os.environ.get(PASSPHRASE_ENV))
+            if premium
+            else None
+        )
         state.data_dir.ensure()
         store = EmbeddedContentStore.at(state.data_dir.store)
         keys = ClipKeyStore(state.data_dir.keys, passphrase) if passphrase is not None else None
         publisher = ClipPublisher(store, media_settings(state.config, state.data_dir), keys)
         return _run_with_bar(publisher, file.resolve(), creator, premium)
 
-    clip = state.change_state(remote, local)
+    clip = state.change_state(lambda _: local(), local)
     if as_json:
         emit(
             {
@@ -186,6 +195,21 @@ def publish(
         )
     else:
         click.echo(str(clip.manifest_cid))
+
+
+def _publish_through_daemon(client: DaemonClient, body: dict[str, Any]) -> dict[str, Any]:
+    """Start a publish job in the running daemon and follow it with a progress bar."""
+    job_id = client.post("/api/v1/publish/file", body)["job"]
+    console = Console(stderr=True)
+    columns = (TextColumn("{task.description:<10}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, disable=not console.is_terminal) as bar:
+        task = bar.add_task("checking", total=1.0)
+        while True:
+            job: dict[str, Any] = client.get(f"/api/v1/publish/{job_id}")
+            bar.update(task, description=str(job["stage"]), completed=float(job["fraction"]))
+            if job["state"] != "running":
+                return job
+            time.sleep(0.25)
 
 
 def _run_with_bar(

@@ -1,0 +1,216 @@
+"""Publishing in the daemon: a clip file becomes a pinned manifest and a signed, gossiped post.
+
+Each publish is a *job* owned by this service (cancelled on stop). Its progress goes to the bus
+(``publish.progress`` / ``publish.done`` / ``publish.failed``) and is kept for polling, so the
+web UI follows the event stream while the CLI polls ``GET /api/v1/publish/<job>``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from peer.api.errors import describe
+from peer.bus import Event, EventBus
+from peer.config import Config
+from peer.datadir import DataDir
+from peer.errors import BadRequestError
+from peer.feed_service import FeedService
+from peer.store_service import StoreService
+from peer.wallet_service import WalletService
+from storage.media import progress as media_progress
+from storage.media.pipeline import ClipPublisher, MediaSettings
+from storage.media.probe import ProbeLimits
+
+log = logging.getLogger(__name__)
+BASE_UNITS = 10**18
+
+
+@dataclass(frozen=True)
+class PublishProgress(Event):
+    kind: ClassVar[str] = "publish.progress"
+    job: str
+    stage: str
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
+class PublishDone(Event):
+    kind: ClassVar[str] = "publish.done"
+    job: str
+    post_id: str
+    manifest: str
+
+
+@dataclass(frozen=True)
+class PublishFailed(Event):
+    kind: ClassVar[str] = "publish.failed"
+    job: str
+    code: str
+    message: str
+
+
+MAX_TITLE = 200
+MAX_TAGS = 10
+MAX_TAG = 32
+
+
+@dataclass(frozen=True)
+class PublishRequest:
+    """What to publish; :meth:`checked` builds one from user input or raises BadRequestError."""
+
+    path: Path
+    title: str
+    tags: tuple[str, ...] = ()
+    premium: bool = False
+    min_balance: int = 0  # whole tokens
+    remove_after: bool = False  # an uploaded temp file is deleted when the job ends
+
+    @staticmethod
+    def checked(
+        path: Path,
+        title: str,
+        tags: str | Sequence[str] = (),
+        premium: bool = False,
+        min_balance: int = 0,
+        remove_after: bool = False,
+    ) -> PublishRequest:
+        title = title.strip()
+        if not 1 <= len(title) <= MAX_TITLE:
+            raise BadRequestError(f"title: 1 to {MAX_TITLE} characters")
+        parts = tags.split(",") if isinstance(tags, str) else list(tags)
+        clean: list[str] = []
+        for tag in parts:
+            tag = tag.strip().lstrip("#").lower()
+            if tag and tag not in clean:
+                clean.append(tag)
+        if len(clean) > MAX_TAGS or any(len(t) > MAX_TAG for t in clean):
+            raise BadRequestError(f"tags: at most {MAX_TAGS} tags of at most {MAX_TAG} characters")
+        if premium and min_balance < 1:
+            raise BadRequestError("min_balance: a premium clip needs at least 1 whole token")
+        if not premium and min_balance:
+            raise BadRequestError("min_balance: only premium clips have a minimum balance")
+        return PublishRequest(path, title, tuple(clean), premium, min_balance, remove_after)
+
+
+@dataclass
+class Job:
+    """State of one publish, for polling."""
+
+    id: str
+    state: str = "running"  # running | done | failed
+    stage: str = "probe"
+    fraction: float = 0.0
+    post_id: str | None = None
+    manifest: str | None = None
+    error: dict[str, str] | None = None
+    task: asyncio.Task[None] | None = field(default=None, repr=False)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "state": self.state,
+            "stage": self.stage,
+            "fraction": round(self.fraction, 3),
+            "post_id": self.post_id,
+            "manifest": self.manifest,
+            "error": self.error,
+        }
+
+
+def media_settings(config: Config, data_dir: DataDir) -> MediaSettings:
+    """Pipeline settings from config (work files in ``<data-dir>/tmp/media``)."""
+    limits = ProbeLimits(
+        max_duration_ms=config.storage.max_clip_seconds * 1000,
+        max_file_bytes=config.storage.max_upload_mb * 1024 * 1024,
+    )
+    return MediaSettings(work_dir=data_dir.root / "tmp" / "media", limits=limits)
+
+
+class PublishService:
+    """Runs publish jobs: media pipeline, then the feed."""
+
+    name = "publish"
+
+    def __init__(
+        self,
+        store: StoreService,
+        wallet: WalletService,
+        feed: FeedService,
+        settings: MediaSettings,
+        bus: EventBus,
+        key_servers: Callable[[], Sequence[str]] = tuple,
+    ) -> None:
+        self._store = store
+        self._wallet = wallet
+        self._feed = feed
+        self._settings = settings
+        self._bus = bus
+        self._key_servers = key_servers
+        self._jobs: dict[str, Job] = {}
+
+    async def start(self) -> None:
+        self._settings.work_dir.mkdir(parents=True, exist_ok=True)
+
+    async def stop(self) -> None:
+        tasks = [j.task for j in self._jobs.values() if j.task is not None and not j.task.done()]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    def job(self, job_id: str) -> Job | None:
+        return self._jobs.get(job_id)
+
+    def submit(self, request: PublishRequest) -> Job:
+        """Start a publish job; it runs in the background."""
+        creator = self._feed.me  # raises NoWalletError before any work starts
+        job = Job(secrets.token_hex(8))
+        self._jobs[job.id] = job
+        job.task = asyncio.create_task(self._run(job, request, creator), name=f"publish {job.id}")
+        return job
+
+    async def _run(self, job: Job, request: PublishRequest, creator: str) -> None:
+        def on_progress(p: media_progress.Progress) -> None:
+            job.stage, job.fraction = p.stage.value, p.fraction
+            self._bus.publish(PublishProgress(job.id, p.stage.value, p.done, p.total))
+
+        try:
+            publisher = ClipPublisher(self._store.store, self._settings, self._wallet.clip_keys)
+            clip = await publisher.publish(
+                request.path, creator=creator, premium=request.premium, progress=on_progress
+            )
+            job.stage = "sign"
+            self._bus.publish(PublishProgress(job.id, "sign", 0, 1))
+            post_id = await self._feed.publish_post(
+                str(clip.manifest_cid),
+                request.title,
+                tags=request.tags,
+                duration_ms=clip.manifest.duration_ms,
+                premium=request.premium,
+                min_balance=request.min_balance * BASE_UNITS,
+                key_servers=tuple(self._key_servers()) if request.premium else (),
+            )
+            job.state, job.post_id, job.manifest = "done", post_id, str(clip.manifest_cid)
+            job.stage, job.fraction = "done", 1.0
+            self._bus.publish(PublishDone(job.id, post_id, str(clip.manifest_cid)))
+        except asyncio.CancelledError:
+            job.state, job.error = "failed", {"code": "cancelled", "message": "daemon stopped"}
+            raise
+        except Exception as exc:
+            _, code, message = describe(exc)
+            if code == "internal":
+                log.exception("publish job %s failed", job.id)
+            job.state, job.error = "failed", {"code": code, "message": message}
+            self._bus.publish(PublishFailed(job.id, code, message))
+        finally:
+            if request.remove_after:
+                request.path.unlink(missing_ok=True)
