@@ -64,6 +64,8 @@ class GatewayOptions:
 
     # Bytes read from the store per step while streaming (4 blocks of 256 KiB).
     window: int = 1024 * 1024
+    # Size of the first step: small, so the first bytes go out after one block arrives.
+    first_window: int = 64 * 1024
     # How often (seconds) a waiting read checks whether the client went away.
     disconnect_poll: float = 0.2
 
@@ -131,7 +133,7 @@ class Gateway:
             early_start, early_end, task = early
             if (early_start, min(early_end, size)) == (
                 start,
-                min(start + self._options.window, end),
+                min(start + self._options.first_window, end),
             ):
                 first = task
             else:
@@ -164,7 +166,7 @@ class Gateway:
         if request.method != "GET" or match is None or not match.group(1):
             return None
         start = int(match.group(1))
-        end = start + self._options.window
+        end = start + self._options.first_window
         if match.group(2):
             end = min(end, int(match.group(2)) + 1)
         if end <= start:
@@ -184,20 +186,20 @@ class Gateway:
         window = self._options.window
         loop = asyncio.get_running_loop()
         pos = start
+        stop = min(start + self._options.first_window, end)  # small first piece: early bytes
         ahead: asyncio.Task[bytes] | None = first or loop.create_task(
-            self._store.read_range(cid, pos, min(pos + window, end))
+            self._store.read_range(cid, pos, stop)
         )
         try:
             while ahead is not None:
-                want = min(pos + window, end) - pos
                 piece = await self._await(request, ahead)
-                if len(piece) != want:
-                    raise MalformedDagError(f"{cid}: got {len(piece)} bytes at {pos}, not {want}")
-                pos += want
+                if len(piece) != stop - pos:
+                    raise MalformedDagError(
+                        f"{cid}: got {len(piece)} bytes at {pos}, not {stop - pos}"
+                    )
+                pos, stop = stop, min(stop + window, end)
                 ahead = (
-                    loop.create_task(self._store.read_range(cid, pos, min(pos + window, end)))
-                    if pos < end
-                    else None
+                    loop.create_task(self._store.read_range(cid, pos, stop)) if pos < end else None
                 )
                 await response.write(piece)
             await response.write_eof()
