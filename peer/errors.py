@@ -46,7 +46,12 @@ class BadRequestError(PeerError):
 
 
 class DaemonError(PeerError):
-    """A request to the running daemon failed."""
+    """A request to the running daemon failed (``status``/``code`` when it answered)."""
+
+    def __init__(self, message: str, status: int | None = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
 
 
 class DaemonNotRunningError(DaemonError):

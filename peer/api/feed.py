@@ -6,12 +6,12 @@ import time
 from typing import Any
 
 from aiohttp import web
+from eth_utils.address import is_address, to_checksum_address
 
 from peer.api.context import feed, json_body
 from peer.api.errors import ApiError
 from peer.feed.queries import Page
 from peer.feed_service import item_json
-from tokens.client import checksum
 
 MAX_PAGE = 50
 
@@ -40,10 +40,10 @@ def post_id(request: web.Request) -> bytes:
 
 
 def address(request: web.Request) -> str:
-    try:
-        return checksum(request.match_info["address"])
-    except (ValueError, TypeError):
-        raise ApiError(400, "bad_address", "not an Ethereum address") from None
+    raw = request.match_info["address"]
+    if not is_address(raw):
+        raise ApiError(400, "bad_address", "not an Ethereum address")
+    return str(to_checksum_address(raw))
 
 
 def _flag(body: dict[str, Any]) -> bool:

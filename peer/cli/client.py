@@ -54,14 +54,16 @@ class DaemonClient:
             with urllib.request.urlopen(request, timeout=self._timeout) as response:  # noqa: S310
                 return json.loads(response.read() or b"null")
         except urllib.error.HTTPError as exc:
-            raise DaemonError(_error_message(exc)) from exc
+            message, code = _error_of(exc)
+            raise DaemonError(message, exc.code, code) from exc
         except (urllib.error.URLError, OSError) as exc:
             raise DaemonError(f"cannot reach the daemon at {self.creds.url}: {exc}") from exc
 
 
-def _error_message(exc: urllib.error.HTTPError) -> str:
+def _error_of(exc: urllib.error.HTTPError) -> tuple[str, str | None]:
+    """(message, machine code) of an error response."""
     try:
         body = json.loads(exc.read())
-        return str(body["error"]["message"])
+        return str(body["error"]["message"]), str(body["error"]["code"])
     except (ValueError, KeyError, TypeError):
-        return f"the daemon answered {exc.code} {exc.reason}"
+        return f"the daemon answered {exc.code} {exc.reason}", None

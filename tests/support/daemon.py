@@ -52,8 +52,17 @@ def toktok(data_dir: Path, *args: str) -> list[str]:
     return [sys.executable, "-m", "peer.cli", "--data-dir", str(data_dir), *args]
 
 
-def run_cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(toktok(data_dir, *args), capture_output=True, text=True, timeout=60)
+def run_cli(
+    data_dir: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run one ``toktok`` command (chain off unless ``env`` says otherwise)."""
+    return subprocess.run(
+        toktok(data_dir, *args),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "TOKTOK_CHAIN_MODE": "off", **(env or {})},
+    )
 
 
 class StartDaemon(Protocol):

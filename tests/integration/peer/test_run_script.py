@@ -42,7 +42,9 @@ def get_json(url: str) -> tuple[int, dict[str, object]]:
         return exc.code, json.loads(exc.read())
 
 
-def test_scripts_run_starts_devnet_peer_and_funded_wallet_and_ctrl_c_stops_all(tmp_path: Path) -> None:
+def test_scripts_run_starts_devnet_peer_and_funded_wallet_and_ctrl_c_stops_all(
+    tmp_path: Path,
+) -> None:
     env = {**os.environ, "TOKTOK_DATA_DIR": str(tmp_path / "peer")}
     env.pop("TOKTOK_CHAIN_MODE", None)
     process = subprocess.Popen(

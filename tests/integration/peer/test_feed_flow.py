@@ -1,0 +1,128 @@
+"""Two real peers on one real devnet: a post published on one reaches the other's feed."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support.daemon import Daemon, StartDaemon, run_cli
+
+from peer.cli.client import DaemonClient
+from peer.datadir import DataDir, read_credentials
+from peer.errors import DaemonError
+from tokens.devnet import DEV_PRIVATE_KEYS
+
+pytestmark = pytest.mark.integration
+REPO = Path(__file__).resolve().parents[3]
+PROPAGATION_TIMEOUT_S = 30
+
+
+def client(daemon: Daemon) -> DaemonClient:
+    creds = read_credentials(DataDir(daemon.data_dir.resolve()))
+    assert creds is not None
+    return DaemonClient(creds)
+
+
+def eventually(check: Callable[[], Any], timeout: float = PROPAGATION_TIMEOUT_S) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        time.sleep(0.25)
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("clips")
+    import subprocess
+
+    subprocess.run(
+        [str(REPO / "scripts" / "sample-media"), "--duration", "1", str(out)],
+        check=True,
+        capture_output=True,
+    )
+    return out / "portrait.mp4"
+
+
+def two_peers(start_daemon: StartDaemon, tmp_path: Path) -> tuple[Daemon, Daemon]:
+    """A runs the devnet; B uses A's chain over RPC with its own imported wallet."""
+    a = start_daemon(tmp_path / "a", env={"TOKTOK_CHAIN_MODE": "devnet"})
+    chain = client(a).get("/api/v1/status")["chain"]
+    env = {
+        "TOKTOK_CHAIN_MODE": "rpc",
+        "TOKTOK_CHAIN_RPC_URL": chain["rpc_url"],
+        "TOKTOK_CHAIN_DEPLOYMENT_FILE": str(tmp_path / "a" / "devnet" / "deployment.json"),
+        "TOKTOK_PASSPHRASE": "test passphrase",
+    }
+    key_file = tmp_path / "b-key.txt"
+    key_file.write_text(DEV_PRIVATE_KEYS[5])
+    imported = run_cli(
+        tmp_path / "b", "wallet", "import", "--private-key-file", str(key_file), env=env
+    )
+    assert imported.returncode == 0, imported.stderr
+    b = start_daemon(tmp_path / "b", env=env)
+    peer_a = client(a).get("/api/v1/status")["p2p_addrs"][0]
+    client(b).post("/api/v1/peers/connect", {"multiaddr": peer_a})
+    return a, b
+
+
+def test_post_published_on_one_peer_reaches_a_follower(
+    start_daemon: StartDaemon, tmp_path: Path, clip: Path
+) -> None:
+    a, b = two_peers(start_daemon, tmp_path)
+    creator = client(a).get("/api/v1/profile")["address"]
+    assert client(b).post(f"/api/v1/creators/{creator}/follow", {"on": True}) == {"following": True}
+    client(a).post("/api/v1/profile", {"name": "Ana"})
+    time.sleep(2)  # let the follower's creator-topic subscription reach the mesh
+
+    published = run_cli(a.data_dir, "publish", str(clip), "--title", "Hello fans", "--json")
+    assert published.returncode == 0, published.stderr
+    post_id = json.loads(published.stdout)["post_id"]
+
+    def seen() -> Any:
+        items = client(b).get("/api/v1/feed?tab=following")["items"]
+        return [i for i in items if i["id"] == post_id]
+
+    (item,) = eventually(seen)
+    assert item["title"] == "Hello fans"
+    assert item["creator"] == creator
+    assert item["seq"] == 1
+    assert client(b).get(f"/api/v1/posts/{post_id}")["manifest"] == item["manifest"]
+    found = client(b).get("/api/v1/search?q=hello")["items"]
+    assert [i["id"] for i in found] == [post_id]
+
+
+def test_profile_and_creator_page(start_daemon: StartDaemon, tmp_path: Path) -> None:
+    a = start_daemon(tmp_path / "a", env={"TOKTOK_CHAIN_MODE": "devnet"})
+    me = client(a).post("/api/v1/profile", {"name": "Bo"})["address"]
+    page = client(a).get(f"/api/v1/creators/{me}")
+    assert page["address"] == me
+    assert page["token"] is None
+    assert eventually(lambda: client(a).get("/api/v1/profile")["name"] == "Bo")
+
+
+def test_bad_requests_get_specific_errors(start_daemon: StartDaemon, tmp_path: Path) -> None:
+    a = start_daemon(tmp_path / "a", env={"TOKTOK_CHAIN_MODE": "devnet"})
+    c = client(a)
+    for path, status, code in [
+        ("/api/v1/posts/0x1234", 400, "bad_post_id"),
+        ("/api/v1/posts/0x" + "00" * 32, 404, "unknown_post"),
+        ("/api/v1/creators/not-an-address", 400, "bad_address"),
+        ("/api/v1/feed?tab=nope", 400, "bad_tab"),
+        ("/api/v1/feed?limit=500", 400, "bad_limit"),
+        ("/api/v1/publish/nosuchjob", 404, "unknown_job"),
+    ]:
+        with pytest.raises(DaemonError) as excinfo:
+            c.get(path)
+        assert (excinfo.value.status, excinfo.value.code) == (status, code), path
+    with pytest.raises(DaemonError) as excinfo:
+        c.post("/api/v1/publish/file", {"path": "/nonexistent.mp4", "title": "x"})
+    assert excinfo.value.code == "bad_request"
+    assert not list((tmp_path / "a" / "tmp").glob("uploads/*"))

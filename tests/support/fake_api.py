@@ -1,0 +1,428 @@
+"""An in-memory peer that answers the docs/API.md contract, for browser tests of the web UI.
+
+It serves the real page shell, static assets and security middlewares (``build_ui_app``) and the
+real SSE handler, with handlers backed by a few dicts instead of the feed, chain and store. The
+content origin serves real video files (with Range, as the storage gateway does). Use it where
+the daemon's routes do not exist yet or a state is hard to reach (a locked premium clip); the
+shapes follow docs/API.md, so a UI that works here works against the daemon's routes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from aiohttp import web
+
+from peer.api import events
+from peer.api.context import ApiContext
+from peer.api.errors import ApiError
+from peer.api.routes import Route
+from peer.api.security import HostPolicy, LaunchSecrets
+from peer.api.server import build_content_app, build_ui_app
+from peer.bus import Event, EventBus
+from peer.services import Readiness
+
+E18 = 10**18
+PEER_ID = "12D3KooWFakePeerForUiTests1111111111111111111111"
+ME = "0x1111111111111111111111111111111111111111"
+ANA = "0xAAaAaAaaAaAaAaaAaAAAAAAAAaaaAaAaAaaAaaAa"
+BEN = "0xbBbBBBBbbBBBbbbBbbBbbbbBBbBbbbbBbBbbBBbB"
+ANA_TOKEN = "0x00000000000000000000000000000000000000a1"
+
+
+@dataclass(frozen=True)
+class _Bus(Event):
+    """A bus event with any kind and payload (the fake publishes contract events by name)."""
+
+    kind: ClassVar[str] = "event"
+    name: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def payload(self) -> dict[str, Any]:
+        return self.data
+
+
+def _event(kind: str, data: dict[str, Any]) -> Event:
+    cls = type(f"Fake_{kind.replace('.', '_')}", (_Bus,), {"kind": kind})
+    return cls(name=kind, data=data)  # type: ignore[no-any-return]
+
+
+@dataclass
+class FakePeer:
+    """The state behind the fake routes; tests may read and change it."""
+
+    media: Path
+    poster: Path | None = None
+    content_origin: str = ""
+    posts: list[dict[str, Any]] = field(default_factory=list)
+    following: set[str] = field(default_factory=set)
+    unlocked: set[str] = field(default_factory=set)
+    balance: int = 0
+    bus: EventBus = field(default_factory=EventBus)
+    publish_delay_s: float = 0.05
+
+    def add_post(self, creator: str, title: str, *, premium: bool = False, **extra: Any) -> str:
+        seq = sum(1 for p in self.posts if p["creator"] == creator) + 1
+        post_id = "0x" + secrets.token_hex(32)
+        item = {
+            "id": post_id,
+            "creator": creator,
+            "creator_name": {ANA: "ana", BEN: "ben", ME: "me"}.get(creator, ""),
+            "creator_forked": False,
+            "seq": seq,
+            "token": ANA_TOKEN if creator == ANA else "0x" + "0" * 40,
+            "manifest": "bafyfake" + post_id[2:20],
+            "title": title,
+            "tags": extra.pop("tags", ["demo"]),
+            "duration_ms": 2000,
+            "created_at": 1764500000 + len(self.posts),
+            "premium": premium,
+            "min_balance": str(5 * E18) if premium else "0",
+            "key_servers": [],
+            "likes": 0,
+        }
+        item.update(extra)
+        self.posts.insert(0, item)
+        return post_id
+
+    # helpers -----------------------------------------------------------------------------
+    def _post(self, request: web.Request) -> dict[str, Any]:
+        for item in self.posts:
+            if item["id"] == request.match_info["post_id"]:
+                return item
+        raise ApiError(404, "post_not_found", "no such post")
+
+    def _page(self, items: list[dict[str, Any]], request: web.Request) -> web.Response:
+        start = int(request.query.get("cursor") or 0)
+        limit = int(request.query.get("limit") or 20)
+        chunk = items[start : start + limit]
+        nxt = str(start + limit) if start + limit < len(items) else None
+        return web.json_response({"items": chunk, "next": nxt})
+
+    def _token(self) -> dict[str, Any]:
+        return {
+            "address": ANA_TOKEN,
+            "creator": ANA,
+            "name": "Ana Coin",
+            "symbol": "ANA",
+            "total_supply": str(100 * E18 + self.balance),
+            "reserve": str(2500 * E18),
+            "spot_price": str(E18 // 4 + self.balance // 1000),
+        }
+
+    # handlers ----------------------------------------------------------------------------
+    async def status(self, request: web.Request) -> web.Response:
+        return web.json_response(
+            {
+                "version": "fake",
+                "peer_id": PEER_ID,
+                "p2p_addrs": [f"/ip4/127.0.0.1/tcp/4001/p2p/{PEER_ID}"],
+                "content_url": self.content_origin + "/",
+                "chain": {"mode": "devnet", "chain_id": 31337},
+                "wallet": {"address": ME, "state": "unlocked"},
+                "wallet_address": ME,
+                "storage": {"backend": "embedded"},
+                "services": {"p2p": "ready", "store": "ready", "http": "ready"},
+                "ready": True,
+                "uptime_s": 1.0,
+            }
+        )
+
+    async def peers(self, request: web.Request) -> web.Response:
+        return web.json_response({"peers": []})
+
+    async def feed(self, request: web.Request) -> web.Response:
+        items = self.posts
+        if request.query.get("tab") == "following":
+            items = [p for p in items if p["creator"] in self.following]
+        return self._page(items, request)
+
+    async def search(self, request: web.Request) -> web.Response:
+        words = request.query.get("q", "").lower().split()
+        hits = [
+            p
+            for p in self.posts
+            if words and all(w in (p["title"] + " " + " ".join(p["tags"])).lower() for w in words)
+        ]
+        return self._page(hits, request)
+
+    async def post(self, request: web.Request) -> web.Response:
+        return web.json_response(self._post(request))
+
+    async def clip(self, request: web.Request) -> web.Response:
+        item = self._post(request)
+        locked = item["premium"] and item["id"] not in self.unlocked
+        if item["premium"]:
+            url = f"/api/v1/clips/{item['id']}/media/360p"
+        else:
+            url = f"{self.content_origin}/ipfs/bafyclip{item['id'][2:12]}"
+        poster = (
+            {"url": f"{self.content_origin}/ipfs/bafyposter", "width": 180, "height": 320}
+            if self.poster
+            else None
+        )
+        rendition = {
+            "name": "360p",
+            "width": 180,
+            "height": 320,
+            "bitrate": 300_000,
+            "mime": "video/mp4",
+            "codecs": "avc1.42c00d,mp4a.40.2",
+            "size": self.media.stat().st_size,
+            "url": url,
+        }
+        body = {
+            "post": item,
+            "duration_ms": item["duration_ms"],
+            "premium": item["premium"],
+            "poster": poster,
+            "renditions": [rendition],
+            "locked": locked,
+        }
+        return web.json_response(body)
+
+    async def like(self, request: web.Request) -> web.Response:
+        item = self._post(request)
+        item["likes"] += 1
+        return web.json_response({"likes": item["likes"]})
+
+    async def creator(self, request: web.Request) -> web.Response:
+        address = request.match_info["address"]
+        posts = [p for p in self.posts if p["creator"].lower() == address.lower()]
+        return web.json_response(
+            {
+                "address": address,
+                "name": {ANA.lower(): "ana", BEN.lower(): "ben"}.get(address.lower(), ""),
+                "posts": len(posts),
+                "forked": False,
+                "following": address in self.following,
+                "token": self._token() if address.lower() == ANA.lower() else None,
+            }
+        )
+
+    async def creator_posts(self, request: web.Request) -> web.Response:
+        address = request.match_info["address"].lower()
+        return self._page([p for p in self.posts if p["creator"].lower() == address], request)
+
+    async def follow(self, request: web.Request) -> web.Response:
+        on = bool((await request.json()).get("on", True))
+        address = request.match_info["address"]
+        (self.following.add if on else self.following.discard)(address)
+        return web.json_response({"following": on})
+
+    async def token(self, request: web.Request) -> web.Response:
+        return web.json_response(self._token())
+
+    async def quote(self, request: web.Request) -> web.Response:
+        amount = request.query.get("amount", "1")
+        base = int(float(amount) * E18) // 4
+        side = request.query.get("side", "buy")
+        answer = {
+            "amount": amount,
+            "creator_fee": str(base // 100),
+            "protocol_fee": str(base // 200),
+            "price_after": str(E18 // 4 + base // 1000),
+            ("cost" if side == "buy" else "refund"): str(base),
+        }
+        return web.json_response(answer)
+
+    async def history(self, request: web.Request) -> web.Response:
+        points = [
+            {"block": b, "timestamp": 1764500000 + b, "price": str(E18 // 4 + b * E18 // 50)}
+            for b in range(1, 12)
+        ]
+        for p in points:
+            p["supply"] = str(int(p["block"]) * E18)
+        return web.json_response({"points": points})
+
+    async def holders(self, request: web.Request) -> web.Response:
+        holders = [{"address": ANA, "balance": str(100 * E18)}]
+        if self.balance:
+            holders.append({"address": ME, "balance": str(self.balance)})
+        return web.json_response({"holders": holders})
+
+    async def buy(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        if body.get("confirm") is not True:
+            raise ApiError(409, "confirmation_required", "confirm the quote")
+        amount = int(float(body["amount"]) * E18)
+        self.balance += amount
+        return web.json_response({"tx": "0x" + "ab" * 32, "amount": body["amount"], "cost": "1"})
+
+    async def wallet(self, request: web.Request) -> web.Response:
+        return web.json_response(
+            {"address": ME, "state": "unlocked", "tok_balance": str(1000 * E18)}
+        )
+
+    async def unlock(self, request: web.Request) -> web.Response:
+        item = self._post(request)
+        if self.balance < int(item["min_balance"]):
+            body = {
+                "error": {"code": "insufficient_balance", "message": "hold more tokens"},
+                "requirements": {
+                    "token": item["token"],
+                    "min_balance": item["min_balance"],
+                    "balance": str(self.balance),
+                },
+            }
+            return web.json_response(body, status=402)
+        self.unlocked.add(item["id"])
+        return web.json_response({"unlocked": True})
+
+    async def decrypted(self, request: web.Request) -> web.FileResponse:
+        item = self._post(request)
+        if item["id"] not in self.unlocked:
+            raise ApiError(402, "locked", "unlock the clip first")
+        return web.FileResponse(self.media, headers={"Content-Type": "video/mp4"})
+
+    async def publish(self, request: web.Request) -> web.Response:
+        reader = await request.multipart()
+        fields: dict[str, str] = {}
+        size = 0
+        async for part in reader:
+            if part.name == "file":
+                while chunk := await part.read_chunk():  # type: ignore[union-attr]
+                    size += len(chunk)
+            elif part.name:
+                fields[part.name] = (await part.read(decode=True)).decode()  # type: ignore[union-attr]
+        if not size or not fields.get("title"):
+            raise ApiError(400, "bad_request", "a file and a title are required")
+        job = secrets.token_hex(4)
+        asyncio.get_running_loop().create_task(self._run_job(job, fields))
+        return web.json_response({"job": job}, status=202)
+
+    async def _run_job(self, job: str, fields: dict[str, str]) -> None:
+        stages = ["probe", "transcode", "add", "manifest", "sign", "gossip"]
+        if fields.get("premium") == "true":
+            stages.insert(2, "encrypt")
+        for stage in stages:
+            await asyncio.sleep(self.publish_delay_s)
+            self.bus.publish(
+                _event("publish.progress", {"job": job, "stage": stage, "done": 1, "total": 1})
+            )
+        if fields["title"] == "fail me":
+            self.bus.publish(
+                _event(
+                    "publish.failed", {"job": job, "code": "bad_media", "message": "not a video"}
+                )
+            )
+            return
+        tags = [t.strip() for t in fields.get("tags", "").split(",") if t.strip()]
+        post_id = self.add_post(ME, fields["title"], tags=tags)
+        self.bus.publish(
+            _event("publish.done", {"job": job, "post_id": post_id, "manifest": "bafyx"})
+        )
+        self.bus.publish(_event("post.new", {"post": self.posts[0]}))
+
+    async def ipfs(self, request: web.Request) -> web.FileResponse:
+        cid = request.match_info["cid"]
+        if cid == "bafyposter" and self.poster:
+            return web.FileResponse(self.poster, headers={"Content-Type": "image/png"})
+        return web.FileResponse(self.media, headers={"Content-Type": "video/mp4"})
+
+    def routes(self) -> tuple[Route, ...]:
+        p = "/api/v1"
+        return (
+            Route("GET", f"{p}/status", self.status, ""),
+            Route("GET", f"{p}/events", events.events, "", sensitive=True),
+            Route("GET", f"{p}/peers", self.peers, ""),
+            Route("GET", f"{p}/feed", self.feed, ""),
+            Route("GET", f"{p}/search", self.search, ""),
+            Route("GET", f"{p}/posts/{{post_id}}", self.post, ""),
+            Route("GET", f"{p}/posts/{{post_id}}/clip", self.clip, ""),
+            Route("POST", f"{p}/posts/{{post_id}}/like", self.like, ""),
+            Route("GET", f"{p}/creators/{{address}}", self.creator, ""),
+            Route("GET", f"{p}/creators/{{address}}/posts", self.creator_posts, ""),
+            Route("POST", f"{p}/creators/{{address}}/follow", self.follow, ""),
+            Route("GET", f"{p}/tokens/{{token}}", self.token, ""),
+            Route("GET", f"{p}/tokens/{{token}}/quote", self.quote, ""),
+            Route("GET", f"{p}/tokens/{{token}}/history", self.history, ""),
+            Route("GET", f"{p}/tokens/{{token}}/holders", self.holders, ""),
+            Route("POST", f"{p}/tokens/{{token}}/buy", self.buy, ""),
+            Route("GET", f"{p}/wallet", self.wallet, "", sensitive=True),
+            Route("POST", f"{p}/clips/{{post_id}}/unlock", self.unlock, ""),
+            Route(
+                "GET", f"{p}/clips/{{post_id}}/media/{{name}}", self.decrypted, "", sensitive=True
+            ),
+            Route("POST", f"{p}/publish", self.publish, "", upload=True),
+        )
+
+
+@dataclass
+class FakeServer:
+    """A running fake peer: ``url`` is the UI origin with a trailing slash."""
+
+    peer: FakePeer
+    url: str
+    loop: asyncio.AbstractEventLoop
+
+    def call(self, fn: Any, *args: Any) -> Any:
+        """Run ``fn(*args)`` on the server's loop (the bus is loop-local)."""
+        done: asyncio.Future[Any] = asyncio.run_coroutine_threadsafe(_call(fn, *args), self.loop)  # type: ignore[assignment]
+        return done.result(10)
+
+
+async def _call(fn: Any, *args: Any) -> Any:
+    return fn(*args)
+
+
+@contextlib.contextmanager
+def serve_fake(peer: FakePeer) -> Iterator[FakeServer]:
+    """Run both servers of ``peer`` on loopback in a thread with its own event loop."""
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+    runners: list[web.AppRunner] = []
+    ports: list[int] = []
+    failure: list[BaseException] = []
+
+    async def start() -> None:
+        ctx = ApiContext(readiness=Readiness(), bus=peer.bus, status=lambda: {})
+        ui_policy, content_policy = HostPolicy(), HostPolicy()
+        secrets_ = LaunchSecrets(secrets.token_urlsafe(16), secrets.token_urlsafe(16))
+        content = build_content_app(content_policy)
+        content.router.add_get("/ipfs/{cid}", peer.ipfs)
+        ui = build_ui_app(ctx, secrets_, ui_policy, content_policy, peer.routes())
+        for app, policy in ((content, content_policy), (ui, ui_policy)):
+            runner = web.AppRunner(app, access_log=None, handle_signals=False)
+            await runner.setup()
+            runners.append(runner)
+            site = web.TCPSite(runner, "127.0.0.1", 0)
+            await site.start()
+            policy.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+            ports.append(policy.port)
+        peer.content_origin = f"http://127.0.0.1:{content_policy.port}"
+
+    def run() -> None:
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(start())
+        except BaseException as exc:  # reported to the caller below
+            failure.append(exc)
+        ready.set()
+        if not failure:
+            loop.run_forever()
+
+    thread = threading.Thread(target=run, name="fake-peer", daemon=True)
+    thread.start()
+    ready.wait(30)
+    if failure:
+        raise failure[0]
+    try:
+        yield FakeServer(peer, f"http://127.0.0.1:{ports[1]}/", loop)
+    finally:
+
+        async def stop() -> None:
+            for runner in reversed(runners):
+                await runner.cleanup()
+
+        asyncio.run_coroutine_threadsafe(stop(), loop).result(30)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(30)
+        loop.close()
