@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import logging
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
@@ -21,6 +22,7 @@ import trio
 from .errors import HostNotRunningError, HostStartError, P2PError
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 TrioMain = Callable[..., Awaitable[None]]
 """The body of the trio thread: sets everything up, calls ``task_status.started(nursery)``
@@ -95,6 +97,8 @@ class TrioThread:
             trio.run(self._trio_main, main, ready)
         except BaseException as exc:
             self.crash = exc
+            if ready.done():  # it had started: this is a crash, not a failed start
+                logger.error("the %s thread crashed", self._name, exc_info=exc)
             leaf = _first_leaf(exc)
             error = leaf if isinstance(leaf, Exception) else HostStartError(repr(leaf))
             loop.call_soon_threadsafe(_set_exception, ready, error)
