@@ -22,6 +22,7 @@ from eth_account.signers.local import LocalAccount
 
 from peer.gating import protocol as proto
 from peer.gating.buy import buy_and_wait, plan_buy
+from peer.gating.delegation import DelegateReceiver, delegate_keys
 from peer.gating.errors import KeyRefusedError, LockedError, UnlockFailedError
 from peer.gating.http import media_response
 from peer.gating.playback import decrypted_media
@@ -298,14 +299,15 @@ async def test_chain_unreachable_fails_closed(net: Net) -> None:
 
 
 async def test_delegate_serves_keys_with_the_creator_stopped(net: Net) -> None:
-    backup = net.tmp / "creator" / "delegate-export.bin"
-    await asyncio.to_thread(net.creator_keys.export, backup, "delegation pass", kdf=KDF)
-    delegate_keys = ClipKeyStore(net.tmp / "delegate" / "keys", "delegate pass", kdf=KDF)
-    await asyncio.to_thread(delegate_keys.import_backup, backup, "delegation pass")
-    backup.unlink()
     host = await net.host("delegate")
+    delegate_keys_store = ClipKeyStore(net.tmp / "delegate" / "keys", "delegate pass", kdf=KDF)
+    receiver = DelegateReceiver(host, delegate_keys_store, account(1).address)
+    await receiver.start()
+    ids = await asyncio.to_thread(net.creator_keys.ids)
+    keys = {cid: await asyncio.to_thread(net.creator_keys.get, cid) for cid in ids}
+    assert await delegate_keys(net.creator_host, host.addrs[0], keys, account(1)) == len(ids)
     delegate = KeyServer(
-        host, delegate_keys, net.posts, OwnershipChecker(net.client(None), lag=2), CHAIN
+        host, delegate_keys_store, net.posts, OwnershipChecker(net.client(None), lag=2), CHAIN
     )
     await delegate.start()
     net.posts.profiles[net.post.creator.lower()] = (host.addrs[0],)

@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from eth_account import Account
+from eth_utils.address import to_checksum_address
 from gating_world import CHAIN_ID, MIN, OTHER_KEY, TOKEN, World
 
 from peer.gating import protocol as proto
@@ -16,6 +18,7 @@ from peer.gating.nonces import NonceOptions
 from peer.gating.ports import GatedPost
 from peer.gating.server import KeyServer, KeyServerOptions
 from tokens import siwe
+from tokens.errors import ChainUnavailableError
 
 
 async def nonce(world: World, peer: str | None = None) -> str:
@@ -245,3 +248,55 @@ async def test_nonce_requests_are_rate_limited_per_peer(world: World) -> None:
     world.clock.now += 11
     again = proto.decode_response(await server.handle(peer, proto.encode_nonce_request()))
     assert isinstance(again, proto.NonceGrant)
+
+
+class Wallet1271:
+    """A contract wallet at ``address`` that accepts signatures by ``owner`` (EIP-1271)."""
+
+    def __init__(self, address: str, owner: str, head: int) -> None:
+        self.address, self.owner, self.head = address, owner, head
+        self.blocks: list[int] = []
+        self.down = False
+
+    async def block_number(self) -> int:
+        return self.head
+
+    async def is_valid_signature(
+        self, account: str, digest: bytes, signature: bytes, block: int
+    ) -> bool:
+        if self.down:
+            raise ChainUnavailableError("rpc down")
+        self.blocks.append(block)
+        signer = Account._recover_hash(digest, signature=signature)
+        return account.lower() == self.address.lower() and signer == self.owner
+
+
+async def test_a_contract_wallet_is_checked_with_eip1271_at_the_lagged_block(world: World) -> None:
+    wallet_address = "0x" + "ab" * 20
+    owner = Account.from_key(OTHER_KEY)
+    wallet = Wallet1271(wallet_address, owner.address, world.chain.head)
+    server = KeyServer(
+        world.server_host, world.creator_keys, world.posts, world.checker, CHAIN_ID,
+        signatures=wallet, clock=world.clock,
+    )  # fmt: skip
+    world.chain.set_balance(TOKEN, wallet_address, MIN)
+    world.chain.mine(2)
+    wallet.head = world.chain.head
+    peer = world.holder_host.peer_id
+
+    async def ask(key: str) -> proto.Response:
+        grant = proto.decode_response(await server.handle(peer, proto.encode_nonce_request()))
+        assert isinstance(grant, proto.NonceGrant)
+        text, _ = message(world, grant.nonce, address=to_checksum_address(wallet_address))
+        req = proto.KeyRequest(world.post.post_id, text, siwe.sign(text, key))
+        return proto.decode_response(await server.handle(peer, proto.encode_key_request(req)))
+
+    assert isinstance(await ask(OTHER_KEY), proto.SealedKey)
+    assert wallet.blocks == [world.chain.head - 2]
+    refused_resp = await ask(world.holder.key.hex())
+    assert isinstance(refused_resp, KeyRefusedError)
+    assert refused_resp.code == "signature"
+    wallet.down = True
+    down = await ask(OTHER_KEY)
+    assert isinstance(down, KeyRefusedError)
+    assert down.code == "chain_unavailable"
