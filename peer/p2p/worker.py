@@ -5,7 +5,8 @@ Both classes have the same async methods, so a test can run against fake peers a
 real hosts in separate processes unchanged. The scripted validator looks at the payload:
 ``reject...`` -> Reject, ``ignore...`` -> Ignore, anything else -> Accept. Scripted request
 handlers: ``echo``, ``error`` (raises), ``slow`` (never answers in time), ``big`` (answers
-``int(request)`` bytes); ``stream-echo`` is a raw stream handler echoing until EOF.
+``int(request)`` bytes); raw stream handlers: ``stream-echo`` echoes until EOF,
+``stream-sink`` reads until EOF and answers the byte count.
 
 Run as ``python -m peer.p2p.worker --identity PATH [--options JSON]``; one JSON object per
 line each way: ``{"id": 1, "cmd": "publish", "args": {...}}`` ->
@@ -120,6 +121,9 @@ class ScriptedPeer:
         if behaviour == "stream-echo":
             await self.network.set_stream_handler(protocol, _stream_echo)
             return
+        if behaviour == "stream-sink":
+            await self.network.set_stream_handler(protocol, _stream_sink)
+            return
 
         async def handler(peer: str, request: bytes) -> bytes:
             if behaviour == "error":
@@ -145,6 +149,14 @@ class ScriptedPeer:
 
     async def count_received(self, topic: str) -> int:
         return len(self._received.get(topic, []))
+
+
+async def _stream_sink(stream: P2PStream) -> None:
+    """Read until EOF, then answer the number of bytes read (ASCII)."""
+    total = 0
+    while chunk := await stream.read(1 << 20):
+        total += len(chunk)
+    await stream.write(str(total).encode())
 
 
 async def _stream_echo(stream: P2PStream) -> None:

@@ -1,7 +1,7 @@
 """Benchmark: gossipsub round trip and throughput through the asyncio facade, against the
 same exchange natively inside one trio process (the baseline, measured in the same run).
 
-    scripts/bench p2p [--runs 3] [--messages 500] [--flood 2000] [--size 256]
+    scripts/bench p2p [--runs 3] [--messages 500] [--flood 2000] [--size 256] [--stream-mb 16]
 
 Round trip: peer A publishes on ``ping``, peer B republishes every message on ``pong``, A
 waits for it; one message in flight, ``--messages`` sequential exchanges per run (after a
@@ -14,7 +14,10 @@ bridge. Median and p99 per run; reported: the median over runs of each.
 Throughput: A publishes ``--flood`` messages of ``--size`` bytes as fast as ``publish``
 returns; B (child process) counts deliveries. Reported: publish rate and the rate at which
 B received all of them (or how many arrived within 60 s), with the default spam limit and
-with the per-neighbour limit lifted on B. Prints JSON and writes bench-results/p2p.json.
+with the per-neighbour limit lifted on B. Raw stream (the bitswap hook's pipe): A writes
+``--stream-mb`` MiB in 64 KiB writes on one stream, B reads to EOF and answers the count;
+MB/s bridged (B in a child process) and native (both hosts in one trio process).
+Prints JSON and writes bench-results/p2p.json.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ from pathlib import Path
 from typing import Any
 
 import trio
+from libp2p.custom_types import TProtocol
+from libp2p.network.stream.exceptions import StreamEOF
 from libp2p.peer.peerinfo import info_from_p2p_addr
 from libp2p.tools.anyio_service import background_trio_service
 from multiaddr import Multiaddr
@@ -202,11 +207,93 @@ async def throughput(tmp: Path, count: int, size: int, lift_limit: bool) -> dict
         await worker.stop()
 
 
+async def stream_bridged(tmp: Path, total: int, chunk: int) -> float:
+    """MB/s through one raw stream (the bitswap hook): A (this process, asyncio facade) writes
+    ``total`` bytes in ``chunk``-sized writes to B (child process), which reads to EOF and
+    answers the count."""
+    worker = WorkerProcess(tmp / "sb.key")
+    await worker.start()
+    host = P2PHost(HostOptions(identity_path=tmp / "sa.key", gossip=GOSSIP))
+    try:
+        await host.start()
+        await worker.serve("/bench/sink/1", "stream-sink")
+        await host.connect(worker.addrs[0])
+        stream = await host.open_stream(worker.peer_id, ["/bench/sink/1"])
+        block = b"\x5a" * chunk
+        start = time.perf_counter()
+        for _ in range(total // chunk):
+            await stream.write(block)
+        await stream.close()
+        answer = b""
+        while data := await stream.read():
+            answer += data
+        elapsed = time.perf_counter() - start
+        if int(answer) != total // chunk * chunk:
+            raise RuntimeError(f"sink counted {answer!r}")
+        return total / elapsed / 1e6
+    finally:
+        await host.stop()
+        await worker.stop()
+
+
+def stream_native(tmp: Path, total: int, chunk: int) -> float:
+    """The same transfer between two hosts inside one trio process (no bridge)."""
+
+    async def main() -> float:
+        opts_a = HostOptions(identity_path=tmp / "nsa.key", gossip=GOSSIP)
+        opts_b = HostOptions(identity_path=tmp / "nsb.key", gossip=GOSSIP)
+        host_a = build_libp2p_host(load_or_create_identity(opts_a.identity_path), opts_a)
+        host_b = build_libp2p_host(load_or_create_identity(opts_b.identity_path), opts_b)
+
+        async def sink(stream: Any) -> None:
+            count = 0
+            while True:
+                try:
+                    data = await stream.read(1 << 20)
+                except StreamEOF:
+                    break
+                if not data:
+                    break
+                count += len(data)
+            await stream.write(str(count).encode())
+            await stream.close()
+
+        host_b.set_stream_handler(TProtocol("/bench/sink/1"), sink)
+        addr = [Multiaddr("/ip4/127.0.0.1/tcp/0")]
+        async with host_a.run(addr), host_b.run(addr):
+            await host_a.connect(info_from_p2p_addr(host_b.get_addrs()[0]))
+            stream = await host_a.new_stream(host_b.get_id(), [TProtocol("/bench/sink/1")])
+            block = b"\x5a" * chunk
+            start = time.perf_counter()
+            for _ in range(total // chunk):
+                await stream.write(block)
+            await stream.close_write()  # type: ignore[attr-defined]
+            answer = b""
+            while True:
+                try:
+                    data = await stream.read()
+                except StreamEOF:
+                    break
+                if not data:
+                    break
+                answer += data
+            elapsed = time.perf_counter() - start
+            if int(answer) != total // chunk * chunk:
+                raise RuntimeError(f"sink counted {answer!r}")
+            await host_a.close()
+            await host_b.close()
+            return total / elapsed / 1e6
+
+    return trio.run(main)
+
+
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     bridged: list[dict[str, float]] = []
     native: list[dict[str, float]] = []
     flood_default: list[dict[str, Any]] = []
     flood_lifted: list[dict[str, Any]] = []
+    stream_bridged_mb_s: list[float] = []
+    stream_native_mb_s: list[float] = []
     for _ in range(args.runs):
         with tempfile.TemporaryDirectory() as tmp_name:
             tmp = Path(tmp_name)
@@ -214,6 +301,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             bridged.append(summary(await bridged_round_trip(tmp, args.messages)))
             flood_default.append(await throughput(tmp, args.flood, args.size, False))
             flood_lifted.append(await throughput(tmp, args.flood, args.size, True))
+            size = args.stream_mb << 20
+            stream_native_mb_s.append(await asyncio.to_thread(stream_native, tmp, size, 65536))
+            stream_bridged_mb_s.append(await stream_bridged(tmp, size, 65536))
 
     def med(rows: list[dict[str, Any]], key: str) -> float:
         return round(statistics.median(float(r[key]) for r in rows), 3)
@@ -233,6 +323,19 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "ratio_bridged_over_native_median": round(
             med(bridged, "median") / med(native, "median"), 2
         ),
+        "raw_stream_mb_per_s": {
+            "bytes": args.stream_mb << 20,
+            "write_size": 65536,
+            "bridged_separate_processes": round(statistics.median(stream_bridged_mb_s), 2),
+            "native_one_trio_process": round(statistics.median(stream_native_mb_s), 2),
+            "ratio_bridged_over_native": round(
+                statistics.median(stream_bridged_mb_s) / statistics.median(stream_native_mb_s), 2
+            ),
+            "per_run": {
+                "bridged": [round(x, 2) for x in stream_bridged_mb_s],
+                "native": [round(x, 2) for x in stream_native_mb_s],
+            },
+        },
         "throughput": {
             "messages": args.flood,
             "size_bytes": args.size,
@@ -257,6 +360,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=500)
     parser.add_argument("--flood", type=int, default=2000)
     parser.add_argument("--size", type=int, default=256)
+    parser.add_argument("--stream-mb", type=int, default=16)
     args = parser.parse_args()
     result = asyncio.run(run(args))
     text = json.dumps(result, indent=2)
