@@ -143,7 +143,14 @@ class BitswapServer:
         sender = self._sender_for(peer)
         reading = self._next_batch(ledger)
         try:
-            while reading is not None:
+            while True:
+                if reading is None:
+                    # Wants may have arrived while we were writing; _wake() did not start a
+                    # worker for them because this one still counted as running. Exit only
+                    # when the queue is empty, with no await between this check and the end.
+                    reading = self._next_batch(ledger)
+                    if reading is None:
+                        return
                 answers = await reading
                 reading = self._next_batch(ledger)  # read ahead while we write
                 for msg in self._pack(answers, ledger):
