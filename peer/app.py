@@ -40,6 +40,7 @@ from peer.publish_service import PublishService, media_settings
 from peer.services import Managed, Readiness, Service
 from peer.store_service import StoreService
 from peer.wallet_service import WalletService
+from storage import gateway
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +113,7 @@ class App:
                 bus=self.bus,
                 status=self.status,
                 network=self.p2p,
+                content_origin=lambda: self.http.content_url.rstrip("/"),
                 store=self.store,
                 wallet=self.wallet,
                 chain=self.chain,
@@ -123,6 +125,7 @@ class App:
             self.secrets,
             ui_port=config.ui.port,
             content_port=config.ui.content_port,
+            content_setup=lambda app: gateway.add_routes(app, self.store.store),
         )
         # Order matters: later services may use earlier ones; stop runs in reverse.
         self.services: list[Service] = [Managed("p2p", self.p2p), self.store, self.wallet]

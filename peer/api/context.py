@@ -32,6 +32,8 @@ class ApiContext:
     bus: EventBus
     status: StatusProvider
     network: Network | None = None
+    content_origin: Callable[[], str] = str
+    clip_unlocked: Callable[[bytes], bool] = lambda _post: False
     store: StoreService | None = None
     wallet: WalletService | None = None
     chain: ChainService | None = None
@@ -39,7 +41,6 @@ class ApiContext:
     publish: PublishService | None = None
     upload_dir: Path | None = None
     max_upload_bytes: int = 0
-    content_origin: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
 

@@ -8,10 +8,11 @@ from typing import Any
 from aiohttp import web
 from eth_utils.address import is_address, to_checksum_address
 
-from peer.api.context import feed, json_body
+from peer.api.context import context, feed, json_body, store
 from peer.api.errors import ApiError
 from peer.feed.queries import Page
 from peer.feed_service import item_json
+from storage.media.manifest import decode_manifest
 
 MAX_PAGE = 50
 
@@ -161,3 +162,61 @@ async def set_profile(request: web.Request) -> web.Response:
     service = feed(request)
     await service.set_profile(name.strip())
     return web.json_response({"address": service.me, "name": name.strip()})
+
+
+MAX_MANIFEST = 64 * 1024  # ARCHITECTURE "Replication caps"
+
+
+def rendition_name(width: int, height: int) -> str:
+    """``720p`` for 720x1280: the short side, as players label vertical video."""
+    return f"{min(width, height)}p"
+
+
+async def clip(request: web.Request) -> web.Response:
+    """The post's manifest resolved for playback: poster and rendition URLs."""
+    ctx = context(request)
+    pid = post_id(request)
+    item = await feed(request).index.post(pid)
+    if item is None:
+        raise ApiError(404, "unknown_post", "this peer has not seen that post")
+    content = store(request).store
+    stat = await content.stat(item.manifest)
+    if stat.size > MAX_MANIFEST:
+        raise ApiError(502, "manifest_too_large", "the clip manifest exceeds 64 KiB")
+    manifest = decode_manifest(await content.read_range(item.manifest, 0, stat.size))
+    origin = ctx.content_origin()
+    post_hex = "0x" + pid.hex()
+
+    def url(cid: str, name: str) -> str:
+        if manifest.premium:
+            return f"/api/v1/clips/{post_hex}/media/{name}"
+        return f"{origin}/ipfs/{cid}"
+
+    renditions = [
+        {
+            "name": rendition_name(r.width, r.height),
+            "width": r.width,
+            "height": r.height,
+            "bitrate": r.bitrate,
+            "mime": r.mime,
+            "codecs": r.codecs,
+            "size": r.size,
+            "url": url(r.cid, rendition_name(r.width, r.height)),
+        }
+        for r in sorted(manifest.renditions, key=lambda r: r.width)
+    ]
+    unlocked = ctx.clip_unlocked(pid) if manifest.premium else True
+    return web.json_response(
+        {
+            "post": item_json(item),
+            "duration_ms": manifest.duration_ms,
+            "premium": manifest.premium,
+            "poster": {
+                "url": f"{origin}/ipfs/{manifest.poster.cid}",
+                "width": manifest.poster.width,
+                "height": manifest.poster.height,
+            },
+            "renditions": renditions,
+            "locked": not unlocked,
+        }
+    )

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from peer.api import events, feed, node, publish
+from peer.api import events, feed, node, publish, tokens
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -42,6 +42,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/v1/feed", feed.feed_page, "A page of the for-you or following feed"),
     Route("GET", "/api/v1/search", feed.search, "Search titles, tags and creator names"),
     Route("GET", "/api/v1/posts/{post_id}", feed.post, "One post"),
+    Route("GET", "/api/v1/posts/{post_id}/clip", feed.clip, "Poster and rendition URLs"),
     Route("POST", "/api/v1/posts/{post_id}/like", feed.like, "Like a post"),
     Route("POST", "/api/v1/posts/{post_id}/delete", feed.delete, "Withdraw an own post"),
     Route("GET", "/api/v1/creators/{address}", feed.creator, "A creator and their token"),
@@ -52,6 +53,14 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/v1/publish", publish.upload, "Upload and publish a clip", upload=True),
     Route("POST", "/api/v1/publish/file", publish.publish_file, "Publish a local file (CLI)"),
     Route("GET", "/api/v1/publish/{job}", publish.job_status, "State of a publish job"),
+    Route("GET", "/api/v1/tokens/{token}", tokens.info, "Creator token: supply, reserve, price"),
+    Route("GET", "/api/v1/tokens/{token}/quote", tokens.quote, "Quote a buy or sell"),
+    Route("GET", "/api/v1/tokens/{token}/history", tokens.history, "Price after each trade"),
+    Route("GET", "/api/v1/tokens/{token}/holders", tokens.holders, "Holders and balances"),
+    Route("POST", "/api/v1/tokens/{token}/buy", tokens.buy, "Buy creator tokens (confirmed)"),
+    Route("POST", "/api/v1/tokens/{token}/sell", tokens.sell, "Sell creator tokens (confirmed)"),
+    Route("POST", "/api/v1/token", tokens.create_token, "Create the user's creator token"),
+    Route("GET", "/api/v1/wallet", tokens.wallet, "Wallet address and TOK balance", sensitive=True),
     Route("GET", "/api/v1/profile", feed.get_profile, "The user's own profile"),
     Route("POST", "/api/v1/profile", feed.set_profile, "Sign and publish the user's profile"),
 )

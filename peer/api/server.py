@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from aiohttp import web
 
@@ -87,7 +87,9 @@ class HttpService:
         ui_port: int = 0,
         content_port: int = 0,
         routes: Iterable[Route] = ROUTES,
+        content_setup: Callable[[web.Application], None] | None = None,
     ) -> None:
+        self._content_setup = content_setup
         self._ui_policy = HostPolicy()
         self._content_policy = HostPolicy()
         self.ui_app = build_ui_app(ctx, secrets, self._ui_policy, self._content_policy, routes)
@@ -115,6 +117,8 @@ class HttpService:
         policy.port = int(sockets[0].getsockname()[1])
 
     async def start(self) -> None:
+        if self._content_setup is not None:  # services it needs are started by now
+            self._content_setup(self.content_app)
         try:
             await self._serve(self.ui_app, self._ui_port, self._ui_policy)
             await self._serve(self.content_app, self._content_port, self._content_policy)

@@ -13,6 +13,8 @@ contain key material. Exception tree::
     ├── KeyVerificationError         a released key does not decrypt the clip's first chunk
     ├── LockedError                  playback without a key; ``requirements`` says how to unlock
     ├── NotPremiumError              the post is not a premium clip (serve it from /ipfs/)
+    ├── UnknownPostError             no such post in the local feed index
+    ├── NoWalletError                the operation needs an unlocked wallet
     ├── UnknownRenditionError        the manifest has no such rendition
     ├── RangeNotSatisfiableError     a Range header outside the content (HTTP 416)
     └── BuyError                     ``unlock --buy`` cannot buy (no wallet, over the
@@ -111,6 +113,14 @@ class LockedError(GatingError):
 
 class NotPremiumError(GatingError):
     """The post is free; its renditions are served as plain IPFS content."""
+
+
+class UnknownPostError(GatingError):
+    """The post is not in the local feed index (sync the creator first)."""
+
+
+class NoWalletError(GatingError):
+    """Unlocking, buying and delegating need an unlocked wallet ('toktok wallet ...')."""
 
 
 class UnknownRenditionError(GatingError):

@@ -74,3 +74,7 @@ class MemoryPosts:
 
     async def profile_key_servers(self, creator: str) -> tuple[str, ...]:
         return self.profiles.get(creator.lower(), ())
+
+    async def premium_posts(self, creator: str, max_posts: int = 1000) -> list[GatedPost]:
+        found = [p for p in self.posts.values() if p.creator.lower() == creator.lower()]
+        return [p for p in found if p.premium][:max_posts]

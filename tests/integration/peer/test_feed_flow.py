@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -97,6 +98,21 @@ def test_post_published_on_one_peer_reaches_a_follower(
     assert client(b).get(f"/api/v1/posts/{post_id}")["manifest"] == item["manifest"]
     found = client(b).get("/api/v1/search?q=hello")["items"]
     assert [i["id"] for i in found] == [post_id]
+
+    # The creator's peer serves the clip: rendition URLs on its content port, Range reads.
+    clip_info = client(a).get(f"/api/v1/posts/{post_id}/clip")
+    assert clip_info["premium"] is False
+    assert clip_info["locked"] is False
+    rendition = clip_info["renditions"][0]
+    assert rendition["mime"] == "video/mp4"
+    request = urllib.request.Request(rendition["url"], headers={"Range": "bytes=0-99"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 206
+        assert response.headers["Content-Type"] == "video/mp4"
+        assert response.headers["Content-Security-Policy"] == "sandbox"
+        head = response.read()
+    assert len(head) == 100
+    assert head[4:8] == b"ftyp"
 
 
 def test_profile_and_creator_page(start_daemon: StartDaemon, tmp_path: Path) -> None:
