@@ -20,6 +20,8 @@ exported keys); the delegate receiver accepts pushes signed by ``account``'s add
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -69,7 +71,9 @@ class GatingService:
         creator_keys: ClipKeyStore | None,
         released: ClipKeyStore | None,
         options: GatingOptions | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        self._clock = clock
         self._network, self._posts, self._store = network, posts, store
         self._chain_id, self._checker, self._chain = chain_id, checker, chain
         self._account, self._creator_keys, self._released = account, creator_keys, released
@@ -81,7 +85,7 @@ class GatingService:
         if self._creator_keys is not None:
             self.server = KeyServer(
                 self._network, self._creator_keys, self._posts, self._checker, self._chain_id,
-                signatures=self._chain, options=self._options.server,
+                signatures=self._chain, options=self._options.server, clock=self._clock,
             )  # fmt: skip
             await self.server.start()
             if self._account is not None:
@@ -110,7 +114,7 @@ class GatingService:
             raise NoWalletError("unlock the wallet first ('toktok wallet ...')")
         return Unlocker(
             self._network, self._account, self._chain_id, self._released, self._store,
-            self._posts, timeout=self._options.unlock_timeout,
+            self._posts, timeout=self._options.unlock_timeout, clock=self._clock,
         )  # fmt: skip
 
     async def _servers(self, post: GatedPost) -> list[str]:
