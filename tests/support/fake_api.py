@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 from peer.api import events
 from peer.api.context import ApiContext
@@ -235,11 +235,14 @@ class FakePeer:
 
     async def history(self, request: web.Request) -> web.Response:
         points = [
-            {"block": b, "timestamp": 1764500000 + b, "price": str(E18 // 4 + b * E18 // 50)}
+            {
+                "block": b,
+                "timestamp": 1764500000 + b,
+                "price": str(E18 // 4 + b * E18 // 50),
+                "supply": str(b * E18),
+            }
             for b in range(1, 12)
         ]
-        for p in points:
-            p["supply"] = str(int(p["block"]) * E18)
         return web.json_response({"points": points})
 
     async def holders(self, request: web.Request) -> web.Response:
@@ -287,11 +290,13 @@ class FakePeer:
         fields: dict[str, str] = {}
         size = 0
         async for part in reader:
+            if not isinstance(part, BodyPartReader):
+                raise ApiError(400, "bad_request", "nested multipart bodies are not accepted")
             if part.name == "file":
-                while chunk := await part.read_chunk():  # type: ignore[union-attr]
+                while chunk := await part.read_chunk():
                     size += len(chunk)
             elif part.name:
-                fields[part.name] = (await part.read(decode=True)).decode()  # type: ignore[union-attr]
+                fields[part.name] = (await part.read(decode=True)).decode()
         if not size or not fields.get("title"):
             raise ApiError(400, "bad_request", "a file and a title are required")
         job = secrets.token_hex(4)
@@ -365,8 +370,7 @@ class FakeServer:
 
     def call(self, fn: Any, *args: Any) -> Any:
         """Run ``fn(*args)`` on the server's loop (the bus is loop-local)."""
-        done: asyncio.Future[Any] = asyncio.run_coroutine_threadsafe(_call(fn, *args), self.loop)  # type: ignore[assignment]
-        return done.result(10)
+        return asyncio.run_coroutine_threadsafe(_call(fn, *args), self.loop).result(10)
 
 
 async def _call(fn: Any, *args: Any) -> Any:
@@ -390,7 +394,13 @@ def serve_fake(peer: FakePeer) -> Iterator[FakeServer]:
         content.router.add_get("/ipfs/{cid}", peer.ipfs)
         ui = build_ui_app(ctx, secrets_, ui_policy, content_policy, peer.routes())
         for app, policy in ((content, content_policy), (ui, ui_policy)):
-            runner = web.AppRunner(app, access_log=None, handle_signals=False)
+            runner = web.AppRunner(
+                app,
+                access_log=None,
+                handle_signals=False,
+                handler_cancellation=True,
+                shutdown_timeout=1,
+            )
             await runner.setup()
             runners.append(runner)
             site = web.TCPSite(runner, "127.0.0.1", 0)

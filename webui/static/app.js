@@ -1,47 +1,71 @@
-// Status view of the local peer. Reads only /api/v1.
-const facts = document.getElementById("peer");
-const services = document.getElementById("services");
+// Toktok web app: hash router and views. Reads and writes only through /api/v1 and its events.
+import * as api from "./js/api.js";
+import { h } from "./js/dom.js";
+import { parseHash } from "./js/router.js";
+import { mountFeed } from "./js/feed.js";
+import { mountUpload } from "./js/upload.js";
+import { mountCreator } from "./js/creator.js";
+import { mountSearch } from "./js/search.js";
+import { mountStatus } from "./js/status.js";
+
+const view = document.getElementById("view");
 const state = document.getElementById("state");
+let cleanup = null;
 
-function row(list, label, value) {
-  const dt = document.createElement("dt");
-  dt.textContent = label;
-  const dd = document.createElement("dd");
-  dd.textContent = value;
-  list.append(dt, dd);
-}
+const TITLES = { feed: "Feed", post: "Clip", search: "Search", creator: "Creator", upload: "Upload", status: "Status", notfound: "Not found" };
 
-async function refresh() {
-  try {
-    const response = await fetch("/api/v1/status", { credentials: "same-origin" });
-    if (!response.ok) throw new Error(`status ${response.status}`);
-    const status = await response.json();
-    facts.replaceChildren();
-    row(facts, "Peer ID", status.peer_id ?? "—");
-    row(facts, "Addresses", (status.p2p_addrs ?? []).join("\n") || "—");
-    row(facts, "Wallet", status.wallet_address ?? "none yet");
-    const chain = status.chain ?? {};
-    row(facts, "Chain", chain.chain_id ? `${chain.mode}, chain id ${chain.chain_id}` : chain.mode ?? "—");
-    row(facts, "Version", status.version ?? "—");
-    services.replaceChildren(
-      ...Object.entries(status.services).map(([name, s]) => {
-        const li = document.createElement("li");
-        const n = document.createElement("span");
-        n.textContent = name;
-        const v = document.createElement("span");
-        v.textContent = s;
-        v.className = s === "ready" ? "pill ok" : "pill warn";
-        li.append(n, v);
-        return li;
-      }),
-    );
-    state.textContent = status.ready ? "online" : "starting";
-    state.className = status.ready ? "pill ok" : "pill warn";
-  } catch (error) {
-    state.textContent = "peer unreachable";
-    state.className = "pill warn";
+function mount(route) {
+  switch (route.name) {
+    case "feed":
+      return mountFeed(view, {
+        title: route.tab === "following" ? "Following" : "For you",
+        tabs: route.tab,
+        empty: route.tab === "following" ? "Clips of creators you follow appear here." : "No clips yet.",
+        load: (cursor) => api.get("/feed", { tab: route.tab, cursor }),
+      });
+    case "post":
+      return mountFeed(view, {
+        title: "Clip",
+        load: async () => ({ items: [await api.get(`/posts/${route.param}`)], next: null }),
+      });
+    case "upload":
+      return mountUpload(view);
+    case "creator":
+      return mountCreator(view, route.param);
+    case "search":
+      return mountSearch(view, route.query);
+    case "status":
+      return mountStatus(view);
+    default:
+      view.replaceChildren(h("div.page", {}, h("h1", {}, "Page not found"), h("p", {}, h("a", { href: "#/" }, "Back to the feed"))));
+      return null;
   }
 }
 
-refresh();
-setInterval(refresh, 3000);
+function render() {
+  const route = parseHash(location.hash);
+  if (typeof cleanup === "function") cleanup();
+  cleanup = null;
+  document.body.dataset.view = route.name;
+  document.title = `${TITLES[route.name] ?? "Toktok"} · Toktok`;
+  for (const link of document.querySelectorAll(".nav a")) {
+    const target = parseHash(link.getAttribute("href"));
+    const current = target.name === route.name && (route.name !== "feed" || target.tab === route.tab);
+    if (current) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
+  cleanup = mount(route);
+}
+
+document.getElementById("skip").addEventListener("click", () => view.focus());
+window.addEventListener("hashchange", () => {
+  render();
+  view.focus({ preventScroll: true });
+});
+
+api.on("connection", ({ online }) => {
+  state.textContent = online ? "online" : "offline";
+  state.className = online ? "pill ok" : "pill warn";
+});
+
+render();

@@ -1,0 +1,42 @@
+// Inline SVG price chart from /tokens/{t}/history points (no library, no canvas).
+import { svg, h, formatUnits, unitsToNumber } from "./dom.js";
+
+const W = 600;
+const H = 200;
+const PAD = 8;
+
+/** Polyline coordinates for prices (numbers), scaled into the chart box. Pure. */
+export function chartPath(prices) {
+  if (!prices.length) return "";
+  const min = Math.min(...prices);
+  const max = Math.max(...prices);
+  const span = max - min || 1;
+  const step = prices.length > 1 ? (W - 2 * PAD) / (prices.length - 1) : 0;
+  return prices
+    .map((p, i) => {
+      const x = PAD + i * step;
+      const y = H - PAD - ((p - min) / span) * (H - 2 * PAD);
+      return `${x.toFixed(1)},${y.toFixed(1)}`;
+    })
+    .join(" ");
+}
+
+export function priceChart(points) {
+  if (!points?.length) return h("p.muted", {}, "No trades yet.");
+  const prices = points.map((p) => unitsToNumber(p.price));
+  const first = points[0];
+  const last = points[points.length - 1];
+  const label = `Price history: ${points.length} points, from ${formatUnits(first.price)} to ${formatUnits(last.price)} TOK`;
+  const line = chartPath(prices);
+  return h(
+    "figure.chart",
+    {},
+    svg(
+      "svg",
+      { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": label, preserveAspectRatio: "none", class: "chart-svg" },
+      svg("polyline", { points: `${PAD},${H - PAD} ${line} ${W - PAD},${H - PAD}`, class: "chart-area" }),
+      svg("polyline", { points: line, class: "chart-line" }),
+    ),
+    h("figcaption.muted", {}, label),
+  );
+}

@@ -1,0 +1,401 @@
+// The feed: full-height vertical cards, one clip each, snapping as you scroll.
+import * as api from "./api.js";
+import { h, announce, formatUnits, formatDuration, shortAddress, timeAgo } from "./dom.js";
+import { BandwidthMeter, browserCanPlay, chooseRendition } from "./player.js";
+import { unlockPanel } from "./unlock.js";
+import { icon } from "./icons.js";
+
+const meter = new BandwidthMeter();
+const prefs = { muted: true };
+const creatorCache = new Map();
+
+export function creatorInfo(address) {
+  if (!creatorCache.has(address)) {
+    creatorCache.set(address, api.get(`/creators/${address}`).catch(() => null));
+  }
+  return creatorCache.get(address);
+}
+
+/** Forget cached creator facts (after a follow or a trade). */
+export function forgetCreator(address) {
+  creatorCache.delete(address);
+}
+
+/**
+ * Mount a feed into `container`. `load(cursor)` returns a page {items, next}; `title` names the
+ * feed for assistive tech; `tabs` shows the For you / Following switch.
+ */
+export function mountFeed(container, { load, title, tabs = null, empty }) {
+  const state = { items: [], cards: [], next: undefined, loading: false, current: -1, done: false };
+  const list = h("div.cards", { role: "feed", "aria-label": title, "aria-busy": "true" });
+  const side = h("aside.side", { "aria-label": "Clip details" });
+  const column = h("div.feed-column", {}, tabs ? tabBar(tabs) : null, list);
+  container.replaceChildren(h("div.feed-layout", {}, column, side));
+
+  async function loadMore() {
+    if (state.loading || state.done) return;
+    state.loading = true;
+    list.setAttribute("aria-busy", "true");
+    try {
+      const page = await load(state.next);
+      for (const item of page.items ?? []) addCard(item);
+      state.next = page.next ?? null;
+      state.done = !state.next;
+      if (!state.items.length) list.append(emptyCard(empty));
+    } catch (error) {
+      state.done = true;
+      list.append(h("article.card-clip.message", {}, h("p", { role: "alert" }, api.explain(error))));
+    } finally {
+      state.loading = false;
+      list.setAttribute("aria-busy", "false");
+    }
+    if (state.current < 0 && state.cards.length) select(0, false);
+  }
+
+  function addCard(item) {
+    const index = state.items.length;
+    const card = clipCard(item, index, () => select(index, true));
+    state.items.push(item);
+    state.cards.push(card);
+    list.append(card.el);
+    observer.observe(card.el);
+  }
+
+  function select(index, scroll) {
+    if (index < 0 || index >= state.cards.length) return;
+    if (scroll) state.cards[index].el.scrollIntoView({ behavior: "smooth", block: "start" });
+    if (index === state.current) return;
+    state.current = index;
+    state.cards.forEach((card, i) => {
+      const distance = i - index;
+      if (distance === 0) card.activate();
+      else if (distance === 1) card.preload("auto");
+      else if (distance === -1 || distance === 2) card.preload("metadata");
+      else card.release();
+    });
+    side.replaceChildren(...sidePanel(state.items[index], state.items.slice(index + 1, index + 4)));
+    if (index >= state.cards.length - 3) loadMore();
+  }
+
+  const observer = new IntersectionObserver(
+    (entries) => {
+      for (const entry of entries) {
+        if (entry.isIntersecting && entry.intersectionRatio >= 0.6) {
+          select(state.cards.findIndex((c) => c.el === entry.target), false);
+        }
+      }
+    },
+    { root: list, threshold: [0.6] },
+  );
+
+  function onKey(event) {
+    if (event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey) return;
+    if (event.target.closest?.("input, textarea, select, [contenteditable]")) return;
+    const card = state.cards[state.current];
+    switch (event.key) {
+      case "ArrowDown":
+      case "j":
+        select(Math.min(state.current + 1, state.cards.length - 1), true);
+        break;
+      case "ArrowUp":
+      case "k":
+        select(Math.max(state.current - 1, 0), true);
+        break;
+      case "m":
+        setMuted(!prefs.muted);
+        break;
+      case " ":
+        if (event.target.closest?.("button, a")) return;
+        card?.togglePause();
+        break;
+      case "ArrowRight":
+        card?.seekBy(5);
+        break;
+      case "ArrowLeft":
+        card?.seekBy(-5);
+        break;
+      case "l":
+        card?.like();
+        break;
+      default:
+        return;
+    }
+    event.preventDefault();
+  }
+
+  function setMuted(muted) {
+    prefs.muted = muted;
+    for (const card of state.cards) card.setMuted(muted);
+    announce(muted ? "Sound off" : "Sound on");
+  }
+
+  const offNew = api.on("post.new", () => {
+    const badge = container.querySelector(".new-posts");
+    if (badge) badge.hidden = false;
+  });
+
+  document.addEventListener("keydown", onKey);
+  list.addEventListener("toktok:mute", () => setMuted(!prefs.muted));
+  loadMore();
+  return () => {
+    document.removeEventListener("keydown", onKey);
+    observer.disconnect();
+    offNew();
+    for (const card of state.cards) card.release();
+  };
+}
+
+function tabBar(active) {
+  const tab = (id, label, hash) =>
+    h("a.tab", { href: hash, "aria-current": active === id ? "page" : null }, label);
+  return h(
+    "nav.tabs",
+    { "aria-label": "Feeds" },
+    tab("for_you", "For you", "#/"),
+    tab("following", "Following", "#/following"),
+    h("a.new-posts", { href: "#/", hidden: true, onclick: () => location.reload() }, "New clips"),
+  );
+}
+
+function emptyCard(text) {
+  return h(
+    "article.card-clip.message",
+    {},
+    h("p", {}, text ?? "No clips yet."),
+    h("p", {}, h("a", { href: "#/upload" }, "Upload a clip"), " or ", h("a", { href: "#/search" }, "search")),
+  );
+}
+
+function sidePanel(item, upNext) {
+  if (!item) return [];
+  const parts = [
+    h("h2", {}, item.title || "Untitled clip"),
+    h(
+      "p.muted",
+      {},
+      h("a", { href: `#/creator/${item.creator}` }, item.creator_name || shortAddress(item.creator)),
+      ` · ${timeAgo(item.created_at)} · ${formatDuration(item.duration_ms)}`,
+    ),
+    item.tags?.length ? h("p.tags", {}, item.tags.map((t) => h("a.tag", { href: `#/search?q=${encodeURIComponent(t)}` }, `#${t}`))) : null,
+    item.premium ? h("p.premium", {}, `Premium: hold ${formatUnits(item.min_balance)} tokens`) : null,
+    item.creator_forked ? h("p.warn-text", {}, "Warning: this creator's log is forked.") : null,
+    upNext.length ? h("h3", {}, "Up next") : null,
+    upNext.length ? h("ol.up-next", {}, upNext.map((n) => h("li", {}, n.title || "Untitled clip"))) : null,
+    h("p.hint", {}, "Keys: ↑/↓ or j/k next clip, m sound, space pause, ←/→ seek, l like"),
+  ];
+  return parts.filter(Boolean);
+}
+
+/** One clip card: poster, video, overlay with actions; loads its Clip lazily. */
+function clipCard(item, index, focusSelf) {
+  const video = h("video.clip-video", {
+    muted: true,
+    loop: true,
+    playsinline: true,
+    preload: "none",
+    "aria-label": `Video: ${item.title || "untitled clip"}`,
+  });
+  video.muted = prefs.muted;
+  const seek = h("input.seek", {
+    type: "range",
+    min: 0,
+    max: 1000,
+    value: 0,
+    step: 1,
+    "aria-label": "Seek",
+  });
+  const likeCount = h("span.count", {}, String(item.likes ?? 0));
+  const likeButton = h("button.action", { type: "button", "aria-pressed": "false", "aria-label": `Like (${item.likes ?? 0})`, onclick: () => like() }, icon("heart"), likeCount);
+  const muteButton = h("button.action", { type: "button", "aria-label": "Sound", "aria-pressed": String(!prefs.muted), onclick: () => el.dispatchEvent(new CustomEvent("toktok:mute", { bubbles: true })) }, icon(prefs.muted ? "soundOff" : "soundOn"));
+  const followButton = h("button.action.follow", { type: "button", "aria-pressed": "false", onclick: () => follow() }, "Follow");
+  const price = h("span.price", {}, "");
+  const chip = h("a.creator-chip", { href: `#/creator/${item.creator}` }, h("span.avatar", { "aria-hidden": "true" }, (item.creator_name || "?").slice(0, 1).toUpperCase()), h("span", {}, item.creator_name || shortAddress(item.creator)), price);
+  const status = h("p.clip-status", { role: "status" });
+  const overlay = h(
+    "div.overlay",
+    {},
+    h("div.meta", {}, chip, h("h2.clip-title", {}, item.title || "Untitled clip"), item.tags?.length ? h("p.tags", {}, item.tags.map((t) => `#${t}`).join(" ")) : null, seek),
+    h("div.actions", {}, likeButton, followButton, muteButton),
+  );
+  const lock = h("div.lock", { hidden: true });
+  const el = h(
+    "article.card-clip",
+    { "aria-label": item.title || "Untitled clip", "aria-posinset": index + 1, tabindex: "-1", dataset: { id: item.id } },
+    video,
+    lock,
+    overlay,
+    status,
+  );
+  if (item.creator_forked) el.append(h("p.fork-badge", {}, "forked log"));
+
+  let clip = null;
+  let clipPromise = null;
+  let active = false;
+  let loadStart = 0;
+  let rendition = null;
+
+  creatorInfo(item.creator).then((info) => {
+    if (!info) return;
+    followButton.setAttribute("aria-pressed", String(Boolean(info.following)));
+    followButton.textContent = info.following ? "Following" : "Follow";
+    if (info.token?.spot_price) price.textContent = ` · ${formatUnits(info.token.spot_price)} TOK`;
+  });
+
+  function loadClip() {
+    if (!clipPromise) {
+      clipPromise = api.get(`/posts/${item.id}/clip`).then(
+        (c) => {
+          clip = c;
+          if (c.poster?.url) video.poster = c.poster.url;
+          showLock();
+          return c;
+        },
+        (error) => {
+          status.textContent = api.explain(error);
+          clipPromise = null;
+          return null;
+        },
+      );
+    }
+    return clipPromise;
+  }
+
+  function showLock() {
+    if (!clip?.locked) {
+      lock.hidden = true;
+      return;
+    }
+    lock.hidden = false;
+    lock.replaceChildren(
+      unlockPanel(item, async () => {
+        clipPromise = null;
+        clip = null;
+        await loadClip();
+        if (active) attach("auto").then(play);
+      }),
+    );
+  }
+
+  async function attach(preload) {
+    const c = await loadClip();
+    if (!c || c.locked) return false;
+    if (!rendition) {
+      rendition = chooseRendition(c.renditions, {
+        viewportHeight: el.clientHeight || window.innerHeight,
+        dpr: window.devicePixelRatio || 1,
+        bandwidth: meter.estimate(),
+        canPlay: browserCanPlay(video),
+      });
+      if (!rendition) {
+        status.textContent = "This browser cannot play this clip.";
+        return false;
+      }
+      el.dataset.rendition = rendition.name;
+    }
+    video.preload = preload;
+    if (video.getAttribute("src") !== rendition.url) {
+      loadStart = performance.now();
+      video.src = rendition.url;
+    }
+    return true;
+  }
+
+  function measure() {
+    if (!rendition || !video.duration || !video.buffered.length) return;
+    const seconds = (performance.now() - loadStart) / 1000;
+    const fraction = video.buffered.end(video.buffered.length - 1) / video.duration;
+    meter.record(fraction * (rendition.size || 0), seconds);
+  }
+  video.addEventListener("canplaythrough", measure);
+  video.addEventListener("timeupdate", () => {
+    if (video.duration && document.activeElement !== seek) {
+      seek.value = String(Math.round((video.currentTime / video.duration) * 1000));
+    }
+    seek.setAttribute("aria-valuetext", `${formatDuration(video.currentTime * 1000)} of ${formatDuration(video.duration * 1000)}`);
+  });
+  seek.addEventListener("input", () => {
+    if (video.duration) video.currentTime = (Number(seek.value) / 1000) * video.duration;
+  });
+  video.addEventListener("click", () => {
+    focusSelf();
+    el.dispatchEvent(new CustomEvent("toktok:mute", { bubbles: true }));
+  });
+  video.addEventListener("error", () => {
+    if (video.getAttribute("src")) status.textContent = "The clip could not be loaded.";
+  });
+
+  async function play() {
+    if (!active) return;
+    try {
+      await video.play();
+    } catch (error) {
+      if (error.name === "NotAllowedError" && !video.muted) {
+        video.muted = true;
+        await video.play().catch(() => {});
+      }
+    }
+  }
+
+  async function like() {
+    try {
+      const answer = await api.post(`/posts/${item.id}/like`, {});
+      likeCount.textContent = String(answer.likes);
+      likeButton.setAttribute("aria-label", `Like (${answer.likes})`);
+      likeButton.setAttribute("aria-pressed", "true");
+    } catch (error) {
+      announce(api.explain(error), "error");
+    }
+  }
+
+  async function follow() {
+    const on = followButton.getAttribute("aria-pressed") !== "true";
+    try {
+      const answer = await api.post(`/creators/${item.creator}/follow`, { on });
+      followButton.setAttribute("aria-pressed", String(answer.following));
+      followButton.textContent = answer.following ? "Following" : "Follow";
+      forgetCreator(item.creator);
+      announce(answer.following ? "Following" : "Unfollowed");
+    } catch (error) {
+      announce(api.explain(error), "error");
+    }
+  }
+
+  return {
+    el,
+    like,
+    activate() {
+      active = true;
+      el.classList.add("active");
+      video.muted = prefs.muted;
+      attach("auto").then((ok) => ok && play());
+    },
+    preload(level) {
+      active = false;
+      el.classList.remove("active");
+      video.pause();
+      attach(level);
+    },
+    release() {
+      active = false;
+      el.classList.remove("active");
+      video.pause();
+      if (video.getAttribute("src")) {
+        video.removeAttribute("src");
+        video.load();
+      }
+    },
+    setMuted(muted) {
+      video.muted = muted;
+      muteButton.setAttribute("aria-pressed", String(!muted));
+      muteButton.replaceChildren(icon(muted ? "soundOff" : "soundOn"));
+      if (active && video.paused) play();
+    },
+    togglePause() {
+      if (video.paused) play();
+      else video.pause();
+    },
+    seekBy(seconds) {
+      if (video.duration) video.currentTime = Math.max(0, Math.min(video.duration - 0.05, video.currentTime + seconds));
+    },
+  };
+}
