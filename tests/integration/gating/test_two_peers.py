@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import dataclasses
+import json
 import logging
 import socket
+import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -315,6 +317,42 @@ async def test_delegate_serves_keys_with_the_creator_stopped(net: Net) -> None:
     fresh = net.unlocker(2, "holder-again")
     assert await fresh.unlock(net.post) == net.clip.key
     assert delegate.released == 1
+
+
+async def test_key_server_in_its_own_process(net: Net) -> None:
+    """The creator's second peer runs in a separate process; the creator delegates to it and
+    a holder unlocks from it."""
+    config = {
+        "data_dir": str(net.tmp / "proc"), "passphrase": "proc pass",
+        "rpc_url": net.devnet.rpc_url, "chain_id": CHAIN,
+        "deployment": net.devnet.deployment.to_json(),
+        "post": {"id": net.post.post_id.hex(), "creator": net.post.creator,
+                 "token": net.post.token, "manifest": net.post.manifest,
+                 "minBalance": str(net.post.min_balance)},
+    }  # fmt: skip
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, str(Path(__file__).with_name("keyserver_proc.py")), json.dumps(config),
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stdin is not None
+    assert proc.stdout is not None
+    try:
+        ready = json.loads(await asyncio.wait_for(proc.stdout.readline(), 60))
+        keys = {net.post.manifest: net.clip.key}
+        sender = await net.host("creator-2")
+        assert await delegate_keys(sender, ready["addr"], keys, account(1)) == 1
+        post = dataclasses.replace(net.post, key_servers=(ready["addr"],))
+        assert await net.unlocker(2, "proc-holder").unlock(post) == net.clip.key
+        proc.stdin.close()
+        counters = json.loads(await asyncio.wait_for(proc.stdout.readline(), 30))
+        assert counters["released"] == 1
+        _, stderr = await asyncio.wait_for(proc.communicate(), 30)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    (net.tmp / "proc" / "log.txt").write_bytes(stderr)  # scanned for keys below
 
 
 def forms(key: bytes) -> list[bytes]:
