@@ -1,0 +1,299 @@
+"""The catch-up sync protocol ``/toktok/sync/1.0.0`` (pure: bytes in, messages or errors out).
+
+One request/response exchange per message, UTF-8 JSON, decoded strictly (exact key sets, no
+duplicate keys, no floats, exact types, EIP-55 addresses, caps on every count and size):
+
+Requests::
+
+    {"v": 1, "op": "heads"}
+    {"v": 1, "op": "range", "creator": "0xAbC...", "from": 7, "limit": 20}
+    {"v": 1, "op": "profiles", "creators": ["0xAbC...", ...]}
+
+Responses::
+
+    heads:             {"v": 1, "posts": {"0xAbC...": [seq, "0x<post id>"]},
+                        "profiles": {"0xAbC...": version}, "more": false}
+    range / profiles:  {"v": 1, "records": ["<wire record>", ...]}
+
+``heads`` lists, per creator, the highest stored ``seq`` and its post id, and the stored profile
+version; ``more`` says the server had more creators than fit in one message (it sends a
+different subset next time). ``range`` returns the creator's posts with ``seq >= from`` in
+ascending seq order, both sides of a fork included, at most ``limit``. ``profiles`` returns the
+stored profile records of the named creators (absent ones are skipped). Records are the feed's
+wire records (JSON text) as strings; the receiver runs each through the feed validator.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Final
+
+from peer.feed.wire import MAX_JSON_NUMBER, MAX_RECORD_BYTES, checksum_address
+from peer.sync.errors import SyncProtocolError
+
+PROTOCOL_ID: Final = "/toktok/sync/1.0.0"
+VERSION: Final = 1
+_HEX: Final = frozenset("0123456789abcdefABCDEF")
+_LOWER_HEX: Final = frozenset("0123456789abcdef")
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Caps both sides enforce; a message beyond them is a protocol error."""
+
+    max_creators: int = 1000
+    """Most creators in one heads message (posts and profiles counted separately)."""
+    max_page: int = 100
+    """Largest ``limit`` of a range request, and most records in one response."""
+    max_profiles: int = 100
+    """Most creators named in one profiles request."""
+    max_request_bytes: int = 16 * 1024
+    """Largest request accepted (a profiles request of 100 creators is about 4.6 KB)."""
+
+    @property
+    def max_heads_bytes(self) -> int:
+        """Largest heads response accepted: ~120 bytes per entry plus slack."""
+        return 2 * self.max_creators * 128 + 256
+
+    @property
+    def max_records_bytes(self) -> int:
+        """Largest records response accepted: each record may double when quoted as a string."""
+        return max(self.max_page, self.max_profiles) * (2 * MAX_RECORD_BYTES + 4) + 256
+
+
+@dataclass(frozen=True, slots=True)
+class HeadsRequest:
+    """Ask for the server's heads."""
+
+
+@dataclass(frozen=True, slots=True)
+class RangeRequest:
+    """Ask for ``creator``'s posts with ``seq >= from_seq``, at most ``limit``."""
+
+    creator: str
+    from_seq: int
+    limit: int
+
+
+@dataclass(frozen=True, slots=True)
+class ProfilesRequest:
+    """Ask for the stored profiles of ``creators``."""
+
+    creators: tuple[str, ...]
+
+
+Request = HeadsRequest | RangeRequest | ProfilesRequest
+
+
+@dataclass(frozen=True, slots=True)
+class Heads:
+    """A peer's heads: ``posts[creator] = (seq, post id)``, ``profiles[creator] = version``."""
+
+    posts: dict[str, tuple[int, bytes]]
+    profiles: dict[str, int]
+    more: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Records:
+    """Wire records in a range or profiles response."""
+
+    records: tuple[bytes, ...]
+
+
+# ---- encoding ------------------------------------------------------------------------------
+
+
+def _dump(obj: dict[str, Any]) -> bytes:
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def encode_request(request: Request) -> bytes:
+    """Wire bytes of a request."""
+    if isinstance(request, HeadsRequest):
+        return _dump({"v": VERSION, "op": "heads"})
+    if isinstance(request, RangeRequest):
+        return _dump(
+            {
+                "v": VERSION,
+                "op": "range",
+                "creator": request.creator,
+                "from": request.from_seq,
+                "limit": request.limit,
+            }
+        )
+    return _dump({"v": VERSION, "op": "profiles", "creators": list(request.creators)})
+
+
+def encode_heads(heads: Heads) -> bytes:
+    """Wire bytes of a heads response."""
+    posts = {c: [seq, "0x" + pid.hex()] for c, (seq, pid) in sorted(heads.posts.items())}
+    return _dump(
+        {
+            "v": VERSION,
+            "posts": posts,
+            "profiles": dict(sorted(heads.profiles.items())),
+            "more": heads.more,
+        }
+    )
+
+
+def encode_records(records: Records) -> bytes:
+    """Wire bytes of a range or profiles response."""
+    return _dump({"v": VERSION, "records": [r.decode("utf-8") for r in records.records]})
+
+
+# ---- decoding ------------------------------------------------------------------------------
+
+
+def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise SyncProtocolError(f"duplicate key {key[:50]!r}")
+        out[key] = value
+    return out
+
+
+def _no_float(text: str) -> Any:
+    raise SyncProtocolError(f"non-integer number {text[:20]!r}")
+
+
+def _no_constant(text: str) -> Any:
+    raise SyncProtocolError(f"{text} is not allowed")
+
+
+def _parse(data: bytes, limit: int, what: str) -> dict[str, Any]:
+    if len(data) > limit:
+        raise SyncProtocolError(f"{what} is {len(data)} bytes; the limit is {limit}")
+    try:
+        obj = json.loads(
+            data.decode("utf-8"),
+            object_pairs_hook=_unique,
+            parse_float=_no_float,
+            parse_constant=_no_constant,
+        )
+    except SyncProtocolError:
+        raise
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise SyncProtocolError(f"{what} is not valid JSON: {exc}") from exc
+    if not isinstance(obj, dict):
+        raise SyncProtocolError(f"{what} must be a JSON object")
+    if type(obj.get("v")) is not int or obj["v"] != VERSION:
+        raise SyncProtocolError(f"{what}: unsupported version {obj.get('v')!r}; expected 1")
+    return obj
+
+
+def _keys(obj: dict[str, Any], expected: set[str], what: str) -> None:
+    if set(obj) != expected:
+        raise SyncProtocolError(f"{what} must have exactly {sorted(expected)}; got {sorted(obj)}")
+
+
+def _address(value: object, what: str) -> str:
+    if (
+        not isinstance(value, str)
+        or len(value) != 42
+        or not value.startswith("0x")
+        or not _HEX.issuperset(value[2:])
+    ):
+        raise SyncProtocolError(f"{what}: not an address")
+    if checksum_address(bytes.fromhex(value[2:])) != value:
+        raise SyncProtocolError(f"{what}: address {value} is not EIP-55 checksummed")
+    return value
+
+
+def _int(value: object, low: int, high: int, what: str) -> int:
+    if type(value) is not int or not low <= value <= high:
+        raise SyncProtocolError(f"{what} must be an integer in [{low}, {high}]")
+    return value
+
+
+def _post_id(value: object, what: str) -> bytes:
+    if (
+        not isinstance(value, str)
+        or len(value) != 66
+        or not value.startswith("0x")
+        or not _LOWER_HEX.issuperset(value[2:])
+    ):
+        raise SyncProtocolError(f"{what}: post id must be 0x + 64 lowercase hex digits")
+    return bytes.fromhex(value[2:])
+
+
+def decode_request(data: bytes, limits: Limits) -> Request:
+    """Decode a request strictly; ``SyncProtocolError`` on any deviation or cap."""
+    obj = _parse(data, limits.max_request_bytes, "sync request")
+    op = obj.get("op")
+    if op == "heads":
+        _keys(obj, {"v", "op"}, "heads request")
+        return HeadsRequest()
+    if op == "range":
+        _keys(obj, {"v", "op", "creator", "from", "limit"}, "range request")
+        return RangeRequest(
+            _address(obj["creator"], "range creator"),
+            _int(obj["from"], 1, MAX_JSON_NUMBER, "range from"),
+            _int(obj["limit"], 1, limits.max_page, "range limit"),
+        )
+    if op == "profiles":
+        _keys(obj, {"v", "op", "creators"}, "profiles request")
+        creators = obj["creators"]
+        if not isinstance(creators, list) or not 1 <= len(creators) <= limits.max_profiles:
+            raise SyncProtocolError(f"profiles request needs 1 to {limits.max_profiles} creators")
+        names = tuple(_address(c, "profiles creator") for c in creators)
+        if len(set(names)) != len(names):
+            raise SyncProtocolError("profiles request names a creator twice")
+        return ProfilesRequest(names)
+    raise SyncProtocolError(f"unknown sync op {str(op)[:30]!r}")
+
+
+def decode_heads(data: bytes, limits: Limits) -> Heads:
+    """Decode a heads response strictly, within ``limits.max_creators`` per map."""
+    obj = _parse(data, limits.max_heads_bytes, "heads response")
+    _keys(obj, {"v", "posts", "profiles", "more"}, "heads response")
+    posts_in, profiles_in, more = obj["posts"], obj["profiles"], obj["more"]
+    if not isinstance(posts_in, dict) or not isinstance(profiles_in, dict):
+        raise SyncProtocolError("heads posts and profiles must be objects")
+    if type(more) is not bool:
+        raise SyncProtocolError("heads more must be true or false")
+    if len(posts_in) > limits.max_creators or len(profiles_in) > limits.max_creators:
+        raise SyncProtocolError(
+            f"heads lists more than {limits.max_creators} creators "
+            f"({len(posts_in)} posts, {len(profiles_in)} profiles)"
+        )
+    posts: dict[str, tuple[int, bytes]] = {}
+    for creator, head in posts_in.items():
+        _address(creator, "heads creator")
+        if not isinstance(head, list) or len(head) != 2:
+            raise SyncProtocolError("a post head must be [seq, post id]")
+        posts[creator] = (
+            _int(head[0], 1, MAX_JSON_NUMBER, "head seq"),
+            _post_id(head[1], "head"),
+        )
+    profiles = {
+        _address(c, "heads profile creator"): _int(ver, 0, MAX_JSON_NUMBER, "profile version")
+        for c, ver in profiles_in.items()
+    }
+    return Heads(posts, profiles, more)
+
+
+def decode_records(data: bytes, max_count: int, limits: Limits) -> Records:
+    """Decode a records response of at most ``max_count`` records, each within the wire cap."""
+    obj = _parse(data, limits.max_records_bytes, "records response")
+    _keys(obj, {"v", "records"}, "records response")
+    items = obj["records"]
+    if not isinstance(items, list) or len(items) > max_count:
+        raise SyncProtocolError(f"records must be a list of at most {max_count}")
+    out: list[bytes] = []
+    for item in items:
+        if not isinstance(item, str):
+            raise SyncProtocolError("a record must be a string (the wire JSON)")
+        try:
+            raw = item.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise SyncProtocolError("a record is not valid Unicode") from exc
+        if len(raw) > MAX_RECORD_BYTES:
+            raise SyncProtocolError(
+                f"a record is {len(raw)} bytes; the limit is {MAX_RECORD_BYTES}"
+            )
+        out.append(raw)
+    return Records(tuple(out))
