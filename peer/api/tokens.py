@@ -13,7 +13,7 @@ from peer.api.errors import ApiError
 from peer.bus import Event
 from peer.feed_service import token_json
 from tokens.client import Trade
-from tokens.curve import Quote, to_base_units
+from tokens.curve import Quote, to_base_units, to_whole
 from tokens.errors import TokensError
 
 
@@ -129,7 +129,9 @@ async def buy(request: web.Request) -> web.Response:
     amount = amount_of(body.get("amount"))
     max_cost = _optional_units(body, "max_cost")
     quoted = await client.quote_buy(token, amount)
-    _require_confirmation(body, f"buying costs {quoted.total} TOK base units; confirm to proceed")
+    _require_confirmation(
+        body, f"buying {to_whole(amount)} tokens costs {to_whole(quoted.total)} TOK; confirm"
+    )
     trade = await client.buy(token, amount, max_cost=max_cost)
     context(request).bus.publish(WalletTx("buy", trade.tx_hash, token, str(amount)))
     return web.json_response(trade_json(trade))
@@ -141,7 +143,9 @@ async def sell(request: web.Request) -> web.Response:
     amount = amount_of(body.get("amount"))
     min_refund = _optional_units(body, "min_refund")
     quoted = await client.quote_sell(token, amount)
-    _require_confirmation(body, f"selling refunds {quoted.total} TOK base units; confirm")
+    _require_confirmation(
+        body, f"selling {to_whole(amount)} tokens refunds {to_whole(quoted.total)} TOK; confirm"
+    )
     trade = await client.sell(token, amount, min_refund=min_refund)
     context(request).bus.publish(WalletTx("sell", trade.tx_hash, token, str(amount)))
     return web.json_response(trade_json(trade))

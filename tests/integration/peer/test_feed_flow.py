@@ -142,3 +142,34 @@ def test_bad_requests_get_specific_errors(start_daemon: StartDaemon, tmp_path: P
         c.post("/api/v1/publish/file", {"path": "/nonexistent.mp4", "title": "x"})
     assert excinfo.value.code == "bad_request"
     assert not list((tmp_path / "a" / "tmp").glob("uploads/*"))
+
+
+def test_creator_token_trading_through_the_api(start_daemon: StartDaemon, tmp_path: Path) -> None:
+    a = start_daemon(tmp_path / "a", env={"TOKTOK_CHAIN_MODE": "devnet"})
+    c = client(a)
+    info = c.post("/api/v1/token", {"name": "Ana Clips", "symbol": "ANA"})
+    token = info["address"]
+    assert info["total_supply"] == "0"
+    assert c.get("/api/v1/profile")["token"] == token
+    quote = c.get(f"/api/v1/tokens/{token}/quote?side=buy&amount=2.5")
+    assert quote["amount"] == str(25 * 10**17)
+    with pytest.raises(DaemonError) as excinfo:
+        c.post(f"/api/v1/tokens/{token}/buy", {"amount": "2.5"})
+    assert (excinfo.value.status, excinfo.value.code) == (409, "confirmation_required")
+    assert "2.5 tokens" in str(excinfo.value)
+    trade = c.post(f"/api/v1/tokens/{token}/buy", {"amount": "2.5", "confirm": True})
+    assert trade["cost"] == quote["cost"], "a quote equals the on-chain cost when nothing moved"
+    me = c.get("/api/v1/profile")["address"]
+    assert c.get(f"/api/v1/tokens/{token}/holders") == {
+        "holders": [{"address": me, "balance": str(25 * 10**17)}]
+    }
+    sold = c.post(f"/api/v1/tokens/{token}/sell", {"amount": "1", "confirm": True})
+    assert int(sold["refund"]) > 0
+    points = c.get(f"/api/v1/tokens/{token}/history")["points"]
+    assert [p["supply"] for p in points] == [str(25 * 10**17), str(15 * 10**17)]
+    wallet = c.get("/api/v1/wallet")
+    assert wallet["address"] == me
+    assert int(wallet["tok_balance"]) < 10_000 * 10**18
+    with pytest.raises(DaemonError) as excinfo:
+        c.post(f"/api/v1/tokens/{token}/buy", {"amount": "-1", "confirm": True})
+    assert excinfo.value.code == "bad_amount"
