@@ -67,6 +67,7 @@ class FakePeer:
     balance: int = 0
     bus: EventBus = field(default_factory=EventBus)
     publish_delay_s: float = 0.05
+    trades: list[dict[str, Any]] = field(default_factory=list)
 
     def add_post(self, creator: str, title: str, *, premium: bool = False, **extra: Any) -> str:
         seq = sum(1 for p in self.posts if p["creator"] == creator) + 1
@@ -255,6 +256,7 @@ class FakePeer:
         body = await request.json()
         if body.get("confirm") is not True:
             raise ApiError(409, "confirmation_required", "confirm the quote")
+        self.trades.append(body)
         amount = int(float(body["amount"]) * E18)
         self.balance += amount
         return web.json_response({"tx": "0x" + "ab" * 32, "amount": body["amount"], "cost": "1"})

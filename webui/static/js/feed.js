@@ -276,9 +276,12 @@ function clipCard(item, index, focusSelf) {
     );
   }
 
+  let wanted = null; // what the feed last asked of this card: "auto", "metadata" or null
+
   async function attach(preload) {
+    wanted = preload;
     const c = await loadClip();
-    if (!c || c.locked) return false;
+    if (!c || c.locked || wanted !== preload) return false;
     if (!rendition) {
       rendition = chooseRendition(c.renditions, {
         viewportHeight: el.clientHeight || window.innerHeight,
@@ -376,6 +379,7 @@ function clipCard(item, index, focusSelf) {
       attach(level);
     },
     release() {
+      wanted = null;
       active = false;
       el.classList.remove("active");
       video.pause();

@@ -1,0 +1,136 @@
+"""The feed in Chromium: keyboard navigation, autoplay, preload, sound, likes, follows, seeking
+and the premium lock overlay (against the contract fake)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page
+from support.fake_api import ANA, E18, FakeServer
+
+pytestmark = pytest.mark.ui
+
+
+def active_title(page: Page) -> str:
+    return page.locator(".card-clip.active .clip-title").inner_text()
+
+
+def wait_playing(page: Page, selector: str = ".card-clip.active video") -> None:
+    """The video fired ``playing`` and its clock moves."""
+    page.wait_for_function(
+        "sel => { const v = document.querySelector(sel);"
+        " return v && !v.paused && v.readyState >= 3 && v.currentTime > 0.2; }",
+        arg=selector,
+    )
+
+
+def test_arrow_keys_and_j_k_move_between_clips(fake: FakeServer, open_page: Any) -> None:
+    probe = open_page(fake.url)
+    page = probe.page
+    page.wait_for_selector(".card-clip.active")
+    assert active_title(page) == "Cat on a keyboard"
+    page.keyboard.press("ArrowDown")
+    page.wait_for_function("() => document.querySelector('.card-clip.active')?.dataset.id")
+    page.wait_for_selector(".card-clip.active >> text=Morning run")
+    page.keyboard.press("j")
+    page.wait_for_selector(".card-clip.active >> text=Members only cut")
+    page.keyboard.press("k")
+    page.wait_for_selector(".card-clip.active >> text=Morning run")
+    page.keyboard.press("ArrowUp")
+    page.wait_for_selector(".card-clip.active >> text=Cat on a keyboard")
+    # the active card is the one scrolled into view
+    page.wait_for_function(
+        "() => Math.abs(document.querySelector('.card-clip.active').getBoundingClientRect().top"
+        " - document.querySelector('.cards').getBoundingClientRect().top) < 2"
+    )
+    assert probe.problems() == []
+
+
+def test_active_clip_autoplays_muted_looping_and_next_is_preloaded(
+    fake: FakeServer, open_page: Any
+) -> None:
+    probe = open_page(fake.url)
+    page = probe.page
+    page.wait_for_selector(".card-clip.active video")
+    wait_playing(page)
+    state = page.evaluate(
+        "() => { const [a, b, , d] = document.querySelectorAll('.card-clip video');"
+        " return {muted: a.muted, loop: a.loop, next: b.preload, nextSrc: !!b.getAttribute('src'),"
+        " nextPaused: b.paused, farSrc: !!d.getAttribute('src')}; }"
+    )
+    assert state == {
+        "muted": True,
+        "loop": True,
+        "next": "auto",
+        "nextSrc": True,
+        "nextPaused": True,
+        "farSrc": False,
+    }
+    assert probe.problems() == []
+
+
+def test_m_key_and_click_toggle_sound(fake: FakeServer, open_page: Any) -> None:
+    page = open_page(fake.url).page
+    page.wait_for_selector(".card-clip.active video")
+    muted = "() => document.querySelector('.card-clip.active video').muted"
+    page.keyboard.press("m")
+    assert page.evaluate(muted) is False
+    page.keyboard.press("m")
+    assert page.evaluate(muted) is True
+    page.locator(".card-clip.active video").click()
+    assert page.evaluate(muted) is False
+    wait_playing(page)
+
+
+def test_like_and_follow_reach_the_peer(fake: FakeServer, open_page: Any) -> None:
+    probe = open_page(fake.url)
+    page = probe.page
+    card = page.locator(".card-clip.active")
+    card.get_by_role("button", name="Like (0)").click()
+    page.wait_for_selector(".card-clip.active button[aria-label='Like (1)'][aria-pressed=true]")
+    page.keyboard.press("l")
+    page.wait_for_selector(".card-clip.active button[aria-label='Like (2)']")
+    card.get_by_role("button", name="Follow").click()
+    page.wait_for_selector(".card-clip.active .follow[aria-pressed=true]")
+    assert fake.peer.posts[0]["likes"] == 2
+    assert ANA in fake.peer.following
+    assert probe.problems() == []
+
+
+def test_seek_bar_moves_the_playhead(fake: FakeServer, open_page: Any) -> None:
+    page = open_page(fake.url).page
+    wait_playing(page)
+    page.evaluate(
+        "() => { const s = document.querySelector('.card-clip.active .seek');"
+        " s.value = '500'; s.dispatchEvent(new Event('input')); }"
+    )
+    position = page.evaluate("() => document.querySelector('.card-clip.active video').currentTime")
+    assert 0.9 <= position <= 1.3
+
+
+def test_premium_clip_is_locked_until_bought_and_then_plays(
+    fake: FakeServer, open_page: Any
+) -> None:
+    probe = open_page(fake.url)
+    page = probe.page
+    page.wait_for_selector(".card-clip.active")
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    page.wait_for_selector(".card-clip.active >> text=Members only cut")
+    lock = page.locator(".card-clip.active .lock")
+    lock.get_by_role("button", name="Unlock").click()
+    buy = lock.get_by_role("button", name="Buy 5 to unlock (1.25 TOK)")
+    buy.wait_for()
+    assert fake.peer.balance == 0  # nothing bought before the user confirms
+    buy.click()
+    wait_playing(page)
+    assert lock.is_hidden()
+    src = page.evaluate("() => document.querySelector('.card-clip.active video').src")
+    assert "/api/v1/clips/" in src
+    assert fake.peer.balance == 5 * E18
+    assert fake.peer.trades[0]["confirm"] is True
+    assert int(fake.peer.trades[0]["max_cost"]) == int(1.25 * E18 * 1.01)
+    # the one refusal we provoked is the 402 of the first unlock attempt
+    unexpected = [p for p in probe.problems() if "402" not in p]
+    assert unexpected == []
