@@ -1,0 +1,40 @@
+"""Catch-up sync (``/toktok/sync/1.0.0``) and the peer book.
+
+- ``protocol`` (pure): request/response messages, strict decoding with caps.
+- ``fetch``: one round with one peer (heads, missing ranges in pages, profiles), every record
+  through the feed ``Validator``; ``SyncOptions`` (every field documented).
+- ``service``: ``SyncService`` (serve, on-connect and periodic rounds, redial from the book).
+- ``peerbook``: ``PeerBook`` of good peers in ``<data>/p2p/peers.json`` (atomic writes).
+
+Composition (the composition root does this, after the feed is started)::
+
+    book = PeerBook(PeerBookOptions(path=data.p2p / "peers.json"))
+    sync = SyncService(host, feed.index, validator, SyncOptions(), peer_book=book,
+                       on_stored=bus_hook)
+    await sync.start()
+    ...
+    await sync.stop()
+
+Errors: ``peer.sync.errors`` (tree in its docstring).
+"""
+
+from peer.sync.errors import PeerBookError, SyncError, SyncProtocolError
+from peer.sync.fetch import RoundReport, SyncIndex, SyncOptions
+from peer.sync.peerbook import PeerBook, PeerBookOptions, PeerEntry
+from peer.sync.protocol import PROTOCOL_ID, Limits
+from peer.sync.service import SyncService
+
+__all__ = [
+    "PROTOCOL_ID",
+    "Limits",
+    "PeerBook",
+    "PeerBookError",
+    "PeerBookOptions",
+    "PeerEntry",
+    "RoundReport",
+    "SyncError",
+    "SyncIndex",
+    "SyncOptions",
+    "SyncProtocolError",
+    "SyncService",
+]

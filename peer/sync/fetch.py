@@ -1,0 +1,262 @@
+"""One sync round against one peer: heads, then missing post ranges and profiles, in pages.
+
+Every record goes through the feed ``Validator``; Accept -> ``index.store``; Ignore (already
+stored, stale profile, chain down) -> counted; Reject, or a response that breaks the protocol
+(wrong creator, seq below the asked range, a non-post in a range) -> the round with this peer
+stops and the reason is counted. Work is bounded by ``SyncOptions`` caps whatever the peer
+advertises: creators per round, pages per round, records per round.
+
+Paging: the next page starts at the last seq of a full page (not after it), so a fork whose two
+sides straddle a page boundary is still fetched; the one record seen twice is a cheap duplicate.
+A page made of one seq only moves on past it, so the loop always progresses.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from peer.feed import validation as v
+from peer.feed.errors import DecodeError
+from peer.feed.ingest import StoreResult
+from peer.feed.records import Post, Profile
+from peer.feed.wire import Envelope, decode
+from peer.p2p.errors import ResponseTooLargeError
+from peer.p2p.types import Network
+from peer.sync import protocol as sp
+from peer.sync.errors import SyncProtocolError
+
+logger = logging.getLogger(__name__)
+
+
+class SyncIndex(Protocol):
+    """What sync needs from the local index (``FeedIndex`` implements it)."""
+
+    async def heads(self) -> dict[str, tuple[int, bytes]]: ...
+
+    async def profile_heads(self) -> dict[str, int]: ...
+
+    async def log_range(self, creator: str, from_seq: int, limit: int = 100) -> list[bytes]: ...
+
+    async def profile_wire(self, creator: str) -> bytes | None: ...
+
+    async def store(self, envelope: Envelope, record_id: bytes) -> StoreResult: ...
+
+    async def is_blocked(self, address: str) -> bool: ...
+
+
+StoredCallback = Callable[[Envelope, bytes, StoreResult], None]
+
+
+@dataclass(frozen=True, slots=True)
+class SyncOptions:
+    """Settings of catch-up sync."""
+
+    interval_s: float = 30.0
+    """Seconds between periodic rounds with every connected peer."""
+    page_size: int = 20
+    """Records asked for per range/profiles request (at most ``limits.max_page``)."""
+    max_creators_per_round: int = 100
+    """Most creators whose logs (and, separately, profiles) are fetched from one peer per round."""
+    max_pages_per_round: int = 50
+    """Most range/profiles requests to one peer per round."""
+    max_records_per_round: int = 500
+    """Most records received from one peer per round (duplicates included)."""
+    request_timeout_s: float = 10.0
+    """Timeout of one sync request."""
+    max_parallel_peers: int = 4
+    """Peers synced at the same time."""
+    redial_check_s: float = 5.0
+    """How often the peer book is checked for peers due a redial (seconds)."""
+    limits: sp.Limits = field(default_factory=sp.Limits)
+    """Protocol caps (both directions)."""
+
+
+@dataclass(slots=True)
+class RoundReport:
+    """What one round with one peer did."""
+
+    peer: str
+    stored: int = 0
+    forks: int = 0
+    ignored: int = 0
+    pages: int = 0
+    creators: int = 0
+    rejected: str | None = None
+    """Why the round stopped because the peer misbehaved (None if it did not)."""
+    error: str | None = None
+    """Why the round stopped on a network error (timeout, unsupported protocol...)."""
+    answered: bool = False
+    """The peer answered the heads request."""
+
+
+class _Stop(Exception):
+    """Internal: the peer misbehaved; the round ends."""
+
+
+class RoundRunner:
+    """Runs rounds; shared state is only the counters."""
+
+    def __init__(
+        self,
+        network: Network,
+        index: SyncIndex,
+        validator: v.Validator,
+        options: SyncOptions,
+        clock: Callable[[], float],
+        on_stored: StoredCallback | None,
+        rng: random.Random,
+    ) -> None:
+        self._network = network
+        self._index = index
+        self._validator = validator
+        self._options = options
+        self._clock = clock
+        self._on_stored = on_stored
+        self._rng = rng
+        self.stats: Counter[str] = Counter()
+
+    async def _ask(self, peer: str, request: sp.Request, max_response: int) -> bytes:
+        return await self._network.request(
+            peer,
+            sp.PROTOCOL_ID,
+            sp.encode_request(request),
+            timeout=self._options.request_timeout_s,
+            max_response=max_response,
+        )
+
+    async def heads(self, peer: str) -> sp.Heads:
+        limits = self._options.limits
+        data = await self._ask(peer, sp.HeadsRequest(), limits.max_heads_bytes)
+        return sp.decode_heads(data, limits)
+
+    async def run(self, peer: str, report: RoundReport) -> None:
+        """Fetch what ``peer`` has and we lack; fills ``report``. Raises p2p errors."""
+        try:
+            heads = await self.heads(peer)
+            report.answered = True
+            budget = _Budget(self._options.max_pages_per_round, self._options.max_records_per_round)
+            await self._posts(peer, heads, budget, report)
+            await self._profiles(peer, heads, budget, report)
+        except (_Stop, SyncProtocolError, ResponseTooLargeError) as exc:
+            # an answer over our caps is a protocol violation too, not a network failure
+            report.rejected = str(exc)
+            self.stats["reject"] += 1
+
+    async def _wanted_posts(self, heads: sp.Heads) -> list[tuple[str, int]]:
+        local = await self._index.heads()
+        wanted: list[tuple[str, int]] = []
+        for creator, (seq, head_id) in heads.posts.items():
+            mine = local.get(creator)
+            if mine is None:
+                wanted.append((creator, 1))
+            elif seq > mine[0]:
+                wanted.append((creator, mine[0] + 1))
+            elif seq == mine[0] and head_id != mine[1]:
+                wanted.append((creator, seq))  # the other side of a fork at the head
+        self._rng.shuffle(wanted)  # a hostile peer cannot pin which creators we spend on
+        chosen: list[tuple[str, int]] = []
+        for creator, from_seq in wanted:
+            if len(chosen) >= self._options.max_creators_per_round:
+                break
+            if not await self._index.is_blocked(creator):
+                chosen.append((creator, from_seq))
+        return chosen
+
+    async def _posts(
+        self, peer: str, heads: sp.Heads, budget: _Budget, report: RoundReport
+    ) -> None:
+        limits = self._options.limits
+        for creator, start in await self._wanted_posts(heads):
+            report.creators += 1
+            from_seq = start
+            while budget.pages > 0 and budget.records > 0:
+                limit = min(self._options.page_size, limits.max_page, budget.records)
+                request = sp.RangeRequest(creator, from_seq, limit)
+                data = await self._ask(peer, request, limits.max_records_bytes)
+                page = sp.decode_records(data, limit, limits).records
+                budget.pages -= 1
+                budget.records -= len(page)
+                report.pages += 1
+                seqs = [await self._take_post(raw, creator, from_seq, report) for raw in page]
+                if seqs != sorted(seqs):
+                    raise _Stop("range response not in seq order")
+                if len(page) < limit:
+                    break
+                # every seq >= from_seq, so either choice moves forward
+                from_seq = seqs[-1] if seqs[0] != seqs[-1] else seqs[-1] + 1
+
+    async def _take_post(self, raw: bytes, creator: str, from_seq: int, report: RoundReport) -> int:
+        envelope = self._decode(raw)
+        record = envelope.record
+        if not isinstance(record, Post) or record.creator != creator or record.seq < from_seq:
+            raise _Stop(f"range response holds a record outside {creator} seq >= {from_seq}")
+        await self._take(envelope, report)
+        return record.seq
+
+    async def _profiles(
+        self, peer: str, heads: sp.Heads, budget: _Budget, report: RoundReport
+    ) -> None:
+        limits = self._options.limits
+        local = await self._index.profile_heads()
+        wanted = [c for c, ver in heads.profiles.items() if ver > local.get(c, -1)]
+        self._rng.shuffle(wanted)
+        wanted = wanted[: self._options.max_creators_per_round]
+        wanted = [c for c in wanted if not await self._index.is_blocked(c)]
+        size = min(self._options.page_size, limits.max_profiles)
+        for start in range(0, len(wanted), size):
+            if budget.pages <= 0 or budget.records <= 0:
+                return
+            batch = wanted[start : start + size][: budget.records]
+            data = await self._ask(peer, sp.ProfilesRequest(tuple(batch)), limits.max_records_bytes)
+            page = sp.decode_records(data, len(batch), limits).records
+            budget.pages -= 1
+            budget.records -= len(page)
+            report.pages += 1
+            for raw in page:
+                envelope = self._decode(raw)
+                record = envelope.record
+                if not isinstance(record, Profile) or record.creator not in batch:
+                    raise _Stop("profiles response holds a record we did not ask for")
+                await self._take(envelope, report)
+
+    def _decode(self, raw: bytes) -> Envelope:
+        try:
+            return decode(raw)
+        except DecodeError as exc:
+            raise _Stop(f"undecodable record: {exc}") from exc
+
+    async def _take(self, envelope: Envelope, report: RoundReport) -> None:
+        verdict = await self._validator.validate_envelope(envelope, int(self._clock()))
+        if isinstance(verdict, v.Reject):
+            self.stats[f"reject:{verdict.reason}"] += 1
+            raise _Stop(f"{verdict.reason}: {verdict.detail}")
+        if isinstance(verdict, v.Ignore):
+            report.ignored += 1
+            self.stats[f"ignore:{verdict.reason}"] += 1
+            return
+        result = await self._index.store(envelope, verdict.record_id)
+        if result is StoreResult.DUPLICATE:
+            report.ignored += 1
+            self.stats["ignore:duplicate"] += 1
+            return
+        report.stored += 1
+        self.stats["stored"] += 1
+        if result is StoreResult.FORK:
+            report.forks += 1
+            self.stats["fork"] += 1
+        if self._on_stored is not None:
+            try:
+                self._on_stored(envelope, verdict.record_id, result)
+            except Exception:
+                logger.exception("on_stored callback failed")
+
+
+@dataclass(slots=True)
+class _Budget:
+    pages: int
+    records: int
