@@ -74,12 +74,19 @@ class SyncService:
         ``error``, ``rounds``, ``served:<op>``, ``serve-error``."""
         return self._runner.stats
 
+    @property
+    def peer_book(self) -> PeerBook | None:
+        return self._book
+
     # ---- lifecycle ------------------------------------------------------------------------
 
     async def start(self) -> None:
         """Serve the protocol and start the background tasks; returns when serving."""
         if self._book is not None:
-            await asyncio.to_thread(self._book.load)
+            try:
+                await asyncio.to_thread(self._book.load)
+            except PeerBookError:  # a cache: run without it rather than not at all
+                logger.warning("peer book unusable; starting without it", exc_info=True)
         await self._network.serve(sp.PROTOCOL_ID, self._handle)
         events = self._network.watch_connections()
         self._started = True
