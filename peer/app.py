@@ -35,6 +35,7 @@ from peer.datadir import (
 )
 from peer.errors import ConfigError, StartupError
 from peer.feed_service import FeedService
+from peer.gating_runner import GatingRunner
 from peer.p2p import HostOptions, P2PHost
 from peer.publish_service import PublishService, media_settings
 from peer.services import Managed, Readiness, Service
@@ -102,9 +103,22 @@ class App:
                 self.feed,
                 media_settings(config, data_dir),
                 self.bus,
-                key_servers=lambda: [self.p2p.peer_id],
+                key_servers=lambda: self.p2p.addrs,
             )
             if self.feed is not None
+            else None
+        )
+        self.gating = (
+            GatingRunner(
+                self.p2p,
+                self.feed,
+                self.store,
+                self.chain,
+                self.wallet,
+                data_dir.keys / "released",
+                config.chain.lag_blocks,
+            )
+            if self.feed is not None and self.chain is not None
             else None
         )
         self.http = HttpService(
@@ -119,6 +133,7 @@ class App:
                 chain=self.chain,
                 feed=self.feed,
                 publish=self.publish,
+                gating=self.gating,
                 upload_dir=data_dir.root / "tmp" / "uploads",
                 max_upload_bytes=config.storage.max_upload_mb * 1024 * 1024,
             ),
@@ -135,6 +150,8 @@ class App:
             self.services.append(self.feed)
         if self.publish is not None:
             self.services.append(self.publish)
+        if self.gating is not None:
+            self.services.append(self.gating)
         self.services.append(self.http)
 
     def status(self) -> Mapping[str, Any]:

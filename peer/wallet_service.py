@@ -45,6 +45,7 @@ class WalletService:
         self._environ = os.environ if environ is None else environ
         self.account: LocalAccount | None = None
         self.clip_keys: ClipKeyStore | None = None
+        self.passphrase: str | None = None  # kept in memory only, for the key stores
         self.created = False
         self.state = "none"
 
@@ -69,11 +70,13 @@ class WalletService:
         self.account = await asyncio.to_thread(self._wallet.unlock, passphrase)
         # Premium clip keys are sealed under the same passphrase (ARCHITECTURE "Identity").
         self.clip_keys = await asyncio.to_thread(ClipKeyStore, self._keys_dir, passphrase)
+        self.passphrase = passphrase
         self.state = "unlocked"
 
     async def stop(self) -> None:
         self.account = None
         self.clip_keys = None
+        self.passphrase = None
 
     def status(self) -> dict[str, Any]:
         return {"address": self.address, "state": self.state}

@@ -17,6 +17,7 @@ from peer.services import Readiness
 if TYPE_CHECKING:
     from peer.chain_service import ChainService
     from peer.feed_service import FeedService
+    from peer.gating_runner import GatingRunner
     from peer.publish_service import PublishService
     from peer.store_service import StoreService
     from peer.wallet_service import WalletService
@@ -33,7 +34,7 @@ class ApiContext:
     status: StatusProvider
     network: Network | None = None
     content_origin: Callable[[], str] = str
-    clip_unlocked: Callable[[bytes], bool] = lambda _post: False
+    gating: GatingRunner | None = None
     store: StoreService | None = None
     wallet: WalletService | None = None
     chain: ChainService | None = None
@@ -86,4 +87,11 @@ def store(request: web.Request) -> StoreService:
     service = context(request).store
     if service is None:
         raise ApiError(503, "store_unavailable", "the content store is not running")
+    return service
+
+
+def gating(request: web.Request) -> GatingRunner:
+    service = context(request).gating
+    if service is None:
+        raise ApiError(503, "gating_unavailable", "premium clips need the chain and the feed")
     return service

@@ -20,6 +20,19 @@ from peer.errors import (
 from peer.feed.errors import CursorError, FeedError
 from peer.feed.gossip import RecordRejected
 from peer.feed_service import NoWalletError
+from peer.gating.delegation import DelegationError
+from peer.gating.errors import (
+    BuyError,
+    GatingError,
+    KeyVerificationError,
+    NoKeyServerError,
+    NotPremiumError,
+    ProtocolError,
+    UnknownPostError,
+    UnknownRenditionError,
+    UnlockFailedError,
+)
+from peer.gating.errors import NoWalletError as GatingNoWalletError
 from peer.p2p.errors import (
     DialError,
     InvalidMultiaddrError,
@@ -94,6 +107,17 @@ class ErrorRow:
 
 
 ERROR_TABLE: tuple[ErrorRow, ...] = (
+    ErrorRow(UnknownPostError, 404, "unknown_post"),
+    ErrorRow(UnknownRenditionError, 404, "unknown_rendition"),
+    ErrorRow(NotPremiumError, 409, "not_premium"),
+    ErrorRow(GatingNoWalletError, 409, "no_wallet"),
+    ErrorRow(BuyError, 409, "buy_refused"),
+    ErrorRow(NoKeyServerError, 409, "no_key_server"),
+    ErrorRow(UnlockFailedError, 403, "unlock_refused"),
+    ErrorRow(KeyVerificationError, 502, "bad_key"),
+    ErrorRow(ProtocolError, 502, "key_protocol_error"),
+    ErrorRow(DelegationError, 502, "delegation_failed"),
+    ErrorRow(GatingError, 500, "gating_error"),
     ErrorRow(NoWalletError, 409, "no_wallet"),
     ErrorRow(RecordRejected, 422, "record_rejected"),
     ErrorRow(CursorError, 400, "bad_cursor"),

@@ -205,7 +205,9 @@ async def clip(request: web.Request) -> web.Response:
         }
         for r in sorted(manifest.renditions, key=lambda r: r.width)
     ]
-    unlocked = ctx.clip_unlocked(pid) if manifest.premium else True
+    unlocked = (ctx.gating is not None and ctx.gating.has_key(item.manifest)) or not (
+        manifest.premium
+    )
     return web.json_response(
         {
             "post": item_json(item),

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from peer.api import events, feed, node, publish, tokens
+from peer.api import events, feed, gating, node, publish, tokens
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -61,6 +61,11 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/v1/tokens/{token}/sell", tokens.sell, "Sell creator tokens (confirmed)"),
     Route("POST", "/api/v1/token", tokens.create_token, "Create the user's creator token"),
     Route("GET", "/api/v1/wallet", tokens.wallet, "Wallet address and TOK balance", sensitive=True),
+    Route("GET", "/api/v1/clips/{post_id}/media/{rendition}", gating.media, "Decrypted premium media", sensitive=True),  # noqa: E501
+    Route("GET", "/api/v1/clips/{post_id}/requirements", gating.requirements, "What unlocking takes", sensitive=True),  # noqa: E501
+    Route("POST", "/api/v1/clips/{post_id}/unlock", gating.unlock, "Unlock a premium clip"),
+    Route("POST", "/api/v1/creators/{address}/unlock", gating.unlock_creator, "Unlock all qualifying"),  # noqa: E501
+    Route("POST", "/api/v1/gating/delegate", gating.delegate, "Push clip keys to another own peer"),
     Route("GET", "/api/v1/profile", feed.get_profile, "The user's own profile"),
     Route("POST", "/api/v1/profile", feed.set_profile, "Sign and publish the user's profile"),
 )

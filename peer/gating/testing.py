@@ -17,7 +17,7 @@ class PremiumClip:
     manifest_cid: str
     key: ClipKey
     plaintexts: dict[str, bytes]
-    """Rendition name (``<height>p``) -> plaintext bytes."""
+    """Rendition name (``<short side>p``, e.g. ``720p``) -> plaintext bytes."""
 
 
 async def store_premium_clip(
@@ -49,7 +49,7 @@ async def store_premium_clip(
                 params.nonce_prefix,
             )
         )
-        plaintexts[f"{height}p"] = plain
+        plaintexts[f"{height * 9 // 16}p"] = plain
     manifest = Manifest(
         creator=creator,
         duration_ms=3000,

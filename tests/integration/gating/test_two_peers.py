@@ -167,10 +167,10 @@ async def test_non_holder_refused_then_buyer_unlocks_after_the_lag_and_plays(net
     await runner.setup()
     port = free_port()
     await web.TCPSite(runner, "127.0.0.1", port).start()
-    plain = net.clip.plaintexts["1280p"]
+    plain = net.clip.plaintexts["720p"]
     try:
         async with ClientSession() as http:
-            url = f"http://127.0.0.1:{port}/media/1280p"
+            url = f"http://127.0.0.1:{port}/media/720p"
             got = bytearray()
             for start in range(0, len(plain), 50_000):
                 hdr = {"Range": f"bytes={start}-{start + 49_999}"}
@@ -191,7 +191,7 @@ async def test_playback_without_key_answers_402_with_requirements(net: Net) -> N
     viewer = account(5).address
     with pytest.raises(LockedError) as info:
         await decrypted_media(
-            net.post, "1280p", net.store, [ClipKeyStore(net.tmp / "v5", "x", kdf=KDF)],
+            net.post, "720p", net.store, [ClipKeyStore(net.tmp / "v5", "x", kdf=KDF)],
             viewer=viewer, checker=OwnershipChecker(net.client(None)), quoter=net.client(None),
         )  # fmt: skip
     req = info.value.requirements

@@ -173,3 +173,47 @@ def test_creator_token_trading_through_the_api(start_daemon: StartDaemon, tmp_pa
     with pytest.raises(DaemonError) as excinfo:
         c.post(f"/api/v1/tokens/{token}/buy", {"amount": "-1", "confirm": True})
     assert excinfo.value.code == "bad_amount"
+
+
+def test_premium_clip_is_encrypted_and_plays_decrypted_for_its_creator(
+    start_daemon: StartDaemon, tmp_path: Path, clip: Path
+) -> None:
+    a = start_daemon(tmp_path / "a", env={"TOKTOK_CHAIN_MODE": "devnet"})
+    c = client(a)
+    c.post("/api/v1/token", {"name": "Ana", "symbol": "ANA"})
+    free = run_cli(a.data_dir, "publish", str(clip), "--title", "Free", "--json")
+    premium = run_cli(
+        a.data_dir, "publish", str(clip), "--title", "Paid", "--premium", "--min-balance", "5"
+    )
+    assert free.returncode == 0, free.stderr
+    assert premium.returncode == 0, premium.stderr
+    items = {i["title"]: i for i in c.get("/api/v1/feed")["items"]}
+    assert items["Paid"]["premium"] is True
+    assert items["Paid"]["min_balance"] == str(5 * 10**18)
+    assert items["Paid"]["key_servers"] == c.get("/api/v1/status")["p2p_addrs"]
+    paid = c.get(f"/api/v1/posts/{items['Paid']['id']}/clip")
+    plain = c.get(f"/api/v1/posts/{items['Free']['id']}/clip")
+    assert paid["locked"] is False, "the creator holds the key of its own clip"
+    media_path = paid["renditions"][0]["url"]
+    assert media_path.startswith("/api/v1/clips/")
+    creds = client(a).creds
+    with urllib.request.urlopen(plain["renditions"][0]["url"], timeout=10) as response:
+        free_bytes = response.read()
+    request = urllib.request.Request(
+        creds.url.rstrip("/") + media_path,
+        headers={"Cookie": f"toktok_session={creds.cookie}", "Range": "bytes=100-4195"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 206
+        assert response.read() == free_bytes[100:4196]
+    # The stored premium rendition itself is ciphertext.
+    stored_cid = [
+        r
+        for r in json.loads(
+            run_cli(a.data_dir, "cat", items["Paid"]["manifest"]).stdout or "{}"
+        ).get("renditions", [])
+    ]
+    assert stored_cid, "the manifest lists encrypted renditions"
+    with pytest.raises(urllib.error.HTTPError) as excinfo:
+        urllib.request.urlopen(creds.url.rstrip("/") + media_path, timeout=10)
+    assert excinfo.value.code == 403, "decrypted media needs the session cookie"

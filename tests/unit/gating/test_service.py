@@ -21,14 +21,14 @@ async def test_locked_then_unlocked_then_playable(world: World) -> None:
     gating = service(world)
     await gating.start()
     with pytest.raises(LockedError) as info:
-        await gating.media(world.post.post_id, "1280p")
+        await gating.media(world.post.post_id, "720p")
     assert info.value.requirements.balance == 0
     assert info.value.requirements.key_servers == world.post.key_servers
     world.give_threshold()
     result = await gating.unlock(world.post.post_id)
     assert result["unlocked"] is True
     media = await gating.media(world.post.post_id, "0")
-    assert await media.read(0, 5000) == world.clip.plaintexts["1280p"][:5000]
+    assert await media.read(0, 5000) == world.clip.plaintexts["720p"][:5000]
     batch = await gating.unlock_creator(world.post.creator)
     assert [r["unlocked"] for r in batch] == [True]
     await gating.stop()

@@ -93,7 +93,7 @@ async def test_playback_without_a_key_is_locked_with_requirements(world: World) 
     world.chain.mine(2)
     with pytest.raises(LockedError) as info:
         await decrypted_media(
-            world.post, "1280p", world.store, [world.released],
+            world.post, "720p", world.store, [world.released],
             viewer=world.holder.address, checker=world.checker,
         )  # fmt: skip
     req = info.value.requirements
@@ -105,8 +105,8 @@ async def test_playback_without_a_key_is_locked_with_requirements(world: World) 
 async def test_playback_range_reads_equal_the_plaintext(world: World) -> None:
     world.give_threshold()
     await world.unlocker.unlock(world.post)
-    media = await decrypted_media(world.post, "1280p", world.store, [world.released])
-    plain = world.clip.plaintexts["1280p"]
+    media = await decrypted_media(world.post, "720p", world.store, [world.released])
+    plain = world.clip.plaintexts["720p"]
     assert media.size == len(plain)
     for start, end in ((0, 1), (4095, 4097), (10_000, 70_123), (len(plain) - 5, len(plain) + 9)):
         assert await media.read(start, end) == plain[start:end]

@@ -1,0 +1,61 @@
+"""Premium clips: decrypted playback with Range, unlock requirements, unlocking, delegation."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from peer.api.context import gating, json_body
+from peer.api.errors import ApiError
+from peer.api.feed import address, post_id
+from peer.gating.errors import LockedError
+from peer.gating.http import media_response
+
+
+async def media(request: web.Request) -> web.StreamResponse:
+    """Decrypted bytes of a premium rendition; 402 with the requirements while locked."""
+    try:
+        decrypted = await gating(request).service.media(
+            post_id(request), request.match_info["rendition"]
+        )
+    except LockedError as exc:
+        body = {
+            "error": {"code": "locked", "message": str(exc)},
+            "requirements": exc.requirements.to_json(),
+        }
+        return web.json_response(body, status=402)
+    return await media_response(request, decrypted)
+
+
+async def requirements(request: web.Request) -> web.Response:
+    result = await gating(request).service.requirements(post_id(request))
+    return web.json_response(result.to_json())
+
+
+async def unlock(request: web.Request) -> web.Response:
+    """Fetch the key from the creator's key servers; with ``buy``, buy the missing amount
+    first within ``max_cost`` (base units, from the requirements' quote)."""
+    body = await json_body(request)
+    buy = body.get("buy", False)
+    if not isinstance(buy, bool):
+        raise ApiError(400, "bad_request", "'buy' must be true or false")
+    raw = body.get("max_cost")
+    if raw is not None and not (isinstance(raw, str) and raw.isdigit()):
+        raise ApiError(400, "bad_amount", "'max_cost' must be a decimal string of base units")
+    result = await gating(request).service.unlock(
+        post_id(request), buy=buy, max_cost=None if raw is None else int(raw)
+    )
+    return web.json_response(result)
+
+
+async def unlock_creator(request: web.Request) -> web.Response:
+    results = await gating(request).service.unlock_creator(address(request))
+    return web.json_response({"results": results})
+
+
+async def delegate(request: web.Request) -> web.Response:
+    body = await json_body(request)
+    peer = body.get("peer")
+    if not isinstance(peer, str) or not peer:
+        raise ApiError(400, "bad_request", "'peer' (a multiaddr with /p2p/) is required")
+    count = await gating(request).service.delegate(peer)
+    return web.json_response({"delegated": count})
