@@ -9,6 +9,12 @@ advertises: creators per round, pages per round, records per round.
 Paging: the next page starts at the last seq of a full page (not after it), so a fork whose two
 sides straddle a page boundary is still fetched; the one record seen twice is a cheap duplicate.
 A page made of one seq only moves on past it, so the loop always progresses.
+
+Gaps: posts ahead of our head are accepted (gossip delivers them), so our log can have holes
+below the head. For creators whose head equals the peer's, a hole is detected cheaply (fewer
+stored posts than the head seq), located by scanning our log, and fetched from the first
+missing seq; if the peer's page brings nothing new below our head, the hole is theirs too and
+we move on.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from typing import Protocol
 
 from peer.feed import validation as v
 from peer.feed.errors import DecodeError
+from peer.feed.index import CreatorInfo
 from peer.feed.ingest import StoreResult
 from peer.feed.records import Post, Profile
 from peer.feed.wire import Envelope, decode
@@ -31,6 +38,9 @@ from peer.sync import protocol as sp
 from peer.sync.errors import SyncProtocolError
 
 logger = logging.getLogger(__name__)
+
+GAP_SCAN_PAGES = 10
+"""Pages of 1,000 of our own log scanned to find a gap (beyond that the gap is left alone)."""
 
 
 class SyncIndex(Protocol):
@@ -47,6 +57,8 @@ class SyncIndex(Protocol):
     async def store(self, envelope: Envelope, record_id: bytes) -> StoreResult: ...
 
     async def is_blocked(self, address: str) -> bool: ...
+
+    async def creator_info(self, address: str) -> CreatorInfo | None: ...
 
 
 StoredCallback = Callable[[Envelope, bytes, StoreResult], None]
@@ -147,31 +159,59 @@ class RoundRunner:
             report.rejected = str(exc)
             self.stats["reject"] += 1
 
-    async def _wanted_posts(self, heads: sp.Heads) -> list[tuple[str, int]]:
+    async def _wanted_posts(self, heads: sp.Heads) -> list[tuple[str, int, int]]:
+        """``(creator, from seq, our head seq)`` to fetch, at most the per-round cap."""
         local = await self._index.heads()
-        wanted: list[tuple[str, int]] = []
+        ahead: list[tuple[str, int, int]] = []
+        level: list[tuple[str, int]] = []
         for creator, (seq, head_id) in heads.posts.items():
             mine = local.get(creator)
             if mine is None:
-                wanted.append((creator, 1))
+                ahead.append((creator, 1, 0))
             elif seq > mine[0]:
-                wanted.append((creator, mine[0] + 1))
+                ahead.append((creator, mine[0] + 1, mine[0]))
             elif seq == mine[0] and head_id != mine[1]:
-                wanted.append((creator, seq))  # the other side of a fork at the head
-        self._rng.shuffle(wanted)  # a hostile peer cannot pin which creators we spend on
-        chosen: list[tuple[str, int]] = []
-        for creator, from_seq in wanted:
-            if len(chosen) >= self._options.max_creators_per_round:
-                break
+                ahead.append((creator, seq, seq))  # the other side of a fork at the head
+            elif seq == mine[0]:
+                level.append((creator, seq))  # same head: maybe we have a gap they fill
+        self._rng.shuffle(ahead)  # a hostile peer cannot pin which creators we spend on
+        self._rng.shuffle(level)
+        cap = self._options.max_creators_per_round
+        chosen: list[tuple[str, int, int]] = []
+        for creator, from_seq, head in ahead:
+            if len(chosen) >= cap:
+                return chosen
             if not await self._index.is_blocked(creator):
-                chosen.append((creator, from_seq))
+                chosen.append((creator, from_seq, head))
+        for creator, head in level[: cap - len(chosen)]:
+            gap = await self._first_gap(creator, head)
+            if gap is not None and not await self._index.is_blocked(creator):
+                chosen.append((creator, gap, head))
         return chosen
+
+    async def _first_gap(self, creator: str, head: int) -> int | None:
+        """The lowest seq below ``head`` we lack (None if none, or not found cheaply)."""
+        info = await self._index.creator_info(creator)
+        if info is None or info.posts >= head:
+            return None  # every seq up to the head is present (forks only add rows)
+        expected = 1
+        for _ in range(GAP_SCAN_PAGES):
+            rows = await self._index.log_range(creator, expected, 1000)
+            for raw in rows:
+                record = decode(raw).record
+                seq = record.seq if isinstance(record, Post) else expected
+                if seq > expected:
+                    return expected
+                expected = seq + 1
+            if len(rows) < 1000:
+                return expected if expected < head else None
+        return None
 
     async def _posts(
         self, peer: str, heads: sp.Heads, budget: _Budget, report: RoundReport
     ) -> None:
         limits = self._options.limits
-        for creator, start in await self._wanted_posts(heads):
+        for creator, start, local_head in await self._wanted_posts(heads):
             report.creators += 1
             from_seq = start
             while budget.pages > 0 and budget.records > 0:
@@ -182,11 +222,14 @@ class RoundRunner:
                 budget.pages -= 1
                 budget.records -= len(page)
                 report.pages += 1
+                before = report.stored
                 seqs = [await self._take_post(raw, creator, from_seq, report) for raw in page]
                 if seqs != sorted(seqs):
                     raise _Stop("range response not in seq order")
                 if len(page) < limit:
                     break
+                if report.stored == before and seqs[-1] <= local_head:
+                    break  # a page of what we already have, below our head: the gap is theirs too
                 # every seq >= from_seq, so either choice moves forward
                 from_seq = seqs[-1] if seqs[0] != seqs[-1] else seqs[-1] + 1
 

@@ -220,3 +220,30 @@ async def test_free_posts_of_a_creator_without_token_are_synced(make_node: NodeF
     await b.sync.sync_peer(a.host.peer_id)
     assert await b.seqs() == [1, 2, 3]
     assert NOW > 0
+
+
+async def test_a_gap_below_the_head_is_filled_from_a_peer_with_the_same_head(
+    make_node: NodeFactory,
+) -> None:
+    log = posts(make_log(), 10)
+    a = await make_node()
+    await a.add(*log)
+    b = await make_node()
+    await b.add(*log[:5], log[9])  # gossip brought seq 10 before 6..9
+    await b.connect(a)
+    report = await b.sync.sync_peer(a.host.peer_id)
+    assert report.stored == 4
+    assert await b.seqs() == list(range(1, 11))
+
+
+async def test_a_gap_both_peers_share_costs_one_page_per_round(make_node: NodeFactory) -> None:
+    log = posts(make_log(), 40)
+    holey = log[:3] + log[5:]  # seq 4 and 5 missing on both sides
+    a = await make_node()
+    await a.add(*holey)
+    b = await make_node()
+    await b.add(*holey)
+    await b.connect(a)
+    report = await b.sync.sync_peer(a.host.peer_id)
+    assert report.stored == 0
+    assert report.pages == 1
