@@ -1,0 +1,146 @@
+"""Catch-up sync between real py-libp2p hosts: this process and a sync peer in another process.
+
+Loopback only. The remote (``sync_peer_proc.py``) runs P2PHost + FeedIndex + SyncService.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from sync_peer_proc import CREATOR, DOMAIN, fill, registry, seqs
+
+from peer.feed import validation as v
+from peer.feed.index import FeedIndex, IndexOptions
+from peer.p2p import HostOptions, P2PHost
+from peer.p2p.testing import wait_until
+from peer.sync import PeerBook, PeerBookOptions, SyncOptions, SyncService
+
+pytestmark = pytest.mark.integration
+
+SCRIPT = Path(__file__).resolve().parent / "sync_peer_proc.py"
+
+
+@dataclass
+class Remote:
+    process: asyncio.subprocess.Process
+    peer_id: str
+    addrs: list[str]
+
+    async def ask(self, **command: Any) -> Any:
+        assert self.process.stdin is not None
+        assert self.process.stdout is not None
+        self.process.stdin.write((json.dumps(command) + "\n").encode())
+        await self.process.stdin.drain()
+        line = await asyncio.wait_for(self.process.stdout.readline(), 20)
+        return json.loads(line)["result"]
+
+    async def close(self) -> None:
+        if self.process.returncode is None:
+            assert self.process.stdin is not None
+            self.process.stdin.write(b'{"cmd": "quit"}\n')
+            try:
+                await asyncio.wait_for(self.process.wait(), 15)
+            except TimeoutError:
+                self.process.kill()
+                await self.process.wait()
+
+
+@dataclass
+class Local:
+    host: P2PHost
+    index: FeedIndex
+    sync: SyncService
+    data: Path
+
+
+@pytest.fixture
+async def stack(tmp_path: Path) -> AsyncIterator[tuple[AsyncExitStack, Path]]:
+    async with AsyncExitStack() as exits:
+        yield exits, tmp_path
+
+
+async def start_remote(exits: AsyncExitStack, data: Path, posts: int) -> Remote:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(SCRIPT),
+        str(data),
+        str(posts),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    try:
+        line = await asyncio.wait_for(process.stdout.readline(), 60)
+        hello = json.loads(line)
+    except BaseException:
+        process.kill()
+        await process.wait()
+        raise
+    remote = Remote(process, hello["peer_id"], hello["addrs"])
+    exits.push_async_callback(remote.close)
+    return remote
+
+
+async def start_local(exits: AsyncExitStack, data: Path, posts: int) -> Local:
+    index = FeedIndex(IndexOptions(data / "index" / "feed.sqlite"))
+    await index.start()
+    exits.push_async_callback(index.close)
+    validator = v.Validator(DOMAIN, registry(), index)
+    await fill(index, validator, posts)
+    host = P2PHost(HostOptions(identity_path=data / "p2p" / "identity.key"))
+    await host.start()
+    exits.push_async_callback(host.stop)
+    book = PeerBook(PeerBookOptions(data / "p2p" / "peers.json"))
+    sync = SyncService(host, index, validator, SyncOptions(), peer_book=book)
+    await sync.start()
+    exits.push_async_callback(sync.stop)
+    return Local(host, index, sync, data)
+
+
+async def test_an_empty_peer_catches_up_25_posts_from_a_remote_process(
+    stack: tuple[AsyncExitStack, Path],
+) -> None:
+    exits, tmp = stack
+    remote = await start_remote(exits, tmp / "remote", 25)
+    local = await start_local(exits, tmp / "local", 0)
+    await local.host.connect(remote.addrs[0])
+
+    async def caught_up() -> bool:
+        return await seqs(local.index) == list(range(1, 26))
+
+    await wait_until(caught_up, 30, "25 posts synced from the remote process")
+    info = await local.index.creator_info(CREATOR)
+    assert info is not None
+    assert info.head_seq == 25
+    report = local.sync.reports[remote.peer_id]
+    assert report.pages >= 2
+    assert report.rejected is None
+    book = json.loads((local.data / "p2p" / "peers.json").read_text())
+    assert [p["peer"] for p in book["peers"]] == [remote.peer_id]
+    assert all(a.endswith("/p2p/" + remote.peer_id) for a in book["peers"][0]["addrs"])
+
+
+async def test_a_remote_process_that_dials_us_catches_up_on_connection(
+    stack: tuple[AsyncExitStack, Path],
+) -> None:
+    exits, tmp = stack
+    local = await start_local(exits, tmp / "local", 25)
+    remote = await start_remote(exits, tmp / "remote", 0)
+    assert await remote.ask(cmd="connect", addr=local.host.addrs[0]) == local.host.peer_id
+
+    async def remote_caught_up() -> bool:
+        return bool(await remote.ask(cmd="seqs") == list(range(1, 26)))
+
+    await wait_until(remote_caught_up, 30, "the remote to sync 25 posts from us")
+    assert local.sync.stats["served:range"] >= 2
