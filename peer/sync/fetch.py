@@ -19,6 +19,7 @@ we move on.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from collections import Counter
@@ -223,9 +224,11 @@ class RoundRunner:
                 budget.records -= len(page)
                 report.pages += 1
                 before = report.stored
-                seqs = [await self._take_post(raw, creator, from_seq, report) for raw in page]
+                checked = [self._check_post(raw, creator, from_seq) for raw in page]
+                seqs = [seq for _envelope, seq in checked]
                 if seqs != sorted(seqs):
                     raise _Stop("range response not in seq order")
+                await self._take([envelope for envelope, _seq in checked], report)
                 if len(page) < limit:
                     break
                 if report.stored == before and seqs[-1] <= local_head:
@@ -233,13 +236,12 @@ class RoundRunner:
                 # every seq >= from_seq, so either choice moves forward
                 from_seq = seqs[-1] if seqs[0] != seqs[-1] else seqs[-1] + 1
 
-    async def _take_post(self, raw: bytes, creator: str, from_seq: int, report: RoundReport) -> int:
+    def _check_post(self, raw: bytes, creator: str, from_seq: int) -> tuple[Envelope, int]:
         envelope = self._decode(raw)
         record = envelope.record
         if not isinstance(record, Post) or record.creator != creator or record.seq < from_seq:
             raise _Stop(f"range response holds a record outside {creator} seq >= {from_seq}")
-        await self._take(envelope, report)
-        return record.seq
+        return envelope, record.seq
 
     async def _profiles(
         self, peer: str, heads: sp.Heads, budget: _Budget, report: RoundReport
@@ -260,12 +262,12 @@ class RoundRunner:
             budget.pages -= 1
             budget.records -= len(page)
             report.pages += 1
-            for raw in page:
-                envelope = self._decode(raw)
+            envelopes = [self._decode(raw) for raw in page]
+            for envelope in envelopes:
                 record = envelope.record
                 if not isinstance(record, Profile) or record.creator not in batch:
                     raise _Stop("profiles response holds a record we did not ask for")
-                await self._take(envelope, report)
+            await self._take(envelopes, report)
 
     def _decode(self, raw: bytes) -> Envelope:
         try:
@@ -273,16 +275,32 @@ class RoundRunner:
         except DecodeError as exc:
             raise _Stop(f"undecodable record: {exc}") from exc
 
-    async def _take(self, envelope: Envelope, report: RoundReport) -> None:
-        verdict = await self._validator.validate_envelope(envelope, int(self._clock()))
-        if isinstance(verdict, v.Reject):
-            self.stats[f"reject:{verdict.reason}"] += 1
-            raise _Stop(f"{verdict.reason}: {verdict.detail}")
-        if isinstance(verdict, v.Ignore):
-            report.ignored += 1
-            self.stats[f"ignore:{verdict.reason}"] += 1
-            return
-        result = await self._index.store(envelope, verdict.record_id)
+    async def _take(self, envelopes: list[Envelope], report: RoundReport) -> None:
+        """Validate a page concurrently, store what precedes the first Reject (one batch for
+        the index's writer, in order), then stop at that Reject."""
+        now = int(self._clock())
+        verdicts = await asyncio.gather(
+            *(self._validator.validate_envelope(e, now) for e in envelopes)
+        )
+        rejected = next((x for x in verdicts if isinstance(x, v.Reject)), None)
+        upto = verdicts.index(rejected) if rejected is not None else len(verdicts)
+        accepted: list[tuple[Envelope, bytes]] = []
+        for envelope, verdict in zip(envelopes[:upto], verdicts[:upto], strict=True):
+            if isinstance(verdict, v.Ignore):
+                report.ignored += 1
+                self.stats[f"ignore:{verdict.reason}"] += 1
+            elif isinstance(verdict, v.Accept):
+                accepted.append((envelope, verdict.record_id))
+        results = await asyncio.gather(*(self._index.store(e, rid) for e, rid in accepted))
+        for (envelope, record_id), result in zip(accepted, results, strict=True):
+            self._count(envelope, record_id, result, report)
+        if rejected is not None:
+            self.stats[f"reject:{rejected.reason}"] += 1
+            raise _Stop(f"{rejected.reason}: {rejected.detail}")
+
+    def _count(
+        self, envelope: Envelope, record_id: bytes, result: StoreResult, report: RoundReport
+    ) -> None:
         if result is StoreResult.DUPLICATE:
             report.ignored += 1
             self.stats["ignore:duplicate"] += 1
@@ -294,7 +312,7 @@ class RoundRunner:
             self.stats["fork"] += 1
         if self._on_stored is not None:
             try:
-                self._on_stored(envelope, verdict.record_id, result)
+                self._on_stored(envelope, record_id, result)
             except Exception:
                 logger.exception("on_stored callback failed")
 

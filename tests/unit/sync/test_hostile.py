@@ -16,7 +16,7 @@ from sync_kit import MANIFEST, NOW, QUIET, Node, NodeFactory, make_log
 from peer.feed.builders import CreatorLog
 from peer.feed.records import ZERO_ADDRESS
 from peer.feed.signatures import address_of
-from peer.feed.wire import checksum_address, encode
+from peer.feed.wire import Envelope, checksum_address, encode
 from peer.sync import protocol as sp
 
 ATTACKER_KEY = keccak(b"attacker")
@@ -161,3 +161,24 @@ async def test_a_silent_peer_times_out_and_the_round_ends(make_node: NodeFactory
     report = await asyncio.wait_for(victim.sync.sync_peer(evil.host.peer_id), 5)
     assert report.error is not None
     assert victim.sync.stats["error"] >= 1
+
+
+async def test_a_forged_record_mid_page_keeps_the_ones_before_it_and_stops(
+    make_node: NodeFactory,
+) -> None:
+    log = CreatorLog(make_log().domain, ATTACKER_KEY, ZERO_ADDRESS)
+    good = [log.next_post(MANIFEST, "fine", NOW)[0] for _ in range(4)]
+    forged = Envelope(good[2].record, good[2].signature[:10] + b"\x00" + good[2].signature[11:])
+    page = [good[0], good[1], forged, good[3]]
+
+    async def mixed(_request: sp.RangeRequest) -> bytes:
+        return sp.encode_records(sp.Records(tuple(encode(e) for e in page)))
+
+    evil, _ = await hostile(make_node, sp.Heads({ATTACKER: (4, bytes(32))}, {}), mixed)
+    victim = await make_node(tokens={})
+    await victim.connect(evil)
+    report = await victim.sync.sync_peer(evil.host.peer_id)
+    assert report.rejected is not None
+    assert "bad-signature" in report.rejected
+    assert await victim.seqs(ATTACKER) == [1, 2]
+    assert victim.sync.stats["reject:bad-signature"] == 1
