@@ -24,7 +24,7 @@ from peer.feed.queries import FeedItem
 from peer.feed.records import ZERO_ADDRESS, Follow, Like, Post, Profile, Tombstone
 from peer.feed.token_link import CachedTokenRegistry
 from peer.feed.validation import Validator
-from peer.feed.wire import Envelope
+from peer.feed.wire import Envelope, decode
 from peer.p2p import Network
 from peer.wallet_service import WalletService
 from tokens.client import TokenInfo
@@ -234,8 +234,37 @@ class FeedService:
     async def delete(self, post_id: bytes) -> None:
         await self._sign_and_publish(Tombstone(self.me, post_id, int(self._clock())))
 
-    async def set_profile(self, name: str) -> None:
+    async def current_profile(self) -> Profile | None:
+        """The user's latest stored profile."""
+        wire = await self.index.profile_wire(self.me)
+        if wire is None:
+            return None
+        record = decode(wire).record
+        return record if isinstance(record, Profile) else None
+
+    async def update_profile(
+        self,
+        *,
+        name: str | None = None,
+        add_key_server: str | None = None,
+        remove_key_server: str | None = None,
+    ) -> Profile:
+        """Sign and publish the next version of the user's profile, changing only what is given."""
+        current = await self.current_profile()
+        servers = list(current.key_servers) if current else []
+        if add_key_server is not None and add_key_server not in servers:
+            servers.append(add_key_server)
+        if remove_key_server is not None and remove_key_server in servers:
+            servers.remove(remove_key_server)
         token = await self._chain.client.token_of(self.me) or ZERO_ADDRESS
-        version = (await self.index.profile_version(self.me) or 0) + 1
-        profile = Profile(self.me, name, "", token, (), version, int(self._clock()))
+        profile = Profile(
+            self.me,
+            name if name is not None else (current.name if current else ""),
+            current.avatar if current else "",
+            token,
+            tuple(servers),
+            (current.version if current else 0) + 1,
+            int(self._clock()),
+        )
         await self._sign_and_publish(profile)
+        return profile

@@ -159,9 +159,8 @@ async def set_profile(request: web.Request) -> web.Response:
     name = body.get("name")
     if not isinstance(name, str) or not 1 <= len(name.strip()) <= 64:
         raise ApiError(400, "bad_name", "'name' must be 1 to 64 characters")
-    service = feed(request)
-    await service.set_profile(name.strip())
-    return web.json_response({"address": service.me, "name": name.strip()})
+    profile = await feed(request).update_profile(name=name.strip())
+    return web.json_response({"address": profile.creator, "name": profile.name})
 
 
 MAX_MANIFEST = 64 * 1024  # ARCHITECTURE "Replication caps"

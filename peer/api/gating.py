@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from peer.api.context import gating, json_body
+from peer.api.context import feed, gating, json_body
 from peer.api.errors import ApiError
 from peer.api.feed import address, post_id
 from peer.gating.errors import LockedError
@@ -38,7 +38,7 @@ async def unlock(request: web.Request) -> web.Response:
     buy = body.get("buy", False)
     if not isinstance(buy, bool):
         raise ApiError(400, "bad_request", "'buy' must be true or false")
-    raw = body.get("max_cost")
+    raw = body.get("max_cost", body.get("maxCost"))
     if raw is not None and not (isinstance(raw, str) and raw.isdigit()):
         raise ApiError(400, "bad_amount", "'max_cost' must be a decimal string of base units")
     result = await gating(request).service.unlock(
@@ -58,4 +58,34 @@ async def delegate(request: web.Request) -> web.Response:
     if not isinstance(peer, str) or not peer:
         raise ApiError(400, "bad_request", "'peer' (a multiaddr with /p2p/) is required")
     count = await gating(request).service.delegate(peer)
-    return web.json_response({"delegated": count})
+    await feed(request).update_profile(add_key_server=peer)
+    return web.json_response({"delegated": count, "imported": count})
+
+
+async def revoke(request: web.Request) -> web.Response:
+    """Remove a key server from the profile; it keeps the keys it already holds."""
+    body = await json_body(request)
+    peer = body.get("peer")
+    if not isinstance(peer, str) or not peer:
+        raise ApiError(400, "bad_request", "'peer' is required")
+    profile = await feed(request).update_profile(remove_key_server=peer)
+    return web.json_response({"key_servers": list(profile.key_servers)})
+
+
+async def buy_plan(request: web.Request) -> web.Response:
+    """What ``unlock --buy`` would buy and pay at most (null when nothing is missing)."""
+    raw = request.query.get("slippage", "")
+    if raw and not raw.isdigit():
+        raise ApiError(400, "bad_request", "slippage is in basis points (an integer)")
+    plan = await gating(request).service.plan_buy(post_id(request), int(raw) if raw else None)
+    if plan is None:
+        return web.json_response(None)
+    return web.json_response(
+        {
+            "token": plan.token,
+            "amount": str(plan.amount),
+            "quote": str(plan.quote),
+            "maxCost": str(plan.max_cost),
+            "max_cost": str(plan.max_cost),
+        }
+    )

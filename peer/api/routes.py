@@ -63,6 +63,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/v1/wallet", tokens.wallet, "Wallet address and TOK balance", sensitive=True),
     Route("GET", "/api/v1/clips/{post_id}/media/{rendition}", gating.media, "Decrypted premium media", sensitive=True),  # noqa: E501
     Route("GET", "/api/v1/clips/{post_id}/requirements", gating.requirements, "What unlocking takes", sensitive=True),  # noqa: E501
+    Route("GET", "/api/v1/clips/{post_id}/buy-plan", gating.buy_plan, "Buy needed to unlock", sensitive=True),  # noqa: E501
     Route("POST", "/api/v1/clips/{post_id}/unlock", gating.unlock, "Unlock a premium clip"),
     Route("POST", "/api/v1/creators/{address}/unlock", gating.unlock_creator, "Unlock all qualifying"),  # noqa: E501
     Route("POST", "/api/v1/gating/delegate", gating.delegate, "Push clip keys to another own peer"),

@@ -51,7 +51,7 @@ def unlock(
     if not _POST.match(target):
         raise click.BadParameter("expected a 0x post id (64 hex) or a 0x creator address")
     post = target.lower()
-    body: dict[str, Any] = {"buy": False, "maxCost": None}
+    body: dict[str, Any] = {"buy": False}
     if buy:
         plan = daemon.get(f"/api/v1/clips/{post}/buy-plan?slippage={slippage_bps}")
         if plan is not None:
@@ -61,7 +61,7 @@ def unlock(
             )
             if not yes and not click.confirm(text):
                 raise click.Abort()
-            body = {"buy": True, "maxCost": plan["maxCost"]}
+            body = {"buy": True, "max_cost": plan["max_cost"]}
     result = daemon.post(f"/api/v1/clips/{post}/unlock", body)
     emit(result, as_json, _render_unlock)
 

@@ -9,6 +9,7 @@ import click
 
 from peer.cli import config_cmd, node, p2p
 from peer.cli import devnet as devnet_cmd
+from peer.cli import feed as feed_cmd
 from peer.cli import gating as gating_cmd
 from peer.cli import storage as storage_cmd
 from peer.cli import token as token_cmd
@@ -72,6 +73,8 @@ cli.add_command(clip_keys_cmd)
 cli.add_command(wallet_cmd.wallet)
 cli.add_command(token_cmd.token)
 cli.add_command(devnet_cmd.devnet)
+for _command in feed_cmd.COMMANDS:
+    cli.add_command(_command)
 cli.add_command(gating_cmd.unlock)
 cli.add_command(gating_cmd.gating)
 

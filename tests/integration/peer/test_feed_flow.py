@@ -114,6 +114,16 @@ def test_post_published_on_one_peer_reaches_a_follower(
     assert len(head) == 100
     assert head[4:8] == b"ftyp"
 
+    # The CLI shows the follower's feed; a like reaches the creator; a delete hides it everywhere.
+    shown = run_cli(b.data_dir, "feed", "--following")
+    assert "Hello fans" in shown.stdout, shown.stderr
+    assert run_cli(b.data_dir, "like", post_id).returncode == 0
+    eventually(lambda: client(a).get(f"/api/v1/posts/{post_id}")["likes"] == 1)
+    deleted = run_cli(a.data_dir, "delete", post_id)
+    assert deleted.returncode == 0, deleted.stderr
+    for peer in (a, b):
+        eventually(lambda peer=peer: not client(peer).get("/api/v1/feed")["items"])
+
 
 def test_profile_and_creator_page(start_daemon: StartDaemon, tmp_path: Path) -> None:
     a = start_daemon(tmp_path / "a", env={"TOKTOK_CHAIN_MODE": "devnet"})

@@ -13,7 +13,13 @@ from peer.cli.context import CliState
 from peer.cli.main import cli
 
 POST = "0x" + "ab" * 32
-PLAN = {"token": "0x" + "12" * 20, "amount": "5", "quote": "100", "maxCost": "101"}
+PLAN = {
+    "token": "0x" + "12" * 20,
+    "amount": "5",
+    "quote": "100",
+    "maxCost": "101",
+    "max_cost": "101",
+}
 
 
 class FakeDaemon:
@@ -48,9 +54,7 @@ def test_unlock_sends_no_buy_by_default(daemon: FakeDaemon, tmp_path: Path) -> N
     result = run(tmp_path, "unlock", POST, "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["unlocked"] is True
-    assert daemon.calls == [
-        ("POST", f"/api/v1/clips/{POST}/unlock", {"buy": False, "maxCost": None})
-    ]
+    assert daemon.calls == [("POST", f"/api/v1/clips/{POST}/unlock", {"buy": False})]
 
 
 def test_unlock_buy_asks_and_sends_the_confirmed_maximum(
@@ -63,10 +67,10 @@ def test_unlock_buy_asks_and_sends_the_confirmed_maximum(
     result = run(tmp_path, "unlock", POST, "--buy", "--slippage", "50", stdin="y\n")
     assert result.exit_code == 0, result.output
     assert daemon.calls[0] == ("GET", f"/api/v1/clips/{POST}/buy-plan?slippage=50", None)
-    assert daemon.calls[1][2] == {"buy": True, "maxCost": "101"}
+    assert daemon.calls[1][2] == {"buy": True, "max_cost": "101"}
     daemon.calls.clear()
     assert run(tmp_path, "unlock", POST, "--buy", "--yes").exit_code == 0
-    assert daemon.calls[1][2] == {"buy": True, "maxCost": "101"}
+    assert daemon.calls[1][2] == {"buy": True, "max_cost": "101"}
 
 
 def test_unlock_of_a_creator_is_a_batch(daemon: FakeDaemon, tmp_path: Path) -> None:
