@@ -68,6 +68,12 @@ class FakePeer:
     bus: EventBus = field(default_factory=EventBus)
     publish_delay_s: float = 0.05
     trades: list[dict[str, Any]] = field(default_factory=list)
+    jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    quiet: bool = False  # publish jobs send no events (a client that missed them must poll)
+
+    def _emit(self, kind: str, data: dict[str, Any]) -> None:
+        if not self.quiet:
+            self.bus.publish(_event(kind, data))
 
     def add_post(self, creator: str, title: str, *, premium: bool = False, **extra: Any) -> str:
         seq = sum(1 for p in self.posts if p["creator"] == creator) + 1
@@ -266,20 +272,36 @@ class FakePeer:
             {"address": ME, "state": "unlocked", "tok_balance": str(1000 * E18)}
         )
 
+    def _plan(self, item: dict[str, Any]) -> dict[str, str] | None:
+        missing = int(item["min_balance"]) - self.balance
+        if missing <= 0:
+            return None
+        quote = missing // 4
+        most = quote * 101 // 100
+        return {
+            "token": item["token"],
+            "amount": str(missing),
+            "quote": str(quote),
+            "maxCost": str(most),
+            "max_cost": str(most),
+        }
+
+    async def buy_plan(self, request: web.Request) -> web.Response:
+        return web.json_response(self._plan(self._post(request)))
+
     async def unlock(self, request: web.Request) -> web.Response:
         item = self._post(request)
+        body = await request.json()
+        plan = self._plan(item)
+        if body.get("buy") and plan is not None:
+            if int(body.get("max_cost") or 0) < int(plan["max_cost"]):
+                raise ApiError(400, "buy_failed", "the buy may cost more than confirmed")
+            self.trades.append(body)
+            self.balance += int(plan["amount"])
         if self.balance < int(item["min_balance"]):
-            body = {
-                "error": {"code": "insufficient_balance", "message": "hold more tokens"},
-                "requirements": {
-                    "token": item["token"],
-                    "min_balance": item["min_balance"],
-                    "balance": str(self.balance),
-                },
-            }
-            return web.json_response(body, status=402)
+            raise ApiError(403, "unlock_refused", "the key server refused: hold more tokens")
         self.unlocked.add(item["id"])
-        return web.json_response({"unlocked": True})
+        return web.json_response({"post": item["id"], "unlocked": True, "bought": None})
 
     async def decrypted(self, request: web.Request) -> web.FileResponse:
         item = self._post(request)
@@ -302,6 +324,7 @@ class FakePeer:
         if not size or not fields.get("title"):
             raise ApiError(400, "bad_request", "a file and a title are required")
         job = secrets.token_hex(4)
+        self.jobs[job] = {"id": job, "state": "running", "post_id": None, "error": None}
         asyncio.get_running_loop().create_task(self._run_job(job, fields))
         return web.json_response({"job": job}, status=202)
 
@@ -311,22 +334,26 @@ class FakePeer:
             stages.insert(2, "encrypt")
         for stage in stages:
             await asyncio.sleep(self.publish_delay_s)
-            self.bus.publish(
-                _event("publish.progress", {"job": job, "stage": stage, "done": 1, "total": 1})
-            )
+            self._emit("publish.progress", {"job": job, "stage": stage, "done": 1, "total": 1})
         if fields["title"] == "fail me":
-            self.bus.publish(
-                _event(
-                    "publish.failed", {"job": job, "code": "bad_media", "message": "not a video"}
-                )
+            self.jobs[job].update(
+                state="failed", error={"code": "bad_media", "message": "not a video"}
+            )
+            self._emit(
+                "publish.failed", {"job": job, "code": "bad_media", "message": "not a video"}
             )
             return
         tags = [t.strip() for t in fields.get("tags", "").split(",") if t.strip()]
         post_id = self.add_post(ME, fields["title"], tags=tags)
-        self.bus.publish(
-            _event("publish.done", {"job": job, "post_id": post_id, "manifest": "bafyx"})
-        )
-        self.bus.publish(_event("post.new", {"post": self.posts[0]}))
+        self.jobs[job].update(state="done", post_id=post_id)
+        self._emit("publish.done", {"job": job, "post_id": post_id, "manifest": "bafyx"})
+        self._emit("post.new", {"post": self.posts[0]})
+
+    async def job(self, request: web.Request) -> web.Response:
+        job = self.jobs.get(request.match_info["job"])
+        if job is None:
+            raise ApiError(404, "unknown_job", "no such publish job")
+        return web.json_response(job)
 
     async def ipfs(self, request: web.Request) -> web.FileResponse:
         cid = request.match_info["cid"]
@@ -355,10 +382,12 @@ class FakePeer:
             Route("POST", f"{p}/tokens/{{token}}/buy", self.buy, ""),
             Route("GET", f"{p}/wallet", self.wallet, "", sensitive=True),
             Route("POST", f"{p}/clips/{{post_id}}/unlock", self.unlock, ""),
+            Route("GET", f"{p}/clips/{{post_id}}/buy-plan", self.buy_plan, "", sensitive=True),
             Route(
                 "GET", f"{p}/clips/{{post_id}}/media/{{name}}", self.decrypted, "", sensitive=True
             ),
             Route("POST", f"{p}/publish", self.publish, "", upload=True),
+            Route("GET", f"{p}/publish/{{job}}", self.job, ""),
         )
 
 

@@ -120,7 +120,7 @@ def test_premium_clip_is_locked_until_bought_and_then_plays(
     page.wait_for_selector(".card-clip.active >> text=Members only cut")
     lock = page.locator(".card-clip.active .lock")
     lock.get_by_role("button", name="Unlock").click()
-    buy = lock.get_by_role("button", name="Buy 5 to unlock (1.25 TOK)")
+    buy = lock.get_by_role("button", name="Buy 5 to unlock (up to 1.2625 TOK)")
     buy.wait_for()
     assert fake.peer.balance == 0  # nothing bought before the user confirms
     buy.click()
@@ -129,8 +129,16 @@ def test_premium_clip_is_locked_until_bought_and_then_plays(
     src = page.evaluate("() => document.querySelector('.card-clip.active video').src")
     assert "/api/v1/clips/" in src
     assert fake.peer.balance == 5 * E18
-    assert fake.peer.trades[0]["confirm"] is True
-    assert int(fake.peer.trades[0]["max_cost"]) == int(1.25 * E18 * 1.01)
-    # the one refusal we provoked is the 402 of the first unlock attempt
-    unexpected = [p for p in probe.problems() if "402" not in p]
-    assert unexpected == []
+    assert fake.peer.trades == [{"buy": True, "max_cost": str(int(1.25 * E18) * 101 // 100)}]
+    assert probe.problems() == []
+
+
+def test_unlock_with_enough_tokens_asks_nothing(fake: FakeServer, open_page: Any) -> None:
+    fake.peer.balance = 5 * E18
+    premium = next(p for p in fake.peer.posts if p["premium"])
+    probe = open_page(fake.url + f"#/post/{premium['id']}")
+    page = probe.page
+    page.locator(".card-clip.active .lock").get_by_role("button", name="Unlock").click()
+    wait_playing(page)
+    assert fake.peer.trades == []
+    assert probe.problems() == []

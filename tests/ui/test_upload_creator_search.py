@@ -91,3 +91,18 @@ def test_search_lists_only_matching_clips(fake: FakeServer, open_page: Any) -> N
     titles = page.locator(".tile-title").all_inner_texts()
     assert sorted(titles) == ["Cat on a keyboard", "Members only cut"]
     assert "q=cats" in page.url
+
+
+def test_upload_finishes_from_the_job_state_when_events_are_missed(
+    fake: FakeServer, open_page: Any, media: tuple[Path, Path]
+) -> None:
+    fake.peer.quiet = True
+    probe = open_page(fake.url + "#/upload")
+    page = probe.page
+    page.set_input_files("#upload-file", str(media[0]))
+    page.fill("#upload-title", "Quiet upload")
+    page.get_by_role("button", name="Publish").click()
+    page.locator("#upload-status", has_text="Published.").wait_for(timeout=15_000)
+    page.get_by_role("link", name="Watch it").click()
+    page.wait_for_selector(".card-clip.active >> text=Quiet upload")
+    assert probe.problems() == []

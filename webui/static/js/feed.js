@@ -6,6 +6,8 @@ import { unlockPanel } from "./unlock.js";
 import { icon } from "./icons.js";
 
 const meter = new BandwidthMeter();
+const MAX_RETRIES = 5;
+const RETRY_MS = 3000;
 const prefs = { muted: true };
 const creatorCache = new Map();
 
@@ -230,6 +232,7 @@ function clipCard(item, index, focusSelf) {
 
   let clip = null;
   let clipPromise = null;
+  let retries = 0;
   let active = false;
   let loadStart = 0;
   let rendition = null;
@@ -246,6 +249,7 @@ function clipCard(item, index, focusSelf) {
       clipPromise = api.get(`/posts/${item.id}/clip`).then(
         (c) => {
           clip = c;
+          status.textContent = "";
           if (c.poster?.url) video.poster = c.poster.url;
           showLock();
           return c;
@@ -253,6 +257,11 @@ function clipCard(item, index, focusSelf) {
         (error) => {
           status.textContent = api.explain(error);
           clipPromise = null;
+          // Content may still be on its way from other peers: retry a few times while shown.
+          if (active && error.status !== 400 && retries < MAX_RETRIES) {
+            retries += 1;
+            setTimeout(() => active && attach("auto").then((ok) => ok && play()), RETRY_MS);
+          }
           return null;
         },
       );

@@ -1,81 +1,65 @@
-// The lock overlay of a premium clip: unlock with the tokens you hold, or buy N and unlock.
+// The lock overlay of a premium clip: unlock with the tokens you hold, or buy what is missing
+// (the peer's buy plan, confirmed by the user) and unlock.
 import * as api from "./api.js";
 import { h, announce, formatUnits } from "./dom.js";
-import { toBase, wholeTokensNeeded, withSlippage } from "./units.js";
 import { icon } from "./icons.js";
 
 const SLIPPAGE_BPS = 100; // 1 %
 
-/** Read the holding requirement from a 402 answer (several spellings tolerated). */
-function requirement(error, item) {
-  const body = error?.body ?? {};
-  const req = body.requirements ?? body.error?.requirements ?? body.error?.details ?? {};
-  return {
-    minBalance: req.min_balance ?? item.min_balance ?? "0",
-    balance: req.balance ?? "0",
-    token: req.token ?? item.token,
-  };
-}
-
 export function unlockPanel(item, onUnlocked) {
   const message = h("p.lock-message", { role: "status", "aria-live": "polite" }, `Premium clip: hold ${formatUnits(item.min_balance)} tokens of this creator to watch.`);
   const buttons = h("div.lock-buttons");
-  const unlockButton = h("button.primary", { type: "button", onclick: () => tryUnlock() }, "Unlock");
+  const unlockButton = h("button.primary", { type: "button", onclick: () => start() }, "Unlock");
   buttons.append(unlockButton);
   const panel = h("div.lock-panel", {}, icon("lock", 40), message, buttons);
 
-  async function tryUnlock() {
+  async function start() {
     unlockButton.disabled = true;
-    message.textContent = "Asking the creator's key server…";
+    message.textContent = "Checking your balance…";
+    let plan;
     try {
-      await api.post(`/clips/${item.id}/unlock`, { buy: false });
-      message.textContent = "Unlocked.";
-      announce("Clip unlocked");
-      onUnlocked();
+      plan = await api.get(`/clips/${item.id}/buy-plan`, { slippage: SLIPPAGE_BPS });
     } catch (error) {
       unlockButton.disabled = false;
-      if (error instanceof api.ApiError && error.status === 402) offerBuy(requirement(error, item));
-      else message.textContent = api.explain(error);
-    }
-  }
-
-  async function offerBuy(req) {
-    const amount = wholeTokensNeeded(req.minBalance, req.balance);
-    message.textContent = `You hold ${formatUnits(req.balance)} of ${formatUnits(req.minBalance)} tokens needed.`;
-    let quote;
-    try {
-      quote = await api.get(`/tokens/${req.token}/quote`, { side: "buy", amount });
-    } catch (error) {
       message.textContent = api.explain(error);
       return;
     }
+    if (plan) offerBuy(plan);
+    else unlock({ buy: false });
+  }
+
+  function offerBuy(plan) {
+    const amount = formatUnits(plan.amount);
+    message.textContent = `You need ${amount} more tokens of this creator.`;
     const confirm = h(
       "button.primary",
-      { type: "button", onclick: () => buy(req, amount, quote, confirm) },
-      `Buy ${amount} to unlock (${formatUnits(quote.cost)} TOK)`,
+      { type: "button", onclick: () => unlock({ buy: true, max_cost: plan.max_cost }) },
+      `Buy ${amount} to unlock (up to ${formatUnits(plan.max_cost)} TOK)`,
     );
+    const cancel = h("button", { type: "button", onclick: () => reset() }, "Cancel");
     buttons.replaceChildren(
-      h("p.quote", {}, `Cost ${formatUnits(quote.cost)} TOK incl. fees ${formatUnits(BigInt(quote.creator_fee) + BigInt(quote.protocol_fee))} TOK; max 1 % slippage.`),
+      h("p.quote", {}, `Quote ${formatUnits(plan.quote)} TOK with fees; at most 1 % more if the price moves.`),
       confirm,
-      h("button", { type: "button", onclick: () => buttons.replaceChildren(unlockButton) }, "Cancel"),
+      cancel,
     );
     confirm.focus();
   }
 
-  async function buy(req, amount, quote, button) {
-    button.disabled = true;
-    message.textContent = "Buying…";
+  function reset() {
+    unlockButton.disabled = false;
+    buttons.replaceChildren(unlockButton);
+  }
+
+  async function unlock(body) {
+    for (const b of buttons.querySelectorAll("button")) b.disabled = true;
+    message.textContent = body.buy ? "Buying and asking the creator's key server…" : "Asking the creator's key server…";
     try {
-      toBase(amount);
-      await api.post(`/tokens/${req.token}/buy`, {
-        amount,
-        max_cost: withSlippage(quote.cost, SLIPPAGE_BPS, "buy"),
-        confirm: true,
-      });
-      buttons.replaceChildren(unlockButton);
-      await tryUnlock();
+      await api.post(`/clips/${item.id}/unlock`, body);
+      message.textContent = "Unlocked.";
+      announce("Clip unlocked");
+      onUnlocked();
     } catch (error) {
-      button.disabled = false;
+      reset();
       message.textContent = api.explain(error);
     }
   }

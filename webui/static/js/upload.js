@@ -118,10 +118,28 @@ export function mountUpload(container) {
   }
 
   const offs = ["publish.progress", "publish.done", "publish.failed"].map((k) => api.on(k, (d) => handle(k, d)));
+  offs.push(api.on("dropped", () => check()));
+
+  // The event stream drives the progress; a slow poll of the job covers events the stream
+  // dropped (a "dropped" event, a reconnect) so the page never waits forever.
+  let poll = null;
+  async function check() {
+    if (!job) return;
+    const current = job;
+    try {
+      const state = await api.get(`/publish/${current}`);
+      if (state.state === "done") handle("publish.done", { job: current, post_id: state.post_id, manifest: state.manifest });
+      else if (state.state === "failed") handle("publish.failed", { job: current, ...(state.error ?? { message: "Publishing failed." }) });
+    } catch {
+      // the stream may still deliver; try again on the next tick
+    }
+  }
 
   function reset() {
     job = null;
     submit.disabled = false;
+    clearInterval(poll);
+    poll = null;
   }
 
   form.addEventListener("submit", async (event) => {
@@ -163,11 +181,15 @@ export function mountUpload(container) {
       mark("upload", "done", "done");
       job = answer.job;
       for (const [k, d] of early.splice(0)) handle(k, d);
+      if (job) poll = setInterval(check, 4000);
     } catch (error) {
       live.textContent = `Upload failed: ${api.explain(error)}`;
       reset();
     }
   });
 
-  return () => offs.forEach((off) => off());
+  return () => {
+    offs.forEach((off) => off());
+    clearInterval(poll);
+  };
 }
