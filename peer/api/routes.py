@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from peer.api import events, feed, gating, node, publish, tokens
+from peer.api import events, feed, gating, node, publish, storage, tokens
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -67,6 +67,11 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/v1/clips/{post_id}/unlock", gating.unlock, "Unlock a premium clip"),
     Route("POST", "/api/v1/creators/{address}/unlock", gating.unlock_creator, "Unlock all qualifying"),  # noqa: E501
     Route("POST", "/api/v1/gating/delegate", gating.delegate, "Push clip keys to another own peer"),
+    Route("GET", "/api/v1/storage", storage.stats, "Store backend and disk usage"),
+    Route("POST", "/api/v1/storage/add", storage.add, "Add and pin a local file (CLI)"),
+    Route("POST", "/api/v1/storage/pin", storage.pin, "Pin content"),
+    Route("POST", "/api/v1/storage/unpin", storage.unpin, "Unpin content"),
+    Route("POST", "/api/v1/storage/gc", storage.gc, "Remove unpinned blocks"),
     Route("GET", "/api/v1/profile", feed.get_profile, "The user's own profile"),
     Route("POST", "/api/v1/profile", feed.set_profile, "Sign and publish the user's profile"),
 )

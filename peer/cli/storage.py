@@ -1,14 +1,16 @@
 """``toktok cid | add | cat | pin add|rm|ls | gc | storage stats|verify``: local content.
 
-Commands that change the store (add, pin add/rm, gc) take the data-dir lock and work
-in-process; while a daemon owns the data dir they refuse with a clear message (its API has no
-storage routes yet). Read-only commands (cat, pin ls, storage stats/verify) open the store as a
-non-owner reader, which is safe beside a running daemon. ``toktok cid`` touches no store.
+Commands that change the store (add, pin add/rm, gc) go through the daemon's API while one
+owns the data dir, else take the data-dir lock and work in-process. Read-only commands (cat,
+pin ls, storage stats/verify) open the store as a non-owner reader, which is safe beside a
+running daemon. ``toktok cid`` touches no store.
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +18,6 @@ import click
 
 from peer.cli.client import DaemonClient
 from peer.cli.context import CliState, emit, json_option, pass_state
-from peer.errors import PeerError
 from storage import unixfs
 from storage.cid import CID
 from storage.errors import StoreIOError
@@ -48,12 +49,8 @@ def _reader(state: CliState) -> LocalStore:
     return LocalStore.open(root, owner=False)
 
 
-def _write(state: CliState, action: str, work: Any) -> Any:
-    def remote(_: DaemonClient) -> Any:
-        raise PeerError(
-            f"a Toktok daemon owns {state.data_dir.root}; stop it before '{action}' "
-            "(storage commands are not served by the daemon API yet)"
-        )
+def _write(state: CliState, remote: Callable[[DaemonClient], Any], work: Any) -> Any:
+    """Through the running daemon's API, else in-process under the data-dir lock."""
 
     def local() -> Any:
         return work(LocalStore.open(state.data_dir.store))
@@ -104,7 +101,11 @@ def add(state: CliState, file: Path, cid_version: str, no_pin: bool, as_json: bo
                 file, cid_version=int(cid_version), pin=not no_pin, progress=progress
             )
 
-    root: CID = _write(state, "toktok add", work)
+    def remote(daemon: DaemonClient) -> str:
+        body = {"path": str(file.resolve()), "cid_version": int(cid_version), "pin": not no_pin}
+        return str(daemon.post("/api/v1/storage/add", body)["cid"])
+
+    root = _write(state, remote, work)
     emit({"cid": str(root), "size": size, "pinned": not no_pin}, as_json, lambda d: d["cid"])
 
 
@@ -155,7 +156,11 @@ def pin() -> None:
 def pin_add(state: CliState, cid_text: str, direct: bool, as_json: bool) -> None:
     """Pin CID (recursively unless --direct); its blocks must be in the store."""
     root = _parse_cid(cid_text)
-    _write(state, "toktok pin add", lambda store: store.pin(root, recursive=not direct))
+    _write(
+        state,
+        lambda d: d.post("/api/v1/storage/pin", {"cid": str(root), "recursive": not direct}),
+        lambda store: store.pin(root, recursive=not direct),
+    )
     kind = "direct" if direct else "recursive"
     emit({"cid": str(root), "kind": kind}, as_json, lambda d: f"pinned {d['cid']} {d['kind']}")
 
@@ -167,7 +172,11 @@ def pin_add(state: CliState, cid_text: str, direct: bool, as_json: bool) -> None
 def pin_rm(state: CliState, cid_text: str, as_json: bool) -> None:
     """Remove the pin on CID (run 'toktok gc' to free the space)."""
     root = _parse_cid(cid_text)
-    _write(state, "toktok pin rm", lambda store: store.unpin(root))
+    _write(
+        state,
+        lambda d: d.post("/api/v1/storage/unpin", {"cid": str(root)}),
+        lambda store: store.unpin(root),
+    )
     emit({"cid": str(root)}, as_json, lambda d: f"unpinned {d['cid']}")
 
 
@@ -184,12 +193,22 @@ def pin_ls(state: CliState, as_json: bool) -> None:
     )
 
 
+@dataclass(frozen=True)
+class _Gc:
+    removed_blocks: int
+    freed_bytes: int
+
+
 @click.command()
 @json_option
 @pass_state
 def gc(state: CliState, as_json: bool) -> None:
     """Delete every block not reachable from a pin."""
-    result = _write(state, "toktok gc", lambda store: store.gc())
+    result = _write(
+        state,
+        lambda d: _Gc(**d.post("/api/v1/storage/gc", {})),
+        lambda store: store.gc(),
+    )
     emit(
         {"removed_blocks": result.removed_blocks, "freed_bytes": result.freed_bytes},
         as_json,

@@ -129,3 +129,22 @@ def test_bad_config_is_a_clear_error(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "ui.port" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_storage_commands_go_through_the_running_daemon(
+    start_daemon: StartDaemon, tmp_path: Path
+) -> None:
+    start_daemon(tmp_path / "a")
+    data = os.urandom(600_000)  # three blocks
+    (tmp_path / "file.bin").write_bytes(data)
+    added = run_cli(tmp_path / "a", "add", str(tmp_path / "file.bin"), "--json")
+    assert added.returncode == 0, added.stderr
+    cid = json.loads(added.stdout)["cid"]
+    computed = run_cli(tmp_path / "a", "cid", str(tmp_path / "file.bin"))
+    assert computed.stdout.strip() == cid, "the daemon's CID equals the offline computation"
+    cat = subprocess.run(toktok(tmp_path / "a", "cat", cid), capture_output=True, timeout=60)
+    assert cat.stdout == data
+    assert run_cli(tmp_path / "a", "pin", "rm", cid).returncode == 0
+    collected = run_cli(tmp_path / "a", "gc", "--json")
+    assert collected.returncode == 0, collected.stderr
+    assert json.loads(collected.stdout)["removed_blocks"] == 4  # 3 leaves + the root
