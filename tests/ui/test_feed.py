@@ -3,10 +3,12 @@ and the premium lock overlay (against the contract fake)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Page
+from support.browser import screenshot
 from support.fake_api import ANA, E18, FakeServer
 
 pytestmark = pytest.mark.ui
@@ -110,7 +112,7 @@ def test_seek_bar_moves_the_playhead(fake: FakeServer, open_page: Any) -> None:
 
 
 def test_premium_clip_is_locked_until_bought_and_then_plays(
-    fake: FakeServer, open_page: Any
+    fake: FakeServer, open_page: Any, tmp_path: Path
 ) -> None:
     probe = open_page(fake.url)
     page = probe.page
@@ -122,6 +124,8 @@ def test_premium_clip_is_locked_until_bought_and_then_plays(
     lock.get_by_role("button", name="Unlock").click()
     buy = lock.get_by_role("button", name="Buy 5 to unlock (up to 1.2625 TOK)")
     buy.wait_for()
+    page.wait_for_timeout(700)  # let the smooth scroll settle for the screenshot
+    screenshot(page, tmp_path, "feed-locked-phone")
     assert fake.peer.balance == 0  # nothing bought before the user confirms
     buy.click()
     wait_playing(page)

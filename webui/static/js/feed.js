@@ -255,7 +255,8 @@ function clipCard(item, index, focusSelf) {
           return c;
         },
         (error) => {
-          status.textContent = api.explain(error);
+          const detail = api.explain(error);
+          status.textContent = error.status === 404 ? `This clip has not reached your peer yet (${detail}).` : detail;
           clipPromise = null;
           // Content may still be on its way from other peers: retry a few times while shown.
           if (active && error.status !== 400 && retries < MAX_RETRIES) {
