@@ -83,6 +83,13 @@ class SyncOptions:
     """Timeout of one sync request."""
     max_parallel_peers: int = 4
     """Peers synced at the same time."""
+    followup_delay_s: float = 1.0
+    """A round that used up its budget is followed by another one this many seconds later
+    (so catching up a long log does not wait for the periodic round)."""
+    max_followups: int = 4
+    """Most follow-up rounds in a row with one peer; then it waits for the periodic round. So
+    one peer can push at most ``(1 + max_followups) * max_records_per_round`` records into
+    us per ``interval_s``, whatever it advertises."""
     redial_check_s: float = 5.0
     """How often the peer book is checked for peers due a redial (seconds)."""
     limits: sp.Limits = field(default_factory=sp.Limits)
@@ -105,6 +112,8 @@ class RoundReport:
     """Why the round stopped on a network error (timeout, unsupported protocol...)."""
     answered: bool = False
     """The peer answered the heads request."""
+    capped: bool = False
+    """The round used up its page or record budget (the peer may have more for us)."""
 
 
 class _Stop(Exception):
@@ -155,6 +164,7 @@ class RoundRunner:
             budget = _Budget(self._options.max_pages_per_round, self._options.max_records_per_round)
             await self._posts(peer, heads, budget, report)
             await self._profiles(peer, heads, budget, report)
+            report.capped = budget.pages <= 0 or budget.records <= 0
         except (_Stop, SyncProtocolError, ResponseTooLargeError) as exc:
             # an answer over our caps is a protocol violation too, not a network failure
             report.rejected = str(exc)

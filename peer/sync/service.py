@@ -65,6 +65,7 @@ class SyncService:
         self._running: dict[str, asyncio.Task[RoundReport]] = {}
         self._slots = asyncio.Semaphore(self._options.max_parallel_peers)
         self._started = False
+        self._followups: dict[str, int] = {}
         self.reports: dict[str, RoundReport] = {}
         """The last round's report per peer."""
 
@@ -162,10 +163,22 @@ class SyncService:
                 logger.info("sync with %s stopped: %s", peer, report.rejected)
             if report.answered and self._book is not None:
                 await self._note_good(peer)
+            more = report.capped and not report.rejected and not report.error
+            done = self._followups.get(peer, 0)
+            if more and self._started and done < self._options.max_followups:
+                self._followups[peer] = done + 1
+                self._spawn(self._followup(peer), f"sync-followup {peer[:16]}")
+            elif not more:
+                self._followups.pop(peer, None)
         finally:
             self._running.pop(peer, None)
             self.reports[peer] = report
         return report
+
+    async def _followup(self, peer: str) -> None:
+        await asyncio.sleep(self._options.followup_delay_s)
+        if any(info.peer_id == peer for info in self._network.peers()):
+            self.schedule(peer)
 
     async def _note_good(self, peer: str) -> None:
         assert self._book is not None
@@ -187,6 +200,7 @@ class SyncService:
     async def _periodic(self) -> None:
         while True:
             await asyncio.sleep(self._options.interval_s)
+            self._followups.clear()  # a new period: each peer may be followed up again
             for info in self._network.peers():
                 self.schedule(info.peer_id)
 

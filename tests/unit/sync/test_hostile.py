@@ -17,6 +17,7 @@ from peer.feed.builders import CreatorLog
 from peer.feed.records import ZERO_ADDRESS
 from peer.feed.signatures import address_of
 from peer.feed.wire import Envelope, checksum_address, encode
+from peer.p2p.testing import wait_until
 from peer.sync import protocol as sp
 
 ATTACKER_KEY = keccak(b"attacker")
@@ -182,3 +183,31 @@ async def test_a_forged_record_mid_page_keeps_the_ones_before_it_and_stops(
     assert "bad-signature" in report.rejected
     assert await victim.seqs(ATTACKER) == [1, 2]
     assert victim.sync.stats["reject:bad-signature"] == 1
+
+
+async def test_follow_up_rounds_against_an_endless_log_stop_at_their_cap(
+    make_node: NodeFactory,
+) -> None:
+    log = CreatorLog(make_log().domain, ATTACKER_KEY, ZERO_ADDRESS)
+
+    async def endless(request: sp.RangeRequest) -> bytes:
+        while log.seq < request.from_seq - 1:
+            log.next_post(MANIFEST, "filler", NOW)
+        made = [log.next_post(MANIFEST, "spam", NOW)[0] for _ in range(request.limit)]
+        return sp.encode_records(sp.Records(tuple(encode(e) for e in made)))
+
+    heads = sp.Heads({ATTACKER: (10**12, bytes(32))}, {})
+    evil, _ = await hostile(make_node, heads, endless)
+    options = replace(
+        QUIET, page_size=5, max_records_per_round=10, followup_delay_s=0.01, max_followups=2
+    )
+    victim = await make_node(options, tokens={})
+    await victim.connect(evil)
+
+    async def three_rounds() -> bool:
+        return victim.sync.stats["rounds"] >= 3
+
+    await wait_until(three_rounds, 10, "the connection round and two follow-ups")
+    await asyncio.sleep(0.3)  # room for a (wrong) fourth round
+    assert victim.sync.stats["rounds"] == 3
+    assert len(await victim.seqs(ATTACKER)) == 30

@@ -247,3 +247,20 @@ async def test_a_gap_both_peers_share_costs_one_page_per_round(make_node: NodeFa
     report = await b.sync.sync_peer(a.host.peer_id)
     assert report.stored == 0
     assert report.pages == 1
+
+
+async def test_a_round_that_hits_its_cap_is_followed_up_without_waiting_for_the_period(
+    make_node: NodeFactory,
+) -> None:
+    a = await make_node()
+    await a.add(*posts(make_log(), 25))
+    capped = replace(QUIET, page_size=5, max_records_per_round=10, followup_delay_s=0.01)
+    b = await make_node(capped)  # periodic rounds are an hour apart
+    await b.connect(a)
+
+    async def caught_up() -> bool:
+        return len(await b.seqs()) == 25
+
+    await wait_until(caught_up, 10, "follow-up rounds to fetch all 25 posts")
+    assert b.sync.stats["rounds"] >= 3
+    assert await b.seqs() == list(range(1, 26))
