@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import secrets
@@ -33,7 +34,7 @@ from peer.datadir import (
     remove_credentials,
     write_credentials,
 )
-from peer.errors import ConfigError, StartupError
+from peer.errors import StartupError
 from peer.feed_service import FeedService
 from peer.gating_runner import GatingRunner
 from peer.p2p import HostOptions, P2PHost
@@ -72,12 +73,7 @@ class App:
                 bootstrap=config.p2p.bootstrap,
             )
         )
-        if config.storage.backend != "embedded":
-            raise ConfigError(
-                f"storage.backend = {config.storage.backend!r} is not available in this version; "
-                "use 'embedded'"
-            )
-        self.store = StoreService(data_dir.store)
+        self.store = StoreService(data_dir.store, config.storage, self.p2p)
         self.wallet = WalletService(
             data_dir.wallet, data_dir.keys, devnet=config.chain.mode == "devnet"
         )
@@ -168,6 +164,9 @@ class App:
             "wallet": self.wallet.status(),
             "wallet_address": self.wallet.address,
             "storage": {"backend": self.config.storage.backend},
+            "bitswap": (
+                dataclasses.asdict(self.store.bitswap.stats()) if self.store.bitswap else None
+            ),
         }
 
     def request_stop(self) -> None:

@@ -225,7 +225,11 @@ def storage_group() -> None:
 @json_option
 @pass_state
 def storage_stats(state: CliState, as_json: bool) -> None:
-    """Blocks, bytes and pins in the store."""
+    """Backend, blocks, bytes and pins (and bitswap counters when the daemon runs)."""
+    daemon = state.daemon()
+    if daemon is not None:
+        emit(daemon.get("/api/v1/storage"), as_json)
+        return
     usage = _reader(state).usage()
     emit(
         {

@@ -114,6 +114,17 @@ def test_post_published_on_one_peer_reaches_a_follower(
     assert len(head) == 100
     assert head[4:8] == b"ftyp"
 
+    # The follower plays it too: manifest and rendition come from the creator over bitswap.
+    remote_clip = eventually(lambda: client(b).get(f"/api/v1/posts/{post_id}/clip"))
+    remote_url = remote_clip["renditions"][0]["url"]
+    assert remote_url.startswith(client(b).get("/api/v1/status")["content_url"].rstrip("/"))
+    with urllib.request.urlopen(rendition["url"], timeout=30) as response:
+        original = response.read()
+    with urllib.request.urlopen(remote_url, timeout=60) as response:
+        assert response.read() == original
+    stats = run_cli(b.data_dir, "storage", "stats", "--json")
+    assert json.loads(stats.stdout)["bitswap"]["client"]["blocks_received"] > 0, stats.stdout
+
     # The CLI shows the follower's feed; a like reaches the creator; a delete hides it everywhere.
     shown = run_cli(b.data_dir, "feed", "--following")
     assert "Hello fans" in shown.stdout, shown.stderr
