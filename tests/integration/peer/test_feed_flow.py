@@ -238,3 +238,49 @@ def test_premium_clip_is_encrypted_and_plays_decrypted_for_its_creator(
     with pytest.raises(urllib.error.HTTPError) as excinfo:
         urllib.request.urlopen(creds.url.rstrip("/") + media_path, timeout=10)
     assert excinfo.value.code == 403, "decrypted media needs the session cookie"
+
+
+def test_holder_buys_unlocks_and_plays_a_premium_clip(
+    start_daemon: StartDaemon, tmp_path: Path, clip: Path
+) -> None:
+    a, b = two_peers(start_daemon, tmp_path)
+    creator = client(a).get("/api/v1/profile")["address"]
+    client(a).post("/api/v1/token", {"name": "Ana", "symbol": "ANA"})
+    assert run_cli(b.data_dir, "follow", creator).returncode == 0
+    time.sleep(2)
+    published = run_cli(
+        a.data_dir, "publish", str(clip), "--title", "Paid", "--premium", "--min-balance", "3",
+        "--json",
+    )  # fmt: skip
+    assert published.returncode == 0, published.stderr
+    post_id = json.loads(published.stdout)["post_id"]
+    eventually(lambda: client(b).get(f"/api/v1/posts/{post_id}"))
+    clip_b = client(b).get(f"/api/v1/posts/{post_id}/clip")
+    assert clip_b["locked"] is True
+    creds = client(b).creds
+    media_url = creds.url.rstrip("/") + clip_b["renditions"][0]["url"]
+    cookie = {"Cookie": f"toktok_session={creds.cookie}"}
+    with pytest.raises(urllib.error.HTTPError) as excinfo:
+        urllib.request.urlopen(urllib.request.Request(media_url, headers=cookie), timeout=30)
+    assert excinfo.value.code == 402
+    needs = json.loads(excinfo.value.read())["requirements"]
+    assert int(needs["missing"]) == 3 * 10**18
+
+    plan = client(b).get(f"/api/v1/clips/{post_id}/buy-plan")
+    unlocked = client(b).post(
+        f"/api/v1/clips/{post_id}/unlock", {"buy": True, "max_cost": plan["max_cost"]}
+    )
+    assert unlocked["unlocked"] is True
+    assert client(b).get(f"/api/v1/posts/{post_id}/clip")["locked"] is False
+    ranged = urllib.request.Request(media_url, headers={**cookie, "Range": "bytes=0-1023"})
+    with urllib.request.urlopen(ranged, timeout=60) as response:
+        assert response.status == 206
+        holder_bytes = response.read()
+    creds_a = client(a).creds
+    own = urllib.request.Request(
+        creds_a.url.rstrip("/") + clip_b["renditions"][0]["url"],
+        headers={"Cookie": f"toktok_session={creds_a.cookie}", "Range": "bytes=0-1023"},
+    )
+    with urllib.request.urlopen(own, timeout=30) as response:
+        assert holder_bytes == response.read(), "the holder decrypts what the creator sees"
+    assert holder_bytes[4:8] == b"ftyp"
