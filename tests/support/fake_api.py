@@ -265,7 +265,8 @@ class FakePeer:
         self.trades.append(body)
         amount = int(float(body["amount"]) * E18)
         self.balance += amount
-        return web.json_response({"tx": "0x" + "ab" * 32, "amount": body["amount"], "cost": "1"})
+        cost = str(amount // 4)
+        return web.json_response({"tx": "0x" + "ab" * 32, "amount": str(amount), "cost": cost})
 
     async def wallet(self, request: web.Request) -> web.Response:
         return web.json_response(

@@ -145,3 +145,30 @@ def test_clip_uploaded_in_the_browser_plays_in_a_second_peers_feed(
     b_content = client(b).get("/api/v1/status")["content_url"]
     assert player_state(viewer.page)["src"].startswith(b_content + "ipfs/")
     assert viewer.problems() == []
+
+
+def test_creator_creates_a_token_and_buys_it_on_the_devnet(
+    start_daemon: StartDaemon, open_page: Any, tmp_path: Path
+) -> None:
+    daemon = start_daemon(tmp_path / "a", env={"TOKTOK_CHAIN_MODE": "devnet"})
+    me = client(daemon).get("/api/v1/profile")["address"]
+    probe = open_page(daemon.url + f"#/creator/{me}", DESKTOP)
+    page = probe.page
+    page.fill("#token-name", "Ana Clips")
+    page.fill("#token-symbol", "ANA")
+    page.get_by_role("button", name="Create token").click()
+    page.locator("#token-title", has_text="Ana Clips (ANA)").wait_for(timeout=30_000)
+    page.fill("#trade-amount", "2")
+    page.get_by_role("button", name="Get quote").click()
+    confirm = page.get_by_role("button", name="Confirm buy of 2 ANA")
+    confirm.wait_for()
+    token = client(daemon).get("/api/v1/profile")["token"]
+    assert client(daemon).get(f"/api/v1/tokens/{token}/holders") == {"holders": []}
+    confirm.click()
+    page.locator("#toast", has_text="Bought 2 ANA for").wait_for(timeout=30_000)
+    page.locator(".holders td", has_text="2").wait_for()  # the page shows the new state
+    holders = client(daemon).get(f"/api/v1/tokens/{token}/holders")["holders"]
+    assert holders == [{"address": me, "balance": str(2 * 10**18)}]
+    screenshot(page, tmp_path, "daemon-creator-desktop")
+    assert axe_violations(page) == []
+    assert probe.problems() == []

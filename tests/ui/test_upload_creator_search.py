@@ -68,7 +68,8 @@ def test_buy_shows_the_quote_and_sends_only_after_confirmation(
     quote.get_by_text("0.5 TOK", exact=True).wait_for()  # cost of 2 at 0.25
     assert fake.peer.trades == []
     quote.get_by_role("button", name="Confirm buy of 2 ANA").click()
-    quote.get_by_text("Done: paid").wait_for()
+    page.locator("#toast", has_text="Bought 2 ANA for 0.5 TOK").wait_for()
+    page.locator(".holders td", has_text="2").wait_for()
     assert fake.peer.trades == [
         {"amount": "2", "confirm": True, "max_cost": str(int(0.5 * E18 * 1.03))}
     ]

@@ -42,7 +42,7 @@ export function mountCreator(container, address) {
         h("div", {}, h("h1", {}, info.name || shortAddress(address)), h("p.mono.muted", {}, address), h("p", {}, `${info.posts ?? 0} clips`), info.forked ? h("p.warn-text", {}, "Warning: this creator's log is forked (two posts with the same number).") : null),
         wallet?.address?.toLowerCase() === address.toLowerCase() ? h("span.pill", {}, "You") : followButton,
       ),
-      info.token ? tokenSection(info.token, wallet) : noToken(wallet, address),
+      info.token ? tokenSection(info.token, wallet, load) : noToken(wallet, address, load),
       h("section.panel", { "aria-labelledby": "clips-title" }, h("h2#clips-title", {}, "Clips"), grid),
     );
     fillGrid(grid);
@@ -77,7 +77,7 @@ export function tile(item) {
   return h("li", {}, link);
 }
 
-function noToken(wallet, address) {
+function noToken(wallet, address, onCreated) {
   if (wallet?.address?.toLowerCase() !== address.toLowerCase()) {
     return h("section.panel", {}, h("h2", {}, "Token"), h("p.muted", {}, "This creator has no token yet."));
   }
@@ -98,7 +98,8 @@ function noToken(wallet, address) {
     try {
       await api.post("/token", { name: name.value.trim(), symbol: symbol.value.trim() });
       out.textContent = "Token created.";
-      location.reload();
+      announce("Token created");
+      onCreated();
     } catch (error) {
       out.textContent = api.explain(error);
     }
@@ -106,7 +107,7 @@ function noToken(wallet, address) {
   return form;
 }
 
-function tokenSection(token, wallet) {
+function tokenSection(token, wallet, onTraded) {
   const chart = h("div.chart-slot", {}, h("p.muted", {}, "Loading price history…"));
   const holders = h("div.holders", {}, h("p.muted", {}, "Loading holders…"));
   const mine = h("p", {}, "Your balance: …");
@@ -134,13 +135,13 @@ function tokenSection(token, wallet) {
     h("dl.facts", {}, h("dt", {}, "Price"), h("dd", {}, `${formatUnits(token.spot_price)} TOK`), h("dt", {}, "Supply"), h("dd", {}, formatUnits(token.total_supply)), h("dt", {}, "Reserve"), h("dd", {}, `${formatUnits(token.reserve)} TOK`)),
     chart,
     mine,
-    tradeForm(token),
+    tradeForm(token, onTraded),
     h("h3", {}, "Holders"),
     holders,
   );
 }
 
-function tradeForm(token) {
+function tradeForm(token, onTraded) {
   const side = h("select#trade-side", {}, h("option", { value: "buy" }, "Buy"), h("option", { value: "sell" }, "Sell"));
   const amount = h("input#trade-amount", { type: "text", inputmode: "decimal", value: "1", autocomplete: "off" });
   const slippage = h("select#trade-slippage", {}, h("option", { value: "50" }, "0.5 %"), h("option", { value: "100", selected: true }, "1 %"), h("option", { value: "300" }, "3 %"));
@@ -181,8 +182,9 @@ function tradeForm(token) {
       const body = { amount: a, confirm: true, [s === "buy" ? "max_cost" : "min_refund"]: limit };
       try {
         const answer = await api.post(`/tokens/${token.address}/${s}`, body);
-        quoteOut.replaceChildren(h("p", {}, `Done: ${s === "buy" ? "paid" : "received"} ${formatUnits(answer.cost ?? answer.refund)} TOK.`));
-        announce("Trade done");
+        const total = formatUnits(answer.cost ?? answer.refund);
+        announce(s === "buy" ? `Bought ${a} ${token.symbol} for ${total} TOK` : `Sold ${a} ${token.symbol} for ${total} TOK`);
+        onTraded(); // price, supply, chart, holders and balances all moved
       } catch (error) {
         confirm.disabled = false;
         quoteOut.append(h("p.error-text", {}, api.explain(error)));
