@@ -24,7 +24,7 @@ from typing import Any
 
 from peer.feed import validation as v
 from peer.p2p.errors import P2PError
-from peer.p2p.types import Network
+from peer.p2p.types import EventStream, Network
 from peer.sync import protocol as sp
 from peer.sync.errors import PeerBookError
 from peer.sync.fetch import RoundReport, RoundRunner, StoredCallback, SyncIndex, SyncOptions
@@ -135,7 +135,7 @@ class SyncService:
         running = self._running.get(peer)
         if running is not None:
             return await asyncio.shield(running)
-        task = asyncio.get_running_loop().create_task(self._round(peer))
+        task: asyncio.Task[RoundReport] = self._spawn(self._round(peer), f"round {peer[:16]}")
         self._running[peer] = task
         try:
             return await asyncio.shield(task)
@@ -189,7 +189,7 @@ class SyncService:
             except PeerBookError:
                 logger.warning("could not save the peer book", exc_info=True)
 
-    async def _watch(self, events: Any) -> None:
+    async def _watch(self, events: EventStream) -> None:
         try:
             async for event in events:
                 if event.kind == "connected":

@@ -264,3 +264,26 @@ async def test_a_round_that_hits_its_cap_is_followed_up_without_waiting_for_the_
     await wait_until(caught_up, 10, "follow-up rounds to fetch all 25 posts")
     assert b.sync.stats["rounds"] >= 3
     assert await b.seqs() == list(range(1, 26))
+
+
+async def test_stop_cancels_a_round_in_flight(make_node: NodeFactory) -> None:
+    import asyncio
+
+    a = await make_node()
+    await a.add(*posts(make_log(), 3))
+    release = asyncio.Event()
+
+    async def stalled_heads(_peer: str, _data: bytes) -> bytes:
+        await release.wait()
+        return sp.encode_heads(sp.Heads({}, {}))
+
+    await a.host.serve(sp.PROTOCOL_ID, stalled_heads)
+    b = await make_node()
+    await b.connect(a)
+    await asyncio.sleep(0.05)  # the connection round is waiting for heads
+    await b.sync.stop()
+    release.set()
+    await asyncio.sleep(0.05)
+    assert b.sync.reports[a.host.peer_id].answered is False
+    assert b.sync.stats["rounds"] == 1
+    assert not [t for t in asyncio.all_tasks() if t.get_name().startswith("round ")]
