@@ -6,14 +6,15 @@
 - ``service``: ``SyncService`` (serve, on-connect and periodic rounds, redial from the book).
 - ``peerbook``: ``PeerBook`` of good peers in ``<data>/p2p/peers.json`` (atomic writes).
 
-Composition (the composition root does this, after the feed is started)::
+Composition (the composition root does this, after the feed is started: the index and the
+feed's ``Validator`` must exist; stop sync before the feed and the host)::
 
     book = PeerBook(PeerBookOptions(path=data.p2p / "peers.json"))
     sync = SyncService(host, feed.index, validator, SyncOptions(), peer_book=book,
-                       on_stored=bus_hook)
-    await sync.start()
+                       on_stored=bus_hook)   # same (envelope, id, StoreResult) hook as gossip
+    await sync.start()    # serves /toktok/sync/1.0.0, rounds on connect / every 30 s, redials
     ...
-    await sync.stop()
+    await sync.stop()     # cancels rounds, unserves, saves the book
 
 Errors: ``peer.sync.errors`` (tree in its docstring).
 """

@@ -31,6 +31,7 @@ from peer.feed import validation as v
 from peer.feed.errors import DecodeError
 from peer.feed.index import CreatorInfo
 from peer.feed.ingest import StoreResult
+from peer.feed.ratelimit import Rate
 from peer.feed.records import Post, Profile
 from peer.feed.wire import Envelope, decode
 from peer.p2p.errors import ResponseTooLargeError
@@ -92,6 +93,9 @@ class SyncOptions:
     us per ``interval_s``, whatever it advertises."""
     redial_check_s: float = 5.0
     """How often the peer book is checked for peers due a redial (seconds)."""
+    serve_rate: Rate = field(default_factory=lambda: Rate(rate=10.0, burst=200.0))
+    """Requests per second (sustained, burst) we answer per requesting peer; a catch-up round
+    of 500 records is ~27 requests, so honest peers stay far below it."""
     limits: sp.Limits = field(default_factory=sp.Limits)
     """Protocol caps (both directions)."""
 

@@ -23,10 +23,11 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from peer.feed import validation as v
+from peer.feed.ratelimit import RateLimiter
 from peer.p2p.errors import P2PError
 from peer.p2p.types import EventStream, Network
 from peer.sync import protocol as sp
-from peer.sync.errors import PeerBookError
+from peer.sync.errors import PeerBookError, SyncError
 from peer.sync.fetch import RoundReport, RoundRunner, StoredCallback, SyncIndex, SyncOptions
 from peer.sync.peerbook import PeerBook
 
@@ -66,13 +67,14 @@ class SyncService:
         self._slots = asyncio.Semaphore(self._options.max_parallel_peers)
         self._started = False
         self._followups: dict[str, int] = {}
+        self._serve_limits = RateLimiter(self._options.serve_rate)
         self.reports: dict[str, RoundReport] = {}
         """The last round's report per peer."""
 
     @property
     def stats(self) -> Counter[str]:
         """Counts: ``stored``, ``fork``, ``reject``, ``reject:<reason>``, ``ignore:<reason>``,
-        ``error``, ``rounds``, ``served:<op>``, ``serve-error``."""
+        ``error``, ``rounds``, ``served:<op>``, ``serve-error``, ``serve-limited``."""
         return self._runner.stats
 
     @property
@@ -224,6 +226,9 @@ class SyncService:
 
     async def _handle(self, peer: str, data: bytes) -> bytes:
         limits = self._options.limits
+        if not self._serve_limits.allow(peer, time.monotonic()):
+            self.stats["serve-limited"] += 1
+            raise SyncError("rate limited: too many sync requests; retry later")
         try:
             request = sp.decode_request(data, limits)
         except Exception:

@@ -287,3 +287,18 @@ async def test_stop_cancels_a_round_in_flight(make_node: NodeFactory) -> None:
     assert b.sync.reports[a.host.peer_id].answered is False
     assert b.sync.stats["rounds"] == 1
     assert not [t for t in asyncio.all_tasks() if t.get_name().startswith("round ")]
+
+
+async def test_requests_beyond_the_serve_rate_are_refused(make_node: NodeFactory) -> None:
+    from peer.feed.ratelimit import Rate
+    from peer.p2p.errors import RemoteHandlerError
+
+    a = await make_node(replace(QUIET, serve_rate=Rate(rate=0.001, burst=2)))
+    b = await make_node(start=False)
+    await b.connect(a)
+    heads = sp.encode_request(sp.HeadsRequest())
+    for _ in range(2):
+        await b.host.request(a.host.peer_id, sp.PROTOCOL_ID, heads)
+    with pytest.raises(RemoteHandlerError, match="rate limited"):
+        await b.host.request(a.host.peer_id, sp.PROTOCOL_ID, heads)
+    assert a.sync.stats["serve-limited"] == 1
