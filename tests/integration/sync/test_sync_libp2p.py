@@ -144,3 +144,29 @@ async def test_a_remote_process_that_dials_us_catches_up_on_connection(
 
     await wait_until(remote_caught_up, 30, "the remote to sync 25 posts from us")
     assert local.sync.stats["served:range"] >= 2
+
+
+async def test_a_restarted_peer_redials_the_peers_in_its_book(
+    stack: tuple[AsyncExitStack, Path],
+) -> None:
+    exits, tmp = stack
+    remote = await start_remote(exits, tmp / "remote", 3)
+    async with AsyncExitStack() as first_life:
+        local = await start_local(first_life, tmp / "local", 0)
+        await local.host.connect(remote.addrs[0])
+
+        async def answered() -> bool:
+            report = local.sync.reports.get(remote.peer_id)
+            return report is not None and report.answered
+
+        await wait_until(answered, 30, "a first round with the remote")
+    # same data dir, new process state: no explicit connect this time
+    local = await start_local(exits, tmp / "local", 0)
+
+    async def redialled_and_synced() -> bool:
+        report = local.sync.reports.get(remote.peer_id)
+        return report is not None and report.answered
+
+    await wait_until(redialled_and_synced, 30, "the redial from the peer book and a round")
+    assert remote.peer_id in {p.peer_id for p in local.host.peers()}
+    assert await seqs(local.index) == [1, 2, 3]
