@@ -41,6 +41,7 @@ from peer.p2p import HostOptions, P2PHost
 from peer.publish_service import PublishService, media_settings
 from peer.services import Managed, Readiness, Service
 from peer.store_service import StoreService
+from peer.sync_runner import SyncRunner
 from peer.wallet_service import WalletService
 from storage import gateway
 
@@ -92,6 +93,7 @@ class App:
             if self.chain is not None
             else None
         )
+        self.sync = SyncRunner(self.p2p, self.feed, data_dir.p2p) if self.feed is not None else None
         self.publish = (
             PublishService(
                 self.store,
@@ -144,6 +146,8 @@ class App:
             self.services.append(self.chain)
         if self.feed is not None:
             self.services.append(self.feed)
+        if self.sync is not None:
+            self.services.append(self.sync)
         if self.publish is not None:
             self.services.append(self.publish)
         if self.gating is not None:

@@ -108,6 +108,7 @@ class FeedService:
         self._index: FeedIndex | None = None
         self._gossip: FeedGossip | None = None
         self._domain: Domain | None = None
+        self._validator: Validator | None = None
 
     @property
     def index(self) -> FeedIndex:
@@ -130,9 +131,8 @@ class FeedService:
         await index.start()
         self._index = index
         registry = CachedTokenRegistry(self._chain.client, unavailable=(ChainUnavailableError,))
-        self._gossip = FeedGossip(
-            self._network, Validator(self._domain, registry, index), index, on_stored=self._stored
-        )
+        self._validator = Validator(self._domain, registry, index)
+        self._gossip = FeedGossip(self._network, self._validator, index, on_stored=self.on_stored)
         await self._gossip.start()
         me = self._wallet.address
         if me is not None:
@@ -149,7 +149,15 @@ class FeedService:
             if index is not None:
                 await index.close()
 
-    def _stored(self, envelope: Envelope, record_id: bytes, result: StoreResult) -> None:
+    @property
+    def validator(self) -> Validator:
+        """The feed rules, shared by gossip and sync."""
+        if self._validator is None:
+            raise RuntimeError("the feed is not started")
+        return self._validator
+
+    def on_stored(self, envelope: Envelope, record_id: bytes, result: StoreResult) -> None:
+        """Hook of gossip and sync: a stored post becomes a bus event."""
         if isinstance(envelope.record, Post) and result is not StoreResult.DUPLICATE:
             self._bus.publish(
                 PostStored(

@@ -52,9 +52,11 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out / "portrait.mp4"
 
 
-def two_peers(start_daemon: StartDaemon, tmp_path: Path) -> tuple[Daemon, Daemon]:
+def two_peers(
+    start_daemon: StartDaemon, tmp_path: Path, a: Daemon | None = None
+) -> tuple[Daemon, Daemon]:
     """A runs the devnet; B uses A's chain over RPC with its own imported wallet."""
-    a = start_daemon(tmp_path / "a", env={"TOKTOK_CHAIN_MODE": "devnet"})
+    a = a or start_daemon(tmp_path / "a", env={"TOKTOK_CHAIN_MODE": "devnet"})
     chain = client(a).get("/api/v1/status")["chain"]
     env = {
         "TOKTOK_CHAIN_MODE": "rpc",
@@ -284,3 +286,22 @@ def test_holder_buys_unlocks_and_plays_a_premium_clip(
     with urllib.request.urlopen(own, timeout=30) as response:
         assert holder_bytes == response.read(), "the holder decrypts what the creator sees"
     assert holder_bytes[4:8] == b"ftyp"
+
+
+def test_a_peer_that_was_offline_catches_up_by_sync(
+    start_daemon: StartDaemon, tmp_path: Path, clip: Path
+) -> None:
+    a = start_daemon(tmp_path / "a", env={"TOKTOK_CHAIN_MODE": "devnet"})
+    ids = []
+    for title in ("one", "two"):
+        done = run_cli(a.data_dir, "publish", str(clip), "--title", title, "--json")
+        assert done.returncode == 0, done.stderr
+        ids.append(json.loads(done.stdout)["post_id"])
+    _, b = two_peers(start_daemon, tmp_path, a)  # B starts only now, and does not follow A
+
+    def synced() -> Any:
+        items = client(b).get("/api/v1/feed")["items"]
+        return sorted(i["id"] for i in items) == sorted(ids) and items
+
+    items = eventually(synced)
+    assert [i["title"] for i in items] == ["two", "one"]

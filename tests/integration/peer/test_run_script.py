@@ -60,12 +60,11 @@ def test_scripts_run_starts_devnet_peer_and_funded_wallet_and_ctrl_c_stops_all(
         status, health = get_json(url + "healthz")
         assert status == 200, health
         assert health["services"] == {
-            "p2p": "ready",
-            "store": "ready",
-            "wallet": "ready",
-            "chain": "ready",
-            "http": "ready",
-        }
+            name: "ready"
+            for name in (
+                "p2p", "store", "wallet", "chain", "feed", "sync", "publish", "gating", "http",
+            )
+        }  # fmt: skip
         _, info = get_json(url + "api/v1/status")
         chain = info["chain"]
         assert isinstance(chain, dict)
