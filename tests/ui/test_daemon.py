@@ -134,6 +134,30 @@ def test_clip_uploaded_in_the_browser_plays_in_a_second_peers_feed(
     assert player_state(viewer.page)["src"].startswith(b_content + "ipfs/")
     assert viewer.problems() == []
 
+    # A premium clip: A (with a token) publishes it from the upload page; B sees the lock,
+    # confirms the buy plan, and plays the decrypted rendition.
+    client(a).post("/api/v1/token", {"name": "Ana", "symbol": "ANA"})
+    page.goto(a.url + "#/upload")
+    page.set_input_files("#upload-file", str(media[0]))
+    page.fill("#upload-title", "Members only")
+    page.check("#upload-premium")
+    page.fill("#upload-min", "2")
+    page.get_by_role("button", name="Publish").click()
+    page.locator("#upload-status", has_text="Published.").wait_for(timeout=90_000)
+    assert page.locator(".stages li[data-stage=encrypt]").get_attribute("class") == "done"
+    viewer.page.locator(".nav a", has_text="Search").click()  # leave and come back: a fresh page
+    viewer.page.locator(".nav a", has_text="Following").click()
+    card = viewer.page.locator(".card-clip.active", has_text="Members only")
+    card.wait_for(timeout=60_000)
+    card.locator(".lock").get_by_role("button", name="Unlock").click()
+    buy = card.get_by_role("button", name="Buy 2 to unlock")
+    buy.wait_for(timeout=30_000)
+    screenshot(viewer.page, tmp_path, "daemon-locked-desktop")
+    buy.click()
+    wait_playing(viewer.page)
+    assert "/api/v1/clips/" in player_state(viewer.page)["src"]
+    assert viewer.problems() == []
+
 
 def test_creator_creates_a_token_and_buys_it_on_the_devnet(
     start_daemon: StartDaemon, open_page: Any, tmp_path: Path
