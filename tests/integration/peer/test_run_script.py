@@ -74,7 +74,9 @@ def test_scripts_run_starts_devnet_peer_and_funded_wallet_and_ctrl_c_stops_all(
         assert isinstance(wallet, dict)
         assert wallet["state"] == "unlocked"
         assert str(wallet["address"]).startswith("0x")
-        balance = run_cli(tmp_path / "peer", "token", "balance", "--json")
+        balance = run_cli(
+            tmp_path / "peer", "token", "balance", "--json", env={"TOKTOK_CHAIN_MODE": "devnet"}
+        )
         assert balance.returncode == 0, balance.stderr
         assert json.loads(balance.stdout) == {
             "balance": "10000",
