@@ -178,7 +178,8 @@ def test_creator_creates_a_token_and_buys_it_on_the_devnet(
     assert client(daemon).get(f"/api/v1/tokens/{token}/holders") == {"holders": []}
     confirm.click()
     page.locator("#toast", has_text="Bought 2 ANA for").wait_for(timeout=30_000)
-    page.locator(".holders td", has_text="2").wait_for()  # the page shows the new state
+    # the page shows the new state
+    page.locator(".holders td").get_by_text("2", exact=True).wait_for()
     holders = client(daemon).get(f"/api/v1/tokens/{token}/holders")["holders"]
     assert holders == [{"address": me, "balance": str(2 * 10**18)}]
     screenshot(page, tmp_path, "daemon-creator-desktop")

@@ -69,7 +69,7 @@ def test_buy_shows_the_quote_and_sends_only_after_confirmation(
     assert fake.peer.trades == []
     quote.get_by_role("button", name="Confirm buy of 2 ANA").click()
     page.locator("#toast", has_text="Bought 2 ANA for 0.5 TOK").wait_for()
-    page.locator(".holders td", has_text="2").wait_for()
+    page.locator(".holders td").get_by_text("2", exact=True).wait_for()
     assert fake.peer.trades == [
         {"amount": "2", "confirm": True, "max_cost": str(int(0.5 * E18 * 1.03))}
     ]
