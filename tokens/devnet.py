@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import ipaddress
 import json
 import os
+import platform
 import re
 import signal
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,10 +56,18 @@ _LISTENING = re.compile(r"Listening on ([0-9.]+):(\d+)")
 
 
 def find_anvil(repo_root: Path) -> Path:
-    """``node_modules/.bin/anvil`` under `repo_root`, else the platform package's binary."""
+    """The platform package's anvil binary under `repo_root`, else ``node_modules/.bin/anvil``.
+
+    The binary comes first: ``.bin/anvil`` is a node wrapper that starts the binary as its own
+    child, so signals sent to the wrapper (or its death) would not reach anvil.
+    """
+    machine = {"x86_64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(
+        platform.machine(), platform.machine()
+    )
+    system = platform.system().lower()
     candidates = [
+        repo_root / "node_modules" / "@foundry-rs" / f"anvil-{system}-{machine}" / "bin" / "anvil",
         repo_root / "node_modules" / ".bin" / "anvil",
-        repo_root / "node_modules" / "@foundry-rs" / "anvil-linux-amd64" / "bin" / "anvil",
     ]
     for candidate in candidates:
         if candidate.exists():
@@ -79,6 +90,18 @@ def dev_account(index: int) -> LocalAccount:
         raise DevnetError(f"dev account index must be 0-{len(DEV_PRIVATE_KEYS) - 1}")
     account: LocalAccount = Account.from_key(DEV_PRIVATE_KEYS[index])
     return account
+
+
+_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: get SIGTERM when the peer process dies, even by SIGKILL.
+
+    Only one C call (libc was loaded in the parent), so it is safe between fork and exec.
+    """
+    if _LIBC is not None:
+        _LIBC.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG = 1
 
 
 def dev_addresses() -> list[str]:
@@ -169,7 +192,7 @@ class Devnet:
         try:
             self._process = await asyncio.create_subprocess_exec(
                 str(opts.anvil), *args, stdout=self._log, stderr=asyncio.subprocess.STDOUT,
-                stdin=asyncio.subprocess.DEVNULL,
+                stdin=asyncio.subprocess.DEVNULL, preexec_fn=_die_with_parent,
             )  # fmt: skip
         except OSError as exc:
             raise DevnetError(f"cannot start anvil ({opts.anvil}): {exc}") from exc

@@ -41,9 +41,14 @@ class Daemon:
         return self.process.wait(timeout)
 
     def kill(self) -> None:
+        """Stop it (SIGTERM, so it stops what it started), SIGKILL if it does not stop."""
         if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(10)
+            self.process.terminate()
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
         if self.process.stdout is not None:
             self.process.stdout.close()
 
