@@ -107,7 +107,10 @@ class HttpService:
         return f"http://{LOOPBACK}:{self._content_policy.port}/"
 
     async def _serve(self, app: web.Application, port: int, policy: HostPolicy) -> None:
-        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        # handler_cancellation: an open event stream must not hold up shutdown.
+        runner = web.AppRunner(
+            app, access_log=None, handle_signals=False, handler_cancellation=True
+        )
         await runner.setup()
         self._runners.append(runner)
         site = web.TCPSite(runner, LOOPBACK, port, reuse_address=False)

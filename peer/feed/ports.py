@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
 class TokenRegistry(Protocol):
@@ -20,6 +20,19 @@ class TokenRegistry(Protocol):
 
     async def block_number(self) -> int:
         """The current head block number."""
+        ...
+
+
+@runtime_checkable
+class FreshLookup(Protocol):
+    """A cached registry that can bypass its cache (``CachedTokenRegistry``).
+
+    Registrations are permanent, so only a cached "no token" can be stale: the validator asks
+    again, bypassing the cache, before rejecting a post whose creator registered a token since.
+    """
+
+    async def token_of_fresh(self, creator: str) -> str | None:
+        """The registered token, read from the chain now."""
         ...
 
 

@@ -92,6 +92,10 @@ class CachedTokenRegistry:
         finally:
             del self._inflight[creator]
 
+    async def token_of_fresh(self, creator: str) -> str | None:
+        """Bypass the cache (a cached "no token" may be stale: tokens are never unregistered)."""
+        return await self._lookup(creator)
+
     async def _lookup(self, creator: str) -> str | None:
         block = await self.block_number()
         self.chain_calls += 1

@@ -17,7 +17,7 @@ from typing import Final
 from peer.feed.cid import is_cid
 from peer.feed.eip712 import Domain, digest
 from peer.feed.errors import DecodeError, OversizeError, RegistryUnavailable, SignatureError
-from peer.feed.ports import FeedView, TokenRegistry
+from peer.feed.ports import FeedView, FreshLookup, TokenRegistry
 from peer.feed.records import ZERO_ADDRESS, ZERO_ID, Post, Profile, Record, Tombstone, signer_of
 from peer.feed.signatures import recover_signer
 from peer.feed.wire import Envelope, decode
@@ -170,6 +170,12 @@ class Validator:
             registered = await self._registry.token_of(record.creator)
         except RegistryUnavailable as exc:
             return Ignore(IgnoreReason.CHAIN_UNAVAILABLE, str(exc))
+        stale_possible = registered is None and record.token != ZERO_ADDRESS
+        if stale_possible and isinstance(self._registry, FreshLookup):
+            try:  # a cached "no token": the creator may have registered one since
+                registered = await self._registry.token_of_fresh(record.creator)
+            except RegistryUnavailable as exc:
+                return Ignore(IgnoreReason.CHAIN_UNAVAILABLE, str(exc))
         expected = registered or ZERO_ADDRESS
         if record.token != expected:
             return Reject(

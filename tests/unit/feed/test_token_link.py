@@ -8,6 +8,7 @@ import pytest
 
 from peer.feed.errors import RegistryUnavailable
 from peer.feed.fakes import FakeTokenRegistry
+from peer.feed.ports import FreshLookup
 from peer.feed.token_link import CachedTokenRegistry, TokenCacheOptions
 
 CREATOR = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
@@ -102,3 +103,15 @@ async def test_cache_is_bounded_and_drops_least_recently_used() -> None:
     await cache.token_of(OTHER)
     await cache.token_of(CREATOR)
     assert chain.calls == 3
+
+
+async def test_a_stale_no_token_answer_is_rechecked_before_rejecting() -> None:
+    """A creator who registers a token right after a lookup is not rejected for 5 blocks."""
+    inner = FakeTokenRegistry()
+    cache = CachedTokenRegistry(inner)
+    creator = "0x" + "11" * 20
+    assert await cache.token_of(creator) is None
+    inner.register(creator, "0x" + "22" * 20)
+    assert await cache.token_of(creator) is None  # still the cached negative answer
+    assert isinstance(cache, FreshLookup)
+    assert await cache.token_of_fresh(creator) == "0x" + "22" * 20
