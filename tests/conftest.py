@@ -21,3 +21,11 @@ def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[No
 
 def repo_root() -> Path:
     return Path(__file__).resolve().parents[1]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests last: Playwright's sync API runs an event loop in the main thread while
+    its driver is alive, and asyncio tests cannot start their own loop beside it."""
+    ui = [item for item in items if "/tests/ui/" in str(item.path)]
+    others = [item for item in items if "/tests/ui/" not in str(item.path)]
+    items[:] = others + ui

@@ -16,13 +16,13 @@ from support.fake_api import ANA, BEN, FakePeer, FakeServer, serve_fake
 from storage.media.samples import SampleSpec, make_sample
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright_driver() -> Iterator[Playwright]:
     with sync_playwright() as pw:
         yield pw
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright_driver: Playwright) -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian chromium is not installed (scripts/setup installs it)")
