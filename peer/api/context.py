@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aiohttp import web
 
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from peer.store_service import StoreService
     from peer.wallet_service import WalletService
 
+T = TypeVar("T")
 StatusProvider = Callable[[], Mapping[str, Any]]
 
 
@@ -52,13 +53,6 @@ def context(request: web.Request) -> ApiContext:
     return request.app[CONTEXT]
 
 
-def network(request: web.Request) -> Network:
-    net = context(request).network
-    if net is None:
-        raise ApiError(503, "p2p_unavailable", "the p2p host is not running")
-    return net
-
-
 async def json_body(request: web.Request) -> dict[str, Any]:
     try:
         body = await request.json()
@@ -69,29 +63,30 @@ async def json_body(request: web.Request) -> dict[str, Any]:
     return body
 
 
-def feed(request: web.Request) -> FeedService:
-    service = context(request).feed
+def _required(service: T | None, what: str, message: str) -> T:
+    """A configured service, or 503 ``<what>_unavailable`` saying why it is missing."""
     if service is None:
-        raise ApiError(503, "feed_unavailable", "the feed needs a chain (chain.mode is 'off')")
+        raise ApiError(503, f"{what}_unavailable", message)
     return service
+
+
+def network(request: web.Request) -> Network:
+    return _required(context(request).network, "p2p", "the p2p host is not running")
+
+
+def feed(request: web.Request) -> FeedService:
+    return _required(context(request).feed, "feed", "the feed needs a chain (chain.mode is 'off')")
 
 
 def chain(request: web.Request) -> ChainService:
-    service = context(request).chain
-    if service is None:
-        raise ApiError(503, "chain_unavailable", "no chain is configured (chain.mode is 'off')")
-    return service
+    return _required(
+        context(request).chain, "chain", "no chain is configured (chain.mode is 'off')"
+    )
 
 
 def store(request: web.Request) -> StoreService:
-    service = context(request).store
-    if service is None:
-        raise ApiError(503, "store_unavailable", "the content store is not running")
-    return service
+    return _required(context(request).store, "store", "the content store is not running")
 
 
 def gating(request: web.Request) -> GatingRunner:
-    service = context(request).gating
-    if service is None:
-        raise ApiError(503, "gating_unavailable", "premium clips need the chain and the feed")
-    return service
+    return _required(context(request).gating, "gating", "premium clips need the chain and the feed")

@@ -123,32 +123,34 @@ def _require_confirmation(body: dict[str, Any], summary: str) -> None:
         raise ApiError(409, "confirmation_required", summary)
 
 
-async def buy(request: web.Request) -> web.Response:
+async def _trade(request: web.Request, side: str) -> web.Response:
+    """A confirmed buy or sell: quote, refuse without ``confirm``, trade, announce."""
     token, client = token_address(request), chain(request).client
     body = await json_body(request)
     amount = amount_of(body.get("amount"))
-    max_cost = _optional_units(body, "max_cost")
-    quoted = await client.quote_buy(token, amount)
-    _require_confirmation(
-        body, f"buying {to_whole(amount)} tokens costs {to_whole(quoted.total)} TOK; confirm"
-    )
-    trade = await client.buy(token, amount, max_cost=max_cost)
-    context(request).bus.publish(WalletTx("buy", trade.tx_hash, token, str(amount)))
+    if side == "buy":
+        bound = _optional_units(body, "max_cost")
+        quoted = await client.quote_buy(token, amount)
+        summary = f"buying {to_whole(amount)} tokens costs {to_whole(quoted.total)} TOK"
+    else:
+        bound = _optional_units(body, "min_refund")
+        quoted = await client.quote_sell(token, amount)
+        summary = f"selling {to_whole(amount)} tokens refunds {to_whole(quoted.total)} TOK"
+    _require_confirmation(body, f"{summary}; confirm")
+    if side == "buy":
+        trade = await client.buy(token, amount, max_cost=bound)
+    else:
+        trade = await client.sell(token, amount, min_refund=bound)
+    context(request).bus.publish(WalletTx(side, trade.tx_hash, token, str(amount)))
     return web.json_response(trade_json(trade))
+
+
+async def buy(request: web.Request) -> web.Response:
+    return await _trade(request, "buy")
 
 
 async def sell(request: web.Request) -> web.Response:
-    token, client = token_address(request), chain(request).client
-    body = await json_body(request)
-    amount = amount_of(body.get("amount"))
-    min_refund = _optional_units(body, "min_refund")
-    quoted = await client.quote_sell(token, amount)
-    _require_confirmation(
-        body, f"selling {to_whole(amount)} tokens refunds {to_whole(quoted.total)} TOK; confirm"
-    )
-    trade = await client.sell(token, amount, min_refund=min_refund)
-    context(request).bus.publish(WalletTx("sell", trade.tx_hash, token, str(amount)))
-    return web.json_response(trade_json(trade))
+    return await _trade(request, "sell")
 
 
 async def create_token(request: web.Request) -> web.Response:
