@@ -6,6 +6,7 @@ from aiohttp import web
 
 from peer.api.context import context, json_body, network
 from peer.api.errors import ApiError
+from peer.feed.gossip import TOPIC_POSTS
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -30,11 +31,13 @@ async def status(request: web.Request) -> web.Response:
 
 
 async def list_peers(request: web.Request) -> web.Response:
-    """Connected peers and their addresses."""
-    peers = network(request).peers()
-    return web.json_response(
-        {"peers": [{"peer_id": p.peer_id, "addrs": list(p.addrs)} for p in peers]}
-    )
+    """Connected peers, their addresses and their gossipsub score on the posts topic."""
+    net = network(request)
+    rows = []
+    for p in net.peers():
+        score = await net.peer_score(p.peer_id, TOPIC_POSTS)
+        rows.append({"peer_id": p.peer_id, "addrs": list(p.addrs), "score": score})
+    return web.json_response({"peers": rows})
 
 
 async def connect_peer(request: web.Request) -> web.Response:
