@@ -82,7 +82,7 @@ def profile_show(state: CliState, as_json: bool) -> None:
     emit(state.require_daemon().get("/api/v1/profile"), as_json)
 
 
-def _toggle(verb: str, path: str, on: bool, done: str) -> click.Command:
+def _toggle(verb: str, path: str, on: bool, done: str, help_text: str) -> click.Command:
     @click.command(name=verb)
     @click.argument("address")
     @json_option
@@ -91,16 +91,20 @@ def _toggle(verb: str, path: str, on: bool, done: str) -> click.Command:
         result = state.require_daemon().post(f"/api/v1/creators/{address}/{path}", {"on": on})
         emit(result, as_json, lambda _: f"{done} {address}")
 
-    command.help = f"{done.capitalize()} creator ADDRESS."
+    command.help = help_text
     return command
 
 
-follow = _toggle("follow", "follow", True, "following")
-unfollow = _toggle("unfollow", "follow", False, "no longer following")
-mute = _toggle("mute", "mute", True, "muted")
-unmute = _toggle("unmute", "mute", False, "unmuted")
-block = _toggle("block", "block", True, "blocked")
-unblock = _toggle("unblock", "block", False, "unblocked")
+follow = _toggle(
+    "follow", "follow", True, "following", "Follow creator ADDRESS (their clips are replicated)."
+)
+unfollow = _toggle("unfollow", "follow", False, "no longer following", "Stop following ADDRESS.")
+mute = _toggle("mute", "mute", True, "muted", "Hide creator ADDRESS from your feeds (local only).")
+unmute = _toggle("unmute", "mute", False, "unmuted", "Show muted creator ADDRESS again.")
+block = _toggle(
+    "block", "block", True, "blocked", "Block creator ADDRESS on this peer (local only)."
+)
+unblock = _toggle("unblock", "block", False, "unblocked", "Unblock creator ADDRESS.")
 
 
 @click.command()

@@ -1,4 +1,9 @@
-"""The root ``toktok`` command; every command module is registered here."""
+"""The root ``toktok`` command; every command module is registered here.
+
+Command modules are imported only when their command runs (:class:`LazyGroup`): the chain, media
+and p2p stacks take seconds to import, and ``toktok id`` or ``toktok feed`` should not pay for
+them.
+"""
 
 from __future__ import annotations
 
@@ -7,24 +12,50 @@ from pathlib import Path
 
 import click
 
-from peer.cli import config_cmd, node, p2p
-from peer.cli import devnet as devnet_cmd
-from peer.cli import feed as feed_cmd
-from peer.cli import gating as gating_cmd
-from peer.cli import storage as storage_cmd
-from peer.cli import token as token_cmd
-from peer.cli import wallet as wallet_cmd
-from peer.cli.clipkeys import clip_keys as clip_keys_cmd
 from peer.cli.context import CliState
-from peer.cli.publish import publish as publish_cmd
+from peer.cli.lazy import LazyGroup
 from peer.config import default_data_dir
 from peer.datadir import DataDir
 from peer.errors import PeerError
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
+# command name -> module defining it, in the order 'toktok --help' lists them
+COMMANDS: dict[str, str] = {
+    "init": "peer.cli.node",
+    "run": "peer.cli.node",
+    "id": "peer.cli.node",
+    "status": "peer.cli.node",
+    "config": "peer.cli.config_cmd",
+    "cid": "peer.cli.storage",
+    "add": "peer.cli.storage",
+    "cat": "peer.cli.storage",
+    "pin": "peer.cli.storage",
+    "gc": "peer.cli.storage",
+    "storage": "peer.cli.storage",
+    "connect": "peer.cli.p2p",
+    "peers": "peer.cli.p2p",
+    "publish": "peer.cli.publish",
+    "clip-keys": "peer.cli.clipkeys",
+    "wallet": "peer.cli.wallet",
+    "token": "peer.cli.token",
+    "devnet": "peer.cli.devnet",
+    "feed": "peer.cli.feed",
+    "profile": "peer.cli.feed",
+    "follow": "peer.cli.feed",
+    "unfollow": "peer.cli.feed",
+    "like": "peer.cli.feed",
+    "delete": "peer.cli.feed",
+    "mute": "peer.cli.feed",
+    "unmute": "peer.cli.feed",
+    "block": "peer.cli.feed",
+    "unblock": "peer.cli.feed",
+    "unlock": "peer.cli.gating",
+    "gating": "peer.cli.gating",
+}
 
-@click.group(context_settings=CONTEXT_SETTINGS)
+
+@click.group(cls=LazyGroup, lazy_commands=COMMANDS, context_settings=CONTEXT_SETTINGS)
 @click.option(
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -57,26 +88,6 @@ def cli(
     Start with 'toktok init', then 'toktok run' and open the printed URL.
     """
     ctx.obj = CliState(DataDir(data_dir.expanduser().resolve()), config_file, settings)
-
-
-cli.add_command(node.init)
-cli.add_command(node.run)
-cli.add_command(node.id_)
-cli.add_command(node.status)
-cli.add_command(config_cmd.config)
-for _command in storage_cmd.COMMANDS:
-    cli.add_command(_command)
-cli.add_command(p2p.connect)
-cli.add_command(p2p.peers)
-cli.add_command(publish_cmd)
-cli.add_command(clip_keys_cmd)
-cli.add_command(wallet_cmd.wallet)
-cli.add_command(token_cmd.token)
-cli.add_command(devnet_cmd.devnet)
-for _command in feed_cmd.COMMANDS:
-    cli.add_command(_command)
-cli.add_command(gating_cmd.unlock)
-cli.add_command(gating_cmd.gating)
 
 
 def main() -> None:
