@@ -16,7 +16,7 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from eth_utils.address import is_address, to_checksum_address
@@ -27,12 +27,10 @@ from peer.cli.client import DaemonClient
 from peer.cli.context import CliState, emit, json_option, pass_state
 from peer.datadir import DataDir
 from peer.errors import PeerError
-from peer.publish_service import media_settings
-from storage.clipkeys import ClipKeyStore
-from storage.embedded import EmbeddedContentStore
 from storage.media import progress as media_progress
-from storage.media.manifest import manifest_to_obj
-from storage.media.pipeline import ClipPublisher, PublishedClip
+
+if TYPE_CHECKING:  # the media stack is imported only for an in-process publish
+    from storage.media.pipeline import ClipPublisher, PublishedClip
 
 PASSPHRASE_ENV = "TOKTOK_PASSPHRASE"  # noqa: S105 - the name of a variable
 MAX_TITLE = 200
@@ -169,6 +167,11 @@ def publish(
         return
 
     def local() -> PublishedClip:
+        from peer.publish_service import media_settings
+        from storage.clipkeys import ClipKeyStore
+        from storage.embedded import EmbeddedContentStore
+        from storage.media.pipeline import ClipPublisher
+
         passphrase = (
             unlock_wallet(wallet[1] if wallet else None, os.environ.get(PASSPHRASE_ENV))
             if premium
@@ -182,6 +185,8 @@ def publish(
 
     clip = state.change_state(lambda _: local(), local)
     if as_json:
+        from storage.media.manifest import manifest_to_obj
+
         emit(
             {
                 "cid": str(clip.manifest_cid),
