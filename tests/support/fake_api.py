@@ -70,6 +70,8 @@ class FakePeer:
     trades: list[dict[str, Any]] = field(default_factory=list)
     jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
     quiet: bool = False  # publish jobs send no events (a client that missed them must poll)
+    name: str = "me"
+    profiles_published: int = 0
 
     def _emit(self, kind: str, data: dict[str, Any]) -> None:
         if not self.quiet:
@@ -97,6 +99,13 @@ class FakePeer:
         }
         item.update(extra)
         self.posts.insert(0, item)
+        return post_id
+
+    def arrive(self, creator: str, title: str, **extra: Any) -> str:
+        """A post reaches the peer from the network: indexed, then ``post.new`` on the stream
+        (call it on the server's loop: ``server.call(peer.arrive, ...)``)."""
+        post_id = self.add_post(creator, title, **extra)
+        self.bus.publish(_event("post.new", {"post": self.posts[0]}))
         return post_id
 
     # helpers -----------------------------------------------------------------------------
@@ -206,7 +215,9 @@ class FakePeer:
         return web.json_response(
             {
                 "address": address,
-                "name": {ANA.lower(): "ana", BEN.lower(): "ben"}.get(address.lower(), ""),
+                "name": {ANA.lower(): "ana", BEN.lower(): "ben", ME.lower(): self.name}.get(
+                    address.lower(), ""
+                ),
                 "posts": len(posts),
                 "forked": False,
                 "following": address in self.following,
@@ -267,6 +278,17 @@ class FakePeer:
         self.balance += amount
         cost = str(amount // 4)
         return web.json_response({"tx": "0x" + "ab" * 32, "amount": str(amount), "cost": cost})
+
+    async def profile(self, request: web.Request) -> web.Response:
+        return web.json_response({"address": ME, "name": self.name, "token": None})
+
+    async def set_profile(self, request: web.Request) -> web.Response:
+        name = (await request.json()).get("name")
+        if not isinstance(name, str) or not 1 <= len(name.strip()) <= 64:
+            raise ApiError(400, "bad_name", "'name' must be 1 to 64 characters")
+        self.name = name.strip()
+        self.profiles_published += 1
+        return web.json_response({"address": ME, "name": self.name})
 
     async def wallet(self, request: web.Request) -> web.Response:
         return web.json_response(
@@ -382,6 +404,8 @@ class FakePeer:
             Route("GET", f"{p}/tokens/{{token}}/holders", self.holders, ""),
             Route("POST", f"{p}/tokens/{{token}}/buy", self.buy, ""),
             Route("GET", f"{p}/wallet", self.wallet, "", sensitive=True),
+            Route("GET", f"{p}/profile", self.profile, ""),
+            Route("POST", f"{p}/profile", self.set_profile, ""),
             Route("POST", f"{p}/clips/{{post_id}}/unlock", self.unlock, ""),
             Route("GET", f"{p}/clips/{{post_id}}/buy-plan", self.buy_plan, "", sensitive=True),
             Route(

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page
 from support.browser import screenshot
-from support.fake_api import ANA, E18, FakeServer
+from support.fake_api import ANA, BEN, E18, FakeServer
 
 pytestmark = pytest.mark.ui
 
@@ -145,4 +145,84 @@ def test_unlock_with_enough_tokens_asks_nothing(fake: FakeServer, open_page: Any
     page.locator(".card-clip.active .lock").get_by_role("button", name="Unlock").click()
     wait_playing(page)
     assert fake.peer.trades == []
+    assert probe.problems() == []
+
+
+def titles(page: Page) -> list[str]:
+    return page.locator(".card-clip .clip-title").all_inner_texts()
+
+
+def test_new_clips_badge_waits_for_a_click_then_puts_them_on_top(
+    fake: FakeServer, open_page: Any, tmp_path: Path
+) -> None:
+    probe = open_page(fake.url)
+    page = probe.page
+    page.locator("#state", has_text="online").wait_for()  # the event stream is open
+    page.keyboard.press("j")
+    page.wait_for_selector(".card-clip.active >> text=Morning run")
+    fake.call(fake.peer.arrive, BEN, "Breaking clip")
+    fake.call(fake.peer.arrive, ANA, "Another one")
+    badge = page.locator(".new-posts-region[aria-live=polite]").get_by_role(
+        "button", name="2 new clips"
+    )
+    badge.wait_for()
+    page.wait_for_timeout(300)
+    screenshot(page, tmp_path, "feed-new-clips-badge-phone")
+    # nothing moved under the user
+    assert active_title(page) == "Morning run"
+    assert titles(page) == [
+        "Cat on a keyboard",
+        "Morning run",
+        "Members only cut",
+        "Sunset over the bay",
+    ]
+    badge.click()
+    page.wait_for_selector(".card-clip.active >> text=Another one")
+    assert titles(page) == [
+        "Another one",
+        "Breaking clip",
+        "Cat on a keyboard",
+        "Morning run",
+        "Members only cut",
+        "Sunset over the bay",
+    ]
+    assert badge.is_hidden()
+    wait_playing(page)
+    # the clip the user was on is where it was, three cards down now
+    for _ in range(3):
+        page.keyboard.press("j")
+    page.wait_for_selector(".card-clip.active >> text=Morning run")
+    positions = page.locator(".card-clip").evaluate_all(
+        "els => els.map(e => e.getAttribute('aria-posinset'))"
+    )
+    assert positions == ["1", "2", "3", "4", "5", "6"]
+    assert probe.problems() == []
+
+
+def test_following_feed_counts_only_new_clips_of_followed_creators(
+    fake: FakeServer, open_page: Any
+) -> None:
+    fake.peer.following.add(ANA)
+    probe = open_page(fake.url + "#/following")
+    page = probe.page
+    page.locator("#state", has_text="online").wait_for()
+    page.wait_for_selector(".card-clip.active")
+    fake.call(fake.peer.arrive, BEN, "Not followed")
+    fake.call(fake.peer.arrive, ANA, "Followed")
+    page.get_by_role("button", name="1 new clip").wait_for()
+    page.get_by_role("button", name="1 new clip").click()
+    page.wait_for_selector(".card-clip.active >> text=Followed")
+    assert "Not followed" not in titles(page)
+    assert probe.problems() == []
+
+
+def test_an_empty_feed_shows_new_clips_at_once(fake: FakeServer, open_page: Any) -> None:
+    probe = open_page(fake.url + "#/following")
+    page = probe.page
+    page.locator("#state", has_text="online").wait_for()
+    page.get_by_text("Clips of creators you follow appear here.").wait_for()
+    fake.peer.following.add(BEN)
+    fake.call(fake.peer.arrive, BEN, "First one")
+    page.wait_for_selector(".card-clip.active >> text=First one")
+    assert page.get_by_text("Clips of creators you follow appear here.").count() == 0
     assert probe.problems() == []

@@ -31,8 +31,12 @@ export function mountFeed(container, { load, title, tabs = null, empty }) {
   const state = { items: [], cards: [], next: undefined, loading: false, current: -1, done: false };
   const list = h("div.cards", { role: "feed", "aria-label": title, "aria-busy": "true" });
   const side = h("aside.side", { "aria-label": "Clip details" });
-  const column = h("div.feed-column", {}, tabs ? tabBar(tabs) : null, list);
+  const fresh = new Set(); // ids of new posts announced by the event stream, not shown yet
+  const badge = h("button.new-posts", { type: "button", hidden: true, onclick: () => showNew() });
+  const badgeRegion = tabs ? h("div.new-posts-region", { role: "status", "aria-live": "polite" }, badge) : null;
+  const column = h("div.feed-column", {}, tabs ? tabBar(tabs) : null, badgeRegion, list);
   container.replaceChildren(h("div.feed-layout", {}, column, side));
+  let emptyEl = null;
 
   async function loadMore() {
     if (state.loading || state.done) return;
@@ -43,7 +47,10 @@ export function mountFeed(container, { load, title, tabs = null, empty }) {
       for (const item of page.items ?? []) addCard(item);
       state.next = page.next ?? null;
       state.done = !state.next;
-      if (!state.items.length) list.append(emptyCard(empty));
+      if (!state.items.length) {
+        emptyEl = emptyCard(empty);
+        list.append(emptyEl);
+      }
     } catch (error) {
       state.done = true;
       list.append(h("article.card-clip.message", {}, h("p", { role: "alert" }, api.explain(error))));
@@ -54,13 +61,19 @@ export function mountFeed(container, { load, title, tabs = null, empty }) {
     if (state.current < 0 && state.cards.length) select(0, false);
   }
 
+  function makeCard(item) {
+    const card = clipCard(item, () => select(state.cards.indexOf(card), true));
+    observer.observe(card.el);
+    return card;
+  }
+
   function addCard(item) {
-    const index = state.items.length;
-    const card = clipCard(item, index, () => select(index, true));
+    if (state.items.some((known) => known.id === item.id)) return;
+    const card = makeCard(item);
     state.items.push(item);
     state.cards.push(card);
+    card.el.setAttribute("aria-posinset", String(state.cards.length));
     list.append(card.el);
-    observer.observe(card.el);
   }
 
   function select(index, scroll) {
@@ -89,6 +102,72 @@ export function mountFeed(container, { load, title, tabs = null, empty }) {
     },
     { root: list, threshold: [0.6] },
   );
+
+  function updateBadge() {
+    const n = fresh.size;
+    badge.hidden = n === 0;
+    badge.disabled = false;
+    badge.textContent = n === 1 ? "1 new clip" : `${n} new clips`;
+  }
+
+  /** A post.new event: count it in the badge (the list itself does not move under the user). */
+  async function onNewPost(data) {
+    const id = data?.post?.id ?? data?.post_id;
+    const creator = data?.post?.creator ?? data?.creator;
+    if (!id || fresh.has(id) || state.items.some((item) => item.id === id)) return;
+    if (tabs === "following") {
+      const info = creator ? await creatorInfo(creator) : null;
+      if (!info?.following) return;
+    }
+    fresh.add(id);
+    if (emptyEl) showNew(); // nothing on screen to keep in place
+    else updateBadge();
+  }
+
+  /** Put the new clips on top of the list, keep the view where it was, then go to the newest. */
+  async function showNew() {
+    if (!fresh.size) return;
+    badge.disabled = true;
+    const wanted = new Set(fresh);
+    const known = new Set(state.items.map((item) => item.id));
+    let items;
+    try {
+      // The feed's own first page applies its filters (mutes, blocks, follows) and order.
+      const page = await load(undefined);
+      items = (page.items ?? []).filter((item) => !known.has(item.id));
+      const found = new Set(items.map((item) => item.id));
+      for (const id of wanted) {
+        if (found.has(id)) continue;
+        const item = await api.get(`/posts/${id}`).catch(() => null);
+        if (item && !known.has(item.id)) items.push(item);
+      }
+    } catch (error) {
+      updateBadge();
+      announce(api.explain(error), "error");
+      return;
+    }
+    for (const id of wanted) fresh.delete(id);
+    updateBadge();
+    if (!items.length) return;
+    if (emptyEl) {
+      emptyEl.remove();
+      emptyEl = null;
+    }
+    const before = list.scrollTop;
+    const cards = items.map(makeCard);
+    list.prepend(...cards.map((card) => card.el));
+    state.items.unshift(...items);
+    state.cards.unshift(...cards);
+    state.cards.forEach((card, i) => card.el.setAttribute("aria-posinset", String(i + 1)));
+    if (state.current >= 0) {
+      state.current += cards.length;
+      // Cards are one list-height each: keep the clip the user was on under their eyes.
+      list.scrollTop = before + cards.length * list.clientHeight;
+    }
+    select(0, true);
+    cards[0].el.focus({ preventScroll: true });
+    announce(cards.length === 1 ? "1 new clip added at the top" : `${cards.length} new clips added at the top`);
+  }
 
   function onKey(event) {
     if (event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey) return;
@@ -131,10 +210,7 @@ export function mountFeed(container, { load, title, tabs = null, empty }) {
     announce(muted ? "Sound off" : "Sound on");
   }
 
-  const offNew = api.on("post.new", () => {
-    const badge = container.querySelector(".new-posts");
-    if (badge) badge.hidden = false;
-  });
+  const offNew = tabs ? api.on("post.new", onNewPost) : () => {};
 
   document.addEventListener("keydown", onKey);
   list.addEventListener("toktok:mute", () => setMuted(!prefs.muted));
@@ -155,7 +231,6 @@ function tabBar(active) {
     { "aria-label": "Feeds" },
     tab("for_you", "For you", "#/"),
     tab("following", "Following", "#/following"),
-    h("a.new-posts", { href: "#/", hidden: true, onclick: () => location.reload() }, "New clips"),
   );
 }
 
@@ -189,7 +264,7 @@ function sidePanel(item, upNext) {
 }
 
 /** One clip card: poster, video, overlay with actions; loads its Clip lazily. */
-function clipCard(item, index, focusSelf) {
+function clipCard(item, focusSelf) {
   const video = h("video.clip-video", {
     muted: true,
     loop: true,
@@ -222,7 +297,7 @@ function clipCard(item, index, focusSelf) {
   const lock = h("div.lock", { hidden: true });
   const el = h(
     "article.card-clip",
-    { "aria-label": item.title || "Untitled clip", "aria-posinset": index + 1, tabindex: "-1", dataset: { id: item.id } },
+    { "aria-label": item.title || "Untitled clip", tabindex: "-1", dataset: { id: item.id } },
     video,
     lock,
     overlay,

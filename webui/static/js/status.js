@@ -1,6 +1,8 @@
-// Status: this peer's identity, services, peers, storage, wallet and chain.
+// Status: the user's profile, this peer's identity, services, peers, storage, wallet and chain.
 import * as api from "./api.js";
-import { h, formatUnits } from "./dom.js";
+import { h, announce, formatUnits, shortAddress } from "./dom.js";
+
+const NAME_MAX = 64; // characters, as the peer checks them (docs/API.md POST /profile)
 
 export function mountStatus(container) {
   const facts = h("dl#peer.facts");
@@ -25,6 +27,7 @@ export function mountStatus(container) {
       "div.page",
       {},
       h("h1", {}, "Status"),
+      profilePanel(),
       h("section.panel", { "aria-labelledby": "peer-title" }, h("h2#peer-title", {}, "Your peer"), facts),
       h("section.panel", { "aria-labelledby": "services-title" }, h("h2#services-title", {}, "Services"), services),
       h("section.panel", { "aria-labelledby": "peers-title" }, h("h2#peers-title", {}, "Peers"), peers, connect, connectOut),
@@ -89,4 +92,103 @@ export function mountStatus(container) {
   refresh();
   const timer = setInterval(refresh, 5000);
   return () => clearInterval(timer);
+}
+
+/** Edit the display name: checked here, confirmed by the user, then signed and published. */
+function profilePanel() {
+  const name = h("input#profile-name", { type: "text", autocomplete: "nickname", "aria-describedby": "profile-name-help profile-name-error", disabled: true });
+  const help = h("p#profile-name-help.help", {}, `Shown on your clips and creator page; 1 to ${NAME_MAX} characters. Publishing signs a new version of your profile.`);
+  const error = h("p#profile-name-error.error-text", { role: "alert" });
+  const who = h("p.mono.muted", {}, "Loading your profile…");
+  const save = h("button.primary", { type: "submit", disabled: true }, "Save");
+  const confirmRow = h("div.row.confirm", { hidden: true });
+  const out = h("p#profile-out", { role: "status", "aria-live": "polite" });
+  let current = "";
+  const form = h(
+    "form#profile.panel",
+    { "aria-labelledby": "profile-title", novalidate: true },
+    h("h2#profile-title", {}, "Your profile"),
+    who,
+    h("div.field", {}, h("label", { for: "profile-name" }, "Display name"), name, help, error),
+    h("div.row", {}, save),
+    confirmRow,
+    out,
+  );
+
+  function problem(value) {
+    const length = [...value].length;
+    if (length === 0) return "Enter a display name.";
+    if (length > NAME_MAX) return `The display name is ${length} characters long; at most ${NAME_MAX} are allowed.`;
+    if (value === current) return "That is already your display name.";
+    return "";
+  }
+
+  function showError(message) {
+    error.textContent = message;
+    if (message) name.setAttribute("aria-invalid", "true");
+    else name.removeAttribute("aria-invalid");
+  }
+
+  function closeConfirm() {
+    confirmRow.hidden = true;
+    confirmRow.replaceChildren();
+    save.disabled = false;
+  }
+
+  name.addEventListener("input", () => {
+    if (error.textContent) showError(problem(name.value.trim()));
+    closeConfirm();
+    out.textContent = "";
+  });
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const value = name.value.trim();
+    const message = problem(value);
+    showError(message);
+    out.textContent = "";
+    if (message) {
+      name.focus();
+      return;
+    }
+    save.disabled = true;
+    const publish = h("button.primary", { type: "button", onclick: () => send(value) }, "Publish");
+    const cancel = h("button", { type: "button", onclick: () => { closeConfirm(); name.focus(); } }, "Cancel");
+    confirmRow.replaceChildren(h("p", {}, `Publish “${value}” as your display name? Peers that follow you will see it.`), publish, cancel);
+    confirmRow.hidden = false;
+    publish.focus();
+  });
+
+  async function send(value) {
+    for (const b of confirmRow.querySelectorAll("button")) b.disabled = true;
+    out.textContent = "Signing and publishing…";
+    try {
+      const profile = await api.post("/profile", { name: value });
+      current = profile.name;
+      name.value = profile.name;
+      closeConfirm();
+      out.textContent = `Saved: your display name is now “${profile.name}”.`;
+      announce("Profile published");
+      name.focus();
+    } catch (err) {
+      closeConfirm();
+      out.textContent = "";
+      showError(api.explain(err));
+      name.focus();
+    }
+  }
+
+  api.get("/profile").then(
+    (profile) => {
+      current = profile.name ?? "";
+      name.value = current;
+      name.disabled = false;
+      save.disabled = false;
+      who.replaceChildren("Address ", h("a", { href: `#/creator/${profile.address}`, title: profile.address }, shortAddress(profile.address)));
+    },
+    (err) => {
+      who.textContent = `Your profile cannot be edited: ${api.explain(err)}`;
+    },
+  );
+  return form;
 }
