@@ -1,0 +1,9 @@
+"""Replication: pin other creators' clips (followed creators, liked posts) within a disk budget.
+
+- :mod:`peer.replication.policy` — pure decisions (what to probe, fetch and evict).
+- :mod:`peer.replication.bucket` — the token bucket that limits fetch bandwidth.
+- :mod:`peer.replication.state` — the persisted replication state (SQLite).
+- :mod:`peer.replication.fetcher` — manifest probe and capped, rate-limited DAG fetches.
+- :mod:`peer.replication.source` — which posts this peer wants (read-only view of the feed index).
+- :mod:`peer.replication.service` — the background worker tying them together.
+"""
