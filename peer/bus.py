@@ -107,3 +107,33 @@ class EventBus:
     def _remove(self, sub: Subscription) -> None:
         if sub in self._subscribers:
             self._subscribers.remove(sub)
+
+
+@dataclass(frozen=True)
+class ReplicationPinned(Event):
+    """Replication pinned another creator's post (manifest, poster and renditions)."""
+
+    kind: ClassVar[str] = "replication.pinned"
+    post_id: str
+    creator: str
+    bytes: int
+
+
+@dataclass(frozen=True)
+class ReplicationEvicted(Event):
+    """Replication released a post: ``reason`` is 'budget', 'unwanted' or 'withdrawn'."""
+
+    kind: ClassVar[str] = "replication.evicted"
+    post_id: str
+    reason: str
+    bytes: int
+
+
+@dataclass(frozen=True)
+class ReplicationFailed(Event):
+    """Replicating a post failed; ``permanent`` failures (caps, bad manifest) are not retried."""
+
+    kind: ClassVar[str] = "replication.failed"
+    post_id: str
+    error: str
+    permanent: bool
