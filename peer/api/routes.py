@@ -1,7 +1,8 @@
 """The route table of the UI/API port: one line per route.
 
 The security middleware, the OpenAPI description and the route-table tests all read
-:data:`ROUTES`; a route exists only if it is listed here.
+:data:`ROUTES`; a route exists only if it is listed here. Its request and response schemas are
+in :data:`peer.api.schemas.SCHEMAS` under the same (method, path).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from peer.api import events, feed, gating, node, publish, storage, tokens
+from peer.api import events, feed, gating, node, openapi, publish, storage, tokens
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -36,6 +37,7 @@ class Route:
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/healthz", node.healthz, "Readiness of p2p host, store and chain"),
     Route("GET", "/api/v1/status", node.status, "Peer identity, addresses and services"),
+    Route("GET", "/api/v1/openapi.json", openapi.document, "This API as OpenAPI 3.1"),
     Route("GET", "/api/v1/events", events.events, "Bus events as SSE", sensitive=True),
     Route("GET", "/api/v1/peers", node.list_peers, "Connected peers"),
     Route("POST", "/api/v1/peers/connect", node.connect_peer, "Connect to a peer by multiaddr"),
@@ -67,6 +69,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/v1/clips/{post_id}/unlock", gating.unlock, "Unlock a premium clip"),
     Route("POST", "/api/v1/creators/{address}/unlock", gating.unlock_creator, "Unlock all qualifying"),  # noqa: E501
     Route("POST", "/api/v1/gating/delegate", gating.delegate, "Push clip keys to another own peer"),
+    Route("POST", "/api/v1/gating/revoke", gating.revoke, "Drop a key server from the profile"),
     Route("GET", "/api/v1/storage", storage.stats, "Store backend and disk usage"),
     Route("POST", "/api/v1/storage/add", storage.add, "Add and pin a local file (CLI)"),
     Route("POST", "/api/v1/storage/pin", storage.pin, "Pin content"),

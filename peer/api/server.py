@@ -6,13 +6,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 from aiohttp import web
 
 import webui
+from peer.api import openapi
 from peer.api.context import CONTEXT, ApiContext
 from peer.api.routes import ROUTES, Route
+from peer.api.schemas import SCHEMAS, RouteSchema
 from peer.api.security import (
     SESSION_COOKIE,
     Handler,
@@ -49,8 +51,9 @@ def build_ui_app(
     host_policy: HostPolicy,
     content_policy: HostPolicy,
     routes: Iterable[Route] = ROUTES,
+    schemas: Mapping[tuple[str, str], RouteSchema] = SCHEMAS,
 ) -> web.Application:
-    """The UI/API application with its security middlewares."""
+    """The UI/API application with its security middlewares and its OpenAPI description."""
     table = list(routes)
     policy = RoutePolicy(
         sensitive={r.path for r in table if r.sensitive},
@@ -61,6 +64,7 @@ def build_ui_app(
         client_max_size=1024 * 1024,
     )
     app[CONTEXT] = ctx
+    app[openapi.OPENAPI] = openapi.build(table, schemas)
     for route in table:
         app.router.add_route(route.method, route.path, route.handler)
     shell = _shell_handler(secrets, content_policy)

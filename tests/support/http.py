@@ -1,43 +1,239 @@
-"""Real aiohttp UI and content servers on loopback, with test routes of every kind."""
+"""Real aiohttp UI and content servers on loopback, and answers checked against the OpenAPI doc.
+
+* :class:`ApiSchema` validates one answer (status, content type, JSON body) against the OpenAPI
+  description generated from the route table (``peer.api.openapi.build``); an undocumented route
+  or status, or a body that does not match its schema, is an ``AssertionError``.
+* :class:`CheckedClient` is the aiohttp test client the unit API tests use: every answer from an
+  API path is checked before the test sees it.
+* :func:`api_schema_check` (an autouse fixture when this module is a pytest plugin, or imported
+  into a conftest) checks every ``urllib`` answer from a loopback API path, which covers
+  ``DaemonClient`` and ``Daemon.get`` in the daemon integration tests.
+"""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+import io
+import json
+import re
+import urllib.error
+import urllib.request
+import urllib.response
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
+from urllib.parse import urlsplit
 
-from aiohttp import web
+import pytest
+from aiohttp import ClientResponse, web
 from aiohttp.test_utils import TestClient, TestServer
+from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 
+from peer.api import openapi
 from peer.api.context import ApiContext
 from peer.api.routes import ROUTES, Route
+from peer.api.schemas import SCHEMAS, RouteSchema, obj
 from peer.api.security import HostPolicy, LaunchSecrets
 from peer.api.server import build_content_app, build_ui_app
 from peer.bus import EventBus
 from peer.services import Readiness
+from storage.embedded import EmbeddedContentStore
+from storage.gateway import add_routes
 
 SECRETS = LaunchSecrets(secret="s3cret-header-value", cookie="c00kie-value")
+JSON = "application/json"
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def is_api_path(path: str) -> bool:
+    return path == "/healthz" or path.startswith("/api/")
+
+
+class ApiSchema:
+    """Checks answers against one OpenAPI document."""
+
+    def __init__(self, doc: Mapping[str, Any]) -> None:
+        self.doc = doc
+        self._paths: list[tuple[re.Pattern[str], str]] = []
+        for template in doc["paths"]:
+            regex = re.sub(r"\\\{\w+\\\}", "[^/]+", re.escape(template))
+            self._paths.append((re.compile(f"^{regex}$"), template))
+        # static paths win over templated ones (e.g. /publish/file over /publish/{job})
+        self._paths.sort(key=lambda p: p[1].count("{"))
+        self._validators: dict[str, Draft202012Validator] = {}
+
+    def operation(self, method: str, path: str) -> tuple[str | None, dict[str, Any] | None]:
+        """(template, operation) of a request; the operation is None if the method has none."""
+        method = "get" if method.upper() == "HEAD" else method.lower()
+        matches = [t for rx, t in self._paths if rx.match(path)]
+        for template in matches:
+            if method in self.doc["paths"][template]:
+                return template, self.doc["paths"][template][method]
+        return (matches[0] if matches else None), None
+
+    def check(
+        self, method: str, path: str, status: int, content_type: str, body: bytes | None
+    ) -> None:
+        """Fail unless ``status`` is documented for the route and ``body`` fits its schema."""
+        where = f"{method} {path} -> {status}"
+        template, op = self.operation(method, path)
+        if op is None:
+            # no such route: only the refusals the server gives any unknown request
+            assert status in (403, 404, 405), f"{where}: undocumented route"
+            if body is not None:
+                self._validate(where, {"$ref": "#/components/schemas/Error"}, body, "error")
+            return
+        responses = op["responses"]
+        assert str(status) in responses, (
+            f"{where}: status {status} is not documented (documented: {sorted(responses)})"
+        )
+        content = responses[str(status)].get("content")
+        if content is None:
+            assert not body, f"{where}: documented without a body, got {body!r:.200}"
+            return
+        media = [t for t in content if _type_matches(t, content_type)]
+        assert media, f"{where}: content type {content_type!r} is not one of {sorted(content)}"
+        if media[0] == JSON:
+            assert body is not None, f"{where}: JSON answer not read"
+            key = f"{template} {method.lower()} {status}"
+            self._validate(where, content[JSON]["schema"], body, key)
+
+    def _validate(self, where: str, schema: dict[str, Any], body: bytes, key: str) -> None:
+        validator = self._validators.get(key)
+        if validator is None:
+            root = {"components": self.doc["components"], "allOf": [schema]}
+            validator = Draft202012Validator(root)
+            self._validators[key] = validator
+        try:
+            value = json.loads(body)
+        except ValueError:
+            raise AssertionError(f"{where}: body is not JSON: {body!r:.200}") from None
+        errors = sorted(validator.iter_errors(value), key=lambda e: list(e.absolute_path))
+        assert not errors, f"{where}: body does not match its schema: " + "; ".join(
+            f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message:.300}"
+            for e in errors[:5]
+        )
+
+
+def _type_matches(documented: str, actual: str) -> bool:
+    if documented.endswith("/*"):
+        return actual.startswith(documented[:-1])
+    return documented == actual
+
+
+@cache
+def daemon_schema() -> ApiSchema:
+    """The document a daemon serves: the real route table and schemas."""
+    return ApiSchema(openapi.build(ROUTES))
+
+
+class CheckedClient(TestClient[web.Request, web.Application]):
+    """A test client that checks every API answer against ``schema`` before returning it."""
+
+    def __init__(self, server: TestServer, schema: ApiSchema) -> None:
+        super().__init__(server)
+        self.schema = schema
+
+    async def _request(self, method: str, path: Any, **kwargs: Any) -> ClientResponse:
+        response = await super()._request(method, path, **kwargs)
+        target = urlsplit(str(path)).path
+        if is_api_path(target):
+            ctype = response.content_type
+            body = await response.read() if ctype == JSON else None
+            self.schema.check(method, target, response.status, ctype, body)
+        return response
+
+
+# ---------------------------------------------------------------------------------- urllib
+
+
+def _checked_urlopen(real: Any, schema: ApiSchema) -> Any:
+    def urlopen(url: Any, *args: Any, **kwargs: Any) -> Any:
+        request = url if isinstance(url, urllib.request.Request) else urllib.request.Request(url)
+        parts = urlsplit(request.full_url)
+        if parts.hostname not in LOOPBACK or not is_api_path(parts.path):
+            return real(url, *args, **kwargs)
+        method = request.get_method()
+        try:
+            response = real(url, *args, **kwargs)
+        except urllib.error.HTTPError as exc:
+            body = exc.read()
+            ctype = exc.headers.get_content_type()
+            schema.check(method, parts.path, exc.code, ctype, body if ctype == JSON else None)
+            raise urllib.error.HTTPError(
+                exc.url, exc.code, exc.msg, exc.headers, io.BytesIO(body)
+            ) from None
+        ctype = response.headers.get_content_type()
+        if ctype != JSON:
+            schema.check(method, parts.path, response.status, ctype, None)
+            return response
+        with response:
+            body = response.read()
+        schema.check(method, parts.path, response.status, ctype, body)
+        return urllib.response.addinfourl(
+            io.BytesIO(body), response.headers, response.url, response.status
+        )
+
+    return urlopen
+
+
+@pytest.fixture(autouse=True)
+def api_schema_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Check every urllib answer from a loopback API path against the daemon's OpenAPI doc."""
+    schema = daemon_schema()
+    monkeypatch.setattr(urllib.request, "urlopen", _checked_urlopen(urllib.request.urlopen, schema))
+
+
+# ------------------------------------------------------------------------ in-process servers
 
 
 async def echo(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
-# The skeleton's table plus one route of each kind the security layer distinguishes.
+# The real table plus one route of each kind the security layer distinguishes.
 TEST_ROUTES = (
     *ROUTES,
     Route("POST", "/api/v1/test/mutate", echo, "a state-changing route"),
     Route("GET", "/api/v1/test/wallet", echo, "a sensitive GET", sensitive=True),
     Route("POST", "/api/v1/test/upload", echo, "an upload", upload=True),
 )
+_OK = RouteSchema({200: obj({"ok": {"const": True}})})
+TEST_SCHEMAS: dict[tuple[str, str], RouteSchema] = {
+    **SCHEMAS,
+    ("POST", "/api/v1/test/mutate"): _OK,
+    ("GET", "/api/v1/test/wallet"): _OK,
+    ("POST", "/api/v1/test/upload"): _OK,
+}
+
+
+def full_status() -> dict[str, Any]:
+    """What the composition root's status provider answers (all keys of ``Status``)."""
+    return {
+        "version": "test",
+        "peer_id": None,
+        "p2p_addrs": [],
+        "data_dir": "/nonexistent",
+        "ui_url": "http://127.0.0.1:1/",
+        "content_url": "http://127.0.0.1:2/",
+        "uptime_s": 0.0,
+        "chain": {"mode": "off"},
+        "wallet": {"address": None, "state": "none"},
+        "wallet_address": None,
+        "storage": {"backend": "embedded"},
+        "bitswap": None,
+    }
 
 
 @dataclass
 class Servers:
-    ui: TestClient[web.Request, web.Application]
+    ui: CheckedClient
     content: TestClient[web.Request, web.Application]
     readiness: Readiness
     bus: EventBus
+    ctx: ApiContext
+    store: EmbeddedContentStore
 
     @property
     def origin(self) -> str:
@@ -45,20 +241,30 @@ class Servers:
 
 
 @contextlib.asynccontextmanager
-async def serve_api(routes: tuple[Route, ...] = TEST_ROUTES) -> AsyncIterator[Servers]:
-    """Both servers with ``routes``; the Host policies know the bound ports."""
+async def serve_api(
+    routes: tuple[Route, ...] = TEST_ROUTES,
+    schemas: Mapping[tuple[str, str], RouteSchema] = TEST_SCHEMAS,
+    ctx: ApiContext | None = None,
+) -> AsyncIterator[Servers]:
+    """Both servers with ``routes`` (the content port with the real gateway on a memory store);
+    the Host policies know the bound ports; UI answers are checked against the OpenAPI doc."""
     readiness = Readiness()
     readiness.require("http")
     bus = EventBus()
-    ctx = ApiContext(readiness=readiness, bus=bus, status=lambda: {"version": "test"})
+    ctx = ctx or ApiContext(readiness=readiness, bus=bus, status=full_status)
+    store = EmbeddedContentStore.memory()
     ui_policy, content_policy = HostPolicy(), HostPolicy()
-    ui = TestClient(TestServer(build_ui_app(ctx, SECRETS, ui_policy, content_policy, routes)))
-    content = TestClient(TestServer(build_content_app(content_policy)))
+    app = build_ui_app(ctx, SECRETS, ui_policy, content_policy, routes, schemas)
+    doc: dict[str, Any] = app[openapi.OPENAPI]
+    ui = CheckedClient(TestServer(app), ApiSchema(doc))
+    content_app = build_content_app(content_policy)
+    add_routes(content_app, store)
+    content = TestClient(TestServer(content_app))
     await ui.start_server()
     await content.start_server()
     ui_policy.port, content_policy.port = ui.port, content.port
     try:
-        yield Servers(ui, content, readiness, bus)
+        yield Servers(ui, content, ctx.readiness, ctx.bus, ctx, store)
     finally:
         await ui.close()
         await content.close()

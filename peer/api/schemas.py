@@ -1,0 +1,585 @@
+"""JSON Schemas (draft 2020-12) of every route's request and responses, keyed by (method, path).
+
+:data:`SCHEMAS` has one :class:`RouteSchema` per line of the route table (a unit test proves the
+keys are exactly the table's); :mod:`peer.api.openapi` turns both into the OpenAPI description.
+Shared objects live in :data:`COMPONENTS` and are referenced as ``#/components/schemas/<Name>``.
+
+Error statuses: every route may answer 403 (Host, Origin, secret, session) and 500; a
+state-changing route also 400 ``bad_json``, 413 (body over the JSON limit) and 415; the rest are
+listed per route. Unless a route overrides it, an error answer has the body ``Error`` whose
+``code`` is one of :func:`error_codes`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from peer.api.errors import ERROR_TABLE
+
+Schema = dict[str, Any]
+
+# Codes the HTTP layer raises itself (ApiError, the 503 "<service>_unavailable" of missing
+# services, aiohttp's HTTP exceptions); the domain codes come from ERROR_TABLE. A unit test
+# proves every code literal in peer/api is listed.
+API_CODES = (
+    "forbidden_host",
+    "forbidden_origin",
+    "missing_secret",
+    "missing_session",
+    "unsupported_media_type",
+    "internal",
+    "bad_json",
+    "bad_request",
+    "bad_limit",
+    "bad_tab",
+    "bad_post_id",
+    "bad_address",
+    "bad_amount",
+    "bad_side",
+    "bad_name",
+    "unknown_post",
+    "unknown_job",
+    "not_your_post",
+    "manifest_too_large",
+    "confirmation_required",
+    "locked",
+    "field_too_large",
+    "upload_too_large",
+    "method_not_allowed",
+    "not_found",
+    "request_entity_too_large",
+    "p2p_unavailable",
+    "feed_unavailable",
+    "chain_unavailable",
+    "store_unavailable",
+    "gating_unavailable",
+    "publish_unavailable",
+    "wallet_unavailable",
+)
+
+
+def error_codes() -> list[str]:
+    """Every machine code an error body may carry, sorted."""
+    return sorted({*API_CODES, *(row.code for row in ERROR_TABLE)})
+
+
+def ref(name: str) -> Schema:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def obj(required: Mapping[str, Schema], optional: Mapping[str, Schema] | None = None) -> Schema:
+    """A closed object: exactly these keys (the ``optional`` ones may be absent)."""
+    return {
+        "type": "object",
+        "properties": {**required, **(optional or {})},
+        "required": list(required),
+        "additionalProperties": False,
+    }
+
+
+def nullable(schema: Schema) -> Schema:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def array(items: Schema) -> Schema:
+    return {"type": "array", "items": items}
+
+
+STR: Schema = {"type": "string"}
+INT: Schema = {"type": "integer"}
+NAT: Schema = {"type": "integer", "minimum": 0}
+BOOL: Schema = {"type": "boolean"}
+NUM: Schema = {"type": "number"}
+EMPTY: Schema = {"type": "object", "description": "an empty JSON object ({}); keys are ignored"}
+BIG = ref("BigInt")
+ADDRESS = ref("Address")
+POST_ID = ref("PostId")
+STRS = array(STR)
+COUNTS: Schema = {"type": "object", "additionalProperties": NAT}
+
+_BITSWAP = obj(
+    {
+        "peers": NAT,
+        "wanted": NAT,
+        "client": obj(
+            {
+                "blocks_received": NAT,
+                "bytes_received": NAT,
+                "duplicate_blocks": NAT,
+                "rejected_blocks": NAT,
+                "timeouts": NAT,
+            }
+        ),
+        "server": obj({"blocks_sent": NAT, "bytes_sent": NAT, "dont_haves_sent": NAT}),
+        "bad_peers": NAT,
+    }
+)
+
+_ERROR_DETAIL = obj({"code": {"type": "string", "enum": error_codes()}, "message": STR})
+
+COMPONENTS: dict[str, Schema] = {
+    "BigInt": {
+        "description": "A non-negative integer as a decimal string (base units, 18 decimals)",
+        "type": "string",
+        "pattern": "^[0-9]+$",
+    },
+    "Address": {
+        "description": "A 0x-prefixed EVM address",
+        "type": "string",
+        "pattern": "^0x[0-9a-fA-F]{40}$",
+    },
+    "PostId": {
+        "description": "0x + 32 bytes of hex",
+        "type": "string",
+        "pattern": "^0x[0-9a-f]{64}$",
+    },
+    "Error": {"description": "The body of every error answer", **obj({"error": _ERROR_DETAIL})},
+    "Locked": {
+        "description": "A locked premium clip: the error and what unlocking takes",
+        **obj({"error": _ERROR_DETAIL, "requirements": ref("Requirements")}),
+    },
+    "Health": obj(
+        {"ready": BOOL, "services": {"type": "object", "additionalProperties": STR}},
+        {"not_ready": STRS},
+    ),
+    "Status": obj(
+        {
+            "version": STR,
+            "peer_id": nullable(STR),
+            "p2p_addrs": STRS,
+            "data_dir": STR,
+            "ui_url": STR,
+            "content_url": STR,
+            "uptime_s": NUM,
+            "chain": obj(
+                {"mode": {"enum": ["devnet", "rpc", "off"]}},
+                {
+                    "rpc_url": nullable(STR),
+                    "chain_id": nullable(INT),
+                    "tok": nullable(ADDRESS),
+                    "factory": nullable(ADDRESS),
+                },
+            ),
+            "wallet": ref("WalletState"),
+            "wallet_address": nullable(ADDRESS),
+            "storage": obj({"backend": {"enum": ["embedded", "kubo"]}}),
+            "bitswap": nullable(_BITSWAP),
+            "services": {"type": "object", "additionalProperties": STR},
+            "ready": BOOL,
+        }
+    ),
+    "WalletState": obj(
+        {"address": nullable(ADDRESS), "state": {"enum": ["none", "locked", "unlocked"]}}
+    ),
+    "FeedItem": obj(
+        {
+            "id": POST_ID,
+            "creator": ADDRESS,
+            "creator_name": STR,
+            "creator_forked": BOOL,
+            "seq": NAT,
+            "token": ADDRESS,
+            "manifest": STR,
+            "title": STR,
+            "tags": STRS,
+            "duration_ms": NAT,
+            "created_at": INT,
+            "premium": BOOL,
+            "min_balance": BIG,
+            "key_servers": STRS,
+            "likes": NAT,
+        }
+    ),
+    "Page": obj({"items": array(ref("FeedItem")), "next": nullable(STR)}),
+    "Clip": obj(
+        {
+            "post": ref("FeedItem"),
+            "duration_ms": NAT,
+            "premium": BOOL,
+            "poster": obj({"url": STR, "width": NAT, "height": NAT}),
+            "renditions": array(
+                obj(
+                    {
+                        "name": STR,
+                        "width": NAT,
+                        "height": NAT,
+                        "bitrate": NAT,
+                        "mime": STR,
+                        "codecs": STR,
+                        "size": NAT,
+                        "url": STR,
+                    }
+                )
+            ),
+            "locked": BOOL,
+        }
+    ),
+    "TokenInfo": obj(
+        {
+            "address": ADDRESS,
+            "creator": ADDRESS,
+            "name": STR,
+            "symbol": STR,
+            "total_supply": BIG,
+            "reserve": BIG,
+            "spot_price": BIG,
+        }
+    ),
+    "Creator": obj(
+        {
+            "address": ADDRESS,
+            "name": STR,
+            "posts": NAT,
+            "forked": BOOL,
+            "following": BOOL,
+            "token": nullable(ref("TokenInfo")),
+        }
+    ),
+    "Quote": {
+        "oneOf": [
+            obj(
+                {
+                    "amount": BIG,
+                    side: BIG,
+                    "creator_fee": BIG,
+                    "protocol_fee": BIG,
+                    "price_after": BIG,
+                }
+            )
+            for side in ("cost", "refund")
+        ]
+    },
+    "Trade": {
+        "oneOf": [
+            obj({"tx": STR, "amount": BIG, side: BIG, "price": BIG, "block": NAT})
+            for side in ("cost", "refund")
+        ]
+    },
+    "Job": obj(
+        {
+            "id": STR,
+            "state": {"enum": ["running", "done", "failed"]},
+            "stage": STR,
+            "fraction": {"type": "number", "minimum": 0, "maximum": 1},
+            "post_id": nullable(POST_ID),
+            "manifest": nullable(STR),
+            "error": nullable(obj({"code": STR, "message": STR})),
+        }
+    ),
+    "JobAccepted": obj({"job": STR}),
+    "Requirements": obj(
+        {
+            "post": POST_ID,
+            "creator": ADDRESS,
+            "token": ADDRESS,
+            "minBalance": BIG,
+            "balance": nullable(BIG),
+            "missing": nullable(BIG),
+            "quoteBuy": nullable(BIG),
+            "keyServers": STRS,
+        }
+    ),
+    "Replication": obj(
+        {
+            "enabled": BOOL,
+            "budget_bytes": NAT,
+            "used_bytes": NAT,
+            "pinned_posts": NAT,
+            "queued": NAT,
+            "failed": NAT,
+            "evicted": NAT,
+            "last_error": nullable(STR),
+        }
+    ),
+    "StorageStats": {
+        "oneOf": [
+            obj(
+                {
+                    "backend": {"const": "embedded"},
+                    "root": STR,
+                    "usage": obj({"blocks": NAT, "bytes": NAT, "pins": NAT}),
+                },
+                {"bitswap": _BITSWAP, "replication": nullable(ref("Replication"))},
+            ),
+            obj(
+                {"backend": {"const": "kubo"}, "health": {}},
+                {"replication": nullable(ref("Replication"))},
+            ),
+        ]
+    },
+    "OpenApi": {
+        "description": "This document",
+        "type": "object",
+        "required": ["openapi", "info", "paths", "components"],
+    },
+}
+
+
+@dataclass(frozen=True)
+class Param:
+    """A query parameter."""
+
+    name: str
+    schema: Schema
+    description: str = ""
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class RouteSchema:
+    """What one route takes and answers.
+
+    ``ok`` maps each success status to its JSON schema. ``errors`` are the error statuses beyond
+    the common ones (module docstring); ``error_bodies`` overrides the ``Error`` body per status.
+    ``media`` replaces JSON for the success answers (SSE, decrypted media).
+    """
+
+    ok: Mapping[int, Schema]
+    errors: frozenset[int] = frozenset()
+    body: Schema | None = None
+    query: tuple[Param, ...] = ()
+    media: tuple[str, ...] = ()
+    error_bodies: Mapping[int, Schema | None] = field(default_factory=dict)
+
+
+PAGE_QUERY = (
+    Param("cursor", STR, "opaque cursor from the previous page's next"),
+    Param("limit", {"type": "integer", "minimum": 1, "maximum": 50, "default": 20}),
+)
+
+# Error statuses by the services a handler uses (see the error table).
+NODE = frozenset({502, 503})
+P2P = frozenset({400, 404, 502, 503, 504})
+FEED_READ = frozenset({400, 404, 503})
+FEED_WRITE = frozenset({400, 403, 404, 409, 422, 502, 503})
+CHAIN = frozenset({400, 402, 404, 409, 502, 503})
+GATING = frozenset({400, 402, 403, 404, 409, 502, 503, 504})
+STORE = frozenset({400, 404, 503, 504})
+PUBLISH = frozenset({400, 404, 409, 422, 503})
+
+_TOGGLE = obj({}, {"on": {**BOOL, "default": True}})
+_PEER = obj({"peer": STR})
+
+SCHEMAS: dict[tuple[str, str], RouteSchema] = {
+    ("GET", "/healthz"): RouteSchema(
+        {200: ref("Health")}, frozenset({503}), error_bodies={503: ref("Health")}
+    ),
+    ("GET", "/api/v1/status"): RouteSchema({200: ref("Status")}),
+    ("GET", "/api/v1/openapi.json"): RouteSchema({200: ref("OpenApi")}),
+    ("GET", "/api/v1/events"): RouteSchema({200: STR}, media=("text/event-stream",)),
+    ("GET", "/api/v1/peers"): RouteSchema(
+        {200: obj({"peers": array(obj({"peer_id": STR, "addrs": STRS, "score": NUM}))})}, NODE
+    ),
+    ("POST", "/api/v1/peers/connect"): RouteSchema(
+        {200: obj({"peer_id": STR})}, P2P, obj({"multiaddr": STR})
+    ),
+    ("GET", "/api/v1/feed"): RouteSchema(
+        {200: ref("Page")},
+        FEED_READ,
+        query=(Param("tab", {"enum": ["for_you", "following"], "default": "for_you"}), *PAGE_QUERY),
+    ),
+    ("GET", "/api/v1/search"): RouteSchema(
+        {200: ref("Page")},
+        FEED_READ,
+        query=(Param("q", STR, "words; the last one matches as a prefix"), *PAGE_QUERY),
+    ),
+    ("GET", "/api/v1/posts/{post_id}"): RouteSchema({200: ref("FeedItem")}, FEED_READ),
+    ("GET", "/api/v1/posts/{post_id}/clip"): RouteSchema(
+        {200: ref("Clip")}, FEED_READ | STORE | {502}
+    ),
+    ("POST", "/api/v1/posts/{post_id}/like"): RouteSchema(
+        {200: obj({"likes": NAT})}, FEED_WRITE, EMPTY
+    ),
+    ("POST", "/api/v1/posts/{post_id}/delete"): RouteSchema(
+        {200: obj({"deleted": {"const": True}})}, FEED_WRITE, EMPTY
+    ),
+    ("GET", "/api/v1/creators/{address}"): RouteSchema({200: ref("Creator")}, CHAIN | FEED_READ),
+    ("GET", "/api/v1/creators/{address}/posts"): RouteSchema(
+        {200: ref("Page")}, FEED_READ, query=PAGE_QUERY
+    ),
+    ("POST", "/api/v1/creators/{address}/follow"): RouteSchema(
+        {200: obj({"following": BOOL})}, FEED_WRITE, _TOGGLE
+    ),
+    ("POST", "/api/v1/creators/{address}/mute"): RouteSchema(
+        {200: obj({"muted": BOOL})}, FEED_WRITE, _TOGGLE
+    ),
+    ("POST", "/api/v1/creators/{address}/block"): RouteSchema(
+        {200: obj({"blocked": BOOL})}, FEED_WRITE, _TOGGLE
+    ),
+    ("POST", "/api/v1/publish"): RouteSchema({202: ref("JobAccepted")}, PUBLISH),
+    ("POST", "/api/v1/publish/file"): RouteSchema(
+        {202: ref("JobAccepted")},
+        PUBLISH,
+        obj(
+            {"path": {**STR, "description": "absolute path on this machine"}, "title": STR},
+            {
+                "tags": STRS,
+                "premium": BOOL,
+                "min_balance": {
+                    "anyOf": [NAT, {"type": "string", "pattern": "^[0-9]*$"}],
+                    "description": "whole tokens",
+                },
+            },
+        ),
+    ),
+    ("GET", "/api/v1/publish/{job}"): RouteSchema({200: ref("Job")}, frozenset({404, 503})),
+    ("GET", "/api/v1/tokens/{token}"): RouteSchema({200: ref("TokenInfo")}, CHAIN),
+    ("GET", "/api/v1/tokens/{token}/quote"): RouteSchema(
+        {200: ref("Quote")},
+        CHAIN,
+        query=(
+            Param("side", {"enum": ["buy", "sell"], "default": "buy"}),
+            Param("amount", STR, "whole tokens, e.g. 1.5", required=True),
+        ),
+    ),
+    ("GET", "/api/v1/tokens/{token}/history"): RouteSchema(
+        {
+            200: obj(
+                {
+                    "points": array(
+                        obj({"block": NAT, "timestamp": NAT, "price": BIG, "supply": BIG})
+                    )
+                }
+            )
+        },
+        CHAIN,
+    ),
+    ("GET", "/api/v1/tokens/{token}/holders"): RouteSchema(
+        {200: obj({"holders": array(obj({"address": ADDRESS, "balance": BIG}))})}, CHAIN
+    ),
+    ("POST", "/api/v1/tokens/{token}/buy"): RouteSchema(
+        {200: ref("Trade")},
+        CHAIN,
+        obj({"amount": STR}, {"max_cost": BIG, "confirm": BOOL}),
+    ),
+    ("POST", "/api/v1/tokens/{token}/sell"): RouteSchema(
+        {200: ref("Trade")},
+        CHAIN,
+        obj({"amount": STR}, {"min_refund": BIG, "confirm": BOOL}),
+    ),
+    ("POST", "/api/v1/token"): RouteSchema(
+        {200: ref("TokenInfo")},
+        CHAIN,
+        obj(
+            {
+                "name": {**STR, "minLength": 1, "maxLength": 25},
+                "symbol": {**STR, "minLength": 1, "maxLength": 5},
+            }
+        ),
+    ),
+    ("GET", "/api/v1/wallet"): RouteSchema(
+        {
+            200: obj(
+                {
+                    "address": nullable(ADDRESS),
+                    "state": {"enum": ["none", "locked", "unlocked"]},
+                    "tok_balance": nullable(BIG),
+                }
+            )
+        },
+        CHAIN,
+    ),
+    ("GET", "/api/v1/clips/{post_id}/media/{rendition}"): RouteSchema(
+        {200: STR, 206: STR},
+        GATING | {402, 416},
+        media=("video/*", "audio/*"),
+        error_bodies={402: ref("Locked"), 416: None},
+    ),
+    ("GET", "/api/v1/clips/{post_id}/requirements"): RouteSchema(
+        {200: ref("Requirements")}, GATING
+    ),
+    ("GET", "/api/v1/clips/{post_id}/buy-plan"): RouteSchema(
+        {
+            200: nullable(
+                obj(
+                    {"token": ADDRESS, "amount": BIG, "quote": BIG, "maxCost": BIG, "max_cost": BIG}
+                )
+            )
+        },
+        GATING,
+        query=(Param("slippage", NAT, "basis points"),),
+    ),
+    ("POST", "/api/v1/clips/{post_id}/unlock"): RouteSchema(
+        {
+            200: obj(
+                {
+                    "post": POST_ID,
+                    "unlocked": {"const": True},
+                    "bought": nullable(obj({"amount": BIG, "maxCost": BIG})),
+                }
+            )
+        },
+        GATING,
+        obj({}, {"buy": BOOL, "max_cost": BIG}),
+    ),
+    ("POST", "/api/v1/creators/{address}/unlock"): RouteSchema(
+        {
+            200: obj(
+                {
+                    "results": array(
+                        obj(
+                            {
+                                "post": POST_ID,
+                                "unlocked": BOOL,
+                                "error": nullable(STR),
+                                "code": nullable(STR),
+                            }
+                        )
+                    )
+                }
+            )
+        },
+        GATING,
+        EMPTY,
+    ),
+    ("POST", "/api/v1/gating/delegate"): RouteSchema(
+        {200: obj({"delegated": NAT, "imported": NAT})}, GATING | FEED_WRITE, _PEER
+    ),
+    ("POST", "/api/v1/gating/revoke"): RouteSchema(
+        {200: obj({"key_servers": STRS})}, FEED_WRITE, _PEER
+    ),
+    ("GET", "/api/v1/storage"): RouteSchema({200: ref("StorageStats")}, STORE),
+    ("POST", "/api/v1/storage/add"): RouteSchema(
+        {200: obj({"cid": STR, "size": NAT, "pinned": BOOL})},
+        STORE,
+        obj({"path": STR}, {"cid_version": {"enum": [0, 1]}, "pin": BOOL}),
+    ),
+    ("POST", "/api/v1/storage/pin"): RouteSchema(
+        {200: obj({"cid": STR, "kind": {"enum": ["recursive", "direct"]}})},
+        STORE,
+        obj({"cid": STR}, {"recursive": BOOL}),
+    ),
+    ("POST", "/api/v1/storage/unpin"): RouteSchema(
+        {200: obj({"cid": STR})}, STORE, obj({"cid": STR})
+    ),
+    ("POST", "/api/v1/storage/gc"): RouteSchema(
+        {200: obj({"removed_blocks": NAT, "freed_bytes": NAT})}, STORE, EMPTY
+    ),
+    ("GET", "/api/v1/profile"): RouteSchema(
+        {200: obj({"address": ADDRESS, "name": STR, "token": nullable(ADDRESS)})},
+        CHAIN | FEED_READ,
+    ),
+    ("POST", "/api/v1/profile"): RouteSchema(
+        {200: obj({"address": ADDRESS, "name": STR})},
+        FEED_WRITE,
+        obj({"name": {**STR, "minLength": 1, "maxLength": 64}}),
+    ),
+}
+
+UPLOAD_FORM: Schema = obj(
+    {
+        "file": {
+            "type": "string",
+            "contentMediaType": "application/octet-stream",
+            "description": "the clip; streamed to disk, capped at storage.max_upload_mb",
+        }
+    },
+    {
+        "title": STR,
+        "tags": {**STR, "description": "comma-separated"},
+        "premium": {"enum": ["true", "false"]},
+        "min_balance": {"type": "string", "pattern": "^[0-9]*$", "description": "whole tokens"},
+    },
+)
