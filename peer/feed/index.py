@@ -254,6 +254,11 @@ class FeedIndex:
         )
         return {str(r[0]): (int(r[1]), bytes(r[2])) for r in rows}
 
+    async def fork_heads(self) -> dict[str, int]:
+        """``{creator: lowest seq holding a fork}`` for every forked creator."""
+        rows = await self._all("SELECT creator, MIN(seq) FROM forks GROUP BY creator", ())
+        return {str(r[0]): int(r[1]) for r in rows}
+
     async def log_range(self, creator: str, from_seq: int, limit: int = 100) -> list[bytes]:
         """Wire records of ``creator``'s posts with ``seq >= from_seq`` (both sides of forks)."""
         rows = await self._all(

@@ -10,6 +10,10 @@ Paging: the next page starts at the last seq of a full page (not after it), so a
 sides straddle a page boundary is still fetched; the one record seen twice is a cheap duplicate.
 A page made of one seq only moves on past it, so the loop always progresses.
 
+Forks: the peer's heads name, per forked creator, the lowest seq where it holds two posts.
+Forks are not forwarded on gossip, so a peer with the same head as ours may hold a side we
+lack; when we hold no fork at that seq, the range is fetched from it (both sides come back).
+
 Gaps: posts ahead of our head are accepted (gossip delivers them), so our log can have holes
 below the head. For creators whose head equals the peer's, a hole is detected cheaply (fewer
 stored posts than the head seq), located by scanning our log, and fetched from the first
@@ -49,6 +53,10 @@ class SyncIndex(Protocol):
     """What sync needs from the local index (``FeedIndex`` implements it)."""
 
     async def heads(self) -> dict[str, tuple[int, bytes]]: ...
+
+    async def fork_heads(self) -> dict[str, int]: ...
+
+    async def forks(self, creator: str) -> list[tuple[int, bytes]]: ...
 
     async def profile_heads(self) -> dict[str, int]: ...
 
@@ -177,16 +185,21 @@ class RoundRunner:
     async def _wanted_posts(self, heads: sp.Heads) -> list[tuple[str, int, int]]:
         """``(creator, from seq, our head seq)`` to fetch, at most the per-round cap."""
         local = await self._index.heads()
+        evidence = await self._fork_evidence(heads, local)
         ahead: list[tuple[str, int, int]] = []
         level: list[tuple[str, int]] = []
         for creator, (seq, head_id) in heads.posts.items():
             mine = local.get(creator)
+            fork_seq = evidence.get(creator)
             if mine is None:
                 ahead.append((creator, 1, 0))
             elif seq > mine[0]:
-                ahead.append((creator, mine[0] + 1, mine[0]))
+                start = mine[0] + 1 if fork_seq is None else min(fork_seq, mine[0] + 1)
+                ahead.append((creator, start, mine[0]))
             elif seq == mine[0] and head_id != mine[1]:
                 ahead.append((creator, seq, seq))  # the other side of a fork at the head
+            elif fork_seq is not None:
+                ahead.append((creator, fork_seq, mine[0]))  # fork evidence we lack
             elif seq == mine[0]:
                 level.append((creator, seq))  # same head: maybe we have a gap they fill
         self._rng.shuffle(ahead)  # a hostile peer cannot pin which creators we spend on
@@ -203,6 +216,22 @@ class RoundRunner:
             if gap is not None and not await self._index.is_blocked(creator):
                 chosen.append((creator, gap, head))
         return chosen
+
+    async def _fork_evidence(
+        self, heads: sp.Heads, local: dict[str, tuple[int, bytes]]
+    ) -> dict[str, int]:
+        """``{creator: seq}`` of the peer's advertised forks we do not hold ourselves."""
+        if not heads.forks:
+            return {}
+        ours = await self._index.fork_heads()
+        wanted: dict[str, int] = {}
+        for creator, seq in heads.forks.items():
+            if creator not in local or ours.get(creator) == seq:
+                continue  # a creator new to us is fetched from seq 1 anyway
+            if creator in ours and seq in {s for s, _ in await self._index.forks(creator)}:
+                continue
+            wanted[creator] = seq
+        return wanted
 
     async def _first_gap(self, creator: str, head: int) -> int | None:
         """The lowest seq below ``head`` we lack (None if none, or not found cheaply)."""

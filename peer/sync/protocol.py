@@ -12,13 +12,18 @@ Requests::
 Responses::
 
     heads:             {"v": 1, "posts": {"0xAbC...": [seq, "0x<post id>"]},
-                        "profiles": {"0xAbC...": version}, "more": false}
+                        "profiles": {"0xAbC...": version}, "more": false,
+                        "forks": {"0xAbC...": seq}}        ("forks" only when not empty)
     range / profiles:  {"v": 1, "records": ["<wire record>", ...]}
 
 ``heads`` lists, per creator, the highest stored ``seq`` and its post id, and the stored profile
 version; ``more`` says the server had more creators than fit in one message (it sends a
-different subset next time). ``range`` returns the creator's posts with ``seq >= from`` in
-ascending seq order, both sides of a fork included, at most ``limit``. ``profiles`` returns the
+different subset next time). ``forks`` names, for creators listed in ``posts``, the lowest seq
+at which the server holds two different posts (a fork): a peer whose head is the same as ours
+cannot otherwise tell that it holds the other side, since forks are not forwarded on gossip.
+The key is left out when there are none, so such a heads message is the original format.
+``range`` returns the creator's posts with ``seq >= from`` in ascending seq order, both sides
+of a fork included, at most ``limit``. ``profiles`` returns the
 stored profile records of the named creators (absent ones are skipped). Records are the feed's
 wire records (JSON text) as strings; the receiver runs each through the feed validator.
 """
@@ -26,7 +31,7 @@ wire records (JSON text) as strings; the receiver runs each through the feed val
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 from peer.feed.wire import MAX_JSON_NUMBER, MAX_RECORD_BYTES, checksum_address
@@ -53,8 +58,9 @@ class Limits:
 
     @property
     def max_heads_bytes(self) -> int:
-        """Largest heads response accepted: ~120 bytes per entry plus slack."""
-        return 2 * self.max_creators * 128 + 256
+        """Largest heads response accepted: up to ~135 bytes per post head and ~65 per
+        profile version or fork seq, plus slack."""
+        return 3 * self.max_creators * 128 + 256
 
     @property
     def max_records_bytes(self) -> int:
@@ -88,11 +94,13 @@ Request = HeadsRequest | RangeRequest | ProfilesRequest
 
 @dataclass(frozen=True, slots=True)
 class Heads:
-    """A peer's heads: ``posts[creator] = (seq, post id)``, ``profiles[creator] = version``."""
+    """A peer's heads: ``posts[creator] = (seq, post id)``, ``profiles[creator] = version``,
+    ``forks[creator] = lowest forked seq`` (creators of ``posts`` only, seq <= their head)."""
 
     posts: dict[str, tuple[int, bytes]]
     profiles: dict[str, int]
     more: bool = False
+    forks: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,14 +137,15 @@ def encode_request(request: Request) -> bytes:
 def encode_heads(heads: Heads) -> bytes:
     """Wire bytes of a heads response."""
     posts = {c: [seq, "0x" + pid.hex()] for c, (seq, pid) in sorted(heads.posts.items())}
-    return _dump(
-        {
-            "v": VERSION,
-            "posts": posts,
-            "profiles": dict(sorted(heads.profiles.items())),
-            "more": heads.more,
-        }
-    )
+    obj: dict[str, Any] = {
+        "v": VERSION,
+        "posts": posts,
+        "profiles": dict(sorted(heads.profiles.items())),
+        "more": heads.more,
+    }
+    if heads.forks:
+        obj["forks"] = dict(sorted(heads.forks.items()))
+    return _dump(obj)
 
 
 def encode_records(records: Records) -> bytes:
@@ -249,7 +258,8 @@ def decode_request(data: bytes, limits: Limits) -> Request:
 def decode_heads(data: bytes, limits: Limits) -> Heads:
     """Decode a heads response strictly, within ``limits.max_creators`` per map."""
     obj = _parse(data, limits.max_heads_bytes, "heads response")
-    _keys(obj, {"v", "posts", "profiles", "more"}, "heads response")
+    base = {"v", "posts", "profiles", "more"}
+    _keys(obj, base | {"forks"} if "forks" in obj else base, "heads response")
     posts_in, profiles_in, more = obj["posts"], obj["profiles"], obj["more"]
     if not isinstance(posts_in, dict) or not isinstance(profiles_in, dict):
         raise SyncProtocolError("heads posts and profiles must be objects")
@@ -273,7 +283,18 @@ def decode_heads(data: bytes, limits: Limits) -> Heads:
         _address(c, "heads profile creator"): _int(ver, 0, MAX_JSON_NUMBER, "profile version")
         for c, ver in profiles_in.items()
     }
-    return Heads(posts, profiles, more)
+    return Heads(posts, profiles, more, _forks(obj.get("forks", {}), posts))
+
+
+def _forks(forks_in: object, posts: dict[str, tuple[int, bytes]]) -> dict[str, int]:
+    if not isinstance(forks_in, dict):
+        raise SyncProtocolError("heads forks must be an object")
+    forks: dict[str, int] = {}
+    for creator, seq in forks_in.items():
+        if creator not in posts:
+            raise SyncProtocolError("heads forks names a creator without a post head")
+        forks[creator] = _int(seq, 1, posts[creator][0], "fork seq (at most the head seq)")
+    return forks
 
 
 def decode_records(data: bytes, max_count: int, limits: Limits) -> Records:

@@ -7,7 +7,8 @@ and with exponential backoff). ``stop()`` cancels them, unregisters the handler 
 book. One round per peer at a time; at most ``max_parallel_peers`` peers at once.
 
 Serving: heads come from ``index.heads()`` / ``index.profile_heads()`` (a random subset of
-``limits.max_creators`` when there are more, with ``more: true``), ranges from
+``limits.max_creators`` when there are more, with ``more: true``) and ``index.fork_heads()``
+(for the creators listed), ranges from
 ``index.log_range`` (both sides of forks), profiles from ``index.profile_wire``.
 """
 
@@ -249,9 +250,11 @@ class SyncService:
         cap = self._options.limits.max_creators
         posts = await self._index.heads()
         profiles = await self._index.profile_heads()
+        forks = await self._index.fork_heads()
         more = len(posts) > cap or len(profiles) > cap
         if len(posts) > cap:
             posts = {c: posts[c] for c in self._rng.sample(sorted(posts), cap)}
         if len(profiles) > cap:
             profiles = {c: profiles[c] for c in self._rng.sample(sorted(profiles), cap)}
-        return sp.Heads(posts, profiles, more)
+        forks = {c: seq for c, seq in forks.items() if c in posts and seq <= posts[c][0]}
+        return sp.Heads(posts, profiles, more, forks)

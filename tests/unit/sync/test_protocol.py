@@ -41,6 +41,13 @@ def test_heads_round_trip() -> None:
     assert sp.decode_heads(sp.encode_heads(heads), LIMITS) == heads
 
 
+def test_heads_with_forks_round_trip_and_heads_without_forks_keep_the_original_format() -> None:
+    forked = sp.Heads({ADDR: (25, PID), ADDR2: (4, PID)}, {}, forks={ADDR: 7})
+    assert sp.decode_heads(sp.encode_heads(forked), LIMITS) == forked
+    plain = sp.Heads({ADDR: (25, PID)}, {ADDR: 1})
+    assert set(json.loads(sp.encode_heads(plain))) == {"v", "posts", "profiles", "more"}
+
+
 def test_records_round_trip_keeps_bytes_exactly() -> None:
     records = sp.Records((b'{"v":1,"x":"\xc3\xa9\\"q"}', b"{}"))
     assert sp.decode_records(sp.encode_records(records), 5, LIMITS) == records
@@ -58,7 +65,12 @@ def test_largest_heads_message_fits_the_heads_cap() -> None:
     from peer.feed.wire import checksum_address
 
     checks = [checksum_address(bytes.fromhex(a[2:])) for a in addrs]
-    heads = sp.Heads({a: (2**53, PID) for a in checks}, {a: 2**53 for a in checks}, True)
+    heads = sp.Heads(
+        {a: (2**53, PID) for a in checks},
+        {a: 2**53 for a in checks},
+        True,
+        {a: 2**53 for a in checks},
+    )
     data = sp.encode_heads(heads)
     assert len(data) <= LIMITS.max_heads_bytes
     assert sp.decode_heads(data, LIMITS) == heads
@@ -107,13 +119,16 @@ def test_malformed_requests_are_refused(data: bytes) -> None:
         sp.decode_request(data, LIMITS)
 
 
-def heads_json(posts: object = None, profiles: object = None, more: object = False) -> bytes:
+def heads_json(
+    posts: object = None, profiles: object = None, more: object = False, **extra: object
+) -> bytes:
     return j(
         {
             "v": 1,
             "posts": {ADDR: [3, "0x" + PID.hex()]} if posts is None else posts,
             "profiles": {} if profiles is None else profiles,
             "more": more,
+            **extra,
         }
     )
 
@@ -134,6 +149,13 @@ BAD_HEADS = [
     heads_json(profiles={ADDR: "1"}),
     heads_json(profiles={"bob": 1}),
     j({"v": 1, "posts": {}, "profiles": {}}),
+    heads_json(forks=[]),
+    heads_json(forks={ADDR: 0}),
+    heads_json(forks={ADDR: 4}),  # above the creator's head seq (3)
+    heads_json(forks={ADDR: "1"}),
+    heads_json(forks={ADDR2: 1}),  # a creator without a post head
+    heads_json(forks={ADDR.lower(): 1}),
+    heads_json(other={}),
 ]
 
 

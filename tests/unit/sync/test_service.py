@@ -132,6 +132,33 @@ async def test_fork_evidence_is_served_and_fetched(make_node: NodeFactory) -> No
     assert c_info.forked
 
 
+async def test_fork_evidence_reaches_a_peer_whose_head_is_the_same(
+    make_node: NodeFactory,
+) -> None:
+    # Gossip does not forward the second side of a fork, so a peer can hold one side with
+    # the same head (seq and id) as a peer holding both: the heads' fork list tells it.
+    log = make_log()
+    first, second = posts(log, 2)
+    rival, _ = CreatorLog(DOMAIN, KEY, TOKEN).next_post(MANIFEST, "the other seq 1", NOW)
+    a = await make_node()
+    await a.add(first, second, rival)
+    b = await make_node()
+    await b.add(first, second)
+    assert (await a.index.heads()) == (await b.index.heads())
+
+    await b.connect(a)
+    report = await b.sync.sync_peer(a.host.peer_id)
+    assert report.rejected is None
+    assert report.forks == 1
+    assert sorted(await b.seqs()) == [1, 1, 2]
+    info = await b.index.creator_info(CREATOR)
+    assert info is not None
+    assert info.forked
+
+    again = await b.sync.sync_peer(a.host.peer_id)  # evidence held: nothing more to fetch
+    assert (again.pages, again.stored) == (0, 0)
+
+
 async def test_profiles_are_synced_and_older_versions_ignored(make_node: NodeFactory) -> None:
     a = await make_node()
     await a.add(profile(KEY, "alice v2", 2), profile(OTHER_KEY, "bob", 1))
