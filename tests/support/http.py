@@ -208,6 +208,22 @@ TEST_SCHEMAS: dict[tuple[str, str], RouteSchema] = {
 }
 
 
+SAMPLE_PARAMS = {
+    "post_id": "0x" + "ab" * 32,
+    "address": "0x" + "11" * 20,
+    "token": "0x" + "22" * 20,
+    "job": "job1",
+    "rendition": "720p",
+    "cid": "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy",
+    "filename": "app.js",
+}
+
+
+def concrete(path: str) -> str:
+    """A request path for a route path: sample values in place of {params}."""
+    return re.sub(r"\{(\w+)\}", lambda m: SAMPLE_PARAMS[m.group(1)], path)
+
+
 def full_status() -> dict[str, Any]:
     """What the composition root's status provider answers (all keys of ``Status``)."""
     return {

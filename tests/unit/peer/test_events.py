@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 
+import aiohttp
 from support.http import SECRETS, Servers
 
 from peer.api.security import SESSION_COOKIE
 from peer.bus import ServiceReady
 
 
-async def read_event(content: asyncio.StreamReader) -> tuple[str, dict[str, object]]:
+async def read_event(content: aiohttp.StreamReader) -> tuple[str, dict[str, object]]:
     kind, data = "", ""
     while True:
         line = (await asyncio.wait_for(content.readline(), 5)).decode().rstrip("\n")

@@ -14,7 +14,15 @@ from dataclasses import dataclass, field
 
 import pytest
 from aiohttp import FormData, web
-from support.http import SECRETS, TEST_ROUTES, TEST_SCHEMAS, Servers, serve_api
+from support.http import (
+    SAMPLE_PARAMS,
+    SECRETS,
+    TEST_ROUTES,
+    TEST_SCHEMAS,
+    Servers,
+    concrete,
+    serve_api,
+)
 
 from peer.api.routes import Route
 from peer.api.schemas import RouteSchema, obj
@@ -22,21 +30,6 @@ from peer.api.security import SECRET_HEADER, SESSION_COOKIE, HostPolicy
 from peer.api.server import build_content_app
 from storage.embedded import EmbeddedContentStore
 from storage.gateway import add_routes
-
-SAMPLE_PARAMS = {
-    "post_id": "0x" + "ab" * 32,
-    "address": "0x" + "11" * 20,
-    "token": "0x" + "22" * 20,
-    "job": "job1",
-    "rendition": "720p",
-    "cid": "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy",
-    "filename": "app.js",
-}
-
-
-def concrete(path: str) -> str:
-    """A request path for a route path: sample values in place of {params}."""
-    return re.sub(r"\{(\w+)\}", lambda m: SAMPLE_PARAMS[m.group(1)], path)
 
 
 def route_id(route: Route) -> str:
