@@ -346,6 +346,7 @@ function clipCard(item, focusSelf) {
   }
 
   function showLock() {
+    el.classList.toggle("locked", Boolean(clip?.locked));
     if (!clip?.locked) {
       lock.hidden = true;
       return;

@@ -38,7 +38,7 @@ export function unlockPanel(item, onUnlocked) {
     );
     const cancel = h("button", { type: "button", onclick: () => reset() }, "Cancel");
     buttons.replaceChildren(
-      h("p.quote", {}, `Quote ${formatUnits(plan.quote)} TOK with fees; at most 1 % more if the price moves.`),
+      h("p.quote", {}, `Quote ${formatUnits(plan.quote)} TOK with fees; at most 1\u00a0% more if the price moves.`),
       confirm,
       cancel,
     );

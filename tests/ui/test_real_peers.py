@@ -1,0 +1,287 @@
+"""The web UI on real ``toktok run`` daemons: a creator peer (its own devnet, a creator token, free
+and premium clips) and a viewer peer on the same chain that got the clips over the network. Both
+are shared by the whole module (starting them and publishing costs ~30 s); each test states what it
+needs of the shared state, so their order does not matter.
+
+Covers: following a creator from the feed, buying creator tokens on the creator page (quote then
+confirmation), unlocking and playing a premium clip, an upload in the browser reaching the other
+peer (with the "new clips" badge), display-name editing, a creator creating a token; axe-core and
+screenshots of every page at phone and desktop sizes."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from support.browser import DESKTOP, PHONE, axe_violations, screenshot
+from support.ui_network import Network, creator_and_viewer
+
+pytestmark = pytest.mark.ui
+
+E18 = 10**18
+PREMIUM_MIN = 3  # tokens; the buy test buys 1, so the viewer still has to buy for the unlock
+FREE = (("Sunset over the bay", ["travel"]), ("Cat on a keyboard", ["cats", "funny"]))
+
+
+@pytest.fixture(scope="module")
+def net(tmp_path_factory: pytest.TempPathFactory, media: tuple[Path, Path]) -> Iterator[Network]:
+    folder = tmp_path_factory.mktemp("peers")
+    with creator_and_viewer(folder, media[0], free=FREE, premium_min=PREMIUM_MIN) as network:
+        yield network
+
+
+def player_state(page: Page) -> Any:
+    """What the active card's player is doing (for failure messages)."""
+    return page.evaluate(
+        "() => { const c = document.querySelector('.card-clip.active');"
+        " const v = c?.querySelector('video');"
+        " return v && {src: v.src, paused: v.paused, time: v.currentTime, ready: v.readyState,"
+        " network: v.networkState, error: v.error && v.error.message,"
+        " status: c.querySelector('.clip-status').textContent}; }"
+    )
+
+
+def wait_playing(page: Page) -> None:
+    """``playing`` fired on the active card's video and its clock advances."""
+    page.evaluate(
+        "() => { const v = document.querySelector('.card-clip.active video');"
+        " window.__playing = false;"
+        " if (v && !v.paused && v.readyState >= 3) window.__playing = true;"
+        " v?.addEventListener('playing', () => { window.__playing = true; }, {once: true}); }"
+    )
+    try:
+        page.wait_for_function(
+            "() => window.__playing &&"
+            " document.querySelector('.card-clip.active video').currentTime > 0.1",
+            timeout=30_000,
+        )
+        start = page.evaluate("() => document.querySelector('.card-clip.active video').currentTime")
+        page.wait_for_function(
+            "t => document.querySelector('.card-clip.active video').currentTime > t + 0.2",
+            arg=start,
+            timeout=10_000,
+        )
+    except PlaywrightTimeout:
+        raise AssertionError(f"not playing: {player_state(page)}") from None
+
+
+def go_to(page: Page, title: str, steps: int = 6) -> None:
+    """Press j until the active card is the clip titled ``title``."""
+    page.wait_for_selector(".card-clip.active")
+    for _ in range(steps):
+        if page.locator(".card-clip.active .clip-title").inner_text() == title:
+            return
+        page.keyboard.press("j")
+        page.wait_for_timeout(400)
+    raise AssertionError(f"{title!r} is not in the feed")
+
+
+def holding(net: Network, address: str) -> int:
+    holders = net.viewer.api.get(f"/api/v1/tokens/{net.token}/holders")["holders"]
+    return sum(int(h["balance"]) for h in holders if h["address"].lower() == address.lower())
+
+
+def follows(net: Network) -> bool:
+    return bool(net.viewer.api.get(f"/api/v1/creators/{net.creator.address}")["following"])
+
+
+def ensure_following(net: Network) -> None:
+    if not follows(net):
+        net.viewer.api.post(f"/api/v1/creators/{net.creator.address}/follow", {"on": True})
+
+
+def test_viewer_follows_the_creator_from_a_card_in_the_feed(
+    net: Network, open_page: Any, tmp_path: Path
+) -> None:
+    net.viewer.api.post(f"/api/v1/creators/{net.creator.address}/follow", {"on": False})
+    probe = open_page(net.viewer.url)
+    page = probe.page
+    go_to(page, "Cat on a keyboard")
+    card = page.locator(".card-clip.active")
+    card.locator(".creator-chip", has_text="Ana").wait_for()
+    card.locator(".creator-chip .price", has_text="TOK").wait_for()  # the token's spot price
+    card.get_by_role("button", name="Follow", exact=True).click()
+    card.locator(".follow[aria-pressed=true]", has_text="Following").wait_for()
+    assert follows(net)
+    # the Following tab now has the creator's clips, and they play from the viewer's own port
+    page.locator(".tabs a", has_text="Following").click()
+    go_to(page, "Sunset over the bay")
+    wait_playing(page)
+    content = net.viewer.status()["content_url"]
+    assert player_state(page)["src"].startswith(content + "ipfs/")
+    assert probe.problems() == []
+
+
+def test_viewer_buys_creator_tokens_with_a_quote_and_a_confirmation(
+    net: Network, open_page: Any, tmp_path: Path
+) -> None:
+    before = holding(net, net.viewer.address)
+    probe = open_page(net.viewer.url + f"#/creator/{net.creator.address}", DESKTOP)
+    page = probe.page
+    page.locator("#token-title", has_text="Ana Clips (ANA)").wait_for(timeout=30_000)
+    page.locator(".profile h1", has_text="Ana").wait_for()
+    page.fill("#trade-amount", "1")
+    page.get_by_role("button", name="Get quote").click()
+    confirm = page.get_by_role("button", name="Confirm buy of 1 ANA")
+    confirm.wait_for()
+    quote = page.locator(".trade .quote dl").inner_text()
+    for label in ("Cost", "Fees", "Price after", "You pay at most"):
+        assert label in quote
+    assert holding(net, net.viewer.address) == before  # nothing bought before the confirmation
+    screenshot(page, tmp_path, "peers-creator-quote-desktop")
+    confirm.click()
+    page.locator("#toast", has_text="Bought 1 ANA for").wait_for(timeout=30_000)
+    assert holding(net, net.viewer.address) == before + E18
+    # the page shows the new state: the viewer is among the holders
+    short = net.viewer.address[:6]
+    page.locator(".holders tr", has_text=short).wait_for()
+    assert probe.problems() == []
+
+
+def test_viewer_unlocks_a_premium_clip_by_buying_what_is_missing_and_plays_it(
+    net: Network, open_page: Any, tmp_path: Path
+) -> None:
+    assert holding(net, net.viewer.address) < PREMIUM_MIN * E18, "unlocked before the test"
+    probe = open_page(net.viewer.url + f"#/post/{net.clips.premium}")
+    page = probe.page
+    lock = page.locator(".card-clip.active .lock")
+    lock.get_by_role("button", name="Unlock").wait_for()
+    for label, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
+        page.set_viewport_size(viewport)
+        page.wait_for_timeout(300)
+        screenshot(page, tmp_path, f"peers-locked-{label}")
+        assert axe_violations(page) == [], label
+    lock.get_by_role("button", name="Unlock").click()
+    buy = lock.get_by_role(
+        "button", name=re.compile(r"^Buy [\d.]+ to unlock \(up to [\d.]+ TOK\)$")
+    )
+    buy.wait_for(timeout=30_000)
+    page.wait_for_timeout(300)
+    screenshot(page, tmp_path, "peers-locked-quote-desktop")
+    assert holding(net, net.viewer.address) < PREMIUM_MIN * E18  # still nothing bought
+    buy.click()
+    wait_playing(page)
+    assert lock.is_hidden()
+    assert "/api/v1/clips/" in player_state(page)["src"]  # the decrypted rendition
+    assert holding(net, net.viewer.address) >= PREMIUM_MIN * E18
+    assert probe.problems() == []
+
+
+def test_upload_in_the_browser_reaches_the_viewer_as_a_new_clips_badge(
+    net: Network, open_page: Any, tmp_path: Path, media: tuple[Path, Path]
+) -> None:
+    ensure_following(net)
+    viewer = open_page(net.viewer.url + "#/following", DESKTOP)
+    viewer.page.locator("#state", has_text="online").wait_for()
+    go_to(viewer.page, "Cat on a keyboard")
+    go_to(viewer.page, "Sunset over the bay")  # scrolled into the feed
+
+    author = open_page(net.creator.url + "#/upload")
+    page = author.page
+    page.set_input_files("#upload-file", str(media[0]))
+    page.fill("#upload-title", "Browser upload")
+    page.fill("#upload-tags", "ui")
+    page.get_by_role("button", name="Publish").click()
+    page.wait_for_function(
+        "() => /Published\\.|failed/.test(document.querySelector('#upload-status').textContent)",
+        timeout=120_000,
+    )
+    assert page.locator("#upload-status").inner_text() == "Published."
+    stages = page.locator(".stages li").evaluate_all("els => els.map(e => e.className)")
+    assert set(stages) == {"done"}
+    screenshot(page, tmp_path, "peers-upload-done-phone")
+    assert author.problems() == []
+
+    badge = viewer.page.get_by_role("button", name="1 new clip")
+    badge.wait_for(timeout=60_000)
+    assert viewer.page.locator(".card-clip.active .clip-title").inner_text() == (
+        "Sunset over the bay"
+    )
+    badge.click()
+    viewer.page.locator(".card-clip.active", has_text="Browser upload").wait_for()
+    wait_playing(viewer.page)  # fetched from the creator over bitswap
+    content = net.viewer.status()["content_url"]
+    assert player_state(viewer.page)["src"].startswith(content + "ipfs/")
+    assert viewer.problems() == []
+
+
+def test_display_name_edited_on_the_status_page_is_published(net: Network, open_page: Any) -> None:
+    probe = open_page(net.viewer.url + "#/status")
+    page = probe.page
+    page.wait_for_function("() => !document.querySelector('#profile-name').disabled")
+    name = f"Viewer {int(time.time()) % 10000}"
+    page.get_by_label("Display name").fill(name)
+    page.get_by_role("button", name="Save").click()
+    page.get_by_role("button", name="Publish", exact=True).click()
+    page.locator("#profile-out", has_text=f"Saved: your display name is now “{name}”.").wait_for()
+    assert net.viewer.api.get("/api/v1/profile")["name"] == name
+    assert probe.problems() == []
+
+
+def test_a_creator_without_a_token_creates_one_and_buys_it(
+    net: Network, open_page: Any, tmp_path: Path
+) -> None:
+    me = net.viewer.address
+    probe = open_page(net.viewer.url + f"#/creator/{me}", DESKTOP)
+    page = probe.page
+    page.fill("#token-name", "Viewer Clips")
+    page.fill("#token-symbol", "VIEW")
+    page.get_by_role("button", name="Create token").click()
+    page.locator("#token-title", has_text="Viewer Clips (VIEW)").wait_for(timeout=30_000)
+    page.fill("#trade-amount", "2")
+    page.get_by_role("button", name="Get quote").click()
+    confirm = page.get_by_role("button", name="Confirm buy of 2 VIEW")
+    confirm.wait_for()
+    token = net.viewer.api.get("/api/v1/profile")["token"]
+    assert net.viewer.api.get(f"/api/v1/tokens/{token}/holders") == {"holders": []}
+    confirm.click()
+    page.locator("#toast", has_text="Bought 2 VIEW for").wait_for(timeout=30_000)
+    page.locator(".holders td").get_by_text("2", exact=True).wait_for()
+    holders = net.viewer.api.get(f"/api/v1/tokens/{token}/holders")["holders"]
+    assert holders == [{"address": me, "balance": str(2 * E18)}]
+    assert probe.problems() == []
+
+
+PAGES = {
+    "feed": ("#/", ".card-clip.active video"),
+    "following": ("#/following", ".card-clip.active video"),
+    "search": ("#/search?q=cats", ".grid .tile img[src]"),
+    "creator": ("#/creator/{creator}", ".chart-svg"),
+    "upload": ("#/upload", "form.upload-form"),
+    "status": ("#/status", "#services .pill.ok"),
+}
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_every_page_on_real_peers_passes_axe_and_is_captured(
+    name: str, net: Network, open_page: Any, tmp_path: Path
+) -> None:
+    ensure_following(net)
+    hash_, ready = PAGES[name]
+    probe = open_page(net.viewer.url + hash_.format(creator=net.creator.address), PHONE)
+    page = probe.page
+    if name in ("feed", "following"):
+        go_to(page, "Cat on a keyboard")
+    if name == "status":
+        peer_id = net.viewer.status()["peer_id"]
+        page.locator("#peer dd").get_by_text(peer_id, exact=True).wait_for()
+    for label, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
+        page.set_viewport_size(viewport)
+        page.wait_for_selector(ready, timeout=30_000)
+        if name in ("feed", "following"):
+            wait_playing(page)
+        page.wait_for_timeout(400)
+        screenshot(page, tmp_path, f"peers-{name}-{label}")
+        assert axe_violations(page) == [], f"{name} at {label}"
+        if name in ("creator", "status", "upload"):  # the rest of a page taller than the window
+            page.evaluate("() => { const m = document.querySelector('main'); m.scrollTop = 1e6; }")
+            page.wait_for_timeout(200)
+            screenshot(page, tmp_path, f"peers-{name}-{label}-end")
+            page.evaluate("() => { document.querySelector('main').scrollTop = 0; }")
+    assert probe.problems() == []
