@@ -45,7 +45,8 @@ def get_json(url: str) -> tuple[int, dict[str, object]]:
 def test_scripts_run_starts_devnet_peer_and_funded_wallet_and_ctrl_c_stops_all(
     tmp_path: Path,
 ) -> None:
-    env = {**os.environ, "TOKTOK_DATA_DIR": str(tmp_path / "peer")}
+    # The plain peer (the demo creator peer beside it: tests/integration/demo/).
+    env = {**os.environ, "TOKTOK_DATA_DIR": str(tmp_path / "peer"), "TOKTOK_DEMO": "0"}
     env.pop("TOKTOK_CHAIN_MODE", None)
     process = subprocess.Popen(
         [str(REPO / "scripts" / "run")],
@@ -105,7 +106,7 @@ def test_devnet_restart_keeps_the_deployment(tmp_path: Path) -> None:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
-            env={**os.environ, "TOKTOK_DATA_DIR": str(env_data)},
+            env={**os.environ, "TOKTOK_DATA_DIR": str(env_data), "TOKTOK_DEMO": "0"},
         )
         try:
             url, _ = read_url(process)
