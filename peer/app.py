@@ -39,6 +39,7 @@ from peer.feed_service import FeedService
 from peer.gating_runner import GatingRunner
 from peer.p2p import HostOptions, P2PHost
 from peer.publish_service import PublishService, media_settings
+from peer.replication_runner import ReplicationRunner
 from peer.services import Managed, Readiness, Service
 from peer.store_service import StoreService
 from peer.sync_runner import SyncRunner
@@ -119,6 +120,18 @@ class App:
             if self.feed is not None and self.chain is not None
             else None
         )
+        self.replication = (
+            ReplicationRunner(
+                config.storage,
+                self.store,
+                self.wallet,
+                self.bus,
+                data_dir.index / "feed.sqlite",
+                data_dir.store / "replication.sqlite",
+            )
+            if self.feed is not None
+            else None
+        )
         self.http = HttpService(
             ApiContext(
                 readiness=self.readiness,
@@ -134,6 +147,7 @@ class App:
                 gating=self.gating,
                 upload_dir=data_dir.root / "tmp" / "uploads",
                 max_upload_bytes=config.storage.max_upload_mb * 1024 * 1024,
+                extra={"replication": self.replication},
             ),
             self.secrets,
             ui_port=config.ui.port,
@@ -152,6 +166,8 @@ class App:
             self.services.append(self.publish)
         if self.gating is not None:
             self.services.append(self.gating)
+        if self.replication is not None:
+            self.services.append(self.replication)
         self.services.append(self.http)
 
     def status(self) -> Mapping[str, Any]:

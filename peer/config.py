@@ -95,9 +95,24 @@ class StorageSection:
         default="/ip4/127.0.0.1/tcp/5001",
         metadata=_doc("Multiaddr of the Kubo RPC API, used when backend = 'kubo'."),
     )
-    disk_budget_mb: int = field(
-        default=4096,
-        metadata=_doc("Disk space for other creators' replicated clips; own clips never count."),
+    disk_budget_mb: float = field(
+        default=4096.0,
+        metadata=_doc(
+            "Disk space for other creators' replicated clips, in MiB (fractions allowed); "
+            "own clips never count."
+        ),
+    )
+    replicate: bool = field(
+        default=True,
+        metadata=_doc(
+            "Pin the clips of creators you follow and of posts you liked (within "
+            "disk_budget_mb, oldest evicted first), so they stay available when their creator "
+            "is offline."
+        ),
+    )
+    replication_rate_kbps: int = field(
+        default=16000,
+        metadata=_doc("Bandwidth for replication fetches in kilobits per second; 0 = unlimited."),
     )
     max_clip_seconds: int = field(
         default=180,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from peer.api.context import json_body, store
+from peer.api.context import context, json_body, store
 from peer.api.errors import ApiError
 
 
@@ -20,7 +20,10 @@ def _cid(body: dict[str, object]) -> str:
 
 
 async def stats(request: web.Request) -> web.Response:
-    return web.json_response(await store(request).status())
+    out = dict(await store(request).status())
+    replication = context(request).extra.get("replication")  # ReplicationRunner (peer/app.py)
+    out["replication"] = None if replication is None else replication.status()
+    return web.json_response(out)
 
 
 async def add(request: web.Request) -> web.Response:

@@ -221,6 +221,21 @@ def storage_group() -> None:
     """The local content store."""
 
 
+def replication_text(info: dict[str, Any] | None) -> str:
+    """One line about replication for ``toktok storage stats``."""
+    if info is None:
+        return "off"
+    if not info["enabled"]:
+        return f"not running: {info['last_error']}"
+    mib = 1024 * 1024
+    text = (
+        f"{info['pinned_posts']} posts, {info['used_bytes'] / mib:.1f} of"
+        f" {info['budget_bytes'] / mib:.0f} MiB, {info['queued']} queued,"
+        f" {info['failed']} failed, {info['evicted']} evicted"
+    )
+    return text + (f"; last error: {info['last_error']}" if info["last_error"] else "")
+
+
 @storage_group.command("stats")
 @json_option
 @pass_state
@@ -228,7 +243,10 @@ def storage_stats(state: CliState, as_json: bool) -> None:
     """Backend, blocks, bytes and pins (and bitswap counters when the daemon runs)."""
     daemon = state.daemon()
     if daemon is not None:
-        emit(daemon.get("/api/v1/storage"), as_json)
+        data = daemon.get("/api/v1/storage")
+        if not as_json and "replication" in data:
+            data = {**data, "replication": replication_text(data["replication"])}
+        emit(data, as_json)
         return
     usage = _reader(state).usage()
     emit(
