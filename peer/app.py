@@ -38,6 +38,7 @@ from peer.errors import StartupError
 from peer.feed_service import FeedService
 from peer.gating_runner import GatingRunner
 from peer.p2p import HostOptions, P2PHost
+from peer.p2p.routing import DhtContentRouting
 from peer.publish_service import PublishService, media_settings
 from peer.replication_runner import ReplicationRunner
 from peer.services import Managed, Readiness, Service
@@ -73,9 +74,15 @@ class App:
                 listen_addrs=config.p2p.listen_addrs,
                 announce_addrs=config.p2p.announce_addrs,
                 bootstrap=config.p2p.bootstrap,
+                dht=config.p2p.dht,
             )
         )
-        self.store = StoreService(data_dir.store, config.storage, self.p2p)
+        self.store = StoreService(
+            data_dir.store,
+            config.storage,
+            self.p2p,
+            DhtContentRouting(self.p2p) if config.p2p.dht != "off" else None,
+        )
         self.wallet = WalletService(
             data_dir.wallet, data_dir.keys, devnet=config.chain.mode == "devnet"
         )

@@ -78,6 +78,15 @@ class P2PSection:
         default=False,
         metadata=_doc("Discover peers on the local network with mDNS (multicast; off by default)."),
     )
+    dht: str = field(
+        default="server",
+        metadata=_doc(
+            "Kademlia DHT (/ipfs/kad/1.0.0) for finding content providers and peers by id: "
+            "'server' (also answers other peers' queries), 'client' (only asks) or 'off'. "
+            "It reaches only the peers you connect to; with the default loopback addresses "
+            "and no bootstrap peers nothing leaves this machine."
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -211,6 +220,7 @@ class Config:
 
 _CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("peer", "log_level"): ("debug", "info", "warning", "error"),
+    ("p2p", "dht"): ("off", "client", "server"),
     ("storage", "backend"): ("embedded", "kubo"),
     ("chain", "mode"): ("devnet", "rpc", "off"),
 }

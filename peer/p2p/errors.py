@@ -9,6 +9,8 @@ libp2p type. Exception tree::
     ├── IdentityError                the identity key file is unreadable or not an Ed25519 key
     ├── InvalidMultiaddrError        a multiaddr (or peer id) string does not parse
     ├── DialError                    connecting to a peer failed (unreachable, handshake failed)
+    │   └── PeerNotFoundError          a peer id given without an address was not found (DHT)
+    ├── DhtUnavailableError          a DHT operation on a host whose DHT is off (p2p.dht = off)
     ├── NotConnectedError            the operation needs a connection to a peer we do not have
     ├── MessageTooLargeError         a payload exceeds the configured size limit (names both)
     ├── PublishError                 gossipsub refused to publish (bad topic...)
@@ -47,6 +49,20 @@ class InvalidMultiaddrError(P2PError):
 
 class DialError(P2PError):
     """Connecting to a peer failed."""
+
+
+class PeerNotFoundError(DialError):
+    """A peer given by id alone could not be located through the DHT."""
+
+
+class DhtUnavailableError(P2PError):
+    """The host runs no DHT (``p2p.dht = off``)."""
+
+    def __init__(self, what: str = "this operation") -> None:
+        super().__init__(
+            f"{what} needs the DHT, which is off; set p2p.dht = server (or client), "
+            "or give a full multiaddr"
+        )
 
 
 class NotConnectedError(P2PError):

@@ -26,11 +26,13 @@ from types import TracebackType
 from typing import Any
 
 from .errors import (
+    DhtUnavailableError,
     DialError,
     HostNotRunningError,
     InvalidMultiaddrError,
     MessageTooLargeError,
     NotConnectedError,
+    PeerNotFoundError,
     ProtocolNotSupportedError,
     PublishError,
     RemoteHandlerError,
@@ -93,6 +95,8 @@ class FakeHost:
         self._watchers: set[EventFeed] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._seqno = itertools.count(1)
+        # DHT model: provider records this host stores (key -> provider id -> full addr)
+        self._records: dict[bytes, dict[str, str]] = {}
 
     # lifecycle -----------------------------------------------------------------------------
 
@@ -147,6 +151,12 @@ class FakeHost:
 
     async def connect(self, multiaddr: str) -> str:
         self._need_running()
+        bare = multiaddr.removeprefix("/p2p/")
+        if _looks_like_peer_id(bare):
+            found = await self.find_peer(bare)
+            if found is None:
+                raise PeerNotFoundError(f"peer {bare} was not found through the DHT")
+            multiaddr = found.addrs[0]
         head, sep, peer = multiaddr.rpartition("/p2p/")
         if not sep or not head.startswith("/") or not peer:
             raise InvalidMultiaddrError(f"{multiaddr!r} does not end in /p2p/<peer id>")
@@ -350,6 +360,62 @@ class FakeHost:
 
     # helpers -------------------------------------------------------------------------------
 
+    # DHT model (peer.p2p.types.Routing) ------------------------------------------------------
+    # The fake DHT is the connected component of DHT-enabled hosts around this one: provide
+    # stores the record on every server in it, a lookup reads the records of every server in
+    # it, a peer is found if it is in it. Records outlive the provider (as on a real DHT).
+
+    @property
+    def dht_mode(self) -> str:
+        return self._options.dht
+
+    async def provide(self, key: bytes) -> int:
+        self._need_dht()
+        self._records.setdefault(bytes(key), {})[self._peer_id] = self._addr
+        told = 0
+        for host in self._dht_component():
+            if host is not self and host.dht_mode == "server":
+                host._records.setdefault(bytes(key), {})[self._peer_id] = self._addr
+                told += 1
+        await asyncio.sleep(0)
+        return told
+
+    async def find_providers(self, key: bytes, limit: int) -> list[PeerInfo]:
+        self._need_dht()
+        found: dict[str, str] = {}
+        for host in self._dht_component():
+            if host is self or host.dht_mode == "server":
+                for peer, addr in host._records.get(bytes(key), {}).items():
+                    if peer != self._peer_id:
+                        found.setdefault(peer, addr)
+        await asyncio.sleep(0)
+        return [PeerInfo(p, (a,)) for p, a in list(found.items())[: max(limit, 0)]]
+
+    async def find_peer(self, peer: str) -> PeerInfo | None:
+        self._need_dht()
+        await asyncio.sleep(0)
+        for host in self._dht_component():
+            if host._peer_id == peer:
+                return PeerInfo(peer, (host._addr,))
+        return None
+
+    def _dht_component(self) -> list[FakeHost]:
+        seen = {self._peer_id: self}
+        todo = [self]
+        while todo:
+            host = todo.pop()
+            for peer in host._connected:
+                other = self._network.hosts.get(peer)
+                if other is not None and other.dht_mode != "off" and peer not in seen:
+                    seen[peer] = other
+                    todo.append(other)
+        return list(seen.values())
+
+    def _need_dht(self) -> None:
+        self._need_running()
+        if self._options.dht == "off":
+            raise DhtUnavailableError()
+
     def _peer(self, peer: str) -> FakeHost:
         other = self._network.hosts.get(peer)
         if other is None or peer not in self._connected:
@@ -437,3 +503,9 @@ async def _run_stream_handler(handler: StreamHandler, stream: FakeStream) -> Non
         await stream.reset()
         return
     await stream.close()
+
+
+def _looks_like_peer_id(text: str) -> bool:
+    return (len(text) == 52 and text.startswith("12D3KooW") and all(c in _B58 for c in text)) or (
+        len(text) == 46 and text.startswith("Qm") and all(c in _B58 for c in text)
+    )

@@ -10,6 +10,7 @@ mirrors (connected peers) fed by events.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Sequence
 from types import TracebackType
@@ -24,17 +25,27 @@ from libp2p.pubsub.pb import rpc_pb2
 from libp2p.tools.anyio_service import background_trio_service
 
 from .bridge import TrioThread
+from .dht import MODES as DHT_MODES
+from .dht import DhtNode, Found
 from .errors import (
+    DhtUnavailableError,
     DialError,
     HostNotRunningError,
     HostStartError,
     MessageTooLargeError,
     P2PError,
+    PeerNotFoundError,
     PublishError,
 )
 from .gossip import ToktokPubsub, ToktokScorer, build_gossipsub
 from .identity import load_or_create_identity, peer_id_of
-from .libp2p_host import build_libp2p_host, parse_multiaddr, parse_peer_multiaddr
+from .libp2p_host import (
+    bare_peer_id,
+    build_libp2p_host,
+    parse_multiaddr,
+    parse_peer_multiaddr,
+    peer_info,
+)
 from .options import HostOptions
 from .queues import EventFeed, MessageFeed
 from .streams import StreamService, parse_peer
@@ -64,6 +75,10 @@ class P2PHost:
     """The real ``Network``: py-libp2p (tcp + noise + yamux, gossipsub) in a trio thread."""
 
     def __init__(self, options: HostOptions) -> None:
+        if options.dht not in DHT_MODES:
+            raise HostStartError(
+                f"unknown DHT mode {options.dht!r}; use one of {', '.join(DHT_MODES)}"
+            )
         self._options = options
         self._thread = TrioThread("toktok-p2p")
         self._key_pair: KeyPair | None = None
@@ -80,6 +95,7 @@ class P2PHost:
         self._pubsub: ToktokPubsub | None = None
         self._scorer: ToktokScorer | None = None
         self._streams: StreamService | None = None
+        self._dht: DhtNode | None = None
         self._validators: dict[str, Validator | None] = {}
         self._t_feeds: dict[str, MessageFeed] = {}
         # at most this many validators run at once (the rest wait, within their timeout)
@@ -146,12 +162,21 @@ class P2PHost:
         self._scorer = router.scorer if isinstance(router.scorer, ToktokScorer) else None
         self._streams = StreamService(self._thread, host, opts.max_request_size)
         host.get_network().register_notifee(_Notifee(self))
+        dht = (
+            DhtNode(host, opts.dht, opts.dht_query_timeout, opts.dht_lookup_timeout)
+            if opts.dht != "off"
+            else None
+        )
+        self._dht = dht
         try:
             async with (
                 host.run(self._listen),
                 background_trio_service(pubsub),
                 background_trio_service(router),
+                contextlib.AsyncExitStack() as extra,
             ):
+                if dht is not None:
+                    await extra.enter_async_context(background_trio_service(dht.kad))
                 await pubsub.wait_until_ready()
                 listening = host.get_transport_addrs()
                 if len(listening) < len(self._listen):  # py-libp2p only logs a failed bind
@@ -173,10 +198,23 @@ class P2PHost:
             pubsub.seen_messages.stop()  # py-libp2p's seen cache owns a sweeper thread
             self._host = self._pubsub = None
             self._streams = None
+            self._dht = None
 
     # connections -------------------------------------------------------------------------
 
     async def connect(self, multiaddr: str) -> str:
+        """Dial a full multiaddr, or a bare peer id (``12D3Koo...`` or ``/p2p/12D3Koo...``)
+        whose addresses are then looked up through the DHT."""
+        bare = bare_peer_id(multiaddr)
+        if bare is not None:
+            found = await self.find_peer(bare)
+            if found is None:
+                raise PeerNotFoundError(
+                    f"peer {bare} was not found through the DHT; connect to a peer that "
+                    "knows it, or give its full multiaddr"
+                )
+            await self._thread.run(self._t_connect, peer_info(bare, found.addrs))
+            return bare
         info = parse_peer_multiaddr(multiaddr)
         await self._thread.run(self._t_connect, info)
         return str(info.peer_id.to_base58())
@@ -227,6 +265,8 @@ class P2PHost:
         if not host.get_network().connections.get(peer_id):
             return
         self._t_connected.add(peer_id)
+        if self._dht is not None and self._thread.running:
+            self._thread.nursery.start_soon(self._dht.peer_connected, peer_id)
         try:
             addrs = tuple(str(a) for a in host.get_peerstore().addrs(peer_id))
         except Exception:  # an inbound peer whose listen addresses we have not learnt (yet)
@@ -412,7 +452,50 @@ class P2PHost:
     async def _t_call(self, method: str, *args: Any) -> None:
         getattr(self._need_streams(), method)(*args)
 
+    # DHT (peer.p2p.types.Routing) -----------------------------------------------------------
+
+    @property
+    def dht_mode(self) -> str:
+        return self._options.dht
+
+    async def provide(self, key: bytes) -> int:
+        return await self._thread.run(self._t_provide, bytes(key))
+
+    async def _t_provide(self, key: bytes) -> int:
+        return await self._need_dht("providing").provide(key)
+
+    async def find_providers(self, key: bytes, limit: int) -> list[PeerInfo]:
+        found = await self._thread.run(self._t_find_providers, bytes(key), limit)
+        return [PeerInfo(f.peer_id, f.addrs) for f in found]
+
+    async def _t_find_providers(self, key: bytes, limit: int) -> list[Found]:
+        if limit <= 0:
+            return []
+        return await self._need_dht("finding providers").find_providers(key, limit)
+
+    async def find_peer(self, peer: str) -> PeerInfo | None:
+        peer_id = parse_peer(peer)
+        found = await self._thread.run(self._t_find_peer, peer_id)
+        return None if found is None else PeerInfo(found.peer_id, found.addrs)
+
+    async def _t_find_peer(self, peer_id: ID) -> Found | None:
+        return await self._need_dht("finding a peer by id").find_peer(peer_id)
+
+    def dht_stats(self) -> dict[str, Any]:
+        """Mode and routing-table size (for status displays)."""
+        dht = self._dht
+        return {
+            "mode": self._options.dht,
+            "routing_table": dht.routing_table_size if dht is not None else 0,
+        }
+
     # helpers -----------------------------------------------------------------------------
+
+    def _need_dht(self, what: str) -> DhtNode:
+        self._need_host()
+        if self._dht is None:
+            raise DhtUnavailableError(what)
+        return self._dht
 
     def _need_host(self) -> IHost:
         if self._host is None:

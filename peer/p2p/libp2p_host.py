@@ -14,7 +14,8 @@ from libp2p.custom_types import TProtocol
 from libp2p.network.auto_connector import AutoConnector
 from libp2p.network.config import ConnectionConfig
 from libp2p.network.swarm import Swarm
-from libp2p.peer.peerinfo import info_from_p2p_addr
+from libp2p.peer.id import ID
+from libp2p.peer.peerinfo import PeerInfo, info_from_p2p_addr
 from libp2p.security.noise.transport import PROTOCOL_ID as NOISE_ID
 from libp2p.security.noise.transport import Transport as NoiseTransport
 from libp2p.stream_muxer.yamux.yamux import PROTOCOL_ID as YAMUX_ID
@@ -74,3 +75,25 @@ def parse_peer_multiaddr(text: str) -> Any:
         raise InvalidMultiaddrError(
             f"{text!r} does not end in /p2p/<peer id>; use the full address `toktok id` prints"
         ) from exc
+
+
+def bare_peer_id(text: str) -> str | None:
+    """The peer id if ``text`` is one alone (``12D3Koo...`` or ``/p2p/12D3Koo...``), else None."""
+    candidate = text.strip()
+    if candidate.startswith("/p2p/"):
+        candidate = candidate[len("/p2p/") :]
+    if not candidate or "/" in candidate or " " in candidate:
+        return None
+    try:
+        peer_id = ID.from_base58(candidate)
+        multiaddr.Multiaddr(f"/p2p/{candidate}")  # validates the multihash inside
+    except Exception:
+        return None
+    return str(peer_id.to_base58())
+
+
+def peer_info(peer: str, addrs: tuple[str, ...]) -> PeerInfo:
+    """A py-libp2p PeerInfo from full multiaddrs (each ending in /p2p/<peer>)."""
+    suffix = f"/p2p/{peer}"
+    plain = [a[: -len(suffix)] if a.endswith(suffix) else a for a in addrs]
+    return PeerInfo(ID.from_base58(peer), [parse_multiaddr(a) for a in plain if a])

@@ -110,3 +110,13 @@ class HostOptions:
     max_connections: int = 200
     # How long `start()` waits for the trio thread to report readiness (seconds).
     start_timeout: float = 20.0
+    # Kademlia DHT (/ipfs/kad/1.0.0): "server" answers other peers' queries and stores their
+    # provider records, "client" only asks, "off" runs none. Server by default: with the
+    # loopback/no-bootstrap defaults the DHT is formed only by the peers we connect to (no
+    # packet leaves the machine unless the user configures public addresses or bootstrap
+    # peers), and a peer that answers is what lets a third peer find content through it.
+    dht: str = "server"
+    # One DHT query to one peer may take this long (seconds); a whole lookup (provide,
+    # find providers, find peer) this long.
+    dht_query_timeout: float = 5.0
+    dht_lookup_timeout: float = 30.0

@@ -191,3 +191,30 @@ class Network(Protocol):
     async def remove_stream_handler(self, protocol: str) -> None: ...
 
     async def open_stream(self, peer: str, protocols: Sequence[str]) -> P2PStream: ...
+
+
+class Routing(Protocol):
+    """DHT operations of a host (``P2PHost`` and ``fake.FakeHost``); see ``peer.p2p.dht``.
+
+    Keys are raw multihashes (the content-routing adapter ``peer.p2p.routing`` turns CIDs into
+    them). Every method raises :class:`~peer.p2p.errors.DhtUnavailableError` when the host
+    runs no DHT."""
+
+    @property
+    def dht_mode(self) -> str:
+        """``"off"``, ``"client"`` or ``"server"``."""
+        ...
+
+    async def provide(self, key: bytes) -> int:
+        """Announce that we hold ``key``; returns how many peers stored the record (0: none
+        reachable, only our own table has it)."""
+        ...
+
+    async def find_providers(self, key: bytes, limit: int) -> list[PeerInfo]:
+        """Up to ``limit`` providers of ``key`` other than us; each address is a full
+        multiaddr ending in ``/p2p/<peer id>``. ``[]`` when nobody reachable has it."""
+        ...
+
+    async def find_peer(self, peer: str) -> PeerInfo | None:
+        """Full multiaddrs of ``peer`` (ours, known, or found through the DHT), or None."""
+        ...

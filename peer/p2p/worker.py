@@ -25,12 +25,21 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from . import errors
 from .host import P2PHost
 from .options import GossipOptions, HostOptions
-from .types import Accept, Ignore, Message, Network, P2PStream, Reject, ValidationResult
+from .types import (
+    Accept,
+    Ignore,
+    Message,
+    Network,
+    P2PStream,
+    Reject,
+    Routing,
+    ValidationResult,
+)
 
 
 async def scripted_validator(message: Message) -> ValidationResult:
@@ -149,6 +158,19 @@ class ScriptedPeer:
 
     async def count_received(self, topic: str) -> int:
         return len(self._received.get(topic, []))
+
+    # DHT (keys as hex) -------------------------------------------------------------------
+
+    async def provide(self, key: str) -> int:
+        return await cast(Routing, self.network).provide(bytes.fromhex(key))
+
+    async def find_providers(self, key: str, limit: int = 5) -> list[dict[str, Any]]:
+        found = await cast(Routing, self.network).find_providers(bytes.fromhex(key), limit)
+        return [{"peer_id": p.peer_id, "addrs": list(p.addrs)} for p in found]
+
+    async def find_peer(self, peer: str) -> dict[str, Any] | None:
+        found = await cast(Routing, self.network).find_peer(peer)
+        return None if found is None else {"peer_id": found.peer_id, "addrs": list(found.addrs)}
 
 
 async def _stream_sink(stream: P2PStream) -> None:
@@ -278,6 +300,16 @@ class WorkerProcess:
 
     async def count_received(self, topic: str) -> int:
         return int(await self.call("count_received", topic=topic))
+
+    async def provide(self, key: str) -> int:
+        return int(await self.call("provide", timeout=60, key=key))
+
+    async def find_providers(self, key: str, limit: int = 5) -> list[dict[str, Any]]:
+        return list(await self.call("find_providers", timeout=60, key=key, limit=limit))
+
+    async def find_peer(self, peer: str) -> dict[str, Any] | None:
+        found = await self.call("find_peer", timeout=60, peer=peer)
+        return None if found is None else dict(found)
 
 
 def options_from_json(identity: Path, raw: dict[str, Any]) -> HostOptions:
