@@ -36,10 +36,10 @@ from peer.demo.errors import DemoError, DemoPeerError
 from peer.demo.process import PeerProcess
 from peer.demo.state import DemoStamp, clear_stamp, load_stamp, reusable, save_stamp
 from peer.errors import DaemonError
-from tokens.deployment import load_deployment
-from tokens.devnet import DEV_PRIVATE_KEYS
 from tokens.errors import TokensError
-from tokens.wallet import DEVNET_PASSPHRASE, Wallet, WalletOptions
+
+# tokens.devnet, tokens.wallet and tokens.deployment import web3 and eth-account (seconds on a
+# busy machine): they are imported where used, after the user's peer has been started.
 
 DEMO_DEV_KEY = 9  # the last anvil dev account; tests use the lower ones
 FEED_WAIT_S = 120.0
@@ -86,6 +86,9 @@ def forget_published(demo_data: Path) -> None:
 
 def ensure_wallet(demo_data: Path) -> None:
     """Import the demo's anvil dev key unless the demo data dir has a wallet."""
+    from tokens.devnet import DEV_PRIVATE_KEYS
+    from tokens.wallet import DEVNET_PASSPHRASE, Wallet, WalletOptions
+
     data_dir = DataDir(demo_data)
     data_dir.ensure()
     with DataDirLock(data_dir):
@@ -173,6 +176,9 @@ class Launcher:
         ensure_wallet(self.options.demo_data)
 
     async def _start_demo(self, user_client: DaemonClient) -> tuple[str, ...]:
+        from tokens.deployment import load_deployment
+        from tokens.wallet import DEVNET_PASSPHRASE
+
         opts = self.options
         status = await asyncio.to_thread(user_client.get, "/api/v1/status")
         chain = status.get("chain") or {}

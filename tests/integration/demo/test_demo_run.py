@@ -133,6 +133,12 @@ def wait_for_demo_feed(run: ScriptRun) -> tuple[dict[str, dict[str, Any]], float
     raise AssertionError(f"the demo clips did not reach the feed:\n{run.output}")
 
 
+def launcher_figure(run: ScriptRun) -> str:
+    """The launcher's own "N s after start" (its start is the end of scripts/setup)."""
+    line = run.wait_for_line("demo: your feed has", FEED_TIMEOUT_S)
+    return line.rsplit("(", 1)[1].rstrip(")")
+
+
 def assert_all_stopped(pids: list[int]) -> None:
     assert pids, "scripts/run started no processes"
     deadline = time.monotonic() + 10
@@ -151,7 +157,9 @@ def test_demo_clips_reach_a_new_users_feed_over_the_network_and_a_second_run_reu
     client = first.client()
     items, first_s = wait_for_demo_feed(first)
     print(f"\nfirst run: the feed lists the demo clips {first_s:.1f} s after scripts/run started")
+    print(f"first run, launcher: {launcher_figure(first)}")
 
+    first.wait_for_line("demo: creator", FEED_TIMEOUT_S)  # written once the stamp is saved
     stamp = json.loads((demo_dir / "demo.json").read_text())
     me = client.get("/api/v1/status")
     wallet = client.get("/api/v1/wallet")
@@ -177,6 +185,7 @@ def test_demo_clips_reach_a_new_users_feed_over_the_network_and_a_second_run_reu
     runs.append(second)
     _, cached_s = wait_for_demo_feed(second)
     print(f"cached run: the feed lists the demo clips {cached_s:.1f} s after scripts/run started")
+    print(f"cached run, launcher: {launcher_figure(second)}")
     second.wait_for_line("demo: creator", FEED_TIMEOUT_S)
     assert "publishing" not in second.output, "a second run reuses the published demo"
     assert json.loads((demo_dir / "demo.json").read_text()) == stamp
@@ -188,6 +197,7 @@ def test_a_reset_devnet_makes_the_demo_publish_again(tmp_path: Path, runs: list[
     first = ScriptRun(tmp_path / "peer", demo_dir)
     runs.append(first)
     wait_for_demo_feed(first)
+    first.wait_for_line("demo: creator", FEED_TIMEOUT_S)
     old = json.loads((demo_dir / "demo.json").read_text())
     first.ctrl_c()
 
@@ -196,6 +206,8 @@ def test_a_reset_devnet_makes_the_demo_publish_again(tmp_path: Path, runs: list[
     runs.append(again)
     items, took = wait_for_demo_feed(again)
     print(f"\nafter a devnet reset: the demo clips are back in the feed after {took:.1f} s")
+    print(f"after a devnet reset, launcher: {launcher_figure(again)}")
+    again.wait_for_line("demo: creator", FEED_TIMEOUT_S)
     assert "the devnet was reset" in again.output
     new = json.loads((demo_dir / "demo.json").read_text())
     assert new["creator"] == old["creator"], "the demo creator keeps its wallet"
