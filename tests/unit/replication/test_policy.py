@@ -125,7 +125,7 @@ def unique(values: list[Item]) -> list[Item]:
     return list(seen.values())
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(
     budget=st.integers(0, 100),
     held_items=st.lists(items, max_size=12).map(unique),
@@ -167,7 +167,7 @@ held_only = st.builds(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(
     budget=st.integers(0, 100),
     held_items=st.lists(held_only, max_size=10).map(unique),
@@ -185,7 +185,7 @@ def test_carrying_out_a_plan_reaches_a_fixed_point(
     assert (again.fetch, again.evict) == ((), ())
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(
     budget=st.integers(0, 100),
     held_items=st.lists(items, max_size=10).map(unique),
