@@ -279,6 +279,31 @@ class FakePeer:
         cost = str(amount // 4)
         return web.json_response({"tx": "0x" + "ab" * 32, "amount": str(amount), "cost": cost})
 
+    async def storage(self, request: web.Request) -> web.Response:
+        return web.json_response(
+            {
+                "backend": "embedded",
+                "usage": {"blocks": 120, "bytes": 12_582_912, "pins": 4},
+                "bitswap": {
+                    "peers": 1,
+                    "wanted": 0,
+                    "client": {"blocks_received": 10, "bytes_received": 2_621_440},
+                    "server": {"blocks_sent": 3, "bytes_sent": 786_432},
+                    "bad_peers": 0,
+                },
+                "replication": {
+                    "enabled": True,
+                    "budget_bytes": 1024**3,
+                    "used_bytes": 5_242_880,
+                    "pinned_posts": 2,
+                    "queued": 0,
+                    "failed": 0,
+                    "evicted": 0,
+                    "last_error": None,
+                },
+            }
+        )
+
     async def profile(self, request: web.Request) -> web.Response:
         return web.json_response({"address": ME, "name": self.name, "token": None})
 
@@ -405,6 +430,7 @@ class FakePeer:
             Route("POST", f"{p}/tokens/{{token}}/buy", self.buy, ""),
             Route("GET", f"{p}/wallet", self.wallet, "", sensitive=True),
             Route("GET", f"{p}/profile", self.profile, ""),
+            Route("GET", f"{p}/storage", self.storage, ""),
             Route("POST", f"{p}/profile", self.set_profile, ""),
             Route("POST", f"{p}/clips/{{post_id}}/unlock", self.unlock, ""),
             Route("GET", f"{p}/clips/{{post_id}}/buy-plan", self.buy_plan, "", sensitive=True),

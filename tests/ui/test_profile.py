@@ -1,5 +1,5 @@
-"""Editing the user's display name on the status page, in Chromium against the contract fake:
-validation before anything is sent, an explicit confirmation, and the published result."""
+"""The status page against the contract fake: editing the display name (validation before
+anything is sent, an explicit confirmation, the published result) and the storage panel."""
 
 from __future__ import annotations
 
@@ -53,4 +53,17 @@ def test_display_name_is_validated_confirmed_and_published(
     assert fake.peer.name == "Ana Lopez"
     assert fake.peer.profiles_published == 1
     assert name.get_attribute("aria-invalid") is None
+    assert probe.problems() == []
+
+
+def test_status_page_shows_storage_bitswap_and_replication(
+    fake: FakeServer, open_page: Any
+) -> None:
+    probe = open_page(fake.url + "#/status")
+    storage = probe.page.locator("#storage")
+    storage.get_by_text("12 MiB in 120 blocks, 4 pins").wait_for()
+    text = storage.inner_text()
+    assert "2.5 MiB (10 blocks)" in text
+    assert "768 KiB (3 blocks); 1 peer connected" in text
+    assert "2 clips kept for creators you follow, 5.0 MiB of 1.0 GiB" in text
     assert probe.problems() == []

@@ -245,6 +245,12 @@ def test_a_creator_without_a_token_creates_one_and_buys_it(
     page.locator(".holders td").get_by_text("2", exact=True).wait_for()
     holders = net.viewer.api.get(f"/api/v1/tokens/{token}/holders")["holders"]
     assert holders == [{"address": me, "balance": str(2 * E18)}]
+    # one trade is one price: drawn as a flat line, and said so
+    page.locator(".chart figcaption", has_text="Price history: 1 trade,").wait_for()
+    screenshot(page, tmp_path, "peers-own-creator-desktop")
+    # the user's own page leads to the profile editor
+    page.get_by_role("link", name="Edit profile").click()
+    page.get_by_label("Display name").wait_for()
     assert probe.problems() == []
 
 

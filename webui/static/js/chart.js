@@ -23,10 +23,13 @@ export function chartPath(prices) {
 
 export function priceChart(points) {
   if (!points?.length) return h("p.muted", {}, "No trades yet.");
+  // One trade is one price: draw it as a flat line across the box rather than a lone dot.
   const prices = points.map((p) => unitsToNumber(p.price));
+  if (prices.length === 1) prices.push(prices[0]);
   const first = points[0];
   const last = points[points.length - 1];
-  const label = `Price history: ${points.length} points, from ${formatUnits(first.price)} to ${formatUnits(last.price)} TOK`;
+  const count = points.length === 1 ? "1 trade" : `${points.length} points`;
+  const label = `Price history: ${count}, from ${formatUnits(first.price)} to ${formatUnits(last.price)} TOK`;
   const line = chartPath(prices);
   return h(
     "figure.chart",

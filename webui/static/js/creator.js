@@ -40,7 +40,9 @@ export function mountCreator(container, address) {
         {},
         h("span.avatar.big", { "aria-hidden": "true" }, (info.name || "?").slice(0, 1).toUpperCase()),
         h("div", {}, h("h1", {}, info.name || shortAddress(address)), h("p.mono.muted", {}, address), h("p", {}, `${info.posts ?? 0} clips`), info.forked ? h("p.warn-text", {}, "Warning: this creator's log is forked (two posts with the same number).") : null),
-        wallet?.address?.toLowerCase() === address.toLowerCase() ? h("span.pill", {}, "You") : followButton,
+        wallet?.address?.toLowerCase() === address.toLowerCase()
+          ? h("div.row", {}, h("span.pill", {}, "You"), h("a.button-link", { href: "#/status" }, "Edit profile"))
+          : followButton,
       ),
       info.token ? tokenSection(info.token, wallet, load) : noToken(wallet, address, load),
       h("section.panel", { "aria-labelledby": "clips-title" }, h("h2#clips-title", {}, "Clips"), grid),

@@ -9,6 +9,7 @@ export function mountStatus(container) {
   const services = h("ul#services.services");
   const peers = h("ul#peers.peer-list");
   const wallet = h("dl#wallet.facts");
+  const storage = h("dl#storage.facts", {}, h("dt", {}, "Storage"), h("dd", {}, "…"));
   const multiaddr = h("input#connect-addr", { type: "text", autocomplete: "off", placeholder: "/ip4/127.0.0.1/tcp/4001/p2p/12D3…" });
   const connectOut = h("p", { role: "status" });
   const connect = h("form.row", { "aria-label": "Connect to a peer" }, h("label.visually-hidden", { for: "connect-addr" }, "Peer multiaddr"), multiaddr, h("button", { type: "submit" }, "Connect"));
@@ -31,6 +32,7 @@ export function mountStatus(container) {
       h("section.panel", { "aria-labelledby": "peer-title" }, h("h2#peer-title", {}, "Your peer"), facts),
       h("section.panel", { "aria-labelledby": "services-title" }, h("h2#services-title", {}, "Services"), services),
       h("section.panel", { "aria-labelledby": "peers-title" }, h("h2#peers-title", {}, "Peers"), peers, connect, connectOut),
+      h("section.panel", { "aria-labelledby": "storage-title" }, h("h2#storage-title", {}, "Storage and replication"), storage),
       h("section.panel", { "aria-labelledby": "wallet-title" }, h("h2#wallet-title", {}, "Wallet"), wallet),
     ),
   );
@@ -71,6 +73,11 @@ export function mountStatus(container) {
     } catch (error) {
       peers.replaceChildren(h("li.muted", {}, api.explain(error)));
     }
+    try {
+      storage.replaceChildren(...storageFacts(await api.get("/storage")));
+    } catch (error) {
+      storage.replaceChildren(h("dt", {}, "Storage"), h("dd", {}, api.explain(error)));
+    }
     if (!lastChainOn) {
       wallet.replaceChildren();
       row(wallet, "Address", lastStatus?.wallet?.address ?? lastStatus?.wallet_address ?? "none yet");
@@ -92,6 +99,42 @@ export function mountStatus(container) {
   refresh();
   const timer = setInterval(refresh, 5000);
   return () => clearInterval(timer);
+}
+
+/** "1.5 MiB" */
+export function formatBytes(n) {
+  const value = Number(n) || 0;
+  if (value < 1024) return `${value} B`;
+  const units = ["KiB", "MiB", "GiB", "TiB"];
+  let x = value / 1024;
+  let i = 0;
+  while (x >= 1024 && i < units.length - 1) {
+    x /= 1024;
+    i += 1;
+  }
+  return `${x.toFixed(x < 10 ? 1 : 0)} ${units[i]}`;
+}
+
+/** dt/dd pairs for GET /storage: the block store, bitswap traffic and replication. */
+function storageFacts(info) {
+  const out = [];
+  const fact = (label, value) => out.push(h("dt", {}, label), h("dd", {}, value));
+  fact("Backend", info.health ? `${info.backend} at ${info.health.api} (${info.health.agent || "unknown agent"})` : (info.backend ?? "—"));
+  if (info.usage) fact("Stored", `${formatBytes(info.usage.bytes)} in ${info.usage.blocks} blocks, ${info.usage.pins} pins`);
+  const bitswap = info.bitswap;
+  if (bitswap) {
+    fact("Fetched", `${formatBytes(bitswap.client?.bytes_received)} (${bitswap.client?.blocks_received ?? 0} blocks)`);
+    fact("Served", `${formatBytes(bitswap.server?.bytes_sent)} (${bitswap.server?.blocks_sent ?? 0} blocks); ${bitswap.peers === 1 ? "1 peer" : `${bitswap.peers ?? 0} peers`} connected`);
+  }
+  const r = info.replication;
+  if (r === null || r === undefined) fact("Replication", "off");
+  else if (!r.enabled) fact("Replication", `not running${r.last_error ? `: ${r.last_error}` : ""}`);
+  else {
+    fact("Replication", `${r.pinned_posts} clips kept for creators you follow, ${formatBytes(r.used_bytes)} of ${formatBytes(r.budget_bytes)}`);
+    if (r.queued || r.failed || r.evicted) fact("Queue", `${r.queued} waiting, ${r.failed} failed, ${r.evicted} evicted`);
+    if (r.last_error) fact("Last error", r.last_error);
+  }
+  return out;
 }
 
 /** Edit the display name: checked here, confirmed by the user, then signed and published. */
