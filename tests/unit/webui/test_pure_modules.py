@@ -159,4 +159,4 @@ def test_chart_path_spans_the_box_and_handles_flat_and_single_series() -> None:
         "chart.js",
         "return [m.chartPath([1, 2, 3]), m.chartPath([5, 5]), m.chartPath([7]), m.chartPath([])]",
     )
-    assert got == ["8.0,192.0 300.0,100.0 592.0,8.0", "8.0,192.0 592.0,192.0", "8.0,192.0", ""]
+    assert got == ["8.0,192.0 300.0,100.0 592.0,8.0", "8.0,100.0 592.0,100.0", "8.0,100.0", ""]

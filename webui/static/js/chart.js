@@ -10,12 +10,13 @@ export function chartPath(prices) {
   if (!prices.length) return "";
   const min = Math.min(...prices);
   const max = Math.max(...prices);
-  const span = max - min || 1;
+  const span = max - min;
   const step = prices.length > 1 ? (W - 2 * PAD) / (prices.length - 1) : 0;
   return prices
     .map((p, i) => {
       const x = PAD + i * step;
-      const y = H - PAD - ((p - min) / span) * (H - 2 * PAD);
+      // A flat series sits mid-height: at the bottom it would read as "worth nothing".
+      const y = span ? H - PAD - ((p - min) / span) * (H - 2 * PAD) : H / 2;
       return `${x.toFixed(1)},${y.toFixed(1)}`;
     })
     .join(" ");
