@@ -300,12 +300,16 @@ COMPONENTS: dict[str, Schema] = {
                     "backend": {"const": "embedded"},
                     "root": STR,
                     "usage": obj({"blocks": NAT, "bytes": NAT, "pins": NAT}),
+                    "replication": nullable(ref("Replication")),
                 },
-                {"bitswap": _BITSWAP, "replication": nullable(ref("Replication"))},
+                {"bitswap": _BITSWAP},
             ),
             obj(
-                {"backend": {"const": "kubo"}, "health": {}},
-                {"replication": nullable(ref("Replication"))},
+                {
+                    "backend": {"const": "kubo"},
+                    "health": {},
+                    "replication": nullable(ref("Replication")),
+                },
             ),
         ]
     },

@@ -19,6 +19,7 @@ from peer.api.schemas import SCHEMAS, error_codes
 from peer.api.security import SECRET_HEADER, SESSION_COOKIE
 
 API_DIR = Path(openapi.__file__).parent
+JSON = "application/json"
 DOC = openapi.build(ROUTES)
 
 
@@ -185,13 +186,20 @@ def test_storage_stats_carry_the_agreed_replication_shape(
         "usage": {"blocks": 1, "bytes": 2, "pins": 3},
         "replication": replication,
     }
+    kubo = {"backend": "kubo", "health": {"ok": True}, "replication": replication}
     check = daemon_schema().check
-    raw = json.dumps(body).encode()
-    if valid:
-        check("GET", "/api/v1/storage", 200, "application/json", raw)
-    else:
-        with pytest.raises(AssertionError):
+    for raw in (json.dumps(body).encode(), json.dumps(kubo).encode()):
+        if valid:
             check("GET", "/api/v1/storage", 200, "application/json", raw)
+        else:
+            with pytest.raises(AssertionError):
+                check("GET", "/api/v1/storage", 200, "application/json", raw)
+
+
+def test_storage_stats_always_say_whether_replication_runs() -> None:
+    body = {"backend": "embedded", "root": "/s", "usage": {"blocks": 0, "bytes": 0, "pins": 0}}
+    with pytest.raises(AssertionError, match="does not match its schema"):
+        daemon_schema().check("GET", "/api/v1/storage", 200, JSON, json.dumps(body).encode())
 
 
 def test_the_checked_client_uses_the_served_document(servers: Servers) -> None:
