@@ -163,12 +163,12 @@ class Launcher:
             await prepared
             posts = await self._start_demo(user_client)
             await self._await_feed(user_client, posts)
-        except DemoError as exc:
+        except (DemoError, DaemonError, TokensError, OSError) as exc:
             say(f"not running: {exc}")
             log_path = self.options.demo_data / LOG_FILE
             say(f"your peer runs without it; the demo peer's log: {log_path}")
-        except (DaemonError, TokensError, OSError) as exc:
-            say(f"not running: {exc}")
+            if self.demo is not None:
+                await self.demo.stop()
 
     def _prepare(self) -> None:
         """What needs no chain (runs while the user's peer starts): clips and wallet."""
@@ -212,7 +212,17 @@ class Launcher:
         }
         env.pop("TOKTOK_DATA_DIR", None)
         port = stamp.p2p_port if stamp is not None else free_port()
-        client = await self._spawn_demo(env, port)
+        try:
+            client = await self._spawn_demo(env, port)
+        except DemoPeerError:
+            if stamp is None:
+                raise
+            # E.g. its port is taken now: a new port means new key-server addresses, so the
+            # posts that name the old one are published again.
+            say(f"the demo peer did not start on port {port}: setting it up again")
+            await asyncio.to_thread(forget_published, opts.demo_data)
+            stamp, port = None, free_port()
+            client = await self._spawn_demo(env, port)
         if stamp is not None:
             on_chain = await asyncio.to_thread(registered_token, client, stamp.creator)
             if on_chain is None or on_chain.lower() != stamp.token.lower():
@@ -271,12 +281,13 @@ class Launcher:
         opts = self.options
         opts.demo_data.mkdir(parents=True, exist_ok=True)
         if self._demo_log is None:
-            self._demo_log = (opts.demo_data / LOG_FILE).open("a")
+            self._demo_log = (opts.demo_data / LOG_FILE).open("w")  # this run's log only
         env = {**env, "TOKTOK_P2P_LISTEN_ADDRS": f"/ip4/127.0.0.1/tcp/{port}"}
         self.demo = PeerProcess(opts.demo_data, (), env, output=self._demo_log)
         try:
             return await self.demo.start()
         except DemoPeerError as exc:
+            await self.demo.stop()  # it may still be starting
             raise DemoPeerError(f"the demo creator peer did not start: {exc}") from exc
 
     async def _await_feed(self, user_client: DaemonClient, posts: tuple[str, ...]) -> None:

@@ -60,12 +60,12 @@ def test_scripts_run_starts_devnet_peer_and_funded_wallet_and_ctrl_c_stops_all(
         url, _ = read_url(process)
         status, health = get_json(url + "healthz")
         assert status == 200, health
-        assert health["services"] == {
-            name: "ready"
-            for name in (
-                "p2p", "store", "wallet", "chain", "feed", "sync", "publish", "gating", "http",
-            )
-        }  # fmt: skip
+        services = health["services"]
+        assert isinstance(services, dict)
+        assert set(services) >= {
+            "p2p", "store", "wallet", "chain", "feed", "sync", "publish", "gating", "http",
+        }, services  # fmt: skip
+        assert set(services.values()) == {"ready"}, services
         _, info = get_json(url + "api/v1/status")
         chain = info["chain"]
         assert isinstance(chain, dict)
