@@ -302,7 +302,10 @@ COMPONENTS: dict[str, Schema] = {
                     "usage": obj({"blocks": NAT, "bytes": NAT, "pins": NAT}),
                     "replication": nullable(ref("Replication")),
                 },
-                {"bitswap": _BITSWAP},
+                {
+                    "bitswap": _BITSWAP,
+                    "providing": obj({"pending": NAT, "provided": NAT, "failed": NAT}),
+                },
             ),
             obj(
                 {
