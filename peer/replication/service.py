@@ -104,6 +104,9 @@ class ReplicationService:
         self._me, self._publish, self._clock = me, publish, clock
         self._bucket = TokenBucket(options.rate_bytes_s, options.burst_bytes)
         self._wake = asyncio.Event()
+        # Held while pins and the state change together; stop() waits for it, so a shutdown
+        # never leaves a pin the state does not know about.
+        self._critical = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self._own_cids: dict[str, tuple[str, ...]] = {}
         self._queued = 0
@@ -121,7 +124,8 @@ class ReplicationService:
     async def stop(self) -> None:
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
+            async with self._critical:
+                task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
@@ -183,12 +187,14 @@ class ReplicationService:
         for record in await asyncio.to_thread(self._state.all):
             if record.state == "pinned" and not record.wanted:
                 withdrawn = await asyncio.to_thread(self._wants.withdrawn, record.post_id)
-                await self._evict(record, "withdrawn" if withdrawn else "unwanted")
+                async with self._critical:
+                    await self._evict(record, "withdrawn" if withdrawn else "unwanted")
                 evicted += 1
         await asyncio.to_thread(self._state.forget_unwanted)
         records = await asyncio.to_thread(self._state.all)
         for key in policy.plan(self.options.budget_bytes, _held(records), []).evict:
-            await self._evict(_by_key(records, key), "budget")
+            async with self._critical:
+                await self._evict(_by_key(records, key), "budget")
             evicted += 1
         for _ in range(1000):  # probing may reveal more that fits; bounded in any case
             records = await asyncio.to_thread(self._state.all)
@@ -255,6 +261,13 @@ class ReplicationService:
         except ReplicationError as exc:
             await self._failed(record, exc)
             return 0
+        async with self._critical:
+            return await self._pin(record)
+
+    async def _pin(self, record: Record) -> int:
+        """Make room and pin a fetched post (with ``_critical`` held)."""
+        assert record.size is not None
+        key = record.post_id
         records = await asyncio.to_thread(self._state.all)
         incoming = Item(record.post_id, record.created_at, record.size)
         victims = policy.make_room(self.options.budget_bytes, _held(records), incoming)
@@ -285,6 +298,7 @@ class ReplicationService:
         return len(victims)
 
     async def _evict(self, record: Record, reason: str) -> None:
+        """Release the pins replication made for ``record`` (with ``_critical`` held)."""
         records = await asyncio.to_thread(self._state.all)
         keep = _our_pins(records, exclude=record.post_id) | await self._protected()
         for cid in record.pinned_cids:

@@ -223,3 +223,30 @@ async def test_the_background_task_replicates_new_posts_when_woken(rig: Rig) -> 
         assert await rig.pinned(second)
     finally:
         await service.stop()
+
+
+async def test_stopping_while_pinning_never_leaves_a_pin_the_state_does_not_know(
+    rig: Rig,
+) -> None:
+    import asyncio
+
+    started = asyncio.Event()
+    real_pin = rig.local.pin
+
+    async def slow_pin(cid: object, *, recursive: bool = True) -> None:
+        started.set()
+        await asyncio.sleep(0.05)
+        await real_pin(cid, recursive=recursive)  # type: ignore[arg-type]
+
+    rig.local.pin = slow_pin  # type: ignore[method-assign]
+    clip = await add_clip(rig.remote, "0x01", 1, (3000, 2000, 1000))
+    rig.wants.posts = [clip.post]
+    service = rig.build(budget=10**9, poll_s=0.05)
+    await service.start()
+    await asyncio.wait_for(started.wait(), 10)
+    await service.stop()  # arrives in the middle of pinning the clip's five CIDs
+    record = rig.state.get("0x01")  # type: ignore[union-attr]
+    assert record is not None
+    pinned = {str(p.cid) for p in await rig.local.pins()}
+    assert pinned == set(record.pinned_cids) == set(clip.cids)
+    assert record.state == "pinned"
