@@ -2,7 +2,8 @@
 
 - :class:`NetworkBlocks`: a :class:`~peer.replication.fetcher.BlockSource` that reads blocks
   from the local store, else from "remote" stores (as bitswap does from connected peers),
-  caching what it fetched locally, unpinned; it counts what it fetched, and can go offline.
+  caching what it fetched locally, unpinned; it counts what it fetched, can go offline and
+  can withhold chosen CIDs.
 - :class:`MemoryWants`: the wanted posts and own manifests, set by hand.
 """
 
@@ -24,6 +25,8 @@ class NetworkBlocks:
         self.fetched_blocks = 0
         self.fetched_bytes = 0
         self.online = True
+        self.withheld: set[str] = set()
+        """CIDs (string form) no remote will deliver."""
 
     async def get_block(self, cid: CID | str, timeout: float | None = None) -> bytes:  # noqa: ASYNC109
         key = parse_cid(cid)
@@ -31,7 +34,7 @@ class NetworkBlocks:
             return self.local.local.blocks.get(key)
         except BlockNotFoundError:
             pass
-        if self.online:
+        if self.online and str(key) not in self.withheld:
             for remote in self.remotes:
                 try:
                     data = remote.local.blocks.get(key)

@@ -166,10 +166,13 @@ class ReplicationService:
         return seen_version
 
     def _next_due(self) -> float | None:
+        """The next retry time still ahead (one already past was handled, or is not wanted
+        by the plan, and must not make the loop spin)."""
+        now = self._clock()
         times = [
             r.next_try
             for r in self._state.all()
-            if r.wanted and r.state in ("new", "sized") and r.next_try > 0
+            if r.wanted and r.state in ("new", "sized") and r.next_try > now
         ]
         return min(times) if times else None
 

@@ -250,3 +250,27 @@ async def test_stopping_while_pinning_never_leaves_a_pin_the_state_does_not_know
     pinned = {str(p.cid) for p in await rig.local.pins()}
     assert pinned == set(record.pinned_cids) == set(clip.cids)
     assert record.state == "pinned"
+
+
+async def test_a_past_retry_time_of_a_post_the_budget_leaves_out_does_not_spin_the_loop(
+    rig: Rig,
+) -> None:
+    import asyncio
+
+    old = await add_clip(rig.remote, "0x01", 1, (5000,))
+    rig.wants.posts = [old.post]
+    rig.blocks.withheld = {old.cids[2]}  # the manifest arrives, the rendition does not
+    service = rig.build(budget=old.size + 100, poll_s=0.05, retry_base_s=1.0)
+    await service.step()  # fails: retry in 1 s
+    assert rig.state.get("0x01").state == "sized"  # type: ignore[union-attr]
+    rig.blocks.withheld = set()
+    newer = await add_clip(rig.remote, "0x02", 2, (5000,))
+    rig.wants.posts.append(newer.post)
+    rig.now[0] += 5  # the old post's retry time is past, but the newer post takes the budget
+    await service.step()
+    assert await rig.pinned(newer)
+    steps = service.steps
+    await service.start()
+    await asyncio.sleep(0.5)
+    await service.stop()
+    assert service.steps - steps <= 2, "idle: no step without a reason"
