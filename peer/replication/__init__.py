@@ -6,4 +6,8 @@
 - :mod:`peer.replication.fetcher` — manifest probe and capped, rate-limited DAG fetches.
 - :mod:`peer.replication.source` — which posts this peer wants (read-only view of the feed index).
 - :mod:`peer.replication.service` — the background worker tying them together.
+- :mod:`peer.replication.fakes` — public fakes of its ports (network blocks, wanted posts).
+- :mod:`peer.replication.errors` — the exception tree.
+
+The composition root wires it through ``peer/replication_runner.py``.
 """
