@@ -41,7 +41,7 @@ pytestmark = pytest.mark.integration
 MANIFEST = "bafkreigkgwdvr5wspzwpiutssn4xpj2i7wedshnwphhnu7ohx4pqaxxipe"
 SYNC = SyncOptions()  # the daemon's sync settings (not configurable: see the report)
 PERIODIC_TIMEOUT_S = 2 * SYNC.interval_s + 15
-OBSERVE_S = 20.0
+OBSERVE_S = 12.0
 
 
 def test_offline_peer_gets_all_25_posts_in_order_after_reconnecting(net: Net) -> None:
@@ -114,6 +114,7 @@ def test_a_peer_advertising_bogus_heads_is_contained(net: Net) -> None:
     rounds = served.get("heads", 0)
     fetches = served.get("range", 0) + served.get("profiles", 0)
     periods = 1 + int(elapsed // SYNC.interval_s) + 1
+    print(f"bogus heads: C sent {served} in {elapsed:.1f} s")  # shown with -rP
     assert served.get("range", 0) >= 1, served
     assert rounds <= (1 + SYNC.max_followups) * periods, f"{served} in {elapsed:.0f} s"
     assert fetches <= rounds * SYNC.max_pages_per_round, f"{served} in {elapsed:.0f} s"
