@@ -211,3 +211,24 @@ async def test_follow_up_rounds_against_an_endless_log_stop_at_their_cap(
     await asyncio.sleep(0.3)  # room for a (wrong) fourth round
     assert victim.sync.stats["rounds"] == 3
     assert len(await victim.seqs(ATTACKER)) == 30
+
+
+async def test_a_fork_advertised_but_not_delivered_costs_one_page_per_round(
+    make_node: NodeFactory,
+) -> None:
+    log = make_log()
+    own = [log.next_post(MANIFEST, f"clip {i}", NOW) for i in range(3)]
+    victim = await make_node()
+    await victim.add(*(envelope for envelope, _ in own))
+    heads = sp.Heads({log.creator: (3, own[-1][1])}, {}, forks={log.creator: 2})
+    evil, asked = await hostile(make_node, heads)  # claims a fork at seq 2, answers nothing
+    await victim.connect(evil)
+    for _ in range(3):
+        report = await asyncio.wait_for(victim.sync.sync_peer(evil.host.peer_id), 10)
+        assert report.rejected is None
+        assert (report.pages, report.stored) == (1, 0)
+    assert asked["RangeRequest"] == 3
+    info = await victim.index.creator_info(log.creator)
+    assert info is not None
+    assert not info.forked
+    assert await victim.seqs() == [1, 2, 3]
