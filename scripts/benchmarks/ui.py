@@ -13,7 +13,9 @@ start):
 - ``local``: the creator's own UI opens the clip page (``#/post/<id>``); the clip is in the
   creator's block store. ``ttff_ms`` = navigation start to the first video frame presented
   (``requestVideoFrameCallback``; the ``playing`` event time is reported too); ``media_ms`` =
-  from the moment the app sets the video's ``src`` to that frame (the media path alone).
+  from the moment the app sets the video's ``src`` to that frame (the media path alone);
+  ``src_set_ms`` = navigation start to that moment (page, app and the ``/clip`` answer, which on
+  the viewer also fetches the manifest over bitswap).
 - ``remote``: the same on the viewer's UI, after ``storage gc`` on the viewer, so the clip's
   blocks come from the creator over bitswap in every run (the viewer does not pin what it
   plays). Each run's bitswap ``blocks_received``/``bytes_received`` delta is recorded, and the
@@ -170,6 +172,8 @@ def main() -> None:
         "remote_over_local": round(
             statistics.median(remote_ttff) / statistics.median(local_ttff), 2
         ),
+        "src_set_local_ms": summary([s["src"] for s in local]),
+        "src_set_remote_ms": summary([s["src"] for s in remote]),
         "media_local_ms": summary([s["frame"] - s["src"] for s in local]),
         "media_remote_ms": summary([s["frame"] - s["src"] for s in remote]),
         "playing_local_ms": summary([s["playing"] for s in local]),

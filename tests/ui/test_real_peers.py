@@ -62,8 +62,10 @@ def wait_playing(page: Page) -> None:
             timeout=30_000,
         )
         start = page.evaluate("() => document.querySelector('.card-clip.active video').currentTime")
+        # the clock moves on (forward distance modulo the length: the clips loop)
         page.wait_for_function(
-            "t => document.querySelector('.card-clip.active video').currentTime > t + 0.2",
+            "t => { const v = document.querySelector('.card-clip.active video');"
+            " return (v.currentTime - t + v.duration) % v.duration > 0.2; }",
             arg=start,
             timeout=10_000,
         )

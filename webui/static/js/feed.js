@@ -37,6 +37,7 @@ export function mountFeed(container, { load, title, tabs = null, empty }) {
   const column = h("div.feed-column", {}, tabs ? tabBar(tabs) : null, badgeRegion, list);
   container.replaceChildren(h("div.feed-layout", {}, column, side));
   let emptyEl = null;
+  let alive = true; // false once the view is left (async work then stops)
 
   async function loadMore() {
     if (state.loading || state.done) return;
@@ -117,37 +118,46 @@ export function mountFeed(container, { load, title, tabs = null, empty }) {
     if (!id || fresh.has(id) || state.items.some((item) => item.id === id)) return;
     if (tabs === "following") {
       const info = creator ? await creatorInfo(creator) : null;
-      if (!info?.following) return;
+      if (!info?.following || !alive) return;
     }
     fresh.add(id);
     if (emptyEl) showNew(); // nothing on screen to keep in place
     else updateBadge();
   }
 
+  let adding = Promise.resolve(); // one addNew at a time, so no clip is added twice
+
+  function showNew() {
+    adding = adding.then(addNew).catch((error) => console.warn("new clips", error));
+    return adding;
+  }
+
   /** Put the new clips on top of the list, keep the view where it was, then go to the newest. */
-  async function showNew() {
-    if (!fresh.size) return;
+  async function addNew() {
+    if (!fresh.size || !alive) return;
     badge.disabled = true;
     const wanted = new Set(fresh);
-    const known = new Set(state.items.map((item) => item.id));
     let items;
     try {
       // The feed's own first page applies its filters (mutes, blocks, follows) and order.
       const page = await load(undefined);
-      items = (page.items ?? []).filter((item) => !known.has(item.id));
+      items = page.items ?? [];
       const found = new Set(items.map((item) => item.id));
       for (const id of wanted) {
         if (found.has(id)) continue;
         const item = await api.get(`/posts/${id}`).catch(() => null);
-        if (item && !known.has(item.id)) items.push(item);
+        if (item) items.push(item);
       }
     } catch (error) {
       updateBadge();
       announce(api.explain(error), "error");
       return;
     }
+    if (!alive) return;
     for (const id of wanted) fresh.delete(id);
     updateBadge();
+    const known = new Set(state.items.map((item) => item.id)); // as of now (pages may have loaded)
+    items = items.filter((item) => !known.has(item.id) && known.add(item.id));
     if (!items.length) return;
     if (emptyEl) {
       emptyEl.remove();
@@ -216,6 +226,7 @@ export function mountFeed(container, { load, title, tabs = null, empty }) {
   list.addEventListener("toktok:mute", () => setMuted(!prefs.muted));
   loadMore();
   return () => {
+    alive = false;
     document.removeEventListener("keydown", onKey);
     observer.disconnect();
     offNew();
