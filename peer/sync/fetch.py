@@ -193,14 +193,14 @@ class RoundRunner:
             fork_seq = evidence.get(creator)
             if mine is None:
                 ahead.append((creator, 1, 0))
-            elif seq > mine[0]:
-                start = mine[0] + 1 if fork_seq is None else min(fork_seq, mine[0] + 1)
-                ahead.append((creator, start, mine[0]))
+                continue
+            if fork_seq is not None:
+                ahead.append((creator, fork_seq, mine[0]))  # fork evidence we lack
+            if seq > mine[0]:
+                ahead.append((creator, mine[0] + 1, mine[0]))
             elif seq == mine[0] and head_id != mine[1]:
                 ahead.append((creator, seq, seq))  # the other side of a fork at the head
-            elif fork_seq is not None:
-                ahead.append((creator, fork_seq, mine[0]))  # fork evidence we lack
-            elif seq == mine[0]:
+            elif seq == mine[0] and fork_seq is None:
                 level.append((creator, seq))  # same head: maybe we have a gap they fill
         self._rng.shuffle(ahead)  # a hostile peer cannot pin which creators we spend on
         self._rng.shuffle(level)

@@ -159,6 +159,22 @@ async def test_fork_evidence_reaches_a_peer_whose_head_is_the_same(
     assert (again.pages, again.stored) == (0, 0)
 
 
+async def test_fork_evidence_and_newer_posts_come_in_one_round(make_node: NodeFactory) -> None:
+    log = make_log()
+    envelopes = posts(log, 12)
+    rival_log = CreatorLog(DOMAIN, KEY, TOKEN, seq=1, head=digest(envelopes[0].record, DOMAIN))
+    rival, _ = rival_log.next_post(MANIFEST, "the other seq 2", NOW)
+    a = await make_node()
+    await a.add(*envelopes, rival)
+    b = await make_node(replace(QUIET, page_size=2))  # pages of our own log in between
+    await b.add(*envelopes[:10])
+
+    await b.connect(a)
+    report = await b.sync.sync_peer(a.host.peer_id)
+    assert report.rejected is None
+    assert sorted(await b.seqs()) == [1, 2, 2, *range(3, 13)]
+
+
 async def test_profiles_are_synced_and_older_versions_ignored(make_node: NodeFactory) -> None:
     a = await make_node()
     await a.add(profile(KEY, "alice v2", 2), profile(OTHER_KEY, "bob", 1))
