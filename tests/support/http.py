@@ -19,7 +19,7 @@ import re
 import urllib.error
 import urllib.request
 import urllib.response
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -148,7 +148,7 @@ class CheckedClient(TestClient[web.Request, web.Application]):
 # ---------------------------------------------------------------------------------- urllib
 
 
-def _checked_urlopen(real: Any, schema: ApiSchema) -> Any:
+def checked_urlopen(real: Any, schema: ApiSchema) -> Any:
     def urlopen(url: Any, *args: Any, **kwargs: Any) -> Any:
         request = url if isinstance(url, urllib.request.Request) else urllib.request.Request(url)
         parts = urlsplit(request.full_url)
@@ -178,11 +178,14 @@ def _checked_urlopen(real: Any, schema: ApiSchema) -> Any:
     return urlopen
 
 
-@pytest.fixture(autouse=True)
-def api_schema_check(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Check every urllib answer from a loopback API path against the daemon's OpenAPI doc."""
-    schema = daemon_schema()
-    monkeypatch.setattr(urllib.request, "urlopen", _checked_urlopen(urllib.request.urlopen, schema))
+@pytest.fixture(autouse=True, scope="session")
+def api_schema_check() -> Iterator[None]:
+    """Check every urllib answer from a loopback API path against the daemon's OpenAPI doc
+    (session-wide, so module-scoped fixtures that drive daemons are checked too)."""
+    with pytest.MonkeyPatch.context() as patch:
+        real = urllib.request.urlopen
+        patch.setattr(urllib.request, "urlopen", checked_urlopen(real, daemon_schema()))
+        yield
 
 
 # ------------------------------------------------------------------------ in-process servers

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp import FormData
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
-from support.http import SECRETS, ApiSchema, Servers, concrete, daemon_schema
+from support.http import SECRETS, ApiSchema, Servers, checked_urlopen, concrete, daemon_schema
 
 from peer.api import openapi
 from peer.api.errors import ERROR_TABLE
@@ -227,3 +230,26 @@ async def test_every_route_answers_as_documented_without_its_services(
         response = await servers.ui.get(path, headers=headers)
     assert response.status < 500 or response.status == 503
     response.close()
+
+
+async def test_urllib_answers_are_checked_and_still_readable(servers: Servers) -> None:
+    # the hook the daemon integration suites use (DaemonClient, Daemon.get go through urllib)
+    urlopen = checked_urlopen(urllib.request.urlopen, daemon_schema())
+    base = servers.origin
+
+    def fetch(path: str, cookie: bool = False) -> tuple[int, Any]:
+        request = urllib.request.Request(base + path)
+        if cookie:
+            request.add_header("Cookie", f"{SESSION_COOKIE}={SECRETS.cookie}")
+        try:
+            with urlopen(request, timeout=10) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read())
+
+    status, body = await asyncio.to_thread(fetch, "/api/v1/status")
+    assert (status, body["version"]) == (200, "test")
+    status, body = await asyncio.to_thread(fetch, "/api/v1/wallet")
+    assert (status, body["error"]["code"]) == (403, "missing_session")
+    with pytest.raises(AssertionError, match="undocumented route"):
+        await asyncio.to_thread(fetch, "/api/v1/test/wallet", True)
