@@ -57,6 +57,11 @@ def ensure_token(client: DaemonClient, creator: str, plan: CreatorPlan) -> tuple
     return str(info["address"]), True
 
 
+def refresh_profile(client: DaemonClient, plan: CreatorPlan) -> None:
+    """Sign the profile again (it carries the peer's current addresses as key servers)."""
+    _call("setting the profile", lambda: client.post("/api/v1/profile", {"name": plan.name}))
+
+
 def publish_clip(
     client: DaemonClient, clip: DemoClip, path: Path, timeout: float = PUBLISH_TIMEOUT_S
 ) -> str:
@@ -96,7 +101,7 @@ def set_up_creator(
     creator = str(_call("reading the profile", lambda: client.get("/api/v1/profile"))["address"])
     token, created = ensure_token(client, creator, plan)
     created_at = time.monotonic() if created else 0.0
-    _call("setting the profile", lambda: client.post("/api/v1/profile", {"name": plan.name}))
+    refresh_profile(client, plan)
     posts = []
     for clip in CLIPS:
         if clip.premium:

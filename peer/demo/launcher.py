@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import shutil
 import signal
@@ -212,16 +213,18 @@ class Launcher:
         }
         env.pop("TOKTOK_DATA_DIR", None)
         port = stamp.p2p_port if stamp is not None else free_port()
+        moved = False
         try:
             client = await self._spawn_demo(env, port)
         except DemoPeerError:
             if stamp is None:
                 raise
-            # E.g. its port is taken now: a new port means new key-server addresses, so the
-            # posts that name the old one are published again.
-            say(f"the demo peer did not start on port {port}: setting it up again")
-            await asyncio.to_thread(forget_published, opts.demo_data)
-            stamp, port = None, free_port()
+            # E.g. its port is taken now. The posts stay (publishing them again would show
+            # every clip twice). The premium post names the old address as key server; the
+            # user's peer still reaches it: it asks over its open connection to the demo peer
+            # (the launcher connects the two), and libp2p does not dial a connected peer again.
+            say(f"the demo peer did not start on port {port}: trying another port")
+            port, moved = free_port(), True
             client = await self._spawn_demo(env, port)
         if stamp is not None:
             on_chain = await asyncio.to_thread(registered_token, client, stamp.creator)
@@ -233,6 +236,9 @@ class Launcher:
                 stamp = None
                 client = await self._spawn_demo(env, port)
         await self._ensure_connected(user_client, client)
+        if stamp is not None and moved:
+            stamp = dataclasses.replace(stamp, p2p_port=port)
+            await asyncio.to_thread(save_stamp, opts.demo_data, stamp)
         if stamp is None:
             say(f"setting up the demo creator '{opts.plan.name}' (first run: about a minute)")
             creator, token, posts = await asyncio.to_thread(
