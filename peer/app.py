@@ -75,6 +75,10 @@ class App:
                 announce_addrs=config.p2p.announce_addrs,
                 bootstrap=config.p2p.bootstrap,
                 dht=config.p2p.dht,
+                mdns=config.p2p.mdns,
+                relay_client=config.p2p.relay_client,
+                relays=config.p2p.relays,
+                relay_service=config.p2p.relay_service,
             )
         )
         self.store = StoreService(

@@ -87,6 +87,25 @@ class P2PSection:
             "and no bootstrap peers nothing leaves this machine."
         ),
     )
+    relay_client: bool = field(
+        default=True,
+        metadata=_doc(
+            "Circuit relay v2 client: dial /p2p-circuit addresses and accept connections "
+            "relayed to this peer (only relays it holds a reservation on forward any)."
+        ),
+    )
+    relays: tuple[str, ...] = field(
+        default=(),
+        metadata=_doc(
+            "Relays to hold a reservation on (full multiaddrs with /p2p/<id>), for a peer "
+            "others cannot dial (behind NAT): it is then reachable at "
+            "<relay addr>/p2p-circuit/p2p/<its id>. Empty by default."
+        ),
+    )
+    relay_service: bool = field(
+        default=False,
+        metadata=_doc("Act as a circuit relay v2 (hop) for other peers. Off by default."),
+    )
 
 
 @dataclass(frozen=True)

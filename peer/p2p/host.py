@@ -46,8 +46,10 @@ from .libp2p_host import (
     parse_peer_multiaddr,
     peer_info,
 )
+from .mdns import MdnsFactory, MdnsNode, zeroconf_discovery
 from .options import HostOptions
 from .queues import EventFeed, MessageFeed
+from .relay import RelayNode, is_circuit
 from .streams import StreamService, parse_peer
 from .types import (
     Accept,
@@ -74,7 +76,8 @@ OUTBOUND_QUEUE_HIGH = 16  # half of py-libp2p's OutBoundQueueSize (32)
 class P2PHost:
     """The real ``Network``: py-libp2p (tcp + noise + yamux, gossipsub) in a trio thread."""
 
-    def __init__(self, options: HostOptions) -> None:
+    def __init__(self, options: HostOptions, *, mdns_factory: MdnsFactory | None = None) -> None:
+        """``mdns_factory`` replaces py-libp2p's zeroconf mDNS (tests: no multicast)."""
         if options.dht not in DHT_MODES:
             raise HostStartError(
                 f"unknown DHT mode {options.dht!r}; use one of {', '.join(DHT_MODES)}"
@@ -86,6 +89,11 @@ class P2PHost:
         self._addrs: list[str] = []
         self._listen = [parse_multiaddr(a) for a in options.listen_addrs]
         self._announce = [parse_multiaddr(a) for a in options.announce_addrs]
+        for relay_addr in options.relays:
+            parse_peer_multiaddr(relay_addr)
+        if options.relays and not options.relay_client:
+            raise HostStartError("relays are configured but relay_client is off; turn it on")
+        self._base_addrs: list[str] = []
         # asyncio side
         self._subscriptions: dict[str, MessageFeed] = {}
         self._watchers: set[EventFeed] = set()
@@ -96,6 +104,9 @@ class P2PHost:
         self._scorer: ToktokScorer | None = None
         self._streams: StreamService | None = None
         self._dht: DhtNode | None = None
+        self._relay: RelayNode | None = None
+        self._mdns_factory = mdns_factory or zeroconf_discovery
+        self._mdns: MdnsNode | None = None
         self._validators: dict[str, Validator | None] = {}
         self._t_feeds: dict[str, MessageFeed] = {}
         # at most this many validators run at once (the rest wait, within their timeout)
@@ -168,6 +179,12 @@ class P2PHost:
             else None
         )
         self._dht = dht
+        relay = (
+            RelayNode(host, hop=opts.relay_service, dial_timeout=opts.dial_timeout)
+            if opts.relay_client or opts.relay_service
+            else None
+        )
+        self._relay = relay
         try:
             async with (
                 host.run(self._listen),
@@ -177,6 +194,8 @@ class P2PHost:
             ):
                 if dht is not None:
                     await extra.enter_async_context(background_trio_service(dht.kad))
+                if relay is not None:
+                    await extra.enter_async_context(background_trio_service(relay.protocol))
                 await pubsub.wait_until_ready()
                 listening = host.get_transport_addrs()
                 if len(listening) < len(self._listen):  # py-libp2p only logs a failed bind
@@ -185,20 +204,35 @@ class P2PHost:
                         f"could not listen on {wanted} (address in use or not local?); "
                         "check listen_addrs in the config"
                     )
-                self._addrs = [str(a) for a in host.get_addrs()]
+                self._base_addrs = [str(a) for a in host.get_addrs()]
+                self._addrs = list(self._base_addrs)
                 async with trio.open_nursery() as tasks:
                     for addr in opts.bootstrap:
                         tasks.start_soon(self._t_bootstrap, addr)
+                    if relay is not None:
+                        for addr in opts.relays:
+                            tasks.start_soon(
+                                relay.keep, addr, opts.relay_check_interval, self._t_circuits
+                            )
+                    if opts.mdns:
+                        self._mdns = MdnsNode(
+                            host, self._thread.post, self._t_connect, self._mdns_factory
+                        )
+                        self._mdns.start(tasks)
                     task_status.started(tasks)
                     await stop.wait()
                     tasks.cancel_scope.cancel()
                 with trio.move_on_after(5):
                     await host.close()
         finally:
+            if self._mdns is not None:
+                self._mdns.stop()
+                self._mdns = None
             pubsub.seen_messages.stop()  # py-libp2p's seen cache owns a sweeper thread
             self._host = self._pubsub = None
             self._streams = None
             self._dht = None
+            self._relay = None
 
     # connections -------------------------------------------------------------------------
 
@@ -213,11 +247,30 @@ class P2PHost:
                     f"peer {bare} was not found through the DHT; connect to a peer that "
                     "knows it, or give its full multiaddr"
                 )
-            await self._thread.run(self._t_connect, peer_info(bare, found.addrs))
+            direct = tuple(a for a in found.addrs if not is_circuit(a))
+            if not direct:  # reachable only through a relay
+                return await self._thread.run(self._t_connect_relayed, found.addrs[0])
+            await self._thread.run(self._t_connect, peer_info(bare, direct))
             return bare
+        if is_circuit(multiaddr):
+            parse_peer_multiaddr(multiaddr)  # the same address errors as a direct dial
+            return await self._thread.run(self._t_connect_relayed, multiaddr)
         info = parse_peer_multiaddr(multiaddr)
         await self._thread.run(self._t_connect, info)
         return str(info.peer_id.to_base58())
+
+    async def _t_connect_relayed(self, addr: str) -> str:
+        if self._relay is None:
+            raise DialError(f"{addr} is a relay address but relay_client is off")
+        peer_id = await self._relay.dial(addr)
+        self._t_note_connected(peer_id)
+        return str(peer_id.to_base58())
+
+    def _t_circuits(self, circuits: list[str]) -> None:
+        """Our relay addresses changed (a reservation was made or lost)."""
+        self._addrs = self._base_addrs + circuits
+        if circuits:
+            logger.info("reachable through relays at %s", ", ".join(circuits))
 
     async def _t_connect(self, info: Any) -> None:
         host = self._need_host()
@@ -481,12 +534,17 @@ class P2PHost:
     async def _t_find_peer(self, peer_id: ID) -> Found | None:
         return await self._need_dht("finding a peer by id").find_peer(peer_id)
 
-    def dht_stats(self) -> dict[str, Any]:
-        """Mode and routing-table size (for status displays)."""
-        dht = self._dht
+    def discovery_stats(self) -> dict[str, Any]:
+        """DHT mode and routing-table size, relay and mDNS state (for status displays)."""
+        dht, relay, mdns = self._dht, self._relay, self._mdns
         return {
-            "mode": self._options.dht,
-            "routing_table": dht.routing_table_size if dht is not None else 0,
+            "dht": self._options.dht,
+            "dht_routing_table": dht.routing_table_size if dht is not None else 0,
+            "relay_client": self._options.relay_client,
+            "relay_service": self._options.relay_service,
+            "relay_addrs": sorted(relay.circuit_addrs.values()) if relay is not None else [],
+            "mdns": mdns is not None and mdns.running,
+            "mdns_discovered": mdns.discovered if mdns is not None else 0,
         }
 
     # helpers -----------------------------------------------------------------------------

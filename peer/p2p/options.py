@@ -120,3 +120,19 @@ class HostOptions:
     # find providers, find peer) this long.
     dht_query_timeout: float = 5.0
     dht_lookup_timeout: float = 30.0
+    # Circuit relay v2 client: dial /p2p-circuit addresses and accept connections relayed to
+    # us (only relays we hold a reservation on forward any). On by default; it opens nothing
+    # by itself.
+    relay_client: bool = True
+    # Relays to hold a reservation on (full multiaddrs with /p2p/<relay id>), for a peer that
+    # others cannot dial directly (behind NAT): it is then reachable at
+    # <relay addr>/p2p/<relay>/p2p-circuit/p2p/<us>, which `addrs` lists while the
+    # reservation holds. Empty by default.
+    relays: tuple[str, ...] = ()
+    # Act as a relay (hop) for other peers' reservations and circuits. Off by default.
+    relay_service: bool = False
+    # How often reservations are checked and renewed when lost (seconds).
+    relay_check_interval: float = 10.0
+    # Discover and dial peers on the local network with mDNS (multicast, leaves loopback:
+    # off by default, never on in tests; see peer.p2p.mdns).
+    mdns: bool = False
