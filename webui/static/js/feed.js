@@ -132,7 +132,7 @@ export function mountFeed(container, { load, title, tabs = null, empty }) {
     return adding;
   }
 
-  /** Put the new clips on top of the list, keep the view where it was, then go to the newest. */
+  /** Put the new clips on top of the list (the rest stays as it was) and go to the newest. */
   async function addNew() {
     if (!fresh.size || !alive) return;
     badge.disabled = true;
@@ -163,18 +163,15 @@ export function mountFeed(container, { load, title, tabs = null, empty }) {
       emptyEl.remove();
       emptyEl = null;
     }
-    const before = list.scrollTop;
     const cards = items.map(makeCard);
     list.prepend(...cards.map((card) => card.el));
     state.items.unshift(...items);
     state.cards.unshift(...cards);
     state.cards.forEach((card, i) => card.el.setAttribute("aria-posinset", String(i + 1)));
-    if (state.current >= 0) {
-      state.current += cards.length;
-      // Cards are one list-height each: keep the clip the user was on under their eyes.
-      list.scrollTop = before + cards.length * list.clientHeight;
-    }
-    select(0, true);
+    if (state.current >= 0) state.current += cards.length; // the clip the user was on stays put
+    // Jump, not a smooth scroll: passing over the cards in between would start each of them.
+    list.scrollTop = 0;
+    select(0, false);
     cards[0].el.focus({ preventScroll: true });
     announce(cards.length === 1 ? "1 new clip added at the top" : `${cards.length} new clips added at the top`);
   }
