@@ -123,6 +123,12 @@ async def test_an_empty_peer_catches_up_25_posts_from_a_remote_process(
     info = await local.index.creator_info(CREATOR)
     assert info is not None
     assert info.head_seq == 25
+
+    async def round_reported() -> bool:  # the report and the book are written as the round ends
+        book_file = local.data / "p2p" / "peers.json"
+        return remote.peer_id in local.sync.reports and book_file.exists()
+
+    await wait_until(round_reported, 15, "the sync round's report")
     report = local.sync.reports[remote.peer_id]
     assert report.pages >= 2
     assert report.rejected is None
