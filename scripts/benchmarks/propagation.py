@@ -1,7 +1,7 @@
 """Benchmark: time for a post to reach ALL of N of our peers, against js-libp2p gossipsub peers
 on the same topology at the same message rate, run one after the other in one invocation.
 
-    scripts/bench propagation [--sizes 10,30] [--posts 100] [--rate 2] [--dials 3] [--seed 1]
+    scripts/bench propagation [--sizes 10,30] [--posts 100] [--rate 1] [--dials 3] [--seed 1]
                               [--hosts-per-process 5] [--impls ours,js] [--quick]
 
 Our peers (``ours``): real ``P2PHost`` instances with the daemon's gossip stack (gossipsub as
@@ -498,7 +498,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--sizes", default="10,30", help="comma-separated N values")
     parser.add_argument("--posts", type=int, default=100)
     parser.add_argument("--warmup", type=int, default=5)
-    parser.add_argument("--rate", type=float, default=2.0, help="posts per second")
+    parser.add_argument("--rate", type=float, default=1.0, help="posts per second")
     parser.add_argument("--dials", type=int, default=3, help="random peers each peer dials")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--hosts-per-process", type=int, default=5)

@@ -89,7 +89,8 @@ def summarize(d: Delivery) -> dict[str, Any]:
     of those arrivals minus the publish time. Posts that never reached all are counted in
     ``delivered_fraction`` and ``posts_reaching_all`` and left out of the time statistics.
     ``per_peer_*`` are statistics over every single (post, peer) arrival; ``per_post_ms`` is
-    each post's time to all in publishing order (None: never reached all).
+    each post's time to all in publishing order (None: never reached all); ``missed_by_peer``
+    counts, for each peer that missed any, the posts it never received.
     """
     posts = len(d.publisher)
     expected = posts * (d.n - 1)
@@ -97,6 +98,7 @@ def summarize(d: Delivery) -> dict[str, Any]:
     to_all: list[float] = []
     per_post: list[float | None] = []
     per_peer: list[float] = []
+    missed: dict[int, int] = {}
     for post, origin in enumerate(d.publisher):
         start = d.published_ns[post]
         if start is None:
@@ -107,6 +109,9 @@ def summarize(d: Delivery) -> dict[str, Any]:
             for peer in range(d.n)
             if peer != origin and (post, peer) in d.received
         ]
+        for peer in range(d.n):
+            if peer != origin and (post, peer) not in d.received:
+                missed[peer] = missed.get(peer, 0) + 1
         arrived += len(times)
         per_peer.extend((t - start) / 1e6 for t in times)
         if len(times) == d.n - 1 and times:
@@ -128,6 +133,7 @@ def summarize(d: Delivery) -> dict[str, Any]:
         out["per_peer_median_ms"] = round(statistics.median(per_peer), 2)
         out["per_peer_p99_ms"] = round(percentile(per_peer, 0.99), 2)
     out["per_post_ms"] = per_post
+    out["missed_by_peer"] = {str(peer): count for peer, count in sorted(missed.items())}
     return out
 
 

@@ -102,6 +102,7 @@ def test_a_post_missing_one_peer_lowers_the_fraction_and_leaves_the_times() -> N
     assert out["delivered_fraction"] == 0.75
     assert out["median_ms"] == 7.0
     assert out["per_post_ms"] == [7.0, None]
+    assert out["missed_by_peer"] == {"2": 1}
 
 
 def test_a_failed_publish_counts_as_undelivered() -> None:
