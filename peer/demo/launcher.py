@@ -87,10 +87,12 @@ def forget_published(demo_data: Path) -> None:
 
 def ensure_wallet(demo_data: Path) -> None:
     """Import the demo's anvil dev key unless the demo data dir has a wallet."""
+    data_dir = DataDir(demo_data)
+    if any(data_dir.wallet.glob("*.json")):
+        return  # a keystore is there (checked before importing eth-account: seconds when busy)
     from tokens.devnet import DEV_PRIVATE_KEYS
     from tokens.wallet import DEVNET_PASSPHRASE, Wallet, WalletOptions
 
-    data_dir = DataDir(demo_data)
     data_dir.ensure()
     with DataDirLock(data_dir):
         wallet = Wallet(WalletOptions(wallet_dir=data_dir.wallet))
