@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-START_TIMEOUT_S = 60
+START_TIMEOUT_S = 120  # generous: a devnet daemon on a loaded 2-core machine took > 60 s
 
 
 @dataclass
@@ -74,7 +74,12 @@ class StartDaemon(Protocol):
     def __call__(self, data_dir: Path, *args: str, env: dict[str, str] | None = None) -> Daemon: ...
 
 
-def spawn_daemon(data_dir: Path, *args: str, env: dict[str, str] | None = None) -> Daemon:
+def spawn_daemon(
+    data_dir: Path,
+    *args: str,
+    env: dict[str, str] | None = None,
+    timeout: float = START_TIMEOUT_S,
+) -> Daemon:
     """Start ``toktok run`` and return once it printed its UI URL (or fail with its output)."""
     process = subprocess.Popen(
         toktok(data_dir, *args, "run"),
@@ -84,7 +89,7 @@ def spawn_daemon(data_dir: Path, *args: str, env: dict[str, str] | None = None) 
         env={**os.environ, "TOKTOK_CHAIN_MODE": "off", **(env or {})},
     )
     daemon = Daemon(data_dir, process)
-    deadline = time.monotonic() + START_TIMEOUT_S
+    deadline = time.monotonic() + timeout
     assert process.stdout is not None
     while time.monotonic() < deadline:
         line = process.stdout.readline()
