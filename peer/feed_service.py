@@ -7,6 +7,7 @@ validated and stored like any other record, then gossiped.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -109,6 +110,8 @@ class FeedService:
         self._gossip: FeedGossip | None = None
         self._domain: Domain | None = None
         self._validator: Validator | None = None
+        # one post at a time: each continues the log from the head the previous one stored
+        self._publishing = asyncio.Lock()
 
     @property
     def index(self) -> FeedIndex:
@@ -204,25 +207,30 @@ class FeedService:
         min_balance: int = 0,
         key_servers: Sequence[str] = (),
     ) -> str:
-        """Sign the next post of the user's log, store it and gossip it; returns its id."""
+        """Sign the next post of the user's log, store it and gossip it; returns its id.
+
+        Posts are signed one at a time, so two publish jobs finishing together extend the log
+        one after the other instead of both claiming the same seq (a fork of our own log).
+        """
         key = self._key()
         assert self._domain is not None
-        token = await self._chain.client.token_of(self.me) or ZERO_ADDRESS
-        info = await self.index.creator_info(self.me)
-        log = CreatorLog(self._domain, key, token=token)
-        if info is not None and info.head_id is not None:
-            log.seq, log.head = info.head_seq, info.head_id
-        envelope, post_id = log.next_post(
-            manifest,
-            title,
-            int(self._clock()),
-            tags=tags,
-            duration_ms=duration_ms,
-            premium=premium,
-            min_balance=min_balance,
-            key_servers=key_servers,
-        )
-        await self.gossip.publish(envelope)
+        async with self._publishing:
+            token = await self._chain.client.token_of(self.me) or ZERO_ADDRESS
+            info = await self.index.creator_info(self.me)
+            log = CreatorLog(self._domain, key, token=token)
+            if info is not None and info.head_id is not None:
+                log.seq, log.head = info.head_seq, info.head_id
+            envelope, post_id = log.next_post(
+                manifest,
+                title,
+                int(self._clock()),
+                tags=tags,
+                duration_ms=duration_ms,
+                premium=premium,
+                min_balance=min_balance,
+                key_servers=key_servers,
+            )
+            await self.gossip.publish(envelope)
         return "0x" + post_id.hex()
 
     async def _sign_and_publish(self, record: Follow | Like | Tombstone | Profile) -> None:

@@ -1,0 +1,73 @@
+"""The user's own log: concurrent publishes extend it one after the other, never fork it."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from eth_account import Account
+from eth_utils.crypto import keccak
+
+from peer.bus import EventBus
+from peer.feed_service import FeedService
+from peer.p2p.fake import FakeNetwork
+
+MANIFEST = "bafkreigkgwdvr5wspzwpiutssn4xpj2i7wedshnwphhnu7ohx4pqaxxipe"
+
+
+@dataclass(frozen=True)
+class _Deployment:
+    chain_id: int = 31337
+    factory: str = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+
+
+class _SlowChainClient:
+    """Token lookups that yield to the event loop, as a real RPC round trip does."""
+
+    async def token_of(self, creator: str) -> str | None:
+        await asyncio.sleep(0.01)
+        return None
+
+    async def block_number(self) -> int:
+        return 1
+
+
+@dataclass
+class _Chain:
+    deployment: _Deployment
+    client: _SlowChainClient
+
+
+@dataclass
+class _Wallet:
+    account: Any
+
+    @property
+    def address(self) -> str:
+        return str(self.account.address)
+
+
+async def test_concurrent_publishes_extend_the_log_in_order(tmp_path: Path) -> None:
+    host = FakeNetwork().host()
+    await host.start()
+    wallet = _Wallet(Account.from_key(keccak(b"publishing creator")))
+    service = FeedService(
+        tmp_path,
+        host,
+        _Chain(_Deployment(), _SlowChainClient()),  # type: ignore[arg-type]
+        wallet,  # type: ignore[arg-type]
+        EventBus(),
+    )
+    await service.start()
+    try:
+        ids = await asyncio.gather(*(service.publish_post(MANIFEST, f"clip {n}") for n in range(5)))
+        assert len(set(ids)) == 5
+        info = await service.index.creator_info(wallet.address)
+        assert info is not None
+        assert info.head_seq == 5
+        assert not info.forked
+    finally:
+        await service.stop()
+        await host.stop()
