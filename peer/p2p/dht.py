@@ -11,8 +11,11 @@ module adds what Toktok needs around it:
 * **Provider lookups that go to the network.** ``KadDHT.find_providers`` returns the LOCAL
   provider table as soon as it holds any record (including our own, or a stale cached one) and
   then never asks the network. :meth:`DhtNode.find_providers` merges the local records with
-  GET_PROVIDERS answers of the closest peers found by an iterative FIND_NODE lookup, stops
-  early once it has enough, and is bounded by a deadline.
+  GET_PROVIDERS answers, stops early once it has enough, and is bounded by a deadline.
+* **Connected peers first.** An iterative lookup dials every peer it hears of (a Python noise
+  handshake each); in a small network a peer we are already connected to holds the record or
+  knows the address. Provider and peer lookups ask the connected DHT peers first and fall back
+  to the iterative lookup only when they did not answer.
 * **A clean end of stream is not an error.** py-libp2p's DHT server reads requests until the
   stream ends, but ``NetStream.read`` raises ``StreamEOF`` there instead of returning
   ``b""``, so every finished query logged "Failed to read DHT message". We register the
@@ -30,7 +33,8 @@ from typing import Any, cast
 import trio
 from libp2p.abc import IHost, INetStream
 from libp2p.kad_dht import DHTMode, KadDHT
-from libp2p.kad_dht.common import PROTOCOL_ID
+from libp2p.kad_dht.common import BUCKET_SIZE, PROTOCOL_ID
+from libp2p.kad_dht.utils import sort_peer_ids_by_distance
 from libp2p.network.stream.exceptions import StreamEOF
 from libp2p.peer.id import ID
 from libp2p.peer.peerinfo import PeerInfo as LibPeerInfo
@@ -121,11 +125,15 @@ class DhtNode:
         return told
 
     async def find_providers(self, key: bytes, limit: int) -> list[Found]:
-        """Up to ``limit`` providers of ``key`` other than ourselves: the local table first,
-        then GET_PROVIDERS of the closest peers (queried in parallel, each bounded)."""
+        """Up to ``limit`` providers of ``key`` other than ourselves, cheapest source first:
+        the local table; GET_PROVIDERS to the DHT peers we are already connected to (no dial:
+        in a small network one of them holds the record); then an iterative FIND_NODE lookup
+        and GET_PROVIDERS to the closest peers it finds. Queries run in parallel, each
+        bounded by the query timeout, the whole by the lookup timeout."""
         me = self._host.get_id()
         found: dict[ID, Found] = {}
         store = self.kad.provider_store
+        asked: set[ID] = {me}
 
         def take(infos: list[LibPeerInfo]) -> None:
             for info in infos:
@@ -135,40 +143,77 @@ class DhtNode:
                 if entry.addrs:
                     found[info.peer_id] = entry
 
-        take(store.get_providers(key))
-        if len(found) >= limit:
-            return list(found.values())
-        with trio.move_on_after(self._lookup_timeout):
-            closest = await self.kad.peer_routing.find_closest_peers_network(key)
+        async def ask_all(peers: list[ID]) -> None:
             async with trio.open_nursery() as nursery:
 
                 async def ask(peer: ID) -> None:
                     with trio.move_on_after(self._query_timeout):
-                        store_ = self.kad.provider_store
-                        providers, _ = await store_._get_providers_from_peer_with_closers(peer, key)
+                        providers, _ = await store._get_providers_from_peer_with_closers(peer, key)
                         for info in providers:
                             if info.peer_id != me and info.addrs:
-                                store_.add_provider(key, info)
+                                store.add_provider(key, info)
                         take(providers)
                         if len(found) >= limit:
                             nursery.cancel_scope.cancel()
 
-                for peer in closest:
-                    if peer != me:
+                for peer in peers:
+                    if peer not in asked:
+                        asked.add(peer)
                         nursery.start_soon(ask, peer)
+
+        take(store.get_providers(key))
+        with trio.move_on_after(self._lookup_timeout):
+            if len(found) < limit:
+                await ask_all(self._connected_dht_peers(key))
+            if len(found) < limit:
+                await ask_all(await self.kad.peer_routing.find_closest_peers_network(key))
         return list(found.values())
+
+    def _connected_dht_peers(self, key: bytes) -> list[ID]:
+        """Connected peers that serve the DHT, closest to ``key`` first (at most k)."""
+        peerstore = self._host.get_peerstore()
+        peers = []
+        for peer in self._host.get_connected_peers():
+            try:
+                protocols = peerstore.get_protocols(peer)
+            except Exception:  # identify has not run yet
+                protocols = []
+            if str(PROTOCOL_ID) in protocols:
+                peers.append(peer)
+        return sort_peer_ids_by_distance(key, peers)[:BUCKET_SIZE]
 
     # peer routing ------------------------------------------------------------------------------
 
     async def find_peer(self, peer_id: ID) -> Found | None:
-        """The addresses of ``peer_id``: from what we know, else an iterative lookup."""
-        info = None
+        """The addresses of ``peer_id``: from what we know; else asking the DHT peers we are
+        connected to (FIND_NODE, no dial); else an iterative lookup."""
+        routing = self.kad.peer_routing
         with trio.move_on_after(self._lookup_timeout):
+            if not self._known_addrs(peer_id):
+                target = peer_id.to_bytes()
+                async with trio.open_nursery() as nursery:
+
+                    async def ask(peer: ID) -> None:
+                        with trio.move_on_after(self._query_timeout):
+                            await routing._query_peer_for_closest(peer, target)
+                        if self._known_addrs(peer_id):
+                            nursery.cancel_scope.cancel()
+
+                    for peer in self._connected_dht_peers(target):
+                        nursery.start_soon(ask, peer)
+            if self._known_addrs(peer_id):
+                return self._dialable(peer_id, [])
             info = await self.kad.find_peer(peer_id)
-        if info is None:
-            return None
-        entry = self._dialable(peer_id, info.addrs)
-        return entry if entry.addrs else None
+            if info is not None:
+                entry = self._dialable(peer_id, info.addrs)
+                return entry if entry.addrs else None
+        return None
+
+    def _known_addrs(self, peer_id: ID) -> bool:
+        try:
+            return bool(self._host.get_peerstore().addrs(peer_id))
+        except Exception:  # not in the peerstore
+            return False
 
     def _dialable(self, peer_id: ID, addrs: list[object]) -> Found:
         text = peer_id.to_base58()

@@ -22,6 +22,7 @@ import contextlib
 import json
 import os
 import sys
+import threading
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -222,6 +223,7 @@ class WorkerProcess:
         proc = self._proc
         if proc is None:
             return
+        waiter = _waitpid_thread(proc.pid)
         with contextlib.suppress(Exception):
             await self.call("stop", timeout=10)
         try:
@@ -229,6 +231,10 @@ class WorkerProcess:
         except TimeoutError:
             proc.kill()
             await proc.wait()
+        if waiter is not None:
+            # asyncio's threaded child watcher resolves wait() just BEFORE its thread ends;
+            # a caller counting threads right after stop() would see it (it ends at once)
+            waiter.join(timeout=2)
         self._proc = None
 
     async def call(self, cmd: str, timeout: float = 30.0, **args: Any) -> Any:  # noqa: ASYNC109
@@ -310,6 +316,16 @@ class WorkerProcess:
     async def find_peer(self, peer: str) -> dict[str, Any] | None:
         found = await self.call("find_peer", timeout=60, peer=peer)
         return None if found is None else dict(found)
+
+
+def _waitpid_thread(pid: int) -> threading.Thread | None:
+    """The thread asyncio's ThreadedChildWatcher runs to wait for ``pid`` (Python 3.11 on
+    Linux; newer versions wait on a pidfd without a thread), if any."""
+    for thread in threading.enumerate():
+        args: tuple[Any, ...] = tuple(getattr(thread, "_args", ()))
+        if thread.name.startswith("asyncio-waitpid") and args[1:2] == (pid,):
+            return thread
+    return None
 
 
 def options_from_json(identity: Path, raw: dict[str, Any]) -> HostOptions:
