@@ -20,6 +20,8 @@ module adds what Toktok needs around it:
   stream ends, but ``NetStream.read`` raises ``StreamEOF`` there instead of returning
   ``b""``, so every finished query logged "Failed to read DHT message". We register the
   server's handler on a stream view that turns that EOF into ``b""``.
+* **Provider records are not dropped.** py-libp2p's server silently drops ADD_PROVIDER
+  beyond 10 per peer per 10 s; we accept ``ADD_PROVIDER_PER_WINDOW``.
 * **Dialable answers.** Provider and peer addresses are returned as full multiaddrs ending in
   exactly one ``/p2p/<id>`` (py-libp2p announces addresses that already carry it).
 """
@@ -43,6 +45,7 @@ logger = logging.getLogger(__name__)
 
 MODES = ("off", "client", "server")
 IDENTIFY_WAIT_S = 5.0  # how long a new connection's identify may take before we give up
+ADD_PROVIDER_PER_WINDOW = 500  # per peer per py-libp2p's 10 s window
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +69,10 @@ class DhtNode:
         # max_peers_per_subnet=None keeps py-libp2p's default (loopback and private
         # addresses are exempt from the subnet-diversity cap).
         self.kad = KadDHT(host, DHTMode.SERVER if mode == "server" else DHTMode.CLIENT)
+        # py-libp2p's server accepts 10 ADD_PROVIDER per peer per 10 s and silently drops the
+        # rest (the sender does not wait for an answer, so it never knows). One published clip
+        # pins ~5 roots and a reprovide sends one per pin: allow a burst that size.
+        self.kad._provider_rate_max = ADD_PROVIDER_PER_WINDOW
         self.mode = mode
         if mode == "server":
             host.set_stream_handler(PROTOCOL_ID, self._serve)
@@ -147,14 +154,17 @@ class DhtNode:
             async with trio.open_nursery() as nursery:
 
                 async def ask(peer: ID) -> None:
-                    with trio.move_on_after(self._query_timeout):
+                    with trio.move_on_after(self._query_timeout) as scope:
                         providers, _ = await store._get_providers_from_peer_with_closers(peer, key)
-                        for info in providers:
-                            if info.peer_id != me and info.addrs:
-                                store.add_provider(key, info)
-                        take(providers)
-                        if len(found) >= limit:
-                            nursery.cancel_scope.cancel()
+                    if scope.cancelled_caught:  # too slow this time: the lookup may retry it
+                        asked.discard(peer)
+                        return
+                    for info in providers:
+                        if info.peer_id != me and info.addrs:
+                            store.add_provider(key, info)
+                    take(providers)
+                    if len(found) >= limit:
+                        nursery.cancel_scope.cancel()
 
                 for peer in peers:
                     if peer not in asked:

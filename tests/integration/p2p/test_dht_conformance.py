@@ -5,12 +5,14 @@ Topology of most tests: A -- B -- C, where A and C know only B."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 
 import pytest
 
 from peer.p2p import errors
 from peer.p2p.testing import Peer, PeerFactory, wait_until
+from peer.p2p.worker import WorkerProcess
 
 
 def key_of(data: bytes) -> str:
@@ -110,3 +112,27 @@ async def test_with_the_dht_off_lookups_fail_clearly(backend: PeerFactory) -> No
         await off.provide(key_of(b"x"))
     with pytest.raises(errors.P2PError):
         await off.connect((await other.info())["peer_id"])
+
+
+async def test_a_burst_of_provides_all_reach_the_neighbour(backend: PeerFactory) -> None:
+    b = await backend.local()
+    a = await backend.remote()
+    b_addr = (await b.info())["addrs"][0]
+    await a.connect(b_addr)
+    keys = [key_of(f"clip {i}".encode()) for i in range(25)]  # five clips' worth of roots
+    for key in keys:
+        await a.provide(key)
+    a_id = (await a.info())["peer_id"]
+    await asyncio.sleep(1)  # ADD_PROVIDER is fire-and-forget: let the last one land
+    await _stop(a)  # records outlive their provider: only B can answer now
+    c = await backend.remote()
+    await c.connect(b_addr)
+    for key in keys:
+        assert [f["peer_id"] for f in await c.find_providers(key, 1)] == [a_id]
+
+
+async def _stop(peer: Peer) -> None:
+    if isinstance(peer, WorkerProcess):
+        await peer.stop()
+    else:
+        await peer.network.stop()  # type: ignore[attr-defined]
