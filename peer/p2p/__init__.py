@@ -35,6 +35,13 @@ Facade (:class:`Network`, implemented by :class:`P2PHost` and :class:`peer.p2p.f
   the host. Responses to a bitswap want-list must go out on a NEW outbound stream
   (see PLATFORM_NOTES: Kubo/Helia read blocks only from streams the responder opens).
 
+* discovery (``peer.p2p.types.Routing``, also on the fake): ``await provide(key)``,
+  ``await find_providers(key, limit)``, ``await find_peer(peer)`` over the Kademlia DHT
+  (``dht.py``; ``HostOptions.dht``); ``connect`` also takes a bare peer id (looked up through
+  the DHT) and ``/p2p-circuit`` addresses (circuit relay v2, ``relay.py``; reservations on
+  ``HostOptions.relays`` are announced in ``addrs``); mDNS when ``HostOptions.mdns`` is on
+  (``mdns.py``). ``routing.DhtContentRouting`` is bitswap's ``ContentRouting`` on the DHT.
+
 Settings: :class:`HostOptions` / :class:`GossipOptions` (every field documented).
 Errors: ``peer.p2p.errors`` (tree in its docstring).
 """
@@ -53,6 +60,7 @@ from .types import (
     PeerInfo,
     Reject,
     RequestHandler,
+    Routing,
     StreamHandler,
     Subscription,
     ValidationResult,
@@ -74,6 +82,7 @@ __all__ = [
     "PeerInfo",
     "Reject",
     "RequestHandler",
+    "Routing",
     "StreamHandler",
     "Subscription",
     "ValidationResult",
