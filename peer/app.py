@@ -105,7 +105,11 @@ class App:
             if self.chain is not None
             else None
         )
-        self.sync = SyncRunner(self.p2p, self.feed, data_dir.p2p) if self.feed is not None else None
+        self.sync = (
+            SyncRunner(self.p2p, self.feed, data_dir.p2p, config.sync)
+            if self.feed is not None
+            else None
+        )
         self.publish = (
             PublishService(
                 self.store,

@@ -1,8 +1,8 @@
 """Typed, documented settings of a Toktok peer.
 
-Settings come in sections (``peer``, ``p2p``, ``storage``, ``chain``, ``ui``, ``wallet``). Each
-field carries its documentation in ``metadata["doc"]``; ``docs/CONFIG.md`` lists every setting and a
-test fails when one is undocumented.
+Settings come in sections (``peer``, ``p2p``, ``storage``, ``chain``, ``ui``, ``wallet``,
+``sync``). Each field carries its documentation in ``metadata["doc"]``; ``docs/CONFIG.md`` lists
+every setting and a test fails when one is undocumented.
 
 Sources, later ones win:
 
@@ -216,6 +216,20 @@ class WalletSection:
 
 
 @dataclass(frozen=True)
+class SyncSection:
+    """Catch-up sync of posts and profiles with connected peers (``/toktok/sync/1.0.0``)."""
+
+    interval_s: float = field(
+        default=30.0,
+        metadata=_doc("Seconds between periodic sync rounds with every connected peer."),
+    )
+    page_size: int = field(
+        default=20,
+        metadata=_doc("Records asked for per sync request (1 to 100)."),
+    )
+
+
+@dataclass(frozen=True)
 class Config:
     """All settings of one peer."""
 
@@ -225,6 +239,7 @@ class Config:
     chain: ChainSection = field(default_factory=ChainSection)
     ui: UISection = field(default_factory=UISection)
     wallet: WalletSection = field(default_factory=WalletSection)
+    sync: SyncSection = field(default_factory=SyncSection)
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
         """Plain data (lists instead of tuples), e.g. for ``toktok config show --json``."""
@@ -236,6 +251,12 @@ class Config:
             }
         return out
 
+
+# inclusive bounds of numeric settings beyond "not negative"
+_RANGES: dict[tuple[str, str], tuple[float, float]] = {
+    ("sync", "interval_s"): (1.0, 86_400.0),
+    ("sync", "page_size"): (1, 100),
+}
 
 _CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("peer", "log_level"): ("debug", "info", "warning", "error"),
@@ -276,6 +297,13 @@ def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME))
 
 
+def _in_range(section: str, key: str, value: float, where: str) -> Any:
+    low, high = _RANGES.get((section, key), (0, float("inf")))
+    if not low <= value <= high:
+        raise ConfigError(f"{where}: must be between {low:g} and {high:g}, got {value:g}")
+    return value
+
+
 def _coerce(section: str, key: str, typ: Any, value: Any, origin: str) -> Any:
     where = f"{section}.{key} (from {origin})"
     if typ is bool:
@@ -297,7 +325,7 @@ def _coerce(section: str, key: str, typ: Any, value: Any, origin: str) -> Any:
             raise ConfigError(f"{where}: expected an integer, got {value!r}")
         if result < 0:
             raise ConfigError(f"{where}: must not be negative, got {result}")
-        return result
+        return _in_range(section, key, result, where)
     if typ is float:
         try:
             result_f = float(value) if isinstance(value, int | float | str) else None
@@ -305,7 +333,7 @@ def _coerce(section: str, key: str, typ: Any, value: Any, origin: str) -> Any:
             result_f = None
         if result_f is None or isinstance(value, bool) or result_f < 0:
             raise ConfigError(f"{where}: expected a non-negative number, got {value!r}")
-        return result_f
+        return _in_range(section, key, result_f, where)
     if typ is str:
         if not isinstance(value, str):
             raise ConfigError(f"{where}: expected a string, got {value!r}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from peer.config import SyncSection
 from peer.feed_service import FeedService
 from peer.p2p import Network
 from peer.sync import PeerBook, PeerBookOptions, SyncOptions, SyncService
@@ -14,8 +15,11 @@ class SyncRunner:
 
     name = "sync"
 
-    def __init__(self, network: Network, feed: FeedService, p2p_dir: Path) -> None:
+    def __init__(
+        self, network: Network, feed: FeedService, p2p_dir: Path, settings: SyncSection
+    ) -> None:
         self._network, self._feed, self._dir = network, feed, p2p_dir
+        self._settings = settings
         self.service: SyncService | None = None
 
     async def start(self) -> None:
@@ -23,7 +27,7 @@ class SyncRunner:
             self._network,
             self._feed.index,
             self._feed.validator,
-            SyncOptions(),
+            SyncOptions(interval_s=self._settings.interval_s, page_size=self._settings.page_size),
             peer_book=PeerBook(PeerBookOptions(self._dir / "peers.json")),
             on_stored=self._feed.on_stored,
         )

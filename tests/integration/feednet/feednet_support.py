@@ -35,6 +35,8 @@ from tokens.wallet import Wallet, WalletOptions
 
 HERE = Path(__file__).resolve().parent
 PROPAGATION_TIMEOUT_S = 30.0
+SYNC_INTERVAL_S = 8.0
+SYNC_PAGE_SIZE = 10
 
 
 def eventually(
@@ -274,6 +276,9 @@ def base_env(root: Path) -> dict[str, str]:
         # The DHT (server mode by default) makes peers find and dial each other; these tests
         # need a fixed topology (C never connected to A). Ignored where the key is unknown.
         "TOKTOK_P2P_DHT": "off",
+        # Short periodic rounds and pages (the daemon's sync settings, see SYNC in the tests).
+        "TOKTOK_SYNC_INTERVAL_S": str(SYNC_INTERVAL_S),
+        "TOKTOK_SYNC_PAGE_SIZE": str(SYNC_PAGE_SIZE),
     }
 
 

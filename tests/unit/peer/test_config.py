@@ -66,6 +66,9 @@ def test_env_bool_and_unrelated_variables(tmp_path: Path) -> None:
         ("[p2p]\nmdns = 'maybe'\n", "expected true or false"),
         ("[p2p]\nlisten_addrs = [1, 2]\n", "expected a list of strings"),
         ("[ui\n", "not valid TOML"),
+        ("[sync]\npage_size = 0\n", "must be between 1 and 100, got 0"),
+        ("[sync]\npage_size = 101\n", "must be between 1 and 100, got 101"),
+        ("[sync]\ninterval_s = 0.5\n", "must be between 1 and 86400, got 0.5"),
     ],
 )
 def test_invalid_settings_name_the_setting(tmp_path: Path, toml: str, message: str) -> None:
