@@ -105,6 +105,9 @@ class ToktokPubsub(Pubsub):
         self._deliver = deliver
         self._max_message_size = options.max_message_size
         self.forwarders: dict[bytes, ID] = {}
+        # ids of messages whose first copy is being validated (py-libp2p marks a message seen
+        # only after validation, so copies from other neighbours would each run it again)
+        self.validating: set[bytes] = set()
 
     def notify_subscriptions(self, publish_message: rpc_pb2.Message) -> None:
         """Hand messages straight to ``deliver`` instead of py-libp2p's 32-slot channels,
@@ -120,13 +123,20 @@ class ToktokPubsub(Pubsub):
         if msg_forwarder == self.my_id:
             return
         outcome: ValidationResult
+        msg_id = self.get_message_id(msg)
         if len(msg.data) > self._max_message_size:
             outcome = Reject(f"{len(msg.data)} bytes, over {self._max_message_size}")
+        elif msg_id in self.validating:
+            outcome = Ignore("duplicate: its first copy is being validated")
         else:
-            outcome = await self._dispatcher(msg_forwarder, msg)
+            self.validating.add(msg_id)
+            try:
+                outcome = await self._dispatcher(msg_forwarder, msg)
+            finally:
+                self.validating.discard(msg_id)
         if isinstance(outcome, Accept):
             if len(self.forwarders) < 4096:
-                self.forwarders[self.get_message_id(msg)] = msg_forwarder
+                self.forwarders[msg_id] = msg_forwarder
             return
         scorer = getattr(self.router, "scorer", None)
         if isinstance(outcome, Ignore) and isinstance(scorer, ToktokScorer):
