@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+# Every API answer a test receives over urllib is checked against the OpenAPI document.
+pytest_plugins = ("support.http",)
+
 
 @pytest.fixture(autouse=True)
 def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
