@@ -105,7 +105,7 @@ class FakePeer:
         """A post reaches the peer from the network: indexed, then ``post.new`` on the stream
         (call it on the server's loop: ``server.call(peer.arrive, ...)``)."""
         post_id = self.add_post(creator, title, **extra)
-        self.bus.publish(_event("post.new", {"post": self.posts[0]}))
+        self.bus.publish(_event("post.new", _post_new(self.posts[0])))
         return post_id
 
     # helpers -----------------------------------------------------------------------------
@@ -395,7 +395,7 @@ class FakePeer:
         post_id = self.add_post(ME, fields["title"], tags=tags)
         self.jobs[job].update(state="done", post_id=post_id)
         self._emit("publish.done", {"job": job, "post_id": post_id, "manifest": "bafyx"})
-        self._emit("post.new", {"post": self.posts[0]})
+        self._emit("post.new", _post_new(self.posts[0]))
 
     async def job(self, request: web.Request) -> web.Response:
         job = self.jobs.get(request.match_info["job"])
@@ -518,3 +518,8 @@ def serve_fake(peer: FakePeer) -> Iterator[FakeServer]:
         loop.call_soon_threadsafe(loop.stop)
         thread.join(30)
         loop.close()
+
+
+def _post_new(item: dict[str, Any]) -> dict[str, Any]:
+    """The ``post.new`` event data the daemon sends (docs/API.md)."""
+    return {"post_id": item["id"], "creator": item["creator"], "fork": False}

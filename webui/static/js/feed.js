@@ -113,8 +113,8 @@ export function mountFeed(container, { load, title, tabs = null, empty }) {
 
   /** A post.new event: count it in the badge (the list itself does not move under the user). */
   async function onNewPost(data) {
-    const id = data?.post?.id ?? data?.post_id;
-    const creator = data?.post?.creator ?? data?.creator;
+    const id = data?.post_id;
+    const creator = data?.creator;
     if (!id || fresh.has(id) || state.items.some((item) => item.id === id)) return;
     if (tabs === "following") {
       const info = creator ? await creatorInfo(creator) : null;
