@@ -71,6 +71,7 @@ logger = logging.getLogger(__name__)
 
 PUBLISH_BACKPRESSURE_S = 1.0
 OUTBOUND_QUEUE_HIGH = 16  # half of py-libp2p's OutBoundQueueSize (32)
+LISTEN_ADDRS_WAIT_S = 10.0  # how long identify may take to tell an inbound peer's listen addresses
 
 
 class P2PHost:
@@ -327,7 +328,28 @@ class P2PHost:
         if not addrs:  # fall back to where the connection comes from
             conns = host.get_network().connections.get(peer_id) or []
             addrs = tuple(str(a) for c in conns for a in c.get_transport_addresses())
+            if self._thread.running:  # an inbound peer: its source port is not where it listens
+                self._thread.nursery.start_soon(self._t_learn_listen_addrs, peer_id)
         self._thread.post_asyncio(self._on_connection, "connected", peer_id.to_base58(), addrs)
+
+    async def _t_learn_listen_addrs(self, peer_id: ID) -> None:
+        """Replace an inbound peer's source address by the listen addresses identify reports
+        (so the peer book never keeps a temporary port to redial)."""
+        host = self._need_host()
+        with trio.move_on_after(LISTEN_ADDRS_WAIT_S):
+            while peer_id in self._t_connected:
+                try:
+                    addrs = tuple(str(a) for a in host.get_peerstore().addrs(peer_id))
+                except Exception:  # not learnt yet
+                    addrs = ()
+                if addrs:
+                    self._thread.post_asyncio(self._on_addrs, peer_id.to_base58(), addrs)
+                    return
+                await trio.sleep(0.1)
+
+    def _on_addrs(self, peer: str, addrs: tuple[str, ...]) -> None:
+        if peer in self._connected:
+            self._connected[peer] = addrs
 
     def _t_note_disconnected(self, peer_id: ID) -> None:
         host = self._host

@@ -117,3 +117,24 @@ async def test_bootstrap_peers_are_dialled_at_start(tmp_path: Path) -> None:
                     break
                 await asyncio.sleep(0.05)
             assert [p.peer_id for p in second.peers()] == [first.peer_id]
+
+
+async def test_an_inbound_peer_is_listed_at_its_listen_address(tmp_path: Path) -> None:
+    # At connect time we know only the dialler's source port (temporary); identify tells its
+    # listen address, which is what peers() (and so the peer book) must keep.
+    async with P2PHost(options(tmp_path / "a.key")) as listener:
+        dialler = P2PHost(options(tmp_path / "b.key"))
+        async with dialler:
+            await dialler.connect(listener.addrs[0])
+            listen_addr = dialler.addrs[0].split("/p2p/")[0]
+
+            def addrs_seen() -> list[str]:
+                return [
+                    a for p in listener.peers() if p.peer_id == dialler.peer_id for a in p.addrs
+                ]
+
+            for _ in range(200):
+                if any(a.startswith(listen_addr) for a in addrs_seen()):
+                    break
+                await asyncio.sleep(0.05)
+            assert any(a.startswith(listen_addr) for a in addrs_seen()), addrs_seen()
