@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.daemon import Daemon, run_cli, spawn_daemon
+from support.daemon import Daemon, eventually, run_cli, spawn_daemon
 
 from peer.cli.client import DaemonClient
 from peer.datadir import DataDir, read_credentials
@@ -57,17 +57,6 @@ def cli_json(daemon: Daemon, *args: str) -> Any:
     done = run_cli(daemon.data_dir, *args, "--json")
     assert done.returncode == 0, done.stdout + done.stderr
     return json.loads(done.stdout)
-
-
-def eventually(check: Callable[[], Any], timeout: float = 30, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not met within {timeout} s")
-        time.sleep(0.2)
 
 
 def peer_ids(daemon: Daemon) -> set[str]:

@@ -14,7 +14,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Any
 
 from eth_account import Account
 from support.daemon import Daemon, run_cli, spawn_daemon
+from support.daemon import eventually as support_eventually
 
 from peer.cli.client import DaemonClient
 from peer.datadir import DataDir, read_credentials
@@ -43,14 +43,7 @@ def eventually(
     check: Callable[[], Any], timeout: float = PROPAGATION_TIMEOUT_S, what: str = ""
 ) -> Any:
     """Poll ``check`` until it returns something truthy (returned) or fail after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what or check} not met within {timeout} s")
-        time.sleep(0.25)
+    return support_eventually(check, timeout, what)
 
 
 def api(daemon: Daemon) -> DaemonClient:

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from support.daemon import Daemon, StartDaemon, run_cli
+from support.daemon import eventually as support_eventually
 
 from peer.cli.client import DaemonClient
 from peer.datadir import DataDir, read_credentials
@@ -29,14 +30,7 @@ def client(daemon: Daemon) -> DaemonClient:
 
 
 def eventually(check: Callable[[], Any], timeout: float = PROPAGATION_TIMEOUT_S) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        time.sleep(0.25)
+    return support_eventually(check, timeout)
 
 
 @pytest.fixture(scope="module")

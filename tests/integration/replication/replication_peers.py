@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import time
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from support.daemon import Daemon, StartDaemon, run_cli
+from support.daemon import eventually as support_eventually
 
 from peer.cli.client import DaemonClient
 from peer.datadir import DataDir, read_credentials
@@ -25,14 +25,7 @@ def client(daemon: Daemon) -> DaemonClient:
 
 
 def eventually(check: Callable[[], Any], timeout: float = TIMEOUT_S, what: str = "") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what or 'condition'} not met within {timeout} s")
-        time.sleep(0.25)
+    return support_eventually(check, timeout, what)
 
 
 def chain_env(devnet: Daemon) -> dict[str, str]:
