@@ -10,11 +10,13 @@ from peer.cli.context import CliState, emit, json_option, pass_state
 
 
 @click.command()
-@click.argument("multiaddr")
+@click.argument("multiaddr", metavar="ADDRESS")
 @json_option
 @pass_state
 def connect(state: CliState, multiaddr: str, as_json: bool) -> None:
-    """Connect the running peer to MULTIADDR (e.g. /ip4/127.0.0.1/tcp/4001/p2p/12D3Koo...)."""
+    """Connect the running peer to ADDRESS: a full multiaddr
+    (/ip4/127.0.0.1/tcp/4001/p2p/12D3Koo...), a relayed one (.../p2p/RELAY/p2p-circuit/p2p/ID),
+    or a bare peer id (12D3Koo...), whose addresses are then found through the DHT."""
     result = state.require_daemon().post("/api/v1/peers/connect", {"multiaddr": multiaddr})
     if as_json:
         emit(result, True)
