@@ -25,6 +25,9 @@ def test_devnet_command_prints_deployment_and_stops_cleanly(tmp_path: Path) -> N
         stderr=subprocess.PIPE,
         text=True,
         env=env,
+        # Ctrl-C must reach it even when the suite runs as a background job: such a job starts
+        # with SIGINT ignored, and an ignored SIGINT is inherited across exec
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         assert proc.stdout is not None
