@@ -9,10 +9,12 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
+
+import pytest
 
 START_TIMEOUT_S = 120  # generous: a devnet daemon on a loaded 2-core machine took > 60 s
 
@@ -130,3 +132,18 @@ def eventually(check: Callable[[], Any], timeout: float = 30.0, what: str = "") 
         if time.monotonic() > deadline:
             raise AssertionError(f"{what or 'condition'} not met within {timeout} s")
         time.sleep(0.25)
+
+
+@pytest.fixture
+def start_daemon() -> Iterator[StartDaemon]:
+    """Start daemons; every one still running at teardown is killed (import it in a conftest)."""
+    daemons: list[Daemon] = []
+
+    def start(data_dir: Path, *args: str, env: dict[str, str] | None = None) -> Daemon:
+        daemon = spawn_daemon(data_dir, *args, env=env)
+        daemons.append(daemon)
+        return daemon
+
+    yield start
+    for daemon in daemons:
+        daemon.kill()

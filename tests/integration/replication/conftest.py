@@ -4,30 +4,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support.daemon import Daemon, StartDaemon, spawn_daemon
+from support.daemon import start_daemon  # noqa: F401 - the shared fixture
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 REPO = Path(__file__).resolve().parents[3]
-
-
-@pytest.fixture
-def start_daemon() -> Iterator[StartDaemon]:
-    """Start daemons; every one still running at teardown is stopped."""
-    daemons: list[Daemon] = []
-
-    def start(data_dir: Path, *args: str, env: dict[str, str] | None = None) -> Daemon:
-        daemon = spawn_daemon(data_dir, *args, env=env)
-        daemons.append(daemon)
-        return daemon
-
-    yield start
-    for daemon in daemons:
-        daemon.kill()
 
 
 @pytest.fixture(scope="package")
