@@ -3,7 +3,7 @@
 Never imports ``storage`` or ``peer``. All errors derive from
 :class:`tokens.errors.TokensError` (tree in ``tokens/errors.py``).
 
-Devnet (``tokens.devnet``) — used by ``peer/app.py`` and ``scripts/run``::
+Devnet (``tokens.devnet``) — used by ``peer/daemon/app.py`` and ``scripts/run``::
 
     from tokens.devnet import Devnet, DevnetOptions, find_anvil
     devnet = Devnet(DevnetOptions(

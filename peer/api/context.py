@@ -11,16 +11,16 @@ from aiohttp import web
 
 from peer.api.errors import ApiError
 from peer.bus import EventBus
+from peer.daemon.services import Readiness
 from peer.p2p import Network
-from peer.services import Readiness
 
 if TYPE_CHECKING:
-    from peer.chain_service import ChainService
-    from peer.feed_service import FeedService
-    from peer.gating_runner import GatingRunner
-    from peer.publish_service import PublishService
-    from peer.store_service import StoreService
-    from peer.wallet_service import WalletService
+    from peer.daemon.chain import ChainService
+    from peer.daemon.feed import FeedService
+    from peer.daemon.gating import GatingRunner
+    from peer.daemon.publish import PublishService
+    from peer.daemon.store import StoreService
+    from peer.daemon.wallet import WalletService
 
 T = TypeVar("T")
 StatusProvider = Callable[[], Mapping[str, Any]]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from peer.daemon.feed import NoWalletError
 from peer.errors import (
     BadRequestError,
     ConfigError,
@@ -19,7 +20,6 @@ from peer.errors import (
 )
 from peer.feed.errors import CursorError, FeedError
 from peer.feed.gossip import RecordRejected
-from peer.feed_service import NoWalletError
 from peer.gating.delegation import DelegationError
 from peer.gating.errors import (
     BuyError,

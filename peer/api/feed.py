@@ -10,8 +10,8 @@ from eth_utils.address import is_address, to_checksum_address
 
 from peer.api.context import context, feed, json_body, store
 from peer.api.errors import ApiError
+from peer.daemon.feed import item_json
 from peer.feed.queries import Page
-from peer.feed_service import item_json
 from storage.media.manifest import decode_manifest
 
 MAX_PAGE = 50

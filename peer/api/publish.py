@@ -12,7 +12,7 @@ from aiohttp import BodyPartReader, web
 
 from peer.api.context import context, json_body
 from peer.api.errors import ApiError
-from peer.publish_service import PublishRequest, PublishService
+from peer.daemon.publish import PublishRequest, PublishService
 
 FIELD_LIMIT = 4096
 CHUNK = 256 * 1024

@@ -21,7 +21,9 @@ def _cid(body: dict[str, object]) -> str:
 
 async def stats(request: web.Request) -> web.Response:
     out = dict(await store(request).status())
-    replication = context(request).extra.get("replication")  # ReplicationRunner (peer/app.py)
+    replication = context(request).extra.get(
+        "replication"
+    )  # ReplicationRunner (peer/daemon/app.py)
     out["replication"] = None if replication is None else replication.status()
     return web.json_response(out)
 

@@ -11,7 +11,7 @@ from eth_utils.address import is_address, to_checksum_address
 from peer.api.context import chain, context, json_body
 from peer.api.errors import ApiError
 from peer.bus import Event
-from peer.feed_service import token_json
+from peer.daemon.feed import token_json
 from tokens.client import Trade
 from tokens.curve import Quote, to_base_units, to_whole
 from tokens.errors import TokensError

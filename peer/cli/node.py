@@ -66,7 +66,7 @@ def init(state: CliState, as_json: bool) -> None:
 @pass_state
 def run(state: CliState) -> None:
     """Run the peer daemon in the foreground; Ctrl-C stops it."""
-    from peer.app import App, toktok_version  # imports libp2p: only when the daemon runs
+    from peer.daemon.app import App, toktok_version  # imports libp2p: only when the daemon runs
 
     config = state.config
     logging.basicConfig(

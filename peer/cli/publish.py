@@ -167,7 +167,7 @@ def publish(
         return
 
     def local() -> PublishedClip:
-        from peer.publish_service import media_settings
+        from peer.daemon.publish import media_settings
         from storage.clipkeys import ClipKeyStore
         from storage.embedded import EmbeddedContentStore
         from storage.media.pipeline import ClipPublisher

@@ -1,6 +1,6 @@
 """One object the composition root builds and the HTTP handlers call (``GatingService``).
 
-Wiring (peer/app.py)::
+Wiring (peer/daemon/app.py)::
 
     gating = GatingService(
         network=host, posts=FeedPosts(feed_index), store=content_store,

@@ -9,5 +9,5 @@
 - :mod:`peer.replication.fakes` — public fakes of its ports (network blocks, wanted posts).
 - :mod:`peer.replication.errors` — the exception tree.
 
-The composition root wires it through ``peer/replication_runner.py``.
+The composition root wires it through ``peer/daemon/replication.py``.
 """

@@ -27,7 +27,7 @@ from peer.api.routes import Route
 from peer.api.security import HostPolicy, LaunchSecrets
 from peer.api.server import build_content_app, build_ui_app
 from peer.bus import Event, EventBus
-from peer.services import Readiness
+from peer.daemon.services import Readiness
 
 E18 = 10**18
 PEER_ID = "12D3KooWFakePeerForUiTests1111111111111111111111"

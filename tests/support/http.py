@@ -37,7 +37,7 @@ from peer.api.schemas import SCHEMAS, RouteSchema, obj
 from peer.api.security import HostPolicy, LaunchSecrets
 from peer.api.server import build_content_app, build_ui_app
 from peer.bus import EventBus
-from peer.services import Readiness
+from peer.daemon.services import Readiness
 from storage.embedded import EmbeddedContentStore
 from storage.gateway import add_routes
 

@@ -12,7 +12,7 @@ import pytest
 from peer.cli.lazy import LazyGroup, resolve
 from peer.cli.main import COMMANDS, cli
 
-HEAVY = ("web3", "peer.publish_service", "tokens.devnet", "storage.media")
+HEAVY = ("web3", "peer.daemon.publish", "tokens.devnet", "storage.media")
 
 
 def test_every_registered_name_resolves_to_a_command_of_that_name() -> None:

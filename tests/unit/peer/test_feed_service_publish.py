@@ -11,7 +11,7 @@ from eth_account import Account
 from eth_utils.crypto import keccak
 
 from peer.bus import EventBus
-from peer.feed_service import FeedService
+from peer.daemon.feed import FeedService
 from peer.p2p.fake import FakeNetwork
 
 MANIFEST = "bafkreigkgwdvr5wspzwpiutssn4xpj2i7wedshnwphhnu7ohx4pqaxxipe"

@@ -22,8 +22,8 @@ from peer.api.context import ApiContext
 from peer.api.security import SECRET_HEADER
 from peer.api.server import HttpService
 from peer.bus import EventBus
-from peer.publish_service import Job, PublishRequest, PublishService
-from peer.services import Readiness
+from peer.daemon.publish import Job, PublishRequest, PublishService
+from peer.daemon.services import Readiness
 
 CAP = 1024 * 1024  # storage.max_upload_mb = 1
 BOUNDARY = "toktokboundary"

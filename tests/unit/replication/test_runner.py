@@ -8,9 +8,9 @@ from typing import Any, cast
 
 from peer.bus import EventBus
 from peer.config import StorageSection
-from peer.replication_runner import ReplicationRunner, replication_options
-from peer.store_service import StoreService
-from peer.wallet_service import WalletService
+from peer.daemon.replication import ReplicationRunner, replication_options
+from peer.daemon.store import StoreService
+from peer.daemon.wallet import WalletService
 
 
 def runner(tmp_path: Path, settings: StorageSection) -> ReplicationRunner:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from peer.config import SyncSection
-from peer.feed_service import FeedService
+from peer.daemon.feed import FeedService
 from peer.p2p import Network
 from peer.sync import PeerBook, PeerBookOptions, SyncOptions, SyncService
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from peer.chain_service import ChainService
-from peer.feed_service import FeedService
+from peer.daemon.chain import ChainService
+from peer.daemon.feed import FeedService
+from peer.daemon.store import StoreService
+from peer.daemon.wallet import WalletService
 from peer.gating.feed_source import FeedPosts
 from peer.gating.service import GatingService
 from peer.p2p import Network
-from peer.store_service import StoreService
-from peer.wallet_service import WalletService
 from storage.clipkeys import ClipKeyStore
 from tokens.ownership import OwnershipChecker
 

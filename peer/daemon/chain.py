@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from peer.config import ChainSection
+from peer.daemon.wallet import DEVNET_FAUCET_ETH, DEVNET_FAUCET_TOK, WalletService
 from peer.errors import ConfigError
-from peer.wallet_service import DEVNET_FAUCET_ETH, DEVNET_FAUCET_TOK, WalletService
 from tokens.client import ChainClient, ClientOptions
 from tokens.deployment import Deployment, load_deployment
 from tokens.devnet import Devnet, DevnetOptions, find_anvil, fund_account

@@ -18,12 +18,12 @@ from typing import Any
 
 from peer.bus import EventBus, Subscription
 from peer.config import StorageSection
-from peer.feed_service import PostStored
+from peer.daemon.feed import PostStored
+from peer.daemon.store import StoreService
+from peer.daemon.wallet import WalletService
 from peer.replication.service import ReplicationOptions, ReplicationService
 from peer.replication.source import FeedWants
 from peer.replication.state import ReplicationState
-from peer.store_service import StoreService
-from peer.wallet_service import WalletService
 
 MIB = 1024 * 1024
 

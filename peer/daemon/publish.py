@@ -19,11 +19,11 @@ from typing import Any, ClassVar
 from peer.api.errors import describe
 from peer.bus import Event, EventBus
 from peer.config import Config
+from peer.daemon.feed import FeedService
+from peer.daemon.store import StoreService
+from peer.daemon.wallet import WalletService
 from peer.datadir import DataDir
 from peer.errors import BadRequestError
-from peer.feed_service import FeedService
-from peer.store_service import StoreService
-from peer.wallet_service import WalletService
 from storage.media import progress as media_progress
 from storage.media.pipeline import ClipPublisher, MediaSettings
 from storage.media.probe import ProbeLimits

@@ -25,8 +25,16 @@ from peer.api.context import ApiContext
 from peer.api.security import LaunchSecrets
 from peer.api.server import HttpService
 from peer.bus import EventBus, ServiceReady, ServiceStopped
-from peer.chain_service import ChainService
 from peer.config import Config
+from peer.daemon.chain import ChainService
+from peer.daemon.feed import FeedService
+from peer.daemon.gating import GatingRunner
+from peer.daemon.publish import PublishService, media_settings
+from peer.daemon.replication import ReplicationRunner
+from peer.daemon.services import Managed, Readiness, Service
+from peer.daemon.store import StoreService
+from peer.daemon.sync import SyncRunner
+from peer.daemon.wallet import WalletService
 from peer.datadir import (
     ApiCredentials,
     DataDir,
@@ -35,16 +43,8 @@ from peer.datadir import (
     write_credentials,
 )
 from peer.errors import StartupError
-from peer.feed_service import FeedService
-from peer.gating_runner import GatingRunner
 from peer.p2p import HostOptions, P2PHost
 from peer.p2p.routing import DhtContentRouting
-from peer.publish_service import PublishService, media_settings
-from peer.replication_runner import ReplicationRunner
-from peer.services import Managed, Readiness, Service
-from peer.store_service import StoreService
-from peer.sync_runner import SyncRunner
-from peer.wallet_service import WalletService
 from storage import gateway
 
 log = logging.getLogger(__name__)

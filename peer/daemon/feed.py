@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from peer.bus import Event, EventBus
-from peer.chain_service import ChainService
+from peer.daemon.chain import ChainService
+from peer.daemon.wallet import WalletService
 from peer.feed.builders import CreatorLog, sign_record
 from peer.feed.eip712 import Domain
 from peer.feed.gossip import FeedGossip
@@ -27,7 +28,6 @@ from peer.feed.token_link import CachedTokenRegistry
 from peer.feed.validation import Validator
 from peer.feed.wire import Envelope, decode
 from peer.p2p import Network
-from peer.wallet_service import WalletService
 from tokens.client import TokenInfo
 from tokens.errors import ChainUnavailableError
 
