@@ -18,7 +18,7 @@ from tokens.client import ChainClient, ClientOptions
 from tokens.deployment import Deployment, load_deployment
 from tokens.devnet import Devnet, DevnetOptions, find_anvil, fund_account
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 class ChainService:
