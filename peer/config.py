@@ -177,6 +177,18 @@ class ChainSection:
             "The anvil binary of the devnet; empty means node_modules/.bin/anvil of this checkout."
         ),
     )
+    devnet_host: str = field(
+        default="127.0.0.1",
+        metadata=_doc(
+            "Address the devnet's RPC listens on. Loopback by default; to share the devnet "
+            "with a friend's peer ('toktok network export'), the LAN address to listen on "
+            "(never 0.0.0.0)."
+        ),
+    )
+    devnet_port: int = field(
+        default=0,
+        metadata=_doc("Port of the devnet's RPC; 0 picks a free port at every start."),
+    )
     block_time_s: int = field(
         default=1,
         metadata=_doc("Block time of the devnet, in seconds (lagged balance reads need blocks)."),
@@ -285,6 +297,21 @@ def iter_settings() -> list[tuple[str, str, Any, str]]:
             default = getattr(getattr(defaults, name), f.name)
             rows.append((name, f.name, default, f.metadata.get("doc", "")))
     return rows
+
+
+def toml_value(value: object) -> str:
+    """A setting's value as TOML (strings, booleans, numbers and lists of them)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        escaped = "".join(
+            {"\\": "\\\\", '"': '\\"'}.get(c, c) if c.isprintable() else f"\\U{ord(c):08x}"
+            for c in value
+        )
+        return f'"{escaped}"'
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    return str(value)
 
 
 def default_config_file() -> Path:

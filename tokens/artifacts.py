@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,15 @@ def default_build_dir() -> Path:
 
 
 @dataclass(frozen=True)
+class ImmutableSlot:
+    """Where one immutable sits in the data section after the runtime code."""
+
+    offset: int
+    length: int
+    type: str
+
+
+@dataclass(frozen=True)
 class Artifact:
     """ABI and bytecode of one contract."""
 
@@ -30,6 +39,8 @@ class Artifact:
     bytecode: str
     blueprint_bytecode: str
     compiler: str
+    runtime_bytecode: str = ""
+    code_layout: dict[str, ImmutableSlot] = field(default_factory=dict)
 
 
 def load_artifact(name: str, build_dir: Path | None = None) -> Artifact:
@@ -43,6 +54,11 @@ def load_artifact(name: str, build_dir: Path | None = None) -> Artifact:
             bytecode=str(data["bytecode"]),
             blueprint_bytecode=str(data["blueprintBytecode"]),
             compiler=str(data["compiler"]),
+            runtime_bytecode=str(data.get("bytecodeRuntime", "")),
+            code_layout={
+                str(name): ImmutableSlot(int(e["offset"]), int(e["length"]), str(e["type"]))
+                for name, e in dict(data.get("codeLayout", {})).items()
+            },
         )
     except FileNotFoundError as exc:
         raise ArtifactError(

@@ -5,8 +5,11 @@ Needs the dev extra (``vyper``, ``snekmate``); the runtime package only reads th
 artifacts (:mod:`tokens.artifacts`).
 
 Artifact shape: ``{"contractName", "compiler", "abi", "bytecode", "bytecodeRuntime",
-"blueprintBytecode"}`` (hex strings with ``0x``). ``blueprintBytecode`` is the ERC-5202
-blueprint initcode, deployed for contracts that a factory creates from a blueprint.
+"blueprintBytecode", "codeLayout"}`` (hex strings with ``0x``). ``blueprintBytecode`` is the
+ERC-5202 blueprint initcode, deployed for contracts that a factory creates from a blueprint.
+``codeLayout`` maps each immutable (dotted path through modules) to its ``offset``, ``length``
+and ``type`` in the data section appended to the runtime code: with it a client computes the
+exact code a deployment must have (:mod:`tokens.codecheck`).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from typing import Any
 from tokens.artifacts import CONTRACT_NAMES, default_build_dir, default_contracts_dir
 from tokens.errors import ArtifactError
 
-_FORMATS = ("abi", "bytecode", "bytecode_runtime", "blueprint_bytecode")
+_FORMATS = ("abi", "bytecode", "bytecode_runtime", "blueprint_bytecode", "layout")
 
 
 def _vyper(*args: str) -> str:
@@ -51,7 +54,7 @@ def compile_contract(source: Path, version: str) -> dict[str, Any]:
     lines = _vyper("-f", ",".join(_FORMATS), str(source)).strip().splitlines()
     if len(lines) != len(_FORMATS):
         raise ArtifactError(f"unexpected vyper output for {source.name}")
-    abi_text, bytecode, runtime, blueprint = lines
+    abi_text, bytecode, runtime, blueprint, layout_text = lines
     return {
         "contractName": source.stem,
         "compiler": f"vyper {version}",
@@ -59,7 +62,20 @@ def compile_contract(source: Path, version: str) -> dict[str, Any]:
         "bytecode": bytecode,
         "bytecodeRuntime": runtime,
         "blueprintBytecode": blueprint,
+        "codeLayout": flatten_code_layout(json.loads(layout_text).get("code_layout", {})),
     }
+
+
+def flatten_code_layout(tree: dict[str, Any], prefix: str = "") -> dict[str, dict[str, Any]]:
+    """Vyper's nested ``code_layout`` (modules inside modules) as ``{"a.b.name": entry}``."""
+    flat: dict[str, dict[str, Any]] = {}
+    for name, value in tree.items():
+        path = f"{prefix}{name}"
+        if isinstance(value, dict) and {"offset", "length", "type"} <= set(value):
+            flat[path] = {k: value[k] for k in ("offset", "length", "type")}
+        elif isinstance(value, dict):
+            flat.update(flatten_code_layout(value, f"{path}."))
+    return flat
 
 
 def build_all(contracts_dir: Path | None = None) -> dict[str, dict[str, Any]]:

@@ -21,7 +21,7 @@ from web3.contract import AsyncContract
 from web3.logs import DISCARD
 from web3.types import BlockIdentifier, TxParams, TxReceipt
 
-from tokens import curve
+from tokens import codecheck, curve
 from tokens.artifacts import load_artifact
 from tokens.deployment import Deployment
 from tokens.errors import ChainError, NoCreatorTokenError, SpendLimitError, TransactionError
@@ -148,6 +148,12 @@ class ChainClient:
         return self._w3.eth.contract(address=checksum(address), abi=self._token_abi)
 
     # -- chain -------------------------------------------------------------------------
+    async def verify_deployment(self) -> None:
+        """Refuse a chain whose id or contract code is not this deployment's (codecheck)."""
+        await codecheck.verify_deployment(
+            self._w3, self.deployment, self._options.build_dir, self._options.rpc_url
+        )
+
     async def chain_id(self) -> int:
         return await call("read chain id", self._w3.eth.chain_id)
 

@@ -1,7 +1,11 @@
-"""Where the contracts live on a chain: the deployment description and its JSON file.
+"""Where the contracts live on a chain, and the network around them: the network profile.
 
-The devnet writes ``<data>/devnet/deployment.json``; on a real chain the same fields come
-from config. Addresses are checksummed.
+One JSON format serves both: the devnet writes ``<data>/devnet/deployment.json``, and a
+**network profile** (``toktok network create`` / ``export``) is the same object with the
+network's name, RPC URLs, bootstrap and relay multiaddrs and content-routing hints filled in.
+Version 1 files (contracts only) still load. Addresses are checksummed. The format is
+documented in docs/ARCHITECTURE.md ("Network profiles"); nothing in a profile is trusted
+until :mod:`tokens.codecheck` has compared the chain's code with our own artifacts.
 """
 
 from __future__ import annotations
@@ -17,12 +21,16 @@ from eth_utils.address import is_address, to_checksum_address
 from tokens.curve import CurveParams
 from tokens.errors import DeploymentError
 
-DEPLOYMENT_VERSION = 1
+DEPLOYMENT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
+_LIST_FIELDS = ("rpc_urls", "bootstrap", "relays", "routing")
+MAX_PROFILE_BYTES = 16 * 1024  # far below the depth at which a nested JSON could hurt
 
 
 @dataclass(frozen=True)
 class Deployment:
-    """Addresses and parameters of one deployment of TOK + CreatorTokenFactory."""
+    """Addresses and parameters of one deployment of TOK + CreatorTokenFactory, and (as a
+    network profile) where its peers and RPC endpoints are."""
 
     chain_id: int
     tok: str
@@ -34,20 +42,28 @@ class Deployment:
     slope: int = 0
     creator_fee_bps: int = 0
     protocol_fee_bps: int = 0
+    name: str = ""
+    rpc_urls: tuple[str, ...] = ()
+    bootstrap: tuple[str, ...] = ()
+    relays: tuple[str, ...] = ()
+    routing: tuple[str, ...] = ()
 
     @property
     def curve(self) -> CurveParams:
         return CurveParams(self.base_price, self.slope, self.creator_fee_bps, self.protocol_fee_bps)
 
     def to_json(self) -> dict[str, Any]:
-        return {"version": DEPLOYMENT_VERSION, **asdict(self)}
+        data = asdict(self)
+        for name in _LIST_FIELDS:
+            data[name] = list(data[name])
+        return {"version": DEPLOYMENT_VERSION, **data}
 
     @classmethod
     def from_json(cls, data: Any) -> Deployment:
         """Strictly decode a deployment dict; :class:`DeploymentError` on any mismatch."""
         if not isinstance(data, dict):
             raise DeploymentError("deployment must be a JSON object")
-        if data.get("version") != DEPLOYMENT_VERSION:
+        if data.get("version") not in READABLE_VERSIONS:
             raise DeploymentError(f"unsupported deployment version {data.get('version')!r}")
         fields = {k: v for k, v in data.items() if k != "version"}
         known = set(cls.__dataclass_fields__)
@@ -68,15 +84,40 @@ class Deployment:
         for name in ("creator_fee_bps", "protocol_fee_bps"):
             if name in fields and (type(fields[name]) is not int or fields[name] < 0):
                 raise DeploymentError(f"deployment {name!r} must be a non-negative integer")
+        if data["version"] == 1 and (newer := set(fields) & {"name", *_LIST_FIELDS}):
+            raise DeploymentError(f"version 1 deployments have no {sorted(newer)}")
+        if "name" in fields and not _printable(fields["name"], 64):
+            raise DeploymentError("profile 'name' must be printable text of at most 64 characters")
+        for name in _LIST_FIELDS:
+            if name in fields:
+                fields[name] = _strings(name, fields[name])
         return cls(**fields)
 
 
+def _printable(value: Any, limit: int) -> bool:
+    return isinstance(value, str) and len(value) <= limit and value.isprintable()
+
+
+def _strings(name: str, value: Any) -> tuple[str, ...]:
+    """A list of at most 32 printable strings (URLs or multiaddrs) of at most 512 characters."""
+    if not isinstance(value, list) or len(value) > 32:
+        raise DeploymentError(f"profile {name!r} must be a list of at most 32 strings")
+    for item in value:
+        if not _printable(item, 512) or not item:
+            raise DeploymentError(f"profile {name!r} holds an invalid entry: {item!r}")
+    return tuple(value)
+
+
 def load_deployment(path: Path) -> Deployment:
+    """Read a deployment or network profile file (at most 16 KiB)."""
     try:
-        return Deployment.from_json(json.loads(path.read_text()))
+        raw = path.read_bytes()
+        if len(raw) > MAX_PROFILE_BYTES:
+            raise DeploymentError(f"{path} is larger than {MAX_PROFILE_BYTES} bytes")
+        return Deployment.from_json(json.loads(raw))
     except FileNotFoundError as exc:
         raise DeploymentError(f"no deployment file at {path}; start the devnet first") from exc
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         raise DeploymentError(f"unreadable deployment file {path}: {exc}") from exc
 
 

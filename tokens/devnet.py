@@ -108,6 +108,23 @@ def dev_addresses() -> list[str]:
     return [str(Account.from_key(key).address) for key in DEV_PRIVATE_KEYS]
 
 
+def check_devnet_host(host: str) -> None:
+    """The devnet listens on one chosen address: loopback by default, never all interfaces.
+
+    Sharing a devnet (``toktok network export``) needs an address others can route to, e.g. a
+    LAN or test-bed address the user names; ``0.0.0.0`` / ``::`` would expose it everywhere.
+    """
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError as exc:
+        raise DevnetError(f"devnet host must be an IP address, not {host!r}") from exc
+    if address.is_unspecified or address.is_multicast:
+        raise DevnetError(
+            f"devnet host {host} would listen on every interface; name one address "
+            "(127.0.0.1 by default, or the LAN address to share the devnet on)"
+        )
+
+
 @dataclass(frozen=True)
 class DevnetOptions:
     """How to run the devnet. `state_dir` is ``<data>/devnet``."""
@@ -164,8 +181,7 @@ class Devnet:
         if self._process is not None:
             raise DevnetError("devnet already started")
         opts = self._options
-        if not ipaddress.ip_address(opts.host).is_loopback:
-            raise DevnetError(f"devnet host must be a loopback address, not {opts.host}")
+        check_devnet_host(opts.host)
         if not opts.anvil.exists():
             raise DevnetError(f"anvil not found at {opts.anvil}; run `npm install` (scripts/setup)")
         opts.state_dir.mkdir(parents=True, exist_ok=True)

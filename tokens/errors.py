@@ -13,6 +13,8 @@ The message says what went wrong and what to do.
     │   ├── ChainUnavailableError    RPC unreachable / timed out (callers fail closed)
     │   ├── StateUnavailableError    the node has no state for the requested block
     │   ├── DeploymentError          deployment file missing/invalid, contracts absent
+    │   │   ├── ChainMismatchError       the RPC's chain id is not the profile's
+    │   │   └── ForeignCodeError         the code at an address is not Toktok's own
     │   ├── NoCreatorTokenError      the creator has no token in the factory
     │   ├── TokenExistsError         the creator already has a token
     │   ├── SpendLimitError          a buy would exceed the session spend limit
@@ -60,6 +62,14 @@ class StateUnavailableError(ChainError):
 
 class DeploymentError(ChainError):
     """The deployment description is missing or does not match the chain."""
+
+
+class ChainMismatchError(DeploymentError):
+    """The chain behind the RPC URL has another chain id than the network profile."""
+
+
+class ForeignCodeError(DeploymentError):
+    """The code at a profile's address is not what our artifacts and its parameters make."""
 
 
 class NoCreatorTokenError(ChainError):

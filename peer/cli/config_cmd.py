@@ -6,7 +6,7 @@ import click
 
 from peer import config_docs
 from peer.cli.context import CliState, emit, json_option, pass_state
-from peer.config import default_config_file
+from peer.config import default_config_file, toml_value
 
 
 @click.group()
@@ -28,20 +28,10 @@ def show(state: CliState, as_json: bool) -> None:
     for section, values in data.items():
         click.echo(f"\n[{section}]")
         for key, value in values.items():
-            click.echo(f"{key} = {_toml(value)}")
+            click.echo(f"{key} = {toml_value(value)}")
 
 
 @config.command()
 def docs() -> None:
     """Print the settings reference (the text of docs/CONFIG.md)."""
     click.echo(config_docs.render(), nl=False)
-
-
-def _toml(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml(v) for v in value) + "]"
-    return str(value)

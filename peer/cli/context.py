@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -100,7 +100,7 @@ def _text(value: Any) -> str:
     return "-" if value is None or value == "" else str(value)
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     """Print an error for the user and exit with status 1."""
     click.echo(f"Error: {message}", err=True)
     sys.exit(1)

@@ -6,26 +6,23 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import click
 
-import tokens
 from peer.cli.context import CliState, emit, fail, json_option, pass_state
 from peer.datadir import DataDirLock
+from peer.errors import ConfigError
+from peer.network import load_network, rpc_url
 from tokens.deployment import Deployment, load_deployment
-from tokens.devnet import DEPLOYMENT_FILE, Devnet, DevnetOptions, find_anvil, read_endpoint
+from tokens.devnet import DEPLOYMENT_FILE, Devnet, DevnetOptions, read_endpoint
 from tokens.errors import ChainUnavailableError
 from tokens.rpc import call, connect, disconnect
 
 
 def devnet_options(state: CliState) -> DevnetOptions:
-    chain = state.config.chain
-    root = Path(tokens.__file__).resolve().parents[1]
-    anvil = Path(chain.anvil_path) if chain.anvil_path else find_anvil(root)
-    return DevnetOptions(
-        state_dir=state.data_dir.devnet, anvil=anvil, block_time=float(chain.block_time_s)
-    )
+    from peer.daemon.chain import devnet_options as options_of
+
+    return options_of(state.config.chain, state.data_dir.devnet)
 
 
 @dataclass(frozen=True)
@@ -53,9 +50,12 @@ async def open_chain(state: CliState) -> AsyncIterator[Chain]:
     if chain.mode == "off":
         fail("chain features are off (chain.mode = 'off')")
     if chain.mode == "rpc":
-        if not chain.rpc_url or not chain.deployment_file:
-            fail("chain.mode = 'rpc' needs chain.rpc_url and chain.deployment_file")
-        yield Chain(chain.rpc_url, load_deployment(Path(chain.deployment_file)), False)
+        try:
+            network = load_network(chain, state.data_dir.root)
+        except ConfigError as exc:
+            fail(str(exc))
+        assert network is not None
+        yield Chain(rpc_url(chain, network), network, False)
         return
     url = read_endpoint(state.data_dir.devnet)
     if url is not None and await _reachable(url):

@@ -52,6 +52,7 @@ COMMANDS: dict[str, str] = {
     "unblock": "peer.cli.feed",
     "unlock": "peer.cli.gating",
     "gating": "peer.cli.gating",
+    "network": "peer.cli.network",
 }
 
 

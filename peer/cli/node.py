@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from pathlib import Path
 from typing import Any
 
 import click
 
 from peer.cli.client import DaemonClient
-from peer.cli.context import CliState, emit, json_option, pass_state
+from peer.cli.context import CliState, emit, fail, json_option, pass_state
 from peer.datadir import DataDir
+from peer.errors import ConfigError
 
 IDENTITY_FILE = "identity.key"
 
@@ -42,16 +44,35 @@ def _wallet_address(data_dir: DataDir) -> str | None:
 
 
 @click.command()
+@click.option(
+    "--network",
+    "network_profile",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Join the network of this profile (see 'toktok network join').",
+)
 @json_option
 @pass_state
-def init(state: CliState, as_json: bool) -> None:
+def init(state: CliState, network_profile: Path | None, as_json: bool) -> None:
     """Create the data dir and this peer's identity (safe to run again)."""
 
     def local() -> dict[str, Any]:
         state.data_dir.ensure()
-        return {"data_dir": str(state.data_dir.root), "peer_id": _peer_id(state.data_dir, True)}
+        info: dict[str, Any] = {
+            "data_dir": str(state.data_dir.root),
+            "peer_id": _peer_id(state.data_dir, True),
+        }
+        if network_profile is not None:
+            from peer.network import join
+
+            try:
+                info["network"] = join(state.data_dir.root, network_profile).name
+            except ConfigError as exc:
+                fail(str(exc))
+        return info
 
     def remote(_: DaemonClient) -> dict[str, Any]:
+        if network_profile is not None:
+            fail("a daemon is running for this data dir; stop it before joining a network")
         return {"data_dir": str(state.data_dir.root), "peer_id": _peer_id(state.data_dir, False)}
 
     info = state.change_state(remote, local)
@@ -59,6 +80,8 @@ def init(state: CliState, as_json: bool) -> None:
         emit(info, True)
     else:
         click.echo(f"Toktok peer {info['peer_id']} is ready in {info['data_dir']}")
+        if "network" in info:
+            click.echo(f"It joined the network {info['network'] or '(unnamed)'}")
         click.echo("Start it with: toktok run")
 
 

@@ -43,6 +43,7 @@ from peer.datadir import (
     write_credentials,
 )
 from peer.errors import StartupError
+from peer.network import load_network
 from peer.p2p import HostOptions, P2PHost
 from peer.p2p.routing import DhtContentRouting
 from storage import gateway
@@ -57,6 +58,11 @@ def toktok_version() -> str:
         return "0+unknown"
 
 
+def _merged(configured: tuple[str, ...], from_profile: tuple[str, ...]) -> tuple[str, ...]:
+    """Settings first, then the network profile's entries not already listed."""
+    return configured + tuple(a for a in from_profile if a not in configured)
+
+
 class App:
     """One running peer, built from ``config`` for the data dir ``data_dir``."""
 
@@ -68,16 +74,18 @@ class App:
         self.secrets = LaunchSecrets(secrets.token_urlsafe(32), secrets.token_urlsafe(32))
         self._started_at = time.monotonic()
         self._stop = asyncio.Event()
+        network = load_network(config.chain, data_dir.root)
+        self.network = network
         self.p2p = P2PHost(
             HostOptions(
                 identity_path=data_dir.p2p / "identity.key",
                 listen_addrs=config.p2p.listen_addrs,
                 announce_addrs=config.p2p.announce_addrs,
-                bootstrap=config.p2p.bootstrap,
+                bootstrap=_merged(config.p2p.bootstrap, network.bootstrap if network else ()),
                 dht=config.p2p.dht,
                 mdns=config.p2p.mdns,
                 relay_client=config.p2p.relay_client,
-                relays=config.p2p.relays,
+                relays=_merged(config.p2p.relays, network.relays if network else ()),
                 relay_service=config.p2p.relay_service,
             )
         )
@@ -96,6 +104,7 @@ class App:
                 data_dir.devnet,
                 spend_limit=config.wallet.spend_limit_tok * 10**18,
                 wallet=self.wallet,
+                network=network,
             )
             if config.chain.mode != "off"
             else None

@@ -31,7 +31,7 @@ def test_round_trip_checksums_addresses(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "patch",
     [
-        {"version": 2},
+        {"version": 3},
         {"tok": "0x1234"},
         {"chain_id": "31337"},
         {"start_block": -1},
