@@ -26,7 +26,7 @@ def test_join_writes_the_profile_and_rpc_mode_keeping_other_settings(tmp_path: P
     save_deployment(source, PROFILE)
     data = tmp_path / "data"
     data.mkdir()
-    (data / "config.toml").write_text('[ui]\nport = 8123\n\n[chain]\nblock_time_s = 2\n')
+    (data / "config.toml").write_text("[ui]\nport = 8123\n\n[chain]\nblock_time_s = 2\n")
     join(data, source)
     written = tomllib.loads((data / "config.toml").read_text())
     assert written["ui"] == {"port": 8123}

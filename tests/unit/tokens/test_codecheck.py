@@ -53,9 +53,9 @@ def test_runtime_code_is_the_artifact_runtime_then_the_immutables() -> None:
                                                 "a": ImmutableSlot(0, 32, "address")},
     )  # fmt: skip
     code = runtime_code(art, {"a": ADDR, "b": 9})
-    assert code == bytes.fromhex("6001") + bytes.fromhex(ADDR[2:]).rjust(32, b"\0") + (
-        9
-    ).to_bytes(32, "big")
+    assert code == bytes.fromhex("6001") + bytes.fromhex(ADDR[2:]).rjust(32, b"\0") + (9).to_bytes(
+        32, "big"
+    )
 
 
 def test_a_difference_is_located_in_the_immutable_it_falls_in() -> None:

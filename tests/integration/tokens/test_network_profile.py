@@ -1,0 +1,123 @@
+"""Network profiles against a real chain: our code verifies, anything else is refused.
+
+A profile is somebody's word; the peer computes the code each address must hold from its own
+artifacts (tokens.codecheck). The daemon and the CLI flow (`network create`, `init --network`,
+`toktok run`) are exercised end to end on an anvil devnet.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from eth_account import Account
+from support.daemon import Daemon, run_cli, spawn_daemon
+
+from tokens.artifacts import default_contracts_dir
+from tokens.codecheck import verify_deployment
+from tokens.deployment import load_deployment, save_deployment
+from tokens.devnet import DevnetInfo
+from tokens.errors import ChainMismatchError, ForeignCodeError
+from tokens.rpc import TxSender, connect, disconnect
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.mark.parametrize(
+    ("change", "error", "names"),
+    [
+        ({"chain_id": 1}, ChainMismatchError, "chain id 31337"),
+        ({"slope": 1}, ForeignCodeError, "immutable slope"),
+        ({"treasury": "0x000000000000000000000000000000000000dEaD"}, ForeignCodeError, "treasury"),
+        ({"tok": "factory"}, ForeignCodeError, "TOK"),
+        ({"blueprint": "tok"}, ForeignCodeError, "blueprint"),
+    ],
+)
+async def test_a_profile_that_is_not_our_deployment_is_refused(
+    devnet: DevnetInfo, change: dict[str, object], error: type[Exception], names: str
+) -> None:
+    d = devnet.deployment
+    patch = {k: getattr(d, str(v)) if v in ("factory", "tok") else v for k, v in change.items()}
+    w3 = connect(devnet.rpc_url)
+    try:
+        await verify_deployment(w3, d)  # the genuine deployment passes
+        with pytest.raises(error, match=names):
+            await verify_deployment(w3, replace(d, **patch))  # type: ignore[arg-type]
+    finally:
+        await disconnect(w3)
+
+
+def _compile_modified_tok(tmp_path: Path) -> str:
+    source = (default_contracts_dir() / "TOK.vy").read_text()
+    modified = source.replace('"Toktok", "TOK", 18', '"Toktok", "TOKX", 18')
+    assert modified != source
+    (tmp_path / "TOK.vy").write_text(modified)
+    done = subprocess.run(
+        [sys.executable, "-m", "vyper", "-f", "bytecode", str(tmp_path / "TOK.vy")],
+        capture_output=True, text=True, check=True, timeout=300,
+    )  # fmt: skip
+    return done.stdout.strip()
+
+
+async def test_a_modified_copy_of_tok_is_refused(devnet: DevnetInfo, tmp_path: Path) -> None:
+    bytecode = _compile_modified_tok(tmp_path)
+    w3 = connect(devnet.rpc_url)
+    try:
+        sender = TxSender(w3, Account.from_key(devnet.dev_keys[3]), devnet.chain_id)
+        receipt = await sender.transact(None, bytecode, "deploy a modified TOK")
+        fake_tok = str(receipt["contractAddress"])
+        with pytest.raises(ForeignCodeError, match="TOK .* in the contract's code|immutable"):
+            await verify_deployment(w3, replace(devnet.deployment, tok=fake_tok))
+    finally:
+        await disconnect(w3)
+
+
+def _env() -> dict[str, str]:
+    return {"TOKTOK_CHAIN_MODE": "rpc"}
+
+
+def test_network_create_join_and_run_and_a_tampered_profile_stops_the_start(
+    devnet: DevnetInfo, tmp_path: Path
+) -> None:
+    key_file = tmp_path / "deployer.key"
+    key_file.write_text(devnet.dev_keys[2])
+    key_file.chmod(0o600)
+    profile_file = tmp_path / "friends.json"
+    created = run_cli(
+        tmp_path / "unused", "network", "create", "--rpc-url", devnet.rpc_url,
+        "--key-file", str(key_file), "--name", "friends", "--out", str(profile_file), "--json",
+    )  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    profile = load_deployment(profile_file)
+    assert profile.name == "friends" and profile.rpc_urls == (devnet.rpc_url,)
+    assert profile.factory != devnet.deployment.factory  # a deployment of its own
+
+    data = tmp_path / "fan"
+    joined = run_cli(data, "init", "--network", str(profile_file), env=_env())
+    assert joined.returncode == 0, joined.stderr
+    daemon: Daemon = spawn_daemon(data, env=_env())
+    try:
+        status, health = daemon.get("/healthz")
+        assert status == 200 and health["services"]["chain"] == "ready", health
+    finally:
+        daemon.kill()
+
+    tampered = replace(profile, creator_fee_bps=profile.creator_fee_bps + 1)
+    save_deployment(data / "network.json", tampered)
+    refused = subprocess.run(
+        [sys.executable, "-m", "peer.cli", "--data-dir", str(data), "run"],
+        capture_output=True, text=True, timeout=120,
+        env={**os.environ, **_env()},
+    )  # fmt: skip
+    assert refused.returncode != 0
+    assert "creator_fee_bps" in refused.stdout + refused.stderr
+    assert "refusing to use this network" in refused.stdout + refused.stderr
+
+
+def test_export_of_a_devnet_without_rpc_url_or_daemon_fails_clearly(tmp_path: Path) -> None:
+    done = run_cli(tmp_path / "d", "network", "export", env={"TOKTOK_CHAIN_MODE": "devnet"})
+    assert done.returncode == 1 and "no Toktok daemon is running" in done.stderr
