@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from eth_account import Account
-from support.daemon import Daemon, run_cli, spawn_daemon
+from support.daemon import Daemon, eventually, run_cli, spawn_daemon
 
 from tokens.artifacts import default_contracts_dir
 from tokens.codecheck import verify_deployment
@@ -121,3 +121,36 @@ def test_network_create_join_and_run_and_a_tampered_profile_stops_the_start(
 def test_export_of_a_devnet_without_rpc_url_or_daemon_fails_clearly(tmp_path: Path) -> None:
     done = run_cli(tmp_path / "d", "network", "export", env={"TOKTOK_CHAIN_MODE": "devnet"})
     assert done.returncode == 1 and "no Toktok daemon is running" in done.stderr
+
+
+def test_export_of_a_running_devnet_is_a_profile_a_second_peer_joins(tmp_path: Path) -> None:
+    creator = spawn_daemon(tmp_path / "creator", env={"TOKTOK_CHAIN_MODE": "devnet"})
+    try:
+        profile_file = tmp_path / "shared.json"
+        exported = run_cli(
+            tmp_path / "creator", "network", "export", "--name", "lan", "--out",
+            str(profile_file), env={"TOKTOK_CHAIN_MODE": "devnet"},
+        )  # fmt: skip
+        assert exported.returncode == 0, exported.stderr
+        profile = load_deployment(profile_file)
+        _, status = creator.get("/api/v1/status")
+        assert profile.rpc_urls == (status["chain"]["rpc_url"],)
+        assert profile.bootstrap == tuple(status["p2p_addrs"]) and profile.bootstrap
+
+        fan_dir = tmp_path / "fan"
+        assert run_cli(fan_dir, "init", "--network", str(profile_file)).returncode == 0
+        fan = spawn_daemon(fan_dir, env=_env())
+        try:
+            _, health = fan.get("/healthz")
+            assert health["services"]["chain"] == "ready"
+            wanted = status["peer_id"]
+
+            def dialled() -> bool:
+                _, peers = fan.get("/api/v1/peers")
+                return any(p["peer_id"] == wanted for p in peers["peers"])
+
+            eventually(dialled, timeout=60, what="the fan dials the profile's bootstrap peer")
+        finally:
+            fan.kill()
+    finally:
+        creator.kill()
