@@ -60,7 +60,7 @@ async def test_all_interfaces_or_a_name_is_refused(
     tmp_path: Path, anvil_path: Path, host: str
 ) -> None:
     options = DevnetOptions(state_dir=tmp_path, anvil=anvil_path, host=host)
-    with pytest.raises(DevnetError, match="every interface|IP address"):
+    with pytest.raises(DevnetError, match=r"every interface|IP address"):
         await Devnet(options).start()
 
 

@@ -70,7 +70,7 @@ async def test_a_modified_copy_of_tok_is_refused(devnet: DevnetInfo, tmp_path: P
         sender = TxSender(w3, Account.from_key(devnet.dev_keys[3]), devnet.chain_id)
         receipt = await sender.transact(None, bytecode, "deploy a modified TOK")
         fake_tok = str(receipt["contractAddress"])
-        with pytest.raises(ForeignCodeError, match="TOK .* in the contract's code|immutable"):
+        with pytest.raises(ForeignCodeError, match=r"TOK .* in the contract's code|immutable"):
             await verify_deployment(w3, replace(devnet.deployment, tok=fake_tok))
     finally:
         await disconnect(w3)
@@ -93,7 +93,8 @@ def test_network_create_join_and_run_and_a_tampered_profile_stops_the_start(
     )  # fmt: skip
     assert created.returncode == 0, created.stderr
     profile = load_deployment(profile_file)
-    assert profile.name == "friends" and profile.rpc_urls == (devnet.rpc_url,)
+    assert profile.name == "friends"
+    assert profile.rpc_urls == (devnet.rpc_url,)
     assert profile.factory != devnet.deployment.factory  # a deployment of its own
 
     data = tmp_path / "fan"
@@ -102,7 +103,8 @@ def test_network_create_join_and_run_and_a_tampered_profile_stops_the_start(
     daemon: Daemon = spawn_daemon(data, env=_env())
     try:
         status, health = daemon.get("/healthz")
-        assert status == 200 and health["services"]["chain"] == "ready", health
+        assert status == 200, health
+        assert health["services"]["chain"] == "ready", health
     finally:
         daemon.kill()
 
@@ -120,7 +122,8 @@ def test_network_create_join_and_run_and_a_tampered_profile_stops_the_start(
 
 def test_export_of_a_devnet_without_rpc_url_or_daemon_fails_clearly(tmp_path: Path) -> None:
     done = run_cli(tmp_path / "d", "network", "export", env={"TOKTOK_CHAIN_MODE": "devnet"})
-    assert done.returncode == 1 and "no Toktok daemon is running" in done.stderr
+    assert done.returncode == 1
+    assert "no Toktok daemon is running" in done.stderr
 
 
 def test_export_of_a_running_devnet_is_a_profile_a_second_peer_joins(tmp_path: Path) -> None:
@@ -135,7 +138,8 @@ def test_export_of_a_running_devnet_is_a_profile_a_second_peer_joins(tmp_path: P
         profile = load_deployment(profile_file)
         _, status = creator.get("/api/v1/status")
         assert profile.rpc_urls == (status["chain"]["rpc_url"],)
-        assert profile.bootstrap == tuple(status["p2p_addrs"]) and profile.bootstrap
+        assert profile.bootstrap == tuple(status["p2p_addrs"])
+        assert profile.bootstrap
 
         fan_dir = tmp_path / "fan"
         assert run_cli(fan_dir, "init", "--network", str(profile_file)).returncode == 0

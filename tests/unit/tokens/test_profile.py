@@ -27,7 +27,8 @@ def test_profile_round_trips_with_network_fields(tmp_path: Path) -> None:
     )  # fmt: skip
     save_deployment(tmp_path / "p.json", profile)
     written = json.loads((tmp_path / "p.json").read_text())
-    assert written["version"] == 2 and written["rpc_urls"] == ["http://198.18.0.1:8545"]
+    assert written["version"] == 2
+    assert written["rpc_urls"] == ["http://198.18.0.1:8545"]
     assert load_deployment(tmp_path / "p.json") == profile
 
 
