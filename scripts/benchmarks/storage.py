@@ -14,7 +14,7 @@ Measured in one run, interleaved, median of ``--runs`` repetitions each:
 Then the peak RSS of a fresh process adding a ``--big-mb`` (1024) MiB file, next to the RSS of
 a process that only imports the store, and of Helia adding the same file.
 
-Data: the 100 MB file follows the generator of ``shared/testdata/unixfs_vectors.json``
+Data: the 100 MB file follows the generator of ``tests/vectors/unixfs_vectors.json``
 (sha256 of a counter); the 1 GiB file, for speed, concatenates SHAKE-128 outputs of a counter
 (1 MiB each). Both are non-repeating, so every chunk is a distinct block.
 

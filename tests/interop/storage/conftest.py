@@ -6,9 +6,6 @@ when they are missing the tests FAIL with a message saying what to run, never sk
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import json
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -21,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "integration" / "st
 
 from interop_support import HeliaProcess, JsIpfsDaemon, node22
 from storage_net_support import Node, NodeFactory
+from support import vectors
 
 from peer.p2p import HostOptions, P2PHost
 from storage.bitswap import Bitswap
@@ -87,22 +85,11 @@ async def content_store(kubo: KuboContentStore) -> ContentStore:
     return kubo
 
 
-@functools.cache
-def vector_bytes(size: int) -> bytes:
-    """The generator of unixfs_vectors.json: sha256(b'toktok-vector-<i>') digests concatenated."""
-    count = (size + 31) // 32
-    return b"".join(hashlib.sha256(b"toktok-vector-%d" % i).digest() for i in range(count))[:size]
-
-
 @pytest.fixture(scope="session")
 def unixfs_vectors() -> list[dict[str, Any]]:
-    testdata = Path(__file__).resolve().parents[3] / ".." / "shared" / "testdata"
-    vectors: list[dict[str, Any]] = json.loads((testdata / "unixfs_vectors.json").read_text())[
-        "vectors"
-    ]
-    return vectors
+    return vectors.unixfs_vectors()
 
 
 @pytest.fixture(scope="session")
 def make_bytes() -> Callable[[int], bytes]:
-    return vector_bytes
+    return vectors.vector_bytes

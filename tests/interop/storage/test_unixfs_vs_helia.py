@@ -7,12 +7,12 @@ depths 1 to 5, for CIDv0 (dag-pb leaves) and CIDv1 (raw leaves).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import subprocess
 from pathlib import Path
 
 import pytest
+from support.vectors import vector_bytes
 
 from storage import unixfs
 
@@ -21,11 +21,6 @@ pytestmark = pytest.mark.interop
 ROOT = Path(__file__).resolve().parents[3]
 NODE = ROOT / "node_modules" / "node" / "bin" / "node"
 SCRIPT = Path(__file__).with_name("unixfs_cids.mjs")
-
-
-def vector_bytes(size: int) -> bytes:
-    count = (size + 31) // 32
-    return b"".join(hashlib.sha256(b"toktok-vector-%d" % i).digest() for i in range(count))[:size]
 
 
 def cases() -> list[dict[str, int]]:

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from support.vectors import post_vectors
 
 from peer.feed.builders import CreatorLog
 from peer.feed.eip712 import Domain
 from peer.feed.index import FeedIndex, IndexOptions
 from peer.feed.signatures import address_of
-
-TESTDATA = Path(__file__).resolve().parents[3] / ".." / "shared" / "testdata"
 
 # Well-known anvil dev keys (public test keys, no value).
 KEY_A = bytes.fromhex("ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80")
@@ -26,8 +24,7 @@ NOW = 1_764_460_800
 
 @pytest.fixture(scope="session")
 def vectors() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((TESTDATA / "post_vectors.json").read_text())
-    return data
+    return post_vectors()
 
 
 @pytest.fixture

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
+from support.vectors import unixfs_vectors
 
 from peer.feed.cid import is_cid
 
-TESTDATA = Path(__file__).resolve().parents[3] / ".." / "shared" / "testdata"
-
 
 def test_every_unixfs_vector_cid_is_accepted() -> None:
-    vectors = json.loads((TESTDATA / "unixfs_vectors.json").read_text())["vectors"]
-    for vector in vectors:
+    for vector in unixfs_vectors():
         assert is_cid(vector["v0"]), vector["v0"]
         assert is_cid(vector["v1"]), vector["v1"]
 

@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 from eth_account import Account
+from support.vectors import post_vectors
 
 from tokens import eip712
 from tokens.devnet import DEV_PRIVATE_KEYS
 from tokens.errors import SignatureError
 
-VECTORS = Path(__file__).resolve().parents[3] / ".." / "shared" / "testdata" / "post_vectors.json"
-
 
 @pytest.fixture(scope="module")
 def vectors() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(VECTORS.read_text())
-    return data
+    return post_vectors()
 
 
 def test_domain_matches_the_vectors(vectors: dict[str, Any]) -> None:

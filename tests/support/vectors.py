@@ -1,0 +1,34 @@
+"""The test vectors in ``tests/vectors/`` and the generator of the UnixFS vector files."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+VECTORS_DIR = Path(__file__).resolve().parents[1] / "vectors"
+
+
+def _load(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((VECTORS_DIR / name).read_text())
+    return data
+
+
+def unixfs_vectors() -> list[dict[str, Any]]:
+    """The entries of ``unixfs_vectors.json``: ``size``, ``v0`` and ``v1`` CIDs of that file."""
+    vectors: list[dict[str, Any]] = _load("unixfs_vectors.json")["vectors"]
+    return vectors
+
+
+def post_vectors() -> dict[str, Any]:
+    """``post_vectors.json``: the EIP-712 domain, types, signer and signed posts."""
+    return _load("post_vectors.json")
+
+
+@functools.cache
+def vector_bytes(size: int) -> bytes:
+    """The first ``size`` bytes of sha256(b'toktok-vector-0') || sha256(b'toktok-vector-1') || …"""
+    count = (size + 31) // 32
+    return b"".join(hashlib.sha256(b"toktok-vector-%d" % i).digest() for i in range(count))[:size]
