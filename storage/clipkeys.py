@@ -34,6 +34,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
+from storage import untrusted
 from storage.crypto import ClipKey
 from storage.errors import (
     ClipKeyNotFoundError,
@@ -127,7 +128,7 @@ def _read_json(path: Path, what: str) -> dict[str, Any]:
     if len(raw) > _MAX_FILE:
         raise CorruptKeyStoreError(f"{what} is too large")
     try:
-        doc = json.loads(raw)
+        doc = untrusted.loads(raw, max_bytes=_MAX_FILE, what=what)
     except ValueError as exc:
         raise CorruptKeyStoreError(f"{what} is not valid JSON") from exc
     if not isinstance(doc, dict) or doc.get("v") != 1:
@@ -274,7 +275,7 @@ class ClipKeyStore:
         params, salt = _kdf_from(doc.get("kdf"), "the backup file")
         payload = _open(params.derive(passphrase, salt), doc, _BACKUP_KIND.encode(), "the backup")
         try:
-            entries = json.loads(payload)["keys"]
+            entries = untrusted.loads(payload, max_bytes=_MAX_FILE, what="backup")["keys"]
             keys = {
                 check_clip_id(cid): ClipKey(base64.b64decode(v, validate=True))
                 for cid, v in entries.items()

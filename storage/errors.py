@@ -19,7 +19,10 @@ Exception tree::
     ├── IncompleteDagError       an operation needs a whole DAG (pin, GC walk) but a block
     │                            of it is missing locally
     ├── StoreIOError             the disk failed (permissions, full disk, unreadable file)
-    └── BackendUnavailableError  an external backend (Kubo RPC) cannot be reached
+    ├── BackendUnavailableError  an external backend (Kubo RPC) cannot be reached
+    └── UntrustedJsonError       JSON from outside refused by ``storage.untrusted`` (too large,
+                                 too deep, not UTF-8, duplicate key, float/NaN, bad syntax);
+                                 also a ValueError; ``.reason`` names the rule
 
 The media engineer appends a marked section with ``storage.media`` / ``storage.crypto``
 errors at the end of this module; those also derive from :class:`StorageError`.
@@ -82,6 +85,19 @@ class StoreIOError(StorageError, OSError):
 
 class BackendUnavailableError(StorageError):
     """An external storage backend (e.g. a Kubo daemon) cannot be reached."""
+
+
+class UntrustedJsonError(StorageError, ValueError):
+    """JSON bytes from outside were refused before or while parsing.
+
+    ``reason`` is one of ``too-large``, ``too-deep``, ``not-utf8``, ``duplicate-key``,
+    ``number`` (a float where only integers are allowed, or an integer too long to parse),
+    ``constant`` (NaN / Infinity) and ``syntax``.
+    """
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 # =========================================================================================

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import re
 from collections.abc import Awaitable
@@ -54,7 +53,6 @@ T = TypeVar("T")
 
 IMMUTABLE = "public, max-age=29030400, immutable"
 SNIFF_BYTES = 512
-JSON_SNIFF_LIMIT = 64 * 1024
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
@@ -108,18 +106,13 @@ class Gateway:
                 asyncio.gather(self._store.stat(cid), self._store.read_range(cid, 0, SNIFF_BYTES)),
             )
             size = stat.size
-            small = (
-                await self._await(request, self._store.read_range(cid, 0, size))
-                if size <= JSON_SNIFF_LIMIT and head[:1] in (b"{", b"[")
-                else head
-            )
         except ClientGone:
             await _cancel(early)
             return web.Response(status=499)
         except StorageError as exc:
             await _cancel(early)
             return _storage_error(exc)
-        content_type, inline = sniff(small)
+        content_type, inline = sniff(head)
         try:
             ranged = parse_range(request.headers.get("Range"), size)
         except UnsatisfiableRange:
@@ -263,14 +256,29 @@ def sniff(head: bytes) -> tuple[str, bool]:
         return "image/webp", True
     if head.startswith((b"ID3", b"\xff\xfb")):
         return "audio/mpeg", True
-    if head[:1] in (b"{", b"["):
-        try:
-            json.loads(head)
-        except ValueError:
-            pass
-        else:
-            return "application/json", True
+    if _JSON_START.match(head) and _is_text(head):
+        return "application/json", True
     return "application/octet-stream", False
+
+
+# The opening of a JSON object or array: a bracket, then a key or the closing brace, or a
+# value. Only these first tokens are looked at: the gateway never parses what it serves (deep
+# nesting once crashed the process through the JSON decoder).
+_JSON_START = re.compile(rb'[ \t\r\n]*(?:\{[ \t\r\n]*["}]|\[[ \t\r\n]*[\[\]{"\-0-9tfn])')
+_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _is_text(head: bytes) -> bool:
+    """UTF-8 (a sequence cut at the end of the prefix allowed) without control characters."""
+    if _CONTROL.search(head):
+        return False
+    for cut in range(4):
+        try:
+            head[: len(head) - cut].decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        return True
+    return False
 
 
 def parse_range(header: str | None, size: int) -> tuple[int, int] | None:

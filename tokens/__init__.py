@@ -60,3 +60,7 @@ and ``tokens.siwe`` (strict EIP-4361 build/parse/verify; ``verify`` for EOAs, or
 Contracts: ``contracts/*.vy`` compiled by ``scripts/build-contracts`` into
 ``contracts/build/*.json`` (``tokens.artifacts.load_artifact``).
 """
+
+from tokens.recursion import settle_recursion_limit
+
+settle_recursion_limit()  # before any eth package raises it (tokens/recursion.py says why)

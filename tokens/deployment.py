@@ -117,8 +117,8 @@ def load_deployment(path: Path) -> Deployment:
         return Deployment.from_json(json.loads(raw))
     except FileNotFoundError as exc:
         raise DeploymentError(f"no deployment file at {path}; start the devnet first") from exc
-    except (OSError, ValueError, RecursionError) as exc:
-        raise DeploymentError(f"unreadable deployment file {path}: {exc}") from exc
+    except (OSError, ValueError, RecursionError) as exc:  # a file the user may name
+        raise DeploymentError(f"unreadable deployment file {path}: {str(exc)[:200]}") from exc
 
 
 def save_deployment(path: Path, deployment: Deployment) -> None:

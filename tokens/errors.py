@@ -11,6 +11,8 @@ The message says what went wrong and what to do.
     ├── DevnetError              anvil could not be started, deployed to or stopped
     ├── ChainError               anything on the chain side
     │   ├── ChainUnavailableError    RPC unreachable / timed out (callers fail closed)
+    │   │   └── ChainResponseError       the RPC answered something unusable: over the size
+    │   │                                cap, nested too deeply, not JSON (fail closed too)
     │   ├── StateUnavailableError    the node has no state for the requested block
     │   ├── DeploymentError          deployment file missing/invalid, contracts absent
     │   │   ├── ChainMismatchError       the RPC's chain id is not the profile's
@@ -54,6 +56,10 @@ class ChainError(TokensError):
 
 class ChainUnavailableError(ChainError):
     """The RPC endpoint is unreachable or timed out; callers must fail closed."""
+
+
+class ChainResponseError(ChainUnavailableError):
+    """The RPC endpoint answered with bytes we refuse (too large, too deep, not JSON)."""
 
 
 class StateUnavailableError(ChainError):

@@ -17,10 +17,11 @@ from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 from web3 import AsyncHTTPProvider, AsyncWeb3
 from web3.exceptions import ContractLogicError, TimeExhausted, Web3Exception, Web3RPCError
-from web3.types import TxParams, TxReceipt
+from web3.types import RPCEndpoint, RPCResponse, TxParams, TxReceipt
 
 from tokens.errors import (
     ChainError,
+    ChainResponseError,
     ChainUnavailableError,
     DeadlineError,
     InsufficientFundsError,
@@ -47,9 +48,62 @@ _REASONS: tuple[tuple[str, type[TransactionError]], ...] = (
 _NO_STATE = ("blockoutofrange", "header not found", "missing trie node", "state is not available")
 
 
+MAX_RPC_RESPONSE = 8 * 1024 * 1024
+"""Largest JSON-RPC answer read (the biggest we ask for, a page of event logs, is far less)."""
+
+
+class BoundedHTTPProvider(AsyncHTTPProvider):
+    """web3's HTTP provider with a cap on the answer's size and every decoding failure of
+    the answer raised as :class:`ChainResponseError`.
+
+    A lying or hostile RPC endpoint (a user may name any URL) can send deeply nested JSON:
+    web3 parses it with ``json.loads``. ``tokens`` may not import ``storage``'s decoder, so
+    the defence here is the size cap plus the sane recursion limit (``tokens/recursion.py``)
+    that turns deep nesting into ``RecursionError``, translated below.
+    """
+
+    async def _make_request(self, method: RPCEndpoint, request_data: bytes) -> bytes:
+        manager = self._request_session_manager
+        url = self.endpoint_uri
+        if url is None:
+            raise ChainUnavailableError("no chain RPC URL is configured")
+        response = await manager.async_get_response_from_post_request(
+            url, data=request_data, **self.get_request_kwargs()
+        )
+        try:
+            response.raise_for_status()
+            if (response.content_length or 0) > MAX_RPC_RESPONSE:
+                raise ChainResponseError(self._too_large())
+            body = bytearray()
+            async for chunk in response.content.iter_chunked(64 * 1024):
+                body += chunk
+                if len(body) > MAX_RPC_RESPONSE:
+                    raise ChainResponseError(self._too_large())
+            return bytes(body)
+        finally:
+            response.release()
+
+    def _too_large(self) -> str:
+        return f"the chain RPC answered more than {MAX_RPC_RESPONSE} bytes; check the RPC URL"
+
+    @staticmethod
+    def decode_rpc_response(raw_response: bytes) -> RPCResponse:
+        try:
+            return AsyncHTTPProvider.decode_rpc_response(raw_response)
+        except RecursionError as exc:
+            raise ChainResponseError(
+                "the chain RPC answered JSON nested too deeply; check the RPC URL"
+            ) from exc
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ChainResponseError(
+                f"the chain RPC answered something that is not JSON ({str(exc)[:80]}); "
+                "check the RPC URL"
+            ) from exc
+
+
 def connect(url: str, timeout: float = 10.0) -> Web3:
     """An AsyncWeb3 on an HTTP RPC URL, without silent retries (callers fail fast)."""
-    provider = AsyncHTTPProvider(
+    provider = BoundedHTTPProvider(
         url,
         request_kwargs={"timeout": aiohttp.ClientTimeout(total=timeout)},
         exception_retry_configuration=None,

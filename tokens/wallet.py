@@ -26,6 +26,9 @@ from tokens.errors import (
     WalletNotFoundError,
 )
 
+MAX_KEYSTORE_CHARS = 64 * 1024
+"""Largest keystore accepted for import (a V3 keystore is under 1 KB)."""
+
 KEYSTORE_FILE = "keystore.json"
 PASSPHRASE_ENV = "TOKTOK_PASSPHRASE"  # noqa: S105 (the variable name, not a secret)
 # Devnet only (the anvil dev keys are public anyway); documented, not a secret.
@@ -122,10 +125,14 @@ class Wallet:
         self, keystore_json: str, keystore_passphrase: str, passphrase: str, overwrite: bool = False
     ) -> str:
         """Import a V3 keystore (opened with its own passphrase, stored under `passphrase`)."""
+        if len(keystore_json) > MAX_KEYSTORE_CHARS:
+            raise KeyFormatError(f"keystore is larger than {MAX_KEYSTORE_CHARS} characters")
         try:
+            # a file from the user: capped above; deep nesting is a RecursionError under the
+            # sane limit (tokens/recursion.py), since tokens cannot use storage's decoder
             data = json.loads(keystore_json)
-        except ValueError as exc:
-            raise KeyFormatError(f"keystore is not JSON: {exc}") from exc
+        except (ValueError, RecursionError) as exc:
+            raise KeyFormatError(f"keystore is not JSON: {str(exc)[:200]}") from exc
         key = _decrypt(data, keystore_passphrase)
         account = Account.from_key(key)
         self._write(self._encrypt(key, passphrase), overwrite)

@@ -13,6 +13,8 @@ from peer.api.errors import ApiError
 from peer.bus import EventBus
 from peer.daemon.services import Readiness
 from peer.p2p import Network
+from storage import untrusted
+from storage.errors import UntrustedJsonError
 
 if TYPE_CHECKING:
     from peer.daemon.chain import ChainService
@@ -53,11 +55,19 @@ def context(request: web.Request) -> ApiContext:
     return request.app[CONTEXT]
 
 
+MAX_JSON_BODY = 64 * 1024
+"""Largest JSON request body (the largest real one, a profile or publish form, is < 4 KiB)."""
+
+
 async def json_body(request: web.Request) -> dict[str, Any]:
+    if request.content_length is not None and request.content_length > MAX_JSON_BODY:
+        raise ApiError(413, "request_entity_too_large", f"the body exceeds {MAX_JSON_BODY} bytes")
     try:
-        body = await request.json()
-    except ValueError as exc:
-        raise ApiError(400, "bad_json", "the request body is not valid JSON") from exc
+        body = untrusted.loads(await request.read(), max_bytes=MAX_JSON_BODY, what="the body")
+    except UntrustedJsonError as exc:
+        if exc.reason == "too-large":
+            raise ApiError(413, "request_entity_too_large", str(exc)) from exc
+        raise ApiError(400, "bad_json", f"the request body is not valid JSON: {exc}") from exc
     if not isinstance(body, dict):
         raise ApiError(400, "bad_json", "the request body must be a JSON object")
     return body

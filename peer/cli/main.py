@@ -17,6 +17,7 @@ from peer.cli.lazy import LazyGroup
 from peer.config import default_data_dir
 from peer.datadir import DataDir
 from peer.errors import PeerError
+from tokens.recursion import settle_recursion_limit
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -93,6 +94,7 @@ def cli(
 
 def main() -> None:
     """Console-script entry point: user-facing errors become one line and exit status 1."""
+    settle_recursion_limit()  # also done by importing peer; explicit at the entry
     try:
         cli(standalone_mode=False)
     except click.exceptions.Abort:

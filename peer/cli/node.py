@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -14,8 +13,10 @@ from peer.cli.client import DaemonClient
 from peer.cli.context import CliState, emit, fail, json_option, pass_state
 from peer.datadir import DataDir
 from peer.errors import ConfigError
+from storage import untrusted
 
 IDENTITY_FILE = "identity.key"
+MAX_KEYSTORE_BYTES = 64 * 1024  # a V3 keystore is < 1 KB
 
 
 def identity_path(data_dir: DataDir) -> Any:
@@ -35,7 +36,9 @@ def _wallet_address(data_dir: DataDir) -> str | None:
     """The address in the wallet keystore, if a wallet exists (keystores store it in clear)."""
     for keystore in sorted(data_dir.wallet.glob("*.json")):
         try:
-            address = json.loads(keystore.read_text()).get("address")
+            address = untrusted.loads(keystore.read_bytes(), max_bytes=MAX_KEYSTORE_BYTES).get(
+                "address"
+            )
         except (OSError, ValueError, AttributeError):
             continue
         if isinstance(address, str) and address:

@@ -12,7 +12,6 @@ manifest); no post is signed or announced, since that needs the chain and the ne
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import time
 from pathlib import Path
@@ -27,6 +26,7 @@ from peer.cli.client import DaemonClient
 from peer.cli.context import CliState, emit, json_option, pass_state
 from peer.datadir import DataDir
 from peer.errors import PeerError
+from storage import untrusted
 from storage.media import progress as media_progress
 
 if TYPE_CHECKING:  # the media stack is imported only for an in-process publish
@@ -36,6 +36,7 @@ PASSPHRASE_ENV = "TOKTOK_PASSPHRASE"  # noqa: S105 - the name of a variable
 MAX_TITLE = 200
 MAX_TAGS = 10
 MAX_TAG = 32
+MAX_KEYSTORE_BYTES = 64 * 1024  # a V3 keystore is < 1 KB
 
 _LABELS = {
     media_progress.Stage.PROBE: "checking",
@@ -51,7 +52,7 @@ def wallet_of(data_dir: DataDir) -> tuple[str, dict[str, Any]] | None:
     """(checksummed address, keystore JSON) of the wallet, if there is one."""
     for keystore in sorted(data_dir.wallet.glob("*.json")):
         try:
-            doc = json.loads(keystore.read_text())
+            doc = untrusted.loads(keystore.read_bytes(), max_bytes=MAX_KEYSTORE_BYTES)
         except (OSError, ValueError):
             continue
         address = doc.get("address") if isinstance(doc, dict) else None

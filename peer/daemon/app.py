@@ -47,6 +47,7 @@ from peer.network import load_network
 from peer.p2p import HostOptions, P2PHost
 from peer.p2p.routing import DhtContentRouting
 from storage import gateway
+from tokens.recursion import settle_recursion_limit
 
 log = logging.getLogger(__name__)
 
@@ -219,6 +220,7 @@ class App:
 
     async def run(self, on_ready: Callable[[App], None] | None = None) -> None:
         """Own the data dir, run every service until asked to stop, then stop them all."""
+        settle_recursion_limit()  # again: every import the services need has happened by now
         with DataDirLock(self.data_dir):
             loop = asyncio.get_running_loop()
             installed = []

@@ -21,8 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from peer.demo.errors import DemoMediaError
+from storage import untrusted
 
 INDEX_FILE = "clips.json"
+_MAX_FILE = 64 * 1024  # the index is < 1 KB
 WIDTH, HEIGHT = 480, 854  # the smallest rung of the rendition ladder: one rendition each
 DURATION_S = 4
 FPS = 24
@@ -147,7 +149,7 @@ def make_clip(clip: DemoClip, out_dir: Path, *, ffmpeg: str = "ffmpeg") -> Path:
 def cached_index(cache_dir: Path) -> dict[str, object] | None:
     """The cache's index if it is complete and made by this generator, else None."""
     try:
-        index = json.loads((cache_dir / INDEX_FILE).read_text())
+        index = untrusted.loads((cache_dir / INDEX_FILE).read_bytes(), max_bytes=_MAX_FILE)
     except (OSError, ValueError):
         return None
     if not isinstance(index, dict) or index.get("generator") != generator_hash():

@@ -15,8 +15,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from storage import untrusted
+
 STAMP_FILE = "demo.json"
 STAMP_VERSION = 1
+_MAX_FILE = 64 * 1024  # the stamp is < 2 KB
 
 
 @dataclass(frozen=True)
@@ -79,7 +82,8 @@ def reusable(stamp: DemoStamp | None, *, chain_id: int, factory: str, tok: str, 
 def load_stamp(data_dir: Path) -> DemoStamp | None:
     """The stamp in ``data_dir``, or None when there is none or it cannot be read."""
     try:
-        return DemoStamp.from_json(json.loads((data_dir / STAMP_FILE).read_text()))
+        raw = (data_dir / STAMP_FILE).read_bytes()
+        return DemoStamp.from_json(untrusted.loads(raw, max_bytes=_MAX_FILE))
     except (OSError, ValueError):
         return None
 

@@ -27,6 +27,7 @@ from typing import Any, Final
 import sqlite_utils
 
 from peer.feed.errors import CursorError
+from storage import untrusted
 
 _VISIBLE: Final = (
     "p.hidden = 0 AND p.creator NOT IN (SELECT address FROM muted)"
@@ -41,6 +42,8 @@ _COLUMNS: Final = (
 _JOIN_PAGE: Final = "JOIN posts p ON p.rowid = k.rid LEFT JOIN creators c ON c.address = p.creator"
 """Joins ``k`` (the page's rowids) to the columns a FeedItem needs."""
 _WORD: Final = re.compile(r"\w+")
+MAX_CURSOR_BYTES: Final = 1024
+"""A decoded cursor is a query name and a few integers (< 100 bytes)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +107,7 @@ def decode_cursor(cursor: str, query: str, size: int) -> list[int]:
     """The key in ``cursor``; ``CursorError`` if malformed or made by another query."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        value = json.loads(raw)
+        value = untrusted.loads(raw, max_bytes=MAX_CURSOR_BYTES, max_depth=1, what="cursor")
     except (binascii.Error, ValueError) as exc:
         raise CursorError(f"malformed cursor {cursor[:40]!r}; start again without one") from exc
     if (

@@ -26,9 +26,13 @@ from eth_utils.address import to_checksum_address
 from peer.feed.errors import DecodeError, EncodeError, OversizeError
 from peer.feed.records import KIND_TO_TYPE, SCHEMAS, Record, schema_of
 from peer.feed.signatures import SIGNATURE_BYTES
+from storage import untrusted
+from storage.errors import UntrustedJsonError
 
 MAX_RECORD_BYTES: Final = 16384
 MAX_JSON_NUMBER: Final = 2**53
+MAX_DEPTH: Final = 4
+"""Deepest nesting of a wire record (``{"post": {"tags": [...]}}`` nests 3 levels)."""
 WIRE_VERSION: Final = 1
 _HEX: Final = frozenset("0123456789abcdef")
 
@@ -48,23 +52,6 @@ class Envelope:
 
 class _Invalid(Exception):
     """Internal: a field failed a check; becomes ``DecodeError`` with the field name."""
-
-
-def _reject_constant(name: str) -> Any:
-    raise _Invalid(f"{name} is not allowed")
-
-
-def _reject_float(text: str) -> Any:
-    raise _Invalid(f"non-integer number {text[:20]!r}")
-
-
-def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise _Invalid(f"duplicate key {key!r}")
-        result[key] = value
-    return result
 
 
 def _hex(value: object, nbytes: int) -> bytes:
@@ -143,16 +130,11 @@ def _parse(data: bytes) -> dict[str, Any]:
     if len(data) > MAX_RECORD_BYTES:
         raise OversizeError(f"record is {len(data)} bytes; the limit is {MAX_RECORD_BYTES}")
     try:
-        text = data.decode("utf-8")
-        obj = json.loads(
-            text,
-            object_pairs_hook=_unique_object,
-            parse_constant=_reject_constant,
-            parse_float=_reject_float,
-        )
-    except _Invalid as exc:
-        raise DecodeError(f"invalid JSON: {exc}") from exc
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        obj = untrusted.loads(
+            data, max_bytes=MAX_RECORD_BYTES, max_depth=MAX_DEPTH, integers_only=True,
+            what="record",
+        )  # fmt: skip
+    except UntrustedJsonError as exc:
         raise DecodeError(f"invalid JSON: {exc}") from exc
     if not isinstance(obj, dict):
         raise DecodeError("record must be a JSON object")

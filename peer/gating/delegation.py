@@ -39,6 +39,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from eth_account.signers.local import LocalAccount
 
 from peer.p2p.types import Network
+from storage import untrusted
 from storage.crypto import ClipKey
 from storage.errors import StorageError
 from tokens import siwe
@@ -46,12 +47,17 @@ from tokens.errors import SiweVerifyError
 
 from .errors import GatingError, ProtocolError
 from .ports import KeyCache
-from .protocol import b64url, public_bytes, unb64url
+from .protocol import b64url, decode_object, public_bytes, unb64url
 
 PROTOCOL: Final = "/toktok/keys-delegate/1.0.0"
 DELEGATE_INFO: Final = b"toktok/keys-delegate/1.0.0 bundle"
 OFFER_TTL: Final = 120.0
 MAX_OFFERS: Final = 64
+MAX_MESSAGE: Final = 1024 * 1024
+"""Largest message either side accepts: a push carries every clip key (about 140 bytes each
+once sealed and base64url-encoded, so some 7,000 keys); equal to the host's request cap."""
+MAX_BUNDLE: Final = MAX_MESSAGE
+"""Largest opened bundle (it is smaller than the push that carries it)."""
 _NONCE_RE: Final = re.compile(r"[A-Za-z0-9]{24}\Z")
 _ALPHABET: Final = string.ascii_letters + string.digits
 
@@ -78,13 +84,7 @@ def _encode(obj: dict[str, Any]) -> bytes:
 
 
 def _decode(data: bytes) -> dict[str, Any]:
-    try:
-        obj = json.loads(data)
-    except ValueError as exc:
-        raise ProtocolError("not JSON") from exc
-    if not isinstance(obj, dict) or obj.get("v") != 1:
-        raise ProtocolError("expected a JSON object with v = 1")
-    return obj
+    return decode_object(data, MAX_MESSAGE, "keys-delegate message")
 
 
 def _field(obj: dict[str, Any], key: str) -> str:
@@ -167,7 +167,8 @@ class DelegateReceiver:
 
 def _parse_bundle(plain: bytes) -> dict[str, ClipKey]:
     try:
-        entries = json.loads(plain)["keys"]
+        bundle = untrusted.loads(plain, max_bytes=MAX_BUNDLE, max_depth=3, what="bundle")
+        entries = bundle["keys"]
         if not isinstance(entries, dict):
             raise TypeError("keys is not an object")
         return {str(cid): ClipKey(unb64url(v, "key")) for cid, v in entries.items()}

@@ -49,7 +49,9 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from eth_utils.address import to_checksum_address
 
+from storage import untrusted
 from storage.crypto import KEY_SIZE, ClipKey
+from storage.errors import UntrustedJsonError
 from tokens import siwe
 from tokens.errors import SiweParseError
 
@@ -61,6 +63,8 @@ MAX_LIFETIME: Final = timedelta(minutes=10)
 DEFAULT_LIFETIME: Final = timedelta(minutes=5)
 MAX_REQUEST: Final = 8 * 1024
 MAX_RESPONSE: Final = 4 * 1024
+MAX_DEPTH: Final = 2
+"""Messages are flat objects; one level of slack."""
 SEAL_INFO: Final = b"toktok/keys/1.0.0 seal"
 STATEMENT: Final = "Unlock a premium Toktok clip."
 
@@ -140,20 +144,17 @@ def _encode(obj: dict[str, Any]) -> bytes:
     return json.dumps(obj, separators=(",", ":"), sort_keys=True).encode("utf-8")
 
 
-def _decode(data: bytes, limit: int) -> dict[str, Any]:
-    if len(data) > limit:
-        raise ProtocolError(f"message over {limit} bytes")
+def decode_object(data: bytes, limit: int, what: str = "message") -> dict[str, Any]:
+    """A flat JSON object with ``v = 1`` from a peer (keys and keys-delegate messages)."""
     try:
-        obj = json.loads(data.decode("utf-8"), parse_constant=_bad_constant)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise ProtocolError(f"not a JSON object: {exc}") from exc
+        obj = untrusted.loads(
+            data, max_bytes=limit, max_depth=MAX_DEPTH, integers_only=True, what=what
+        )
+    except UntrustedJsonError as exc:
+        raise ProtocolError(str(exc)) from exc
     if not isinstance(obj, dict) or obj.get("v") != 1 or type(obj.get("v")) is not int:
         raise ProtocolError("expected a JSON object with v = 1")
     return obj
-
-
-def _bad_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
 
 
 def _exact(obj: dict[str, Any], keys: set[str], what: str) -> None:
@@ -201,7 +202,7 @@ def encode_key_request(req: KeyRequest) -> bytes:
 
 def decode_request(data: bytes) -> Request:
     """Parse a request strictly (ProtocolError names what is wrong)."""
-    obj = _decode(data, MAX_REQUEST)
+    obj = decode_object(data, MAX_REQUEST, "key request")
     op = obj.get("op")
     if op == "nonce":
         _exact(obj, {"v", "op"}, "a nonce request")
@@ -252,7 +253,7 @@ def encode_response(resp: Response) -> bytes:
 
 def decode_response(data: bytes) -> Response:
     """Parse a response; a refusal comes back as a :class:`KeyRefusedError` value."""
-    obj = _decode(data, MAX_RESPONSE)
+    obj = decode_object(data, MAX_RESPONSE, "key response")
     ok = obj.get("ok")
     if ok is False:
         _exact(obj, {"v", "ok", "code", "error"}, "a refusal")

@@ -261,7 +261,7 @@ class RoundRunner:
             while budget.pages > 0 and budget.records > 0:
                 limit = min(self._options.page_size, limits.max_page, budget.records)
                 request = sp.RangeRequest(creator, from_seq, limit)
-                data = await self._ask(peer, request, limits.max_records_bytes)
+                data = await self._ask(peer, request, limits.records_bytes(limit))
                 page = sp.decode_records(data, limit, limits).records
                 budget.pages -= 1
                 budget.records -= len(page)
@@ -300,7 +300,9 @@ class RoundRunner:
             if budget.pages <= 0 or budget.records <= 0:
                 return
             batch = wanted[start : start + size][: budget.records]
-            data = await self._ask(peer, sp.ProfilesRequest(tuple(batch)), limits.max_records_bytes)
+            data = await self._ask(
+                peer, sp.ProfilesRequest(tuple(batch)), limits.records_bytes(len(batch))
+            )
             page = sp.decode_records(data, len(batch), limits).records
             budget.pages -= 1
             budget.records -= len(page)

@@ -25,11 +25,14 @@ from pathlib import Path
 from typing import Any, Final
 
 from peer.sync.errors import PeerBookError
+from storage import untrusted
 
 logger = logging.getLogger(__name__)
 
 FILE_VERSION: Final = 1
 MAX_ADDRS: Final = 8
+MAX_FILE_BYTES: Final = 4 * 1024 * 1024
+"""Refuse a larger peer book file (200 peers of 8 addresses take about 200 KB)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,8 +177,8 @@ def _entry_json(entry: PeerEntry) -> dict[str, Any]:
 
 def _parse(raw: bytes) -> dict[str, PeerEntry]:
     try:
-        obj = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        obj = untrusted.loads(raw, max_bytes=MAX_FILE_BYTES, what="peer book")
+    except ValueError as exc:
         raise ValueError(f"not JSON: {exc}") from exc
     if not isinstance(obj, dict) or obj.get("v") != FILE_VERSION:
         raise ValueError("not a version 1 peer book")

@@ -36,11 +36,15 @@ from typing import Any, Final
 
 from peer.feed.wire import MAX_JSON_NUMBER, MAX_RECORD_BYTES, checksum_address
 from peer.sync.errors import SyncProtocolError
+from storage import untrusted
+from storage.errors import UntrustedJsonError
 
 PROTOCOL_ID: Final = "/toktok/sync/1.0.0"
 VERSION: Final = 1
 _HEX: Final = frozenset("0123456789abcdefABCDEF")
 _LOWER_HEX: Final = frozenset("0123456789abcdef")
+MAX_DEPTH: Final = 4
+"""Deepest nesting of any sync message (a heads response nests 3 levels)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,14 +62,20 @@ class Limits:
 
     @property
     def max_heads_bytes(self) -> int:
-        """Largest heads response accepted: up to ~135 bytes per post head and ~65 per
-        profile version or fork seq, plus slack."""
-        return 3 * self.max_creators * 128 + 256
+        """Largest heads response accepted: per creator at most 133 bytes of post head
+        (``"0x<40>":[2^53,"0x<64>"],``) and 62 each of profile version and fork seq, plus
+        slack for the frame."""
+        return 260 * self.max_creators + 256
+
+    def records_bytes(self, count: int) -> int:
+        """Largest response to a request for ``count`` records: each record may double when
+        quoted as a string (20 records: 655,696 bytes)."""
+        return count * (2 * MAX_RECORD_BYTES + 4) + 256
 
     @property
     def max_records_bytes(self) -> int:
-        """Largest records response accepted: each record may double when quoted as a string."""
-        return max(self.max_page, self.max_profiles) * (2 * MAX_RECORD_BYTES + 4) + 256
+        """Largest records response for the largest page or profiles request."""
+        return self.records_bytes(max(self.max_page, self.max_profiles))
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,37 +166,13 @@ def encode_records(records: Records) -> bytes:
 # ---- decoding ------------------------------------------------------------------------------
 
 
-def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise SyncProtocolError(f"duplicate key {key[:50]!r}")
-        out[key] = value
-    return out
-
-
-def _no_float(text: str) -> Any:
-    raise SyncProtocolError(f"non-integer number {text[:20]!r}")
-
-
-def _no_constant(text: str) -> Any:
-    raise SyncProtocolError(f"{text} is not allowed")
-
-
 def _parse(data: bytes, limit: int, what: str) -> dict[str, Any]:
-    if len(data) > limit:
-        raise SyncProtocolError(f"{what} is {len(data)} bytes; the limit is {limit}")
     try:
-        obj = json.loads(
-            data.decode("utf-8"),
-            object_pairs_hook=_unique,
-            parse_float=_no_float,
-            parse_constant=_no_constant,
+        obj = untrusted.loads(
+            data, max_bytes=limit, max_depth=MAX_DEPTH, integers_only=True, what=what
         )
-    except SyncProtocolError:
-        raise
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise SyncProtocolError(f"{what} is not valid JSON: {exc}") from exc
+    except UntrustedJsonError as exc:
+        raise SyncProtocolError(str(exc)) from exc
     if not isinstance(obj, dict):
         raise SyncProtocolError(f"{what} must be a JSON object")
     if type(obj.get("v")) is not int or obj["v"] != VERSION:
@@ -299,7 +285,7 @@ def _forks(forks_in: object, posts: dict[str, tuple[int, bytes]]) -> dict[str, i
 
 def decode_records(data: bytes, max_count: int, limits: Limits) -> Records:
     """Decode a records response of at most ``max_count`` records, each within the wire cap."""
-    obj = _parse(data, limits.max_records_bytes, "records response")
+    obj = _parse(data, limits.records_bytes(max_count), "records response")
     _keys(obj, {"v", "records"}, "records response")
     items = obj["records"]
     if not isinstance(items, list) or len(items) > max_count:

@@ -32,6 +32,7 @@ from typing import Any, Final
 
 from eth_utils.address import is_checksum_address
 
+from storage import untrusted
 from storage.cid import CID
 from storage.crypto import (
     MAX_CHUNK_SIZE,
@@ -41,12 +42,14 @@ from storage.crypto import (
     StreamParams,
     plaintext_size,
 )
-from storage.errors import InvalidCIDError, MalformedCiphertextError
+from storage.errors import InvalidCIDError, MalformedCiphertextError, UntrustedJsonError
 from storage.media.errors import ManifestError
 
 SCHEMA_VERSION: Final = 1
 MAX_MANIFEST_BYTES: Final = 64 * 1024
 """Replication cap (ARCHITECTURE "Feed rules")."""
+MAX_DEPTH: Final = 4
+"""Deepest nesting of a manifest (``{"renditions": [{...}]}`` nests 3 levels)."""
 MAX_RENDITIONS: Final = 8
 _MAX_INT: Final = 2**53 - 1
 _MAX_DIM: Final = 16384
@@ -162,40 +165,17 @@ def encode_manifest(m: Manifest) -> bytes:
 
 
 # ------------------------------------------------------------------------------- decoding
-def _no_float(text: str) -> Any:
-    raise ManifestError("numbers in a manifest must be integers")
-
-
-def _no_constant(text: str) -> Any:
-    raise ManifestError(f"{text} is not allowed in a manifest")
-
-
-def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    obj: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in obj:
-            raise ManifestError(f"duplicate key {key!r}")
-        obj[key] = value
-    return obj
-
-
 def decode_manifest(data: bytes) -> Manifest:
     """Parse manifest bytes from the network; any deviation raises :class:`ManifestError`."""
     if len(data) > MAX_MANIFEST_BYTES:
         raise ManifestError("manifest exceeds 64 KiB")
     try:
-        text = data.decode("utf-8")
-        obj = json.loads(
-            text, object_pairs_hook=_pairs, parse_float=_no_float, parse_constant=_no_constant
-        )
-    except UnicodeDecodeError as exc:
-        raise ManifestError("manifest is not UTF-8") from exc
-    except RecursionError as exc:
-        raise ManifestError("manifest nests too deeply") from exc
-    except ValueError as exc:
-        if isinstance(exc, ManifestError):
-            raise
-        raise ManifestError(f"manifest is not valid JSON: {exc}") from exc
+        obj = untrusted.loads(
+            data, max_bytes=MAX_MANIFEST_BYTES, max_depth=MAX_DEPTH, integers_only=True,
+            what="manifest",
+        )  # fmt: skip
+    except UntrustedJsonError as exc:
+        raise ManifestError(str(exc)) from exc
     manifest = manifest_from_obj(obj)
     if canonical_json(obj) != data:
         raise ManifestError("manifest is not in canonical form (key order, spacing, escapes)")

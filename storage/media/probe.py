@@ -8,7 +8,6 @@ or a specific :class:`~storage.media.errors.InputRejected` error.
 from __future__ import annotations
 
 import asyncio
-import json
 import math
 import os
 import stat
@@ -18,6 +17,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Final
 
+from storage import untrusted
 from storage.media.errors import (
     BadDimensions,
     NoVideoStream,
@@ -30,6 +30,8 @@ from storage.media.sniff import SNIFF_BYTES, Container, sniff_container
 from storage.media.tools import ToolOptions, ffprobe_argv, run_tool
 
 # What ffprobe reports as format_name for each demuxer we name with -f.
+MAX_PROBE_OUTPUT: Final = 16 * 1024 * 1024
+"""ffprobe output is collected up to this size by ``run_tool`` (its ``max_stdout``)."""
 _FORMAT_NAMES: Final = {
     Container.MP4: "mov,mp4,m4a,3gp,3g2,mj2",
     Container.MATROSKA: "matroska,webm",
@@ -110,7 +112,7 @@ async def probe(
             "try exporting it again from the camera or editor"
         )
     try:
-        data = json.loads(run.stdout)
+        data = untrusted.loads(run.stdout, max_bytes=MAX_PROBE_OUTPUT, what="ffprobe output")
     except ValueError as exc:
         raise Unreadable("ffprobe returned unusable output for this file") from exc
     if not isinstance(data, dict):
