@@ -11,14 +11,17 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import logging
 import os
 import secrets
+import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import TracebackType
 
 from peer.errors import DataDirError, DataDirLockedError
 
+log = logging.getLogger(__name__)
 LOCK_FILE = "daemon.lock"
 API_FILE = "api.json"
 
@@ -56,6 +59,16 @@ class DataDir:
     @property
     def logs(self) -> Path:
         return self.root / "logs"
+
+    @property
+    def tmp(self) -> Path:
+        """Work files of the owner (transcodes, uploads); swept when ownership is taken."""
+        return self.root / "tmp"
+
+    @property
+    def publish_journal(self) -> Path:
+        """Pins of unfinished publishes (``storage.pinjournal``)."""
+        return self.root / "publish-journal.json"
 
     @property
     def lock_file(self) -> Path:
@@ -107,6 +120,7 @@ class DataDirLock:
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
         self._fd = fd
+        sweep_tmp(self._data_dir)
 
     def release(self) -> None:
         if self._fd is None:
@@ -128,6 +142,32 @@ class DataDirLock:
         tb: TracebackType | None,
     ) -> None:
         self.release()
+
+
+def sweep_tmp(data_dir: DataDir) -> int:
+    """Remove everything under ``<data>/tmp`` (call only as the owner: nobody else may be
+    writing there). Work files of a process that died (transcodes, uploads) go; returns how many
+    entries were removed."""
+    removed = 0
+    try:
+        entries = list(data_dir.tmp.iterdir())
+    except FileNotFoundError:
+        return 0
+    except OSError as exc:
+        raise DataDirError(f"cannot list {data_dir.tmp}: {exc.strerror}") from exc
+    for entry in entries:
+        for child in list(entry.iterdir()) if entry.is_dir() and not entry.is_symlink() else []:
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child, ignore_errors=True)
+            else:
+                child.unlink(missing_ok=True)
+            removed += 1
+        if not entry.is_dir() or entry.is_symlink():
+            entry.unlink(missing_ok=True)
+            removed += 1
+    if removed:
+        log.info("removed %d work files an earlier run left in %s", removed, data_dir.tmp)
+    return removed
 
 
 def read_owner_pid(lock_file: Path) -> int | None:

@@ -182,7 +182,7 @@ def publish(
         store = EmbeddedContentStore.at(state.data_dir.store)
         keys = ClipKeyStore(state.data_dir.keys, passphrase) if passphrase is not None else None
         publisher = ClipPublisher(store, media_settings(state.config, state.data_dir), keys)
-        return _run_with_bar(publisher, file.resolve(), creator, premium)
+        return _run_with_bar(publisher, file.resolve(), creator, premium, state.data_dir)
 
     clip = state.change_state(lambda _: local(), local)
     if as_json:
@@ -219,8 +219,31 @@ def _publish_through_daemon(client: DaemonClient, body: dict[str, Any]) -> dict[
 
 
 def _run_with_bar(
-    publisher: ClipPublisher, file: Path, creator: str, premium: bool
+    publisher: ClipPublisher, file: Path, creator: str, premium: bool, data_dir: DataDir
 ) -> PublishedClip:
+    """Run the media part in-process; its pins are journalled while it runs (a killed run is
+    released by the daemon's next start), and the journal entry ends with the run: the
+    pinned manifest is this command's result."""
+    import secrets
+
+    from storage.cid import CID
+    from storage.pinjournal import PinJournal
+
+    journal = PinJournal(data_dir.publish_journal)
+    job = "cli-" + secrets.token_hex(8)
+
+    async def note(cid: CID) -> None:
+        await asyncio.to_thread(journal.note, job, str(cid))
+
+    async def run(on_progress: media_progress.ProgressCallback) -> PublishedClip:
+        await asyncio.to_thread(journal.begin, job)
+        try:
+            return await publisher.publish(
+                file, creator=creator, premium=premium, progress=on_progress, journal=note
+            )
+        finally:  # success: the pins are the result; failure: the pipeline released them
+            await asyncio.to_thread(journal.end, job)
+
     console = Console(stderr=True)
     columns = (
         TextColumn("{task.description:<10}"),
@@ -234,6 +257,4 @@ def _run_with_bar(
         def on_progress(p: media_progress.Progress) -> None:
             bar.update(task, description=_LABELS[p.stage], completed=p.fraction)
 
-        return asyncio.run(
-            publisher.publish(file, creator=creator, premium=premium, progress=on_progress)
-        )
+        return asyncio.run(run(on_progress))

@@ -127,6 +127,7 @@ class App:
                 self.feed,
                 media_settings(config, data_dir),
                 self.bus,
+                journal_path=data_dir.publish_journal,
                 key_servers=lambda: self.p2p.addrs,
             )
             if self.feed is not None

@@ -3,6 +3,11 @@
 Each publish is a *job* owned by this service (cancelled on stop). Its progress goes to the bus
 (``publish.progress`` / ``publish.done`` / ``publish.failed``) and is kept for polling, so the
 web UI follows the event stream while the CLI polls ``GET /api/v1/publish/<job>``.
+
+Pins a job creates are journalled before they exist (``<data>/publish-journal.json``); the job
+leaves the journal once its post is stored, or once its pins are released after a failure. At
+start, a job still in the journal was interrupted (the peer was killed): its pins are released
+unless its manifest is named by a stored post.
 """
 
 from __future__ import annotations
@@ -24,9 +29,12 @@ from peer.daemon.store import StoreService
 from peer.daemon.wallet import WalletService
 from peer.datadir import DataDir
 from peer.errors import BadRequestError
+from storage.cid import CID
+from storage.errors import NotPinnedError, StorageError
 from storage.media import progress as media_progress
 from storage.media.pipeline import ClipPublisher, MediaSettings
 from storage.media.probe import ProbeLimits
+from storage.pinjournal import JournalEntry, PinJournal
 
 log = logging.getLogger(__name__)
 BASE_UNITS = 10**18
@@ -146,8 +154,11 @@ class PublishService:
         feed: FeedService,
         settings: MediaSettings,
         bus: EventBus,
+        journal_path: Path,
         key_servers: Callable[[], Sequence[str]] = tuple,
     ) -> None:
+        self._journal_path = journal_path
+        self._journal: PinJournal | None = None
         self._store = store
         self._wallet = wallet
         self._feed = feed
@@ -158,6 +169,41 @@ class PublishService:
 
     async def start(self) -> None:
         self._settings.work_dir.mkdir(parents=True, exist_ok=True)
+        self._journal = await asyncio.to_thread(PinJournal, self._journal_path)
+        await self.release_interrupted()
+
+    @property
+    def journal(self) -> PinJournal:
+        if self._journal is None:
+            raise RuntimeError("the publish service is not started")
+        return self._journal
+
+    async def release_interrupted(self) -> dict[str, int]:
+        """Release the pins of jobs an earlier run left in the journal, unless their post was
+        stored. Returns job id -> pins released (logged)."""
+        released: dict[str, int] = {}
+        for job, entry in self.journal.pending().items():
+            if entry.result is not None and await self._feed.index.has_manifest(entry.result):
+                log.info("interrupted publish %s had stored its post; keeping its pins", job)
+            else:
+                released[job] = await self._release(entry.pins)
+                log.warning(
+                    "released %d pins of publish %s, interrupted before its post was stored",
+                    released[job],
+                    job,
+                )
+            await asyncio.to_thread(self.journal.end, job)
+        return released
+
+    async def _release(self, cids: Sequence[str]) -> int:
+        count = 0
+        for cid in reversed(cids):  # manifest first, then what it names
+            try:
+                await self._store.store.unpin(cid)
+                count += 1
+            except NotPinnedError:
+                continue
+        return count
 
     async def stop(self) -> None:
         tasks = [j.task for j in self._jobs.values() if j.task is not None and not j.task.done()]
@@ -183,11 +229,23 @@ class PublishService:
             job.stage, job.fraction = p.stage.value, p.fraction
             self._bus.publish(PublishProgress(job.id, p.stage.value, p.done, p.total))
 
+        journal = self.journal
+
+        async def note(cid: CID) -> None:
+            await asyncio.to_thread(journal.note, job.id, str(cid))
+
+        stored = False
         try:
+            await asyncio.to_thread(journal.begin, job.id)
             publisher = ClipPublisher(self._store.store, self._settings, self._wallet.clip_keys)
             clip = await publisher.publish(
-                request.path, creator=creator, premium=request.premium, progress=on_progress
+                request.path,
+                creator=creator,
+                premium=request.premium,
+                progress=on_progress,
+                journal=note,
             )
+            await asyncio.to_thread(journal.record_result, job.id, str(clip.manifest_cid))
             job.stage = "sign"
             self._bus.publish(PublishProgress(job.id, "sign", 0, 1))
             post_id = await self._feed.publish_post(
@@ -199,6 +257,7 @@ class PublishService:
                 min_balance=request.min_balance * BASE_UNITS,
                 key_servers=tuple(self._key_servers()) if request.premium else (),
             )
+            stored = True
             job.state, job.post_id, job.manifest = "done", post_id, str(clip.manifest_cid)
             job.stage, job.fraction = "done", 1.0
             self._bus.publish(PublishDone(job.id, post_id, str(clip.manifest_cid)))
@@ -212,5 +271,15 @@ class PublishService:
             job.state, job.error = "failed", {"code": code, "message": message}
             self._bus.publish(PublishFailed(job.id, code, message))
         finally:
+            await asyncio.shield(self._finish_journal(job.id, stored))
             if request.remove_after:
                 request.path.unlink(missing_ok=True)
+
+    async def _finish_journal(self, job: str, stored: bool) -> None:
+        """The job is over: keep its pins if its post was stored, else release them."""
+        try:
+            if not stored:
+                await self._release(self.journal.pending().get(job, JournalEntry()).pins)
+            await asyncio.to_thread(self.journal.end, job)
+        except StorageError:
+            log.warning("could not release the pins of publish %s", job, exc_info=True)

@@ -287,6 +287,11 @@ class FeedIndex:
         row = await self._one("SELECT wire FROM profiles WHERE creator = ?", (creator,))
         return None if row is None else bytes(row[0])
 
+    async def has_manifest(self, manifest: str) -> bool:
+        """True when a stored post names ``manifest`` (a publish that got as far as its post)."""
+        row = await self._one("SELECT 1 FROM posts WHERE manifest = ? LIMIT 1", (manifest,))
+        return row is not None
+
     # ---- helpers --------------------------------------------------------------------------
 
     async def _one(self, sql: str, params: tuple[object, ...]) -> tuple[Any, ...] | None:

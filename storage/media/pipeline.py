@@ -5,19 +5,26 @@ step runs off the event loop (ffmpeg in a subprocess, file reads and encryption 
 threads, the store's own threads). If anything fails or the task is cancelled, the temporary
 transcode directory is removed and every pin this run created is removed again (pins that
 existed before, e.g. from publishing the same file earlier, are left alone).
+
+Each file is added and pinned in one step (``pin=True``: its blocks are never collectable
+between the add and the pin). Its CID is computed first (the importer is pure; premium
+renditions are encrypted twice with the same key and nonces, which is deterministic), so a
+pin this run is about to create is handed to the caller's ``journal`` *before* it exists: a
+run killed at any point leaves no pin that the journal does not name.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Final
 
 from eth_utils.address import is_checksum_address
 
+from storage import unixfs
 from storage.cid import CID
 from storage.clipkeys import ClipKeyStore
 from storage.crypto import DEFAULT_CHUNK_SIZE, ClipKey, StreamEncryptor, StreamParams
@@ -36,6 +43,13 @@ from storage.media.transcode import Transcoded, TranscodeOptions, transcode
 from storage.ports import ContentStore
 
 _READ_SIZE: Final = 1024 * 1024
+
+PinJournalHook = Callable[[CID], Awaitable[None]]
+"""Called with a CID just before this run creates a pin on it (write-ahead)."""
+
+
+async def _no_journal(_cid: CID) -> None:
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,8 +96,12 @@ class ClipPublisher:
         creator: str,
         premium: bool = False,
         progress: ProgressCallback | None = None,
+        journal: PinJournalHook | None = None,
     ) -> PublishedClip:
-        """Publish the video at ``path`` for ``creator`` (a checksummed address)."""
+        """Publish the video at ``path`` for ``creator`` (a checksummed address).
+
+        ``journal`` is told each pin this run is about to create, before it exists.
+        """
         if not is_checksum_address(creator):
             raise ManifestError("the creator must be a checksummed 0x address")
         if premium and self._keys is None:
@@ -103,11 +121,11 @@ class ClipPublisher:
             info, s.work_dir, options=s.transcode, tools=s.tools, progress=report
         )
         timings["transcode"] = time.perf_counter() - t0
-        pinned: list[CID] = []
+        pins = _RunPins(journal or _no_journal)
         try:
-            published = await self._store_all(result, creator, premium, report, timings, pinned)
+            published = await self._store_all(result, creator, premium, report, timings, pins)
         except BaseException:
-            await asyncio.shield(self._unpin(pinned))
+            await asyncio.shield(self._unpin(pins.created))
             raise
         finally:
             await asyncio.shield(asyncio.to_thread(result.cleanup))
@@ -122,7 +140,7 @@ class ClipPublisher:
         premium: bool,
         report: ProgressCallback,
         timings: dict[str, float],
-        pinned: list[CID],
+        pins: _RunPins,
     ) -> PublishedClip:
         total = sum(r.size for r in result.renditions) + result.poster.size
         done = 0
@@ -138,12 +156,12 @@ class ClipPublisher:
         refs: list[RenditionRef] = []
         for r in result.renditions:
             if key is None:
-                cid = await self._add_file(r.path, on_bytes(done), pinned)
+                cid = await self._add_file(r.path, on_bytes(done), pins)
                 size, prefix = r.size, None
             else:
                 params = StreamParams.generate(self._settings.chunk_size)
                 cid, size, seconds = await self._add_encrypted(
-                    r.path, key, params, on_bytes(done, rendition_stage), pinned
+                    r.path, key, params, on_bytes(done, rendition_stage), pins
                 )
                 timings["encrypt"] += seconds
                 prefix = params.nonce_prefix
@@ -152,7 +170,7 @@ class ClipPublisher:
                 RenditionRef(str(cid), r.mime, r.codecs, r.width, r.height, r.bitrate, size, prefix)
             )
         p = result.poster
-        poster_cid = await self._add_file(p.path, on_bytes(done), pinned)
+        poster_cid = await self._add_file(p.path, on_bytes(done), pins)
         timings["add"] = time.perf_counter() - t_add - timings["encrypt"]
 
         t_manifest = time.perf_counter()
@@ -165,8 +183,10 @@ class ClipPublisher:
             encryption=Encryption(chunk_size=self._settings.chunk_size) if premium else None,
         )
         data = encode_manifest(manifest)
-        manifest_cid = await self._store.add_bytes(data, pin=False)
-        await self._pin_new(manifest_cid, pinned)
+        expected = unixfs.import_bytes(data)[0]
+        await self._journal_if_new(expected, pins)
+        manifest_cid = await self._store.add_bytes(data, pin=True)
+        self._check_cid(expected, manifest_cid, pins)
         if key is not None:
             assert self._keys is not None
             await asyncio.to_thread(self._keys.put, str(manifest_cid), key)
@@ -174,18 +194,27 @@ class ClipPublisher:
         report(Progress(Stage.MANIFEST, 1, 1))
         return PublishedClip(manifest_cid, manifest, data, timings)
 
-    async def _pin_new(self, cid: CID, pinned: list[CID]) -> None:
-        """Pin ``cid`` unless it already is; remember new pins for rollback (a rollback must
-        never remove a pin that existed before, e.g. from publishing the same file earlier)."""
+    async def _journal_if_new(self, cid: CID, pins: _RunPins) -> None:
+        """Before adding ``cid`` with a pin: if it is not pinned yet, the pin will be ours, so
+        tell the journal (write-ahead) and remember it for rollback. A rollback must never
+        remove a pin that existed before (e.g. from publishing the same file earlier)."""
         if not await self._store.is_pinned(cid):
-            await self._store.pin(cid)
-            pinned.append(cid)
+            await pins.journal(cid)
+            pins.created.append(cid)
+
+    @staticmethod
+    def _check_cid(expected: CID, got: CID, pins: _RunPins) -> None:
+        if got != expected:  # the store imports differently from our importer: roll back
+            pins.created.append(got)
+            raise MediaError(f"the store stored {got} where {expected} was computed")
 
     async def _add_file(
-        self, path: Path, progress: Callable[[int, int | None], None], pinned: list[CID]
+        self, path: Path, progress: Callable[[int, int | None], None], pins: _RunPins
     ) -> CID:
-        cid = await self._store.add_file(path, progress, pin=False)
-        await self._pin_new(cid, pinned)
+        expected = await asyncio.to_thread(_file_cid, path)
+        await self._journal_if_new(expected, pins)
+        cid = await self._store.add_file(path, progress, pin=True)
+        self._check_cid(expected, cid, pins)
         return cid
 
     async def _add_encrypted(
@@ -194,37 +223,48 @@ class ClipPublisher:
         key: ClipKey,
         params: StreamParams,
         progress: Callable[[int, int | None], None],
-        pinned: list[CID],
+        pins: _RunPins,
     ) -> tuple[CID, int, float]:
         """Encrypt ``path`` on the fly into the store (no ciphertext file on disk); return
         (CID, ciphertext size, seconds spent encrypting)."""
-        enc = StreamEncryptor(key, params)
         counters = _Counters()
 
-        def step(fh: BinaryIO) -> tuple[bytes, bool]:
-            data = fh.read(_READ_SIZE)
-            t = time.perf_counter()
-            out = enc.update(data) if data else enc.finalize()
-            counters.encrypt_s += time.perf_counter() - t
-            counters.read += len(data)
-            counters.written += len(out)
-            return out, not data
+        def chunks(count: bool) -> AsyncIterator[bytes]:
+            enc = StreamEncryptor(key, params)  # same key and nonces: the same ciphertext
 
-        async def chunks() -> AsyncIterator[bytes]:
-            fh = await asyncio.to_thread(open, path, "rb")
-            try:
-                while True:
-                    out, last = await asyncio.to_thread(step, fh)
-                    progress(counters.read, None)
-                    if out:
-                        yield out
-                    if last:
-                        return
-            finally:
-                await asyncio.to_thread(fh.close)
+            def step(fh: BinaryIO) -> tuple[bytes, bool]:
+                data = fh.read(_READ_SIZE)
+                t = time.perf_counter()
+                out = enc.update(data) if data else enc.finalize()
+                if count:
+                    counters.encrypt_s += time.perf_counter() - t
+                    counters.read += len(data)
+                    counters.written += len(out)
+                return out, not data
 
-        cid = await self._store.add_stream(chunks(), pin=False)
-        await self._pin_new(cid, pinned)
+            async def generate() -> AsyncIterator[bytes]:
+                fh = await asyncio.to_thread(open, path, "rb")
+                try:
+                    while True:
+                        out, last = await asyncio.to_thread(step, fh)
+                        if count:
+                            progress(counters.read, None)
+                        if out:
+                            yield out
+                        if last:
+                            return
+                finally:
+                    await asyncio.to_thread(fh.close)
+
+            return generate()
+
+        importer = unixfs.FileImporter()
+        async for piece in chunks(count=False):
+            await asyncio.to_thread(importer.write, piece)
+        expected = importer.finish()[0]
+        await self._journal_if_new(expected, pins)
+        cid = await self._store.add_stream(chunks(count=True), pin=True)
+        self._check_cid(expected, cid, pins)
         return cid, counters.written, counters.encrypt_s
 
     async def _unpin(self, cids: list[CID]) -> None:
@@ -233,6 +273,23 @@ class ClipPublisher:
                 await self._store.unpin(cid)
             except Exception:  # noqa: S112 - best-effort rollback; the original error wins
                 continue
+
+
+def _file_cid(path: Path) -> CID:
+    """The CID ``add_file`` gives ``path`` (CIDv1, raw leaves), computed without storing."""
+    importer = unixfs.FileImporter()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(_READ_SIZE):
+            importer.write(chunk)
+    return importer.finish()[0]
+
+
+@dataclass(slots=True)
+class _RunPins:
+    """The pins one run creates (for rollback) and where it announces them first."""
+
+    journal: PinJournalHook
+    created: list[CID] = field(default_factory=list)
 
 
 @dataclass(slots=True)

@@ -11,14 +11,21 @@ Every invocation built here:
 * bounds ``-probesize`` / ``-analyzeduration`` and the largest single allocation
   (``-max_alloc``);
 * runs with stdin closed, a minimal environment (no proxy variables), in its own session, and is
-  killed when its timeout elapses or the calling task is cancelled.
+  killed when its timeout elapses or the calling task is cancelled;
+* gets SIGKILL from the kernel when the process that started it dies, even by SIGKILL
+  (Linux ``PR_SET_PDEATHSIG``, set between fork and exec), so a crashed peer leaves no ffmpeg
+  running. The signal follows the *thread* that forked: asyncio forks from the event loop's
+  thread, which lives as long as the peer.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import os
+import signal
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +35,25 @@ from storage.media.errors import ToolError, ToolMissing, ToolTimeout
 from storage.media.sniff import Container
 
 _STDERR_KEEP: Final = 16 * 1024
+_PR_SET_PDEATHSIG: Final = 1
+_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
+
+
+def die_with_parent(parent: int) -> Callable[[], None]:
+    """A ``preexec_fn``: the child gets SIGKILL when ``parent`` dies (Linux; no-op elsewhere).
+
+    libc is loaded in the parent, so the child makes one C call between fork and exec. If the
+    parent died before the call took effect the child is already orphaned: it exits at once.
+    """
+
+    def setup() -> None:
+        if _LIBC is None:
+            return
+        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:
+            os._exit(1)
+
+    return setup
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +143,7 @@ async def run_tool(
             stderr=asyncio.subprocess.PIPE,
             env=_tool_env(),
             start_new_session=True,
+            preexec_fn=die_with_parent(os.getpid()),
         )
     except FileNotFoundError as exc:
         raise ToolMissing(f"{argv[0]} is not installed; install ffmpeg (it provides both)") from exc

@@ -219,3 +219,67 @@ async def test_a_failure_after_adding_removes_only_the_new_pins(
     assert await store.pins() == before
     assert await store.is_pinned(earlier.manifest_cid)
     assert files_under(data_dir / "tmp") == []
+
+
+class RecordingStore:
+    """Delegates to a real store and records how each add was asked to pin."""
+
+    def __init__(self, inner: EmbeddedContentStore) -> None:
+        self.inner = inner
+        self.add_pins: list[bool] = []
+        self.pin_calls = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    async def add_file(self, path: Path, progress: Any = None, *, pin: bool = True) -> CID:
+        self.add_pins.append(pin)
+        return await self.inner.add_file(path, progress, pin=pin)
+
+    async def add_stream(self, chunks: AsyncIterator[bytes], *, pin: bool = True) -> CID:
+        self.add_pins.append(pin)
+        return await self.inner.add_stream(chunks, pin=pin)
+
+    async def add_bytes(self, data: bytes, *, cid_version: int = 1, pin: bool = True) -> CID:
+        self.add_pins.append(pin)
+        return await self.inner.add_bytes(data, cid_version=cid_version, pin=pin)
+
+    async def pin(self, cid: CID | str, *, recursive: bool = True) -> None:
+        self.pin_calls += 1
+        await self.inner.pin(cid, recursive=recursive)
+
+
+@pytest.mark.parametrize("premium", [False, True])
+async def test_every_new_pin_is_journalled_before_it_exists_and_added_in_one_step(
+    samples: dict[str, Path],
+    store: EmbeddedContentStore,
+    data_dir: Path,
+    keys: ClipKeyStore,
+    premium: bool,
+) -> None:
+    journalled: list[CID] = []
+
+    async def journal(cid: CID) -> None:
+        assert not await store.is_pinned(cid), "the journal hears of a pin before it exists"
+        journalled.append(cid)
+
+    recording = RecordingStore(store)
+    clip = await publisher(recording, data_dir, keys).publish(
+        samples["portrait"], creator=CREATOR, premium=premium, journal=journal
+    )
+    assert {str(c) for c in journalled} == {str(p.cid) for p in await store.pins()}
+    assert journalled[-1] == clip.manifest_cid
+    assert recording.add_pins
+    assert all(recording.add_pins), "every add pins in the same step"
+    assert recording.pin_calls == 0
+
+    again: list[CID] = []
+
+    async def journal_again(cid: CID) -> None:
+        again.append(cid)
+
+    await publisher(store, data_dir, keys).publish(
+        samples["portrait"], creator=CREATOR, premium=premium, journal=journal_again
+    )
+    if not premium:  # the same CIDs are pinned already: nothing of ours to journal
+        assert again == []

@@ -78,3 +78,35 @@ def test_credentials_are_private_and_only_visible_while_the_owner_runs(tmp_path:
         assert read_credentials(data) == creds
     # A leftover file of a dead daemon is not trusted.
     assert read_credentials(data) is None
+
+
+def test_taking_ownership_sweeps_work_files_an_earlier_owner_left(tmp_path: Path) -> None:
+    data = DataDir(tmp_path / "data")
+    data.ensure()
+    (data.tmp / "media" / "transcode-abc").mkdir(parents=True)
+    (data.tmp / "media" / "transcode-abc" / "r0.mp4").write_bytes(b"x" * 10)
+    (data.tmp / "uploads").mkdir()
+    (data.tmp / "uploads" / "clip.mp4").write_bytes(b"y")
+    (data.tmp / "stray").write_bytes(b"z")
+    outside = tmp_path / "keep.txt"
+    outside.write_text("not ours to delete")
+    (data.tmp / "media" / "link").symlink_to(outside)
+
+    lock = DataDirLock(data)
+    lock.acquire()
+    try:
+        assert sorted(p.name for p in data.tmp.rglob("*")) == ["media", "uploads"]
+        assert outside.read_text() == "not ours to delete"
+    finally:
+        lock.release()
+
+
+def test_a_data_dir_that_is_owned_elsewhere_is_not_swept(tmp_path: Path) -> None:
+    data = DataDir(tmp_path / "data")
+    data.ensure()
+    with DataDirLock(data):
+        (data.tmp / "media").mkdir(parents=True)
+        (data.tmp / "media" / "busy").write_bytes(b"in use")
+        with pytest.raises(DataDirLockedError):
+            DataDirLock(data).acquire()
+        assert (data.tmp / "media" / "busy").exists()
