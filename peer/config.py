@@ -197,6 +197,18 @@ class ChainSection:
         default=2,
         metadata=_doc("Holding window of token-gated playback, in blocks (ARCHITECTURE)."),
     )
+    health_interval_s: float = field(
+        default=5.0,
+        metadata=_doc(
+            "How often the chain is probed while it answers, in seconds. After a failed probe "
+            "/healthz reports the chain not ready and probes back off from 1 s, doubling up to "
+            "health_backoff_max_s; on the devnet a dead anvil is restarted from its state file."
+        ),
+    )
+    health_backoff_max_s: float = field(
+        default=60.0,
+        metadata=_doc("Longest wait between probes of a chain that does not answer, in seconds."),
+    )
 
 
 @dataclass(frozen=True)
@@ -268,6 +280,8 @@ class Config:
 _RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("sync", "interval_s"): (1.0, 86_400.0),
     ("sync", "page_size"): (1, 100),
+    ("chain", "health_interval_s"): (0.1, 3_600.0),
+    ("chain", "health_backoff_max_s"): (1.0, 3_600.0),
 }
 
 _CHOICES: dict[tuple[str, str], tuple[str, ...]] = {

@@ -4,6 +4,11 @@
 launches ``anvil``, deploys TOK + the CreatorToken blueprint + the factory the first time
 (the ``--state`` file keeps them across restarts), mints TOK to the dev accounts, writes
 ``<state_dir>/deployment.json`` and returns a :class:`DevnetInfo`.
+
+Supervision: :attr:`Devnet.exited` tells that anvil died under us (``kill -9``, OOM);
+``restart()`` launches it again from its state file on the same port, so clients keep their
+RPC URL (anvil dumps its state every ``state_interval`` seconds: up to that much recent chain
+history is lost with a ``kill -9``).
 """
 
 from __future__ import annotations
@@ -104,6 +109,12 @@ def _die_with_parent() -> None:
         _LIBC.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG = 1
 
 
+def _read_from(path: Path, offset: int) -> str:
+    with path.open("rb") as fh:
+        fh.seek(offset)
+        return fh.read().decode(errors="replace")
+
+
 def dev_addresses() -> list[str]:
     return [str(Account.from_key(key).address) for key in DEV_PRIVATE_KEYS]
 
@@ -159,7 +170,10 @@ class Devnet:
         self._options = options
         self._process: asyncio.subprocess.Process | None = None
         self._log: IO[bytes] | None = None
+        self._port = options.port
         self.info: DevnetInfo | None = None
+        self.restarts = 0
+        """How many times anvil was restarted after it died."""
 
     @property
     def deployment_path(self) -> Path:
@@ -194,12 +208,41 @@ class Devnet:
             raise
         return self.info
 
-    async def _launch(self) -> str:
+    @property
+    def exited(self) -> bool:
+        """True when anvil was started and has died since (not stopped by us)."""
+        return self._process is not None and self._process.returncode is not None
+
+    async def restart(self) -> DevnetInfo:
+        """Start anvil again after it died: same port, same state file (raises DevnetError
+        when it cannot, e.g. the port was taken meanwhile)."""
+        process, self._process = self._process, None
+        if process is not None and process.returncode is None:
+            raise DevnetError("anvil is still running")
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+        try:
+            url = await self._launch(append=True)
+            self.info = await self._prepare(url)
+            self._write_endpoint(self.info)
+        except BaseException:
+            failed = self._process
+            if failed is not None and failed.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    failed.kill()
+                await asyncio.shield(failed.wait())  # exited again: a later restart may retry
+            raise
+        self.restarts += 1
+        return self.info
+
+    async def _launch(self, append: bool = False) -> str:
         opts = self._options
         log_path = opts.state_dir / LOG_FILE
-        self._log = log_path.open("wb")
+        offset = log_path.stat().st_size if append and log_path.exists() else 0
+        self._log = log_path.open("ab" if append else "wb")
         args = [
-            "--host", opts.host, "--port", str(opts.port),
+            "--host", opts.host, "--port", str(self._port),
             "--block-time", f"{opts.block_time:g}",
             "--chain-id", str(DEVNET_CHAIN_ID),
             "--state", str(opts.state_dir / STATE_FILE),
@@ -214,11 +257,12 @@ class Devnet:
             raise DevnetError(f"cannot start anvil ({opts.anvil}): {exc}") from exc
         deadline = time.monotonic() + opts.startup_timeout
         while time.monotonic() < deadline:
+            text = _read_from(log_path, offset)
             if self._process.returncode is not None:
-                tail = log_path.read_text(errors="replace")[-2000:]
-                raise DevnetError(f"anvil exited with {self._process.returncode}: {tail}")
-            match = _LISTENING.search(log_path.read_text(errors="replace"))
+                raise DevnetError(f"anvil exited with {self._process.returncode}: {text[-2000:]}")
+            match = _LISTENING.search(text)
             if match:
+                self._port = int(match.group(2))
                 return f"http://{match.group(1)}:{match.group(2)}"
             await asyncio.sleep(0.05)
         raise DevnetError(f"anvil did not start within {opts.startup_timeout} s (see {log_path})")

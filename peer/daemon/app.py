@@ -106,6 +106,7 @@ class App:
                 spend_limit=config.wallet.spend_limit_tok * 10**18,
                 wallet=self.wallet,
                 network=network,
+                on_health=self._chain_health,
             )
             if config.chain.mode != "off"
             else None
@@ -195,6 +196,12 @@ class App:
         if self.replication is not None:
             self.services.append(self.replication)
         self.services.append(self.http)
+
+    def _chain_health(self, problem: str | None) -> None:
+        if problem is None:
+            self.readiness.set_ready("chain")
+        else:
+            self.readiness.set_not_ready("chain", problem)
 
     def status(self) -> Mapping[str, Any]:
         """Facts about this peer for ``/api/v1/status`` and ``toktok status``."""

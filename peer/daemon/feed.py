@@ -19,6 +19,7 @@ from peer.daemon.chain import ChainService
 from peer.daemon.wallet import WalletService
 from peer.feed.builders import CreatorLog, sign_record
 from peer.feed.eip712 import Domain
+from peer.feed.errors import RegistryUnavailable
 from peer.feed.gossip import FeedGossip
 from peer.feed.index import FeedIndex, IndexOptions
 from peer.feed.ingest import StoreResult
@@ -110,6 +111,7 @@ class FeedService:
         self._gossip: FeedGossip | None = None
         self._domain: Domain | None = None
         self._validator: Validator | None = None
+        self._registry: CachedTokenRegistry | None = None
         # one post at a time: each continues the log from the head the previous one stored
         self._publishing = asyncio.Lock()
 
@@ -134,6 +136,7 @@ class FeedService:
         await index.start()
         self._index = index
         registry = CachedTokenRegistry(self._chain.client, unavailable=(ChainUnavailableError,))
+        self._registry = registry
         self._validator = Validator(self._domain, registry, index)
         self._gossip = FeedGossip(self._network, self._validator, index, on_stored=self.on_stored)
         await self._gossip.start()
@@ -183,6 +186,21 @@ class FeedService:
     async def token_of(self, creator: str) -> str | None:
         """The creator's registered token, or None."""
         return await self._chain.client.token_of(creator)
+
+    async def last_known_token_of(self, creator: str) -> str | None:
+        """The creator's token, also while the chain does not answer: a registration is never
+        undone, so a cached one stays true, else the token the creator's signed profile names.
+        """
+        if self._registry is None:
+            raise RuntimeError("the feed is not started")
+        try:
+            return await self._registry.token_of(creator)
+        except RegistryUnavailable:
+            wire = await self.index.profile_wire(creator)
+            record = decode(wire).record if wire is not None else None
+            if isinstance(record, Profile) and record.token != ZERO_ADDRESS:
+                return record.token
+            return None
 
     async def token_info_of(self, creator: str) -> dict[str, Any] | None:
         """TokenInfo JSON (docs/API.md) of the creator's token, or None."""
