@@ -3,7 +3,9 @@
 One process owns a data dir (ARCHITECTURE "Concurrency"). The owner holds an exclusive
 ``flock`` on ``daemon.lock`` for its whole life; the kernel releases it when the process dies, so
 a crashed daemon never leaves a stale lock. A daemon additionally writes ``api.json`` (mode 0600):
-the URL of its API and the per-launch secret, which CLI commands use to reach it.
+the URL of its API, the CLI credential (``cli_token``) which CLI commands use to reach it, and the
+browser session's cookie and secret (``cookie``, ``secret``) for scripts that read it. The browser
+session itself is kept in ``session.json`` (0600) so that it outlives a restart.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from peer.errors import DataDirError, DataDirLockedError
 log = logging.getLogger(__name__)
 LOCK_FILE = "daemon.lock"
 API_FILE = "api.json"
+SESSION_FILE = "session.json"
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,16 @@ class DataDir:
     @property
     def api_file(self) -> Path:
         return self.root / API_FILE
+
+    @property
+    def session_file(self) -> Path:
+        return self.root / SESSION_FILE
+
+    def contains(self, path: Path) -> bool:
+        """True when ``path``, with every symlink resolved, is the data dir or inside it."""
+        root = self.root.resolve()
+        target = Path(path).resolve()
+        return target == root or target.is_relative_to(root)
 
     def ensure(self) -> None:
         """Create the data dir and its sub-folders (private to the user)."""
@@ -195,12 +208,14 @@ def is_locked(data_dir: DataDir) -> bool:
 
 @dataclass(frozen=True)
 class ApiCredentials:
-    """How to reach the running daemon: its URLs and per-launch secrets."""
+    """How to reach the running daemon: its URLs, the CLI credential (per launch) and the
+    browser session's cookie and CSRF secret (kept for scripts that read ``api.json``)."""
 
     url: str
     content_url: str
     secret: str
     cookie: str
+    cli_token: str
     pid: int
 
     @staticmethod
@@ -210,6 +225,7 @@ class ApiCredentials:
             content_url=content_url,
             secret=secrets.token_urlsafe(32),
             cookie=secrets.token_urlsafe(32),
+            cli_token=secrets.token_urlsafe(32),
             pid=os.getpid(),
         )
 

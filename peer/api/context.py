@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -9,9 +10,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from aiohttp import web
 
-from peer.api.errors import ApiError
+from peer.api.errors import ApiError, PathInDataDir
 from peer.bus import EventBus
 from peer.daemon.services import Readiness
+from peer.datadir import DataDir
 from peer.p2p import Network
 from storage import untrusted
 from storage.errors import UntrustedJsonError
@@ -45,6 +47,7 @@ class ApiContext:
     publish: PublishService | None = None
     upload_dir: Path | None = None
     max_upload_bytes: int = 0
+    data_dir: DataDir | None = None  # local paths inside it are refused
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -71,6 +74,19 @@ async def json_body(request: web.Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise ApiError(400, "bad_json", "the request body must be a JSON object")
     return body
+
+
+async def local_path(request: web.Request, value: object) -> Path:
+    """A local path from a request body: absolute, and not the data dir nor inside it (with
+    symlinks resolved), so no credential can make the daemon add or publish its own keys,
+    wallet or credentials."""
+    if not isinstance(value, str) or not Path(value).is_absolute():
+        raise ApiError(400, "bad_request", "'path' must be an absolute path")
+    path = Path(value)
+    data_dir = context(request).data_dir
+    if data_dir is not None and await asyncio.to_thread(data_dir.contains, path):
+        raise PathInDataDir(value, str(data_dir.root))
+    return path
 
 
 def _required(service: T | None, what: str, message: str) -> T:

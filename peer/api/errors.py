@@ -89,7 +89,32 @@ class MissingSecret(ApiError):
 
 class MissingSession(ApiError):
     def __init__(self) -> None:
-        super().__init__(403, "missing_session", "this resource needs the UI session cookie")
+        super().__init__(
+            403,
+            "missing_session",
+            "this resource needs the UI session cookie or the CLI credential; "
+            "run 'toktok open' to log the browser in",
+        )
+
+
+class CliOnly(ApiError):
+    def __init__(self) -> None:
+        super().__init__(
+            403,
+            "cli_only",
+            "this route takes a local path and accepts only the CLI credential from api.json, "
+            "never the browser session; use the toktok command",
+        )
+
+
+class PathInDataDir(ApiError):
+    def __init__(self, path: str, data_dir: str) -> None:
+        super().__init__(
+            403,
+            "path_in_data_dir",
+            f"{path} is inside the data dir {data_dir}; its keys, wallet and credentials are "
+            "never added or published",
+        )
 
 
 class UnsupportedMediaType(ApiError):

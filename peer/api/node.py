@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from peer.api.auth import AUTH, LOGIN_TOKEN_TTL_S
 from peer.api.context import context, json_body, network
 from peer.api.errors import ApiError
 from peer.feed.gossip import TOPIC_POSTS
@@ -48,3 +49,12 @@ async def connect_peer(request: web.Request) -> web.Response:
         raise ApiError(400, "bad_request", "'multiaddr' (a string) is required")
     peer_id = await network(request).connect(multiaddr)
     return web.json_response({"peer_id": peer_id})
+
+
+async def login_link(request: web.Request) -> web.Response:
+    """A one-time login URL for a browser (``toktok open``); CLI credential only."""
+    token = request.app[AUTH].tokens.issue()
+    host = request.headers["Host"]  # one of the loopback names the Host middleware allows
+    return web.json_response(
+        {"url": f"http://{host}/login?token={token}", "expires_in_s": int(LOGIN_TOKEN_TTL_S)}
+    )

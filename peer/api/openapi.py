@@ -25,6 +25,7 @@ from peer.api.schemas import (
     Schema,
     ref,
 )
+from peer.api.security import PUBLIC_PATHS
 
 if TYPE_CHECKING:
     from peer.api.routes import Route
@@ -51,7 +52,7 @@ _STATUS_TEXT = {
     206: "Partial content",
     400: "Bad request",
     402: "Payment required",
-    403: "Forbidden (Host, Origin, secret or session)",
+    403: "Forbidden (Host, Origin, credential, CLI-only route or path inside the data dir)",
     404: "Not found",
     409: "Conflict",
     413: "Body too large",
@@ -114,7 +115,7 @@ def _operation(route: Route, spec: RouteSchema) -> dict[str, Any]:
                 "description": "must be exactly http://<the request's Host>",
             }
         )
-        op["security"] = [{"secret": []}]
+        op["security"] = _security(route)
         if route.upload:
             op["requestBody"] = {
                 "required": True,
@@ -128,7 +129,7 @@ def _operation(route: Route, spec: RouteSchema) -> dict[str, Any]:
         elif spec.body is not None:
             op["requestBody"] = {"required": True, "content": {JSON: {"schema": spec.body}}}
     else:
-        op["security"] = [{"session": []}] if route.sensitive else []
+        op["security"] = _security(route)
     if set(names) & VALIDATED_PARAMS:
         errors.add(400)
     if params:
@@ -145,6 +146,18 @@ def _operation(route: Route, spec: RouteSchema) -> dict[str, Any]:
         responses[str(status)] = _error_response(status, body)
     op["responses"] = responses
     return op
+
+
+def _security(route: Route) -> list[dict[str, list[str]]]:
+    """Who may call a route: nobody needs anything for /healthz; path routes take only the CLI
+    token; mutations from the browser need the cookie and the secret header."""
+    if route.path in PUBLIC_PATHS:
+        return []
+    if route.cli_only:
+        return [{"cli": []}]
+    if route.state_changing:
+        return [{"cli": []}, {"session": [], "secret": []}]
+    return [{"cli": []}, {"session": []}]
 
 
 def _tag(path: str) -> str:
@@ -172,9 +185,12 @@ def build(
             "version": version,
             "description": (
                 "Served on 127.0.0.1 only. Every request needs Host 127.0.0.1:<port>, "
-                "localhost:<port> or [::1]:<port>. State-changing requests need Origin "
-                f"http://<Host>, the {SECRET_HEADER} header and a JSON body (multipart on the "
-                f"upload); sensitive GETs need the {SESSION_COOKIE} cookie. Generated from "
+                "localhost:<port> or [::1]:<port>. Every route but /healthz needs a credential: "
+                "the CLI token (Authorization: Bearer, from api.json) or the browser session "
+                f"(the {SESSION_COOKIE} cookie, got at /login with a one-time token from "
+                "'toktok open'). State-changing requests need Origin http://<Host>, a JSON body "
+                f"(multipart on the upload) and, from the browser, the {SECRET_HEADER} header; "
+                "routes that take a local path accept only the CLI token. Generated from "
                 "peer/api/routes.py and peer/api/schemas.py; see docs/API.md."
             ),
         },
@@ -183,6 +199,7 @@ def build(
         "components": {
             "schemas": COMPONENTS,
             "securitySchemes": {
+                "cli": {"type": "http", "scheme": "bearer"},
                 "secret": {"type": "apiKey", "in": "header", "name": SECRET_HEADER},
                 "session": {"type": "apiKey", "in": "cookie", "name": SESSION_COOKIE},
             },

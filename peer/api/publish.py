@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
-from peer.api.context import context, json_body
+from peer.api.context import context, json_body, local_path
 from peer.api.errors import ApiError
 from peer.daemon.publish import PublishRequest, PublishService
 
@@ -109,10 +109,8 @@ def _write_all(fd: int, data: bytes) -> None:
 async def publish_file(request: web.Request) -> web.Response:
     """Publish a file already on this machine (the CLI's way; it sends a path)."""
     body = await json_body(request)
-    path = body.get("path")
-    if not isinstance(path, str) or not Path(path).is_absolute():
-        raise ApiError(400, "bad_request", "'path' must be an absolute path")
-    if not await asyncio.to_thread(Path(path).is_file):
+    path = await local_path(request, body.get("path"))
+    if not await asyncio.to_thread(path.is_file):
         raise ApiError(400, "bad_request", f"{path} is not a file")
     tags = body.get("tags", [])
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
@@ -122,7 +120,7 @@ async def publish_file(request: web.Request) -> web.Response:
         raise ApiError(400, "bad_request", "'title' is required")
     job = service(request).submit(
         PublishRequest.checked(
-            Path(path),
+            path,
             title,
             tags,
             _bool(body.get("premium", False), "premium"),

@@ -1,8 +1,10 @@
 """The route table of the UI/API port: one line per route.
 
-The security middleware, the OpenAPI description and the route-table tests all read
-:data:`ROUTES`; a route exists only if it is listed here. Its request and response schemas are
-in :data:`peer.api.schemas.SCHEMAS` under the same (method, path).
+Every route but ``/healthz`` needs a credential (the browser session or the CLI token); routes
+that take a local path are ``cli_only``. The security middleware, the OpenAPI description and
+the route-table tests all read :data:`ROUTES`; a route exists only if it is listed here. Its
+request and response schemas are in :data:`peer.api.schemas.SCHEMAS` under the same (method,
+path).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ class Route:
     path: str
     handler: Handler
     summary: str
-    sensitive: bool = False  # a GET that needs the session cookie
+    cli_only: bool = False  # takes a local path: only the CLI credential, never the browser
     upload: bool = False  # the one multipart route kind
 
     @property
@@ -38,7 +40,8 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/healthz", node.healthz, "Readiness of p2p host, store and chain"),
     Route("GET", "/api/v1/status", node.status, "Peer identity, addresses and services"),
     Route("GET", "/api/v1/openapi.json", openapi.document, "This API as OpenAPI 3.1"),
-    Route("GET", "/api/v1/events", events.events, "Bus events as SSE", sensitive=True),
+    Route("GET", "/api/v1/events", events.events, "Bus events as SSE"),
+    Route("POST", "/api/v1/login-links", node.login_link, "A one-time browser login URL (CLI)", cli_only=True),  # noqa: E501
     Route("GET", "/api/v1/peers", node.list_peers, "Connected peers"),
     Route("POST", "/api/v1/peers/connect", node.connect_peer, "Connect to a peer by multiaddr"),
     Route("GET", "/api/v1/feed", feed.feed_page, "A page of the for-you or following feed"),
@@ -53,7 +56,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/v1/creators/{address}/mute", feed.mute, "Mute or unmute locally"),
     Route("POST", "/api/v1/creators/{address}/block", feed.block, "Block or unblock locally"),
     Route("POST", "/api/v1/publish", publish.upload, "Upload and publish a clip", upload=True),
-    Route("POST", "/api/v1/publish/file", publish.publish_file, "Publish a local file (CLI)"),
+    Route("POST", "/api/v1/publish/file", publish.publish_file, "Publish a local file (CLI)", cli_only=True),  # noqa: E501
     Route("GET", "/api/v1/publish/{job}", publish.job_status, "State of a publish job"),
     Route("GET", "/api/v1/tokens/{token}", tokens.info, "Creator token: supply, reserve, price"),
     Route("GET", "/api/v1/tokens/{token}/quote", tokens.quote, "Quote a buy or sell"),
@@ -62,16 +65,16 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/v1/tokens/{token}/buy", tokens.buy, "Buy creator tokens (confirmed)"),
     Route("POST", "/api/v1/tokens/{token}/sell", tokens.sell, "Sell creator tokens (confirmed)"),
     Route("POST", "/api/v1/token", tokens.create_token, "Create the user's creator token"),
-    Route("GET", "/api/v1/wallet", tokens.wallet, "Wallet address and TOK balance", sensitive=True),
-    Route("GET", "/api/v1/clips/{post_id}/media/{rendition}", gating.media, "Decrypted premium media", sensitive=True),  # noqa: E501
-    Route("GET", "/api/v1/clips/{post_id}/requirements", gating.requirements, "What unlocking takes", sensitive=True),  # noqa: E501
-    Route("GET", "/api/v1/clips/{post_id}/buy-plan", gating.buy_plan, "Buy needed to unlock", sensitive=True),  # noqa: E501
+    Route("GET", "/api/v1/wallet", tokens.wallet, "Wallet address and TOK balance"),
+    Route("GET", "/api/v1/clips/{post_id}/media/{rendition}", gating.media, "Decrypted premium media"),  # noqa: E501
+    Route("GET", "/api/v1/clips/{post_id}/requirements", gating.requirements, "What unlocking takes"),  # noqa: E501
+    Route("GET", "/api/v1/clips/{post_id}/buy-plan", gating.buy_plan, "Buy needed to unlock"),
     Route("POST", "/api/v1/clips/{post_id}/unlock", gating.unlock, "Unlock a premium clip"),
     Route("POST", "/api/v1/creators/{address}/unlock", gating.unlock_creator, "Unlock all qualifying"),  # noqa: E501
     Route("POST", "/api/v1/gating/delegate", gating.delegate, "Push clip keys to another own peer"),
     Route("POST", "/api/v1/gating/revoke", gating.revoke, "Drop a key server from the profile"),
     Route("GET", "/api/v1/storage", storage.stats, "Store backend and disk usage"),
-    Route("POST", "/api/v1/storage/add", storage.add, "Add and pin a local file (CLI)"),
+    Route("POST", "/api/v1/storage/add", storage.add, "Add and pin a local file (CLI)", cli_only=True),  # noqa: E501
     Route("POST", "/api/v1/storage/pin", storage.pin, "Pin content"),
     Route("POST", "/api/v1/storage/unpin", storage.unpin, "Unpin content"),
     Route("POST", "/api/v1/storage/gc", storage.gc, "Remove unpinned blocks"),

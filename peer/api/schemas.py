@@ -4,7 +4,7 @@
 keys are exactly the table's); :mod:`peer.api.openapi` turns both into the OpenAPI description.
 Shared objects live in :data:`COMPONENTS` and are referenced as ``#/components/schemas/<Name>``.
 
-Error statuses: every route may answer 403 (Host, Origin, secret, session) and 500; a
+Error statuses: every route may answer 403 (Host, Origin, secret, session, CLI-only) and 500; a
 state-changing route also 400 ``bad_json``, 413 (body over the JSON limit) and 415; the rest are
 listed per route. Unless a route overrides it, an error answer has the body ``Error`` whose
 ``code`` is one of :func:`error_codes`.
@@ -28,6 +28,8 @@ API_CODES = (
     "forbidden_origin",
     "missing_secret",
     "missing_session",
+    "cli_only",
+    "path_in_data_dir",
     "unsupported_media_type",
     "internal",
     "bad_json",
@@ -381,6 +383,9 @@ SCHEMAS: dict[tuple[str, str], RouteSchema] = {
     ("GET", "/api/v1/events"): RouteSchema({200: STR}, media=("text/event-stream",)),
     ("GET", "/api/v1/peers"): RouteSchema(
         {200: obj({"peers": array(obj({"peer_id": STR, "addrs": STRS, "score": NUM}))})}, NODE
+    ),
+    ("POST", "/api/v1/login-links"): RouteSchema(
+        {200: obj({"url": STR, "expires_in_s": NAT})}, frozenset(), EMPTY
     ),
     ("POST", "/api/v1/peers/connect"): RouteSchema(
         {200: obj({"peer_id": STR})}, P2P, obj({"multiaddr": STR})

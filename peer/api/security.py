@@ -1,13 +1,16 @@
 """The rules of ARCHITECTURE "Local HTTP surface", as aiohttp middlewares.
 
 On both ports, every request's ``Host`` must be ``127.0.0.1:<port>``, ``localhost:<port>`` or
-``[::1]:<port>`` (defeats DNS rebinding); anything else is 403. On the UI/API port additionally:
+``[::1]:<port>`` (defeats DNS rebinding); anything else is 403. On the UI/API port additionally
+(credentials in :mod:`peer.api.auth`):
 
+* every ``/api/`` request except ``GET /healthz`` needs a credential: the browser session cookie
+  or the CLI bearer token;
 * a state-changing request (any method but GET/HEAD) needs an ``Origin`` exactly equal to
-  ``http://<the request's allowed Host>``, the per-launch secret in ``X-Toktok-Secret`` (which a
-  cross-site form cannot send), and a JSON body (``multipart/form-data`` only on routes declared
-  as uploads);
-* a sensitive GET needs the per-launch ``SameSite=Strict`` session cookie;
+  ``http://<the request's allowed Host>``, and either the CLI token or the session cookie plus the
+  session's secret in ``X-Toktok-Secret`` (which a cross-site form cannot send), and a JSON body
+  (``multipart/form-data`` only on routes declared as uploads);
+* routes that take a local path accept only the CLI token, never the browser session;
 * no CORS headers are ever sent; pages get a strict CSP.
 
 The content port (``/ipfs/...``) sends ``X-Content-Type-Options: nosniff`` and
@@ -16,7 +19,6 @@ The content port (``/ipfs/...``) sends ``X-Content-Type-Options: nosniff`` and
 
 from __future__ import annotations
 
-import hmac
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -24,8 +26,10 @@ from dataclasses import dataclass, field
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
+from peer.api.auth import Access, ApiAuth
 from peer.api.errors import (
     ApiError,
+    CliOnly,
     ForbiddenHost,
     ForbiddenOrigin,
     MissingSecret,
@@ -40,6 +44,7 @@ __all__ = ["SECRET_HEADER", "SESSION_COOKIE"]
 log = logging.getLogger(__name__)
 
 SAFE_METHODS = frozenset({"GET", "HEAD"})
+PUBLIC_PATHS = frozenset({"/healthz", "/", "/login", "/static"})
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -56,19 +61,14 @@ class HostPolicy:
         return frozenset(f"{h}:{self.port}" for h in ("127.0.0.1", "localhost", "[::1]"))
 
 
-@dataclass(frozen=True)
-class LaunchSecrets:
-    """Per-launch secrets: the header secret and the session cookie value."""
-
-    secret: str
-    cookie: str
-
-
 @dataclass
 class RoutePolicy:
     """What the security middleware needs to know about the routes (from the route table)."""
 
-    sensitive: set[str] = field(default_factory=set)  # canonical paths of sensitive GETs
+    # Canonical paths open without a credential: readiness, the page shells and their assets.
+    # Everything else (every /api/ route, and any unknown path) needs one.
+    public: set[str] = field(default_factory=lambda: set(PUBLIC_PATHS))
+    cli_only: set[str] = field(default_factory=set)  # canonical paths taking a local path
     uploads: set[str] = field(default_factory=set)  # canonical paths accepting multipart
 
 
@@ -97,32 +97,14 @@ def _canonical(request: web.Request) -> str:
     return resource.canonical if resource is not None else request.path
 
 
-def api_middleware(secrets: LaunchSecrets, routes: RoutePolicy) -> Middleware:
-    """Origin + secret + body type for mutations, cookie for sensitive GETs, errors as JSON."""
+def api_middleware(auth: ApiAuth, routes: RoutePolicy) -> Middleware:
+    """Credentials for the API, Origin + secret + body type for mutations, errors as JSON."""
 
     @web.middleware
     async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         try:
             path = _canonical(request)
-            if request.method not in SAFE_METHODS:
-                expected_origin = f"http://{request.headers.get('Host', '')}"
-                origin = request.headers.get("Origin")
-                if origin != expected_origin:
-                    raise ForbiddenOrigin(origin)
-                given = request.headers.get(SECRET_HEADER, "")
-                if not hmac.compare_digest(given.encode(), secrets.secret.encode()):
-                    raise MissingSecret()
-                if request.body_exists or "Content-Type" in request.headers:
-                    ctype = request.content_type
-                    if path in routes.uploads:
-                        if ctype != "multipart/form-data":
-                            raise UnsupportedMediaType("multipart/form-data")
-                    elif ctype != "application/json":
-                        raise UnsupportedMediaType("application/json")
-            elif path in routes.sensitive:
-                cookie = request.cookies.get(SESSION_COOKIE, "")
-                if not hmac.compare_digest(cookie.encode(), secrets.cookie.encode()):
-                    raise MissingSession()
+            _check(request, path, auth, routes)
             response = await handler(request)
         except web.HTTPException as exc:
             if exc.status < 400:
@@ -138,6 +120,31 @@ def api_middleware(secrets: LaunchSecrets, routes: RoutePolicy) -> Middleware:
         return response
 
     return guard
+
+
+def _check(request: web.Request, path: str, auth: ApiAuth, routes: RoutePolicy) -> None:
+    """Raise the refusal a request earns, if any (order: Origin, credential, route, body)."""
+    mutation = request.method not in SAFE_METHODS
+    if mutation:
+        expected_origin = f"http://{request.headers.get('Host', '')}"
+        origin = request.headers.get("Origin")
+        if origin != expected_origin:
+            raise ForbiddenOrigin(origin)
+    if mutation or path not in routes.public:
+        access = auth.access(request.headers, request.cookies)
+        if access is Access.NONE:
+            raise MissingSession()
+        if access is Access.BROWSER and mutation and not auth.has_session_secret(request.headers):
+            raise MissingSecret()
+        if path in routes.cli_only and access is not Access.CLI:
+            raise CliOnly()
+    if mutation and (request.body_exists or "Content-Type" in request.headers):
+        ctype = request.content_type
+        if path in routes.uploads:
+            if ctype != "multipart/form-data":
+                raise UnsupportedMediaType("multipart/form-data")
+        elif ctype != "application/json":
+            raise UnsupportedMediaType("application/json")
 
 
 def _page_headers(response: web.StreamResponse) -> None:

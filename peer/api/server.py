@@ -12,6 +12,7 @@ from aiohttp import web
 
 import webui
 from peer.api import openapi
+from peer.api.auth import AUTH, ApiAuth
 from peer.api.context import CONTEXT, ApiContext
 from peer.api.routes import ROUTES, Route
 from peer.api.schemas import SCHEMAS, RouteSchema
@@ -19,7 +20,6 @@ from peer.api.security import (
     SESSION_COOKIE,
     Handler,
     HostPolicy,
-    LaunchSecrets,
     RoutePolicy,
     api_middleware,
     content_middleware,
@@ -31,23 +31,58 @@ LOOPBACK = "127.0.0.1"
 CONTENT_ROUTES = web.AppKey("toktok_content_routes", list)
 
 
-def _shell_handler(secrets: LaunchSecrets, csp: HostPolicy) -> Handler:
+# A browser keeps the session cookie this long (it is replaced only with the data dir's
+# session.json); without Max-Age it would be lost when the browser closes.
+COOKIE_MAX_AGE_S = 400 * 24 * 3600
+
+
+def _with_csp(response: web.Response, content: HostPolicy) -> web.Response:
+    response.headers["Content-Security-Policy"] = page_csp(
+        f"http://{LOOPBACK}:{content.port}" if content.port else "'none'"
+    )
+    return response
+
+
+def _shell_handler(auth: ApiAuth, content: HostPolicy) -> Handler:
+    """``/``: the app (with the session's CSRF secret) for a logged-in browser, else a page that
+    says how to log in and carries no secret."""
+
     async def shell(request: web.Request) -> web.Response:
-        response = web.Response(text=webui.render_shell(secrets.secret), content_type="text/html")
-        response.set_cookie(
-            SESSION_COOKIE, secrets.cookie, httponly=True, samesite="Strict", path="/"
-        )
-        response.headers["Content-Security-Policy"] = page_csp(
-            f"http://{LOOPBACK}:{csp.port}" if csp.port else "'none'"
-        )
-        return response
+        if auth.has_session_cookie(request.cookies):
+            page = webui.render_shell(auth.session.secret)
+            return _with_csp(web.Response(text=page, content_type="text/html"), content)
+        page = webui.render_login_help()
+        return _with_csp(web.Response(text=page, content_type="text/html"), content)
 
     return shell
 
 
+def _login_handler(auth: ApiAuth, content: HostPolicy) -> Handler:
+    """``/login?token=...``: trade a one-time login token for the session cookie, then redirect
+    to ``/`` so the token leaves the address bar and the history."""
+
+    async def login(request: web.Request) -> web.StreamResponse:
+        token = request.query.get("token", "")
+        if not token or not auth.tokens.redeem(token):
+            page = webui.render_login_help(expired=bool(token))
+            return _with_csp(web.Response(text=page, content_type="text/html", status=403), content)
+        response = web.Response(status=303, headers={"Location": "/"})
+        response.set_cookie(
+            SESSION_COOKIE,
+            auth.session.cookie,
+            httponly=True,
+            samesite="Strict",
+            path="/",
+            max_age=COOKIE_MAX_AGE_S,
+        )
+        return response
+
+    return login
+
+
 def build_ui_app(
     ctx: ApiContext,
-    secrets: LaunchSecrets,
+    auth: ApiAuth,
     host_policy: HostPolicy,
     content_policy: HostPolicy,
     routes: Iterable[Route] = ROUTES,
@@ -56,19 +91,20 @@ def build_ui_app(
     """The UI/API application with its security middlewares and its OpenAPI description."""
     table = list(routes)
     policy = RoutePolicy(
-        sensitive={r.path for r in table if r.sensitive},
+        cli_only={r.path for r in table if r.cli_only},
         uploads={r.path for r in table if r.upload},
     )
     app = web.Application(
-        middlewares=[host_middleware(host_policy), api_middleware(secrets, policy)],
+        middlewares=[host_middleware(host_policy), api_middleware(auth, policy)],
         client_max_size=1024 * 1024,
     )
     app[CONTEXT] = ctx
+    app[AUTH] = auth
     app[openapi.OPENAPI] = openapi.build(table, schemas)
     for route in table:
         app.router.add_route(route.method, route.path, route.handler)
-    shell = _shell_handler(secrets, content_policy)
-    app.router.add_get("/", shell)
+    app.router.add_get("/", _shell_handler(auth, content_policy))
+    app.router.add_get("/login", _login_handler(auth, content_policy))
     app.router.add_static(webui.STATIC_PREFIX, webui.static_dir(), follow_symlinks=False)
     return app
 
@@ -87,7 +123,7 @@ class HttpService:
     def __init__(
         self,
         ctx: ApiContext,
-        secrets: LaunchSecrets,
+        auth: ApiAuth,
         ui_port: int = 0,
         content_port: int = 0,
         routes: Iterable[Route] = ROUTES,
@@ -96,7 +132,7 @@ class HttpService:
         self._content_setup = content_setup
         self._ui_policy = HostPolicy()
         self._content_policy = HostPolicy()
-        self.ui_app = build_ui_app(ctx, secrets, self._ui_policy, self._content_policy, routes)
+        self.ui_app = build_ui_app(ctx, auth, self._ui_policy, self._content_policy, routes)
         self.content_app = build_content_app(self._content_policy)
         self._ui_port = ui_port
         self._content_port = content_port
@@ -105,6 +141,10 @@ class HttpService:
     @property
     def url(self) -> str:
         return f"http://{LOOPBACK}:{self._ui_policy.port}/"
+
+    def login_url(self) -> str:
+        """A fresh one-time login URL of the UI (valid for ten minutes)."""
+        return f"{self.url}login?token={self.ui_app[AUTH].tokens.issue()}"
 
     @property
     def content_url(self) -> str:

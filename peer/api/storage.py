@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from pathlib import Path
 
 from aiohttp import web
 
-from peer.api.context import context, json_body, store
+from peer.api.context import context, json_body, local_path, store
 from peer.api.errors import ApiError
 
 
@@ -31,12 +30,11 @@ async def stats(request: web.Request) -> web.Response:
 async def add(request: web.Request) -> web.Response:
     """Add a local file (absolute path) and pin it unless ``pin`` is false."""
     body = await json_body(request)
-    path, version, pin = body.get("path"), body.get("cid_version", 1), body.get("pin", True)
-    if not isinstance(path, str) or not Path(path).is_absolute():
-        raise ApiError(400, "bad_request", "'path' must be an absolute path")
+    version, pin = body.get("cid_version", 1), body.get("pin", True)
+    path = await local_path(request, body.get("path"))
     if version not in (0, 1) or not isinstance(pin, bool):
         raise ApiError(400, "bad_request", "'cid_version' is 0 or 1; 'pin' is true or false")
-    if not await asyncio.to_thread(Path(path).is_file):
+    if not await asyncio.to_thread(path.is_file):
         raise ApiError(400, "bad_request", f"{path} is not a file")
     content = store(request).store
     cid = await content.add_file(path, cid_version=version, pin=pin)

@@ -1,8 +1,8 @@
 """A small synchronous client for the running daemon's API (used by CLI commands).
 
-It authenticates like the web UI does: the Host and Origin of the daemon's loopback URL, the
-per-launch secret header and the session cookie, all read from ``api.json`` (mode 0600) in the
-data dir.
+It authenticates with the CLI credential, ``Authorization: Bearer <cli_token>`` read from
+``api.json`` (mode 0600) in the data dir, and sends the Origin of the daemon's loopback URL on
+state-changing requests. Only this credential may use routes that take a local path.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import urllib.request
 from typing import Any
 from urllib.parse import urlsplit
 
-from peer.api.headers import SECRET_HEADER, SESSION_COOKIE
 from peer.datadir import ApiCredentials
 from peer.errors import DaemonError
 
@@ -37,17 +36,11 @@ class DaemonClient:
         url = self._origin + path
         headers = {
             "Accept": "application/json",
-            "Cookie": f"{SESSION_COOKIE}={self.creds.cookie}",
+            "Authorization": f"Bearer {self.creds.cli_token}",
         }
         data = None
         if method != "GET":
-            headers.update(
-                {
-                    "Origin": self._origin,
-                    SECRET_HEADER: self.creds.secret,
-                    "Content-Type": "application/json",
-                }
-            )
+            headers.update({"Origin": self._origin, "Content-Type": "application/json"})
             data = json.dumps(body).encode()
         request = urllib.request.Request(url, data=data, method=method, headers=headers)  # noqa: S310 - loopback URL from api.json
         try:

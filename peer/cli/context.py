@@ -20,7 +20,7 @@ import click
 from peer.cli.client import DaemonClient
 from peer.config import Config, load_config, parse_assignments
 from peer.datadir import DataDir, DataDirLock, read_credentials
-from peer.errors import DaemonNotRunningError
+from peer.errors import BadRequestError, DaemonNotRunningError
 
 T = TypeVar("T")
 
@@ -68,6 +68,16 @@ class CliState:
 
 
 pass_state = click.make_pass_decorator(CliState)
+
+
+def refuse_data_dir_path(state: CliState, path: Path) -> None:
+    """Refuse a file inside the data dir (symlinks resolved): its keys, wallet and credentials
+    are never added to the store or published (the daemon refuses them too)."""
+    if state.data_dir.contains(path):
+        raise BadRequestError(
+            f"{path} is inside the data dir {state.data_dir.root}; its keys, wallet and "
+            "credentials are never added or published"
+        )
 
 
 def json_option(func: Callable[..., Any]) -> Callable[..., Any]:

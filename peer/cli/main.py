@@ -25,6 +25,7 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
 COMMANDS: dict[str, str] = {
     "init": "peer.cli.node",
     "run": "peer.cli.node",
+    "open": "peer.cli.node",
     "id": "peer.cli.node",
     "status": "peer.cli.node",
     "config": "peer.cli.config_cmd",

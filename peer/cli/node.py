@@ -1,9 +1,10 @@
-"""``toktok init | run | id | status``: the peer itself."""
+"""``toktok init | run | open | id | status``: the peer itself."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import webbrowser
 from pathlib import Path
 from typing import Any
 
@@ -104,12 +105,32 @@ def run(state: CliState) -> None:
 
     def ready(app: App) -> None:
         click.echo(f"Toktok {toktok_version()} is running; data dir {state.data_dir.root}")
-        click.echo("Open the web UI at:")
-        click.echo(app.http.url)
+        click.echo("Open the web UI (this link logs the browser in; it works once, for ten")
+        click.echo("minutes; 'toktok open' prints a new one):")
+        click.echo(app.http.login_url())
         click.echo("Press Ctrl-C to stop.", err=True)
 
     asyncio.run(app.run(ready))
     click.echo("Toktok stopped.", err=True)
+
+
+@click.command(name="open")
+@click.option("--browser", is_flag=True, help="Also open the link in the default web browser.")
+@json_option
+@pass_state
+def open_(state: CliState, browser: bool, as_json: bool) -> None:
+    """Print a one-time link that logs a browser in to the running peer's web UI.
+
+    The link works once, for ten minutes; the browser then keeps its session (also across
+    restarts of the peer). Only the owner of the data dir can get one (it needs api.json).
+    """
+    link = state.require_daemon().post("/api/v1/login-links")
+    if as_json:
+        emit(link, True)
+    else:
+        click.echo(link["url"])
+    if browser and not webbrowser.open(link["url"]):
+        click.echo("No web browser could be started; open the link above.", err=True)
 
 
 @click.command(name="id")

@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from peer.cli.client import DaemonClient
-from peer.cli.context import CliState, emit, json_option, pass_state
+from peer.cli.context import CliState, emit, json_option, pass_state, refuse_data_dir_path
 from peer.datadir import DataDir
 from peer.errors import PeerError
 from storage import untrusted
@@ -125,6 +125,7 @@ def publish(
     as_json: bool,
 ) -> None:
     """Publish a video file: convert it, store and pin it, print the manifest CID."""
+    refuse_data_dir_path(state, file)
     title = title.strip()
     if not title or len(title) > MAX_TITLE:
         raise click.BadParameter(f"1 to {MAX_TITLE} characters", param_hint="--title")

@@ -17,7 +17,7 @@ from typing import Any
 import click
 
 from peer.cli.client import DaemonClient
-from peer.cli.context import CliState, emit, json_option, pass_state
+from peer.cli.context import CliState, emit, json_option, pass_state, refuse_data_dir_path
 from storage import unixfs
 from storage.cid import CID
 from storage.errors import StoreIOError
@@ -83,6 +83,7 @@ def cid(file: Path, cid_version: str, as_json: bool) -> None:
 @pass_state
 def add(state: CliState, file: Path, cid_version: str, no_pin: bool, as_json: bool) -> None:
     """Add FILE to the local store and pin it; print its CID."""
+    refuse_data_dir_path(state, file)
     size = file.stat().st_size
 
     def work(store: LocalStore) -> CID:

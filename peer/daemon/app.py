@@ -14,15 +14,14 @@ import contextlib
 import dataclasses
 import logging
 import os
-import secrets
 import signal
 import time
 from collections.abc import Callable, Mapping
 from importlib import metadata
 from typing import Any
 
+from peer.api.auth import ApiAuth, load_or_create_session
 from peer.api.context import ApiContext
-from peer.api.security import LaunchSecrets
 from peer.api.server import HttpService
 from peer.bus import EventBus, ServiceReady, ServiceStopped
 from peer.config import Config
@@ -72,7 +71,8 @@ class App:
         self.data_dir = data_dir
         self.bus = EventBus()
         self.readiness = Readiness()
-        self.secrets = LaunchSecrets(secrets.token_urlsafe(32), secrets.token_urlsafe(32))
+        data_dir.ensure()
+        self.auth = ApiAuth.generate(load_or_create_session(data_dir.session_file))
         self._started_at = time.monotonic()
         self._stop = asyncio.Event()
         network = load_network(config.chain, data_dir.root)
@@ -173,10 +173,11 @@ class App:
                 publish=self.publish,
                 gating=self.gating,
                 upload_dir=data_dir.root / "tmp" / "uploads",
+                data_dir=data_dir,
                 max_upload_bytes=config.storage.max_upload_mb * 1024 * 1024,
                 extra={"replication": self.replication},
             ),
-            self.secrets,
+            self.auth,
             ui_port=config.ui.port,
             content_port=config.ui.content_port,
             content_setup=lambda app: gateway.add_routes(app, self.store.store),
@@ -248,8 +249,9 @@ class App:
                         ApiCredentials(
                             url=self.http.url,
                             content_url=self.http.content_url,
-                            secret=self.secrets.secret,
-                            cookie=self.secrets.cookie,
+                            secret=self.auth.session.secret,
+                            cookie=self.auth.session.cookie,
+                            cli_token=self.auth.cli_token,
                             pid=os.getpid(),
                         ),
                     )

@@ -50,6 +50,7 @@ from playwright.sync_api import Browser, sync_playwright
 from support.browser import CHROMIUM, FLAGS, PHONE
 from support.ui_network import Peer, creator_and_viewer
 
+from peer.api.headers import SESSION_COOKIE
 from storage.media.samples import SampleSpec, make_sample
 
 # Runs before the app: records when the app first sets a media src, the first `playing` and the
@@ -82,10 +83,16 @@ PROBE = """
 """
 
 
-def sample(browser: Browser, url: str) -> dict[str, Any]:
-    """Open ``url`` in a fresh context and return the page's timings (ms from navigation)."""
+def sample(browser: Browser, peer: Peer, route: str) -> dict[str, Any]:
+    """Open ``route`` of ``peer``'s UI in a fresh context that holds the peer's session cookie
+    (set directly, so the login redirect is not timed) and return the page's timings (ms from
+    navigation)."""
+    url = peer.url + route
     context = browser.new_context(viewport=PHONE, color_scheme="dark")
     try:
+        context.add_cookies(
+            [{"name": SESSION_COOKIE, "value": peer.api.creds.cookie, "url": peer.url}]
+        )
         context.add_init_script(PROBE)
         page = context.new_page()
         page.goto(url)
@@ -130,8 +137,7 @@ def main() -> None:
         with creator_and_viewer(folder, clip, free=free, premium_min=0) as net:
             setup_s = time.monotonic() - t0
             post = net.clips.free[0]
-            local_url = net.creator.url + f"#/post/{post}"
-            remote_url = net.viewer.url + f"#/post/{post}"
+            route = f"#/post/{post}"
             local: list[dict[str, Any]] = []
             remote: list[dict[str, Any]] = []
             feed: list[dict[str, Any]] = []
@@ -139,12 +145,12 @@ def main() -> None:
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
                 try:
-                    sample(browser, local_url)  # warm-up (the browser's own start-up), not kept
+                    sample(browser, net.creator, route)  # warm-up (browser start-up), not kept
                     for _ in range(args.runs):
-                        local.append(sample(browser, local_url))
+                        local.append(sample(browser, net.creator, route))
                         gc = net.viewer.api.post("/api/v1/storage/gc", {})
                         blocks, size = bitswap_received(net.viewer)
-                        remote.append(sample(browser, remote_url))
+                        remote.append(sample(browser, net.viewer, route))
                         blocks_after, size_after = bitswap_received(net.viewer)
                         transfers.append(
                             {
@@ -155,7 +161,7 @@ def main() -> None:
                         )
                         if blocks_after == blocks:
                             sys.exit("a remote run fetched nothing over bitswap: not measured")
-                        feed.append(sample(browser, net.viewer.url + "#/"))
+                        feed.append(sample(browser, net.viewer, "#/"))
                 finally:
                     browser.close()
             timings = dict(net.timings)

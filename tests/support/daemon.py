@@ -21,15 +21,26 @@ START_TIMEOUT_S = 120  # generous: a devnet daemon on a loaded 2-core machine to
 
 @dataclass
 class Daemon:
-    """A running ``toktok run`` process."""
+    """A running ``toktok run`` process: ``url`` is its UI origin (with a trailing slash) and
+    ``login_url`` the one-time login link it printed."""
 
     data_dir: Path
     process: subprocess.Popen[str]
     url: str = ""
+    login_url: str = ""
     output: list[str] = field(default_factory=list)
 
-    def get(self, path: str, host: str | None = None) -> tuple[int, Any]:
+    def cli_headers(self) -> dict[str, str]:
+        """The CLI credential, read from the daemon's api.json as the toktok command does."""
+        creds = json.loads((self.data_dir / "api.json").read_text())
+        return {"Authorization": f"Bearer {creds['cli_token']}"}
+
+    def get(self, path: str, host: str | None = None, auth: bool = True) -> tuple[int, Any]:
+        """GET ``path`` as the CLI does (with ``auth``), or with no credential at all."""
         request = urllib.request.Request(self.url.rstrip("/") + path)
+        if auth:
+            for name, value in self.cli_headers().items():
+                request.add_header(name, value)
         if host:
             request.add_header("Host", host)
         try:
@@ -83,7 +94,8 @@ def spawn_daemon(
     env: dict[str, str] | None = None,
     timeout: float = START_TIMEOUT_S,
 ) -> Daemon:
-    """Start ``toktok run`` and return once it printed its UI URL (or fail with its output)."""
+    """Start ``toktok run`` and return once it printed its login URL (or fail with its
+    output)."""
     process = subprocess.Popen(
         toktok(data_dir, *args, "run"),
         stdout=subprocess.PIPE,
@@ -100,7 +112,8 @@ def spawn_daemon(
             break
         daemon.output.append(line)
         if line.startswith("http://127.0.0.1:"):
-            daemon.url = line.strip()
+            daemon.login_url = line.strip()
+            daemon.url = daemon.login_url.split("login?", 1)[0]
             return daemon
     daemon.kill()
     raise AssertionError("daemon did not start:\n" + "".join(daemon.output))

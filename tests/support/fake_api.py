@@ -21,10 +21,11 @@ from typing import Any, ClassVar
 from aiohttp import BodyPartReader, web
 
 from peer.api import events
+from peer.api.auth import ApiAuth
 from peer.api.context import ApiContext
 from peer.api.errors import ApiError
 from peer.api.routes import Route
-from peer.api.security import HostPolicy, LaunchSecrets
+from peer.api.security import HostPolicy
 from peer.api.server import build_content_app, build_ui_app
 from peer.bus import Event, EventBus
 from peer.daemon.services import Readiness
@@ -413,7 +414,7 @@ class FakePeer:
         p = "/api/v1"
         return (
             Route("GET", f"{p}/status", self.status, ""),
-            Route("GET", f"{p}/events", events.events, "", sensitive=True),
+            Route("GET", f"{p}/events", events.events, ""),
             Route("GET", f"{p}/peers", self.peers, ""),
             Route("GET", f"{p}/feed", self.feed, ""),
             Route("GET", f"{p}/search", self.search, ""),
@@ -428,15 +429,13 @@ class FakePeer:
             Route("GET", f"{p}/tokens/{{token}}/history", self.history, ""),
             Route("GET", f"{p}/tokens/{{token}}/holders", self.holders, ""),
             Route("POST", f"{p}/tokens/{{token}}/buy", self.buy, ""),
-            Route("GET", f"{p}/wallet", self.wallet, "", sensitive=True),
+            Route("GET", f"{p}/wallet", self.wallet, ""),
             Route("GET", f"{p}/profile", self.profile, ""),
             Route("GET", f"{p}/storage", self.storage, ""),
             Route("POST", f"{p}/profile", self.set_profile, ""),
             Route("POST", f"{p}/clips/{{post_id}}/unlock", self.unlock, ""),
-            Route("GET", f"{p}/clips/{{post_id}}/buy-plan", self.buy_plan, "", sensitive=True),
-            Route(
-                "GET", f"{p}/clips/{{post_id}}/media/{{name}}", self.decrypted, "", sensitive=True
-            ),
+            Route("GET", f"{p}/clips/{{post_id}}/buy-plan", self.buy_plan, ""),
+            Route("GET", f"{p}/clips/{{post_id}}/media/{{name}}", self.decrypted, ""),
             Route("POST", f"{p}/publish", self.publish, "", upload=True),
             Route("GET", f"{p}/publish/{{job}}", self.job, ""),
         )
@@ -444,11 +443,18 @@ class FakePeer:
 
 @dataclass
 class FakeServer:
-    """A running fake peer: ``url`` is the UI origin with a trailing slash."""
+    """A running fake peer: ``url`` is the UI origin with a trailing slash; a browser logs in
+    through :meth:`login_url`, as with a real peer."""
 
     peer: FakePeer
     url: str
     loop: asyncio.AbstractEventLoop
+    auth: ApiAuth
+
+    def login_url(self) -> str:
+        """A fresh one-time login URL (append ``#/route`` to land on a view after the login)."""
+        token: str = self.call(self.auth.tokens.issue)
+        return f"{self.url}login?token={token}"
 
     def call(self, fn: Any, *args: Any) -> Any:
         """Run ``fn(*args)`` on the server's loop (the bus is loop-local)."""
@@ -467,14 +473,14 @@ def serve_fake(peer: FakePeer) -> Iterator[FakeServer]:
     runners: list[web.AppRunner] = []
     ports: list[int] = []
     failure: list[BaseException] = []
+    auth = ApiAuth.generate()
 
     async def start() -> None:
         ctx = ApiContext(readiness=Readiness(), bus=peer.bus, status=lambda: {})
         ui_policy, content_policy = HostPolicy(), HostPolicy()
-        secrets_ = LaunchSecrets(secrets.token_urlsafe(16), secrets.token_urlsafe(16))
         content = build_content_app(content_policy)
         content.router.add_get("/ipfs/{cid}", peer.ipfs)
-        ui = build_ui_app(ctx, secrets_, ui_policy, content_policy, peer.routes())
+        ui = build_ui_app(ctx, auth, ui_policy, content_policy, peer.routes())
         for app, policy in ((content, content_policy), (ui, ui_policy)):
             runner = web.AppRunner(
                 app,
@@ -507,7 +513,7 @@ def serve_fake(peer: FakePeer) -> Iterator[FakeServer]:
     if failure:
         raise failure[0]
     try:
-        yield FakeServer(peer, f"http://127.0.0.1:{ports[1]}/", loop)
+        yield FakeServer(peer, f"http://127.0.0.1:{ports[1]}/", loop, auth)
     finally:
 
         async def stop() -> None:

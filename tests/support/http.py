@@ -31,17 +31,20 @@ from aiohttp.test_utils import TestClient, TestServer
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 
 from peer.api import openapi
+from peer.api.auth import ApiAuth, Session
 from peer.api.context import ApiContext
 from peer.api.routes import ROUTES, Route
 from peer.api.schemas import SCHEMAS, RouteSchema, obj
-from peer.api.security import HostPolicy, LaunchSecrets
+from peer.api.security import HostPolicy
 from peer.api.server import build_content_app, build_ui_app
 from peer.bus import EventBus
 from peer.daemon.services import Readiness
 from storage.embedded import EmbeddedContentStore
 from storage.gateway import add_routes
 
-SECRETS = LaunchSecrets(secret="s3cret-header-value", cookie="c00kie-value")
+SECRETS = Session(secret="s3cret-header-value", cookie="c00kie-value")
+AUTH = ApiAuth(SECRETS, cli_token="cli-t0ken-value")
+CLI = {"Authorization": f"Bearer {AUTH.cli_token}"}
 JSON = "application/json"
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
@@ -199,7 +202,8 @@ async def echo(request: web.Request) -> web.Response:
 TEST_ROUTES = (
     *ROUTES,
     Route("POST", "/api/v1/test/mutate", echo, "a state-changing route"),
-    Route("GET", "/api/v1/test/wallet", echo, "a sensitive GET", sensitive=True),
+    Route("GET", "/api/v1/test/wallet", echo, "a GET"),
+    Route("POST", "/api/v1/test/path", echo, "a route taking a local path", cli_only=True),
     Route("POST", "/api/v1/test/upload", echo, "an upload", upload=True),
 )
 _OK = RouteSchema({200: obj({"ok": {"const": True}})})
@@ -207,6 +211,7 @@ TEST_SCHEMAS: dict[tuple[str, str], RouteSchema] = {
     **SCHEMAS,
     ("POST", "/api/v1/test/mutate"): _OK,
     ("GET", "/api/v1/test/wallet"): _OK,
+    ("POST", "/api/v1/test/path"): _OK,
     ("POST", "/api/v1/test/upload"): _OK,
 }
 
@@ -273,7 +278,7 @@ async def serve_api(
     ctx = ctx or ApiContext(readiness=readiness, bus=bus, status=full_status)
     store = EmbeddedContentStore.memory()
     ui_policy, content_policy = HostPolicy(), HostPolicy()
-    app = build_ui_app(ctx, SECRETS, ui_policy, content_policy, routes, schemas)
+    app = build_ui_app(ctx, AUTH, ui_policy, content_policy, routes, schemas)
     doc: dict[str, Any] = app[openapi.OPENAPI]
     ui = CheckedClient(TestServer(app), ApiSchema(doc))
     content_app = build_content_app(content_policy)

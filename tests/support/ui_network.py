@@ -34,6 +34,10 @@ class Peer:
     def url(self) -> str:
         return self.daemon.url
 
+    def login_url(self) -> str:
+        """A fresh one-time login URL, got as ``toktok open`` gets it (append ``#/route``)."""
+        return str(self.api.post("/api/v1/login-links")["url"])
+
     def status(self) -> Any:
         return self.api.get("/api/v1/status")
 

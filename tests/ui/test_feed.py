@@ -28,7 +28,7 @@ def wait_playing(page: Page, selector: str = ".card-clip.active video") -> None:
 
 
 def test_arrow_keys_and_j_k_move_between_clips(fake: FakeServer, open_page: Any) -> None:
-    probe = open_page(fake.url)
+    probe = open_page(fake.login_url())
     page = probe.page
     page.wait_for_selector(".card-clip.active")
     assert active_title(page) == "Cat on a keyboard"
@@ -52,7 +52,7 @@ def test_arrow_keys_and_j_k_move_between_clips(fake: FakeServer, open_page: Any)
 def test_active_clip_autoplays_muted_looping_and_next_is_preloaded(
     fake: FakeServer, open_page: Any
 ) -> None:
-    probe = open_page(fake.url)
+    probe = open_page(fake.login_url())
     page = probe.page
     page.wait_for_selector(".card-clip.active video")
     wait_playing(page)
@@ -73,7 +73,7 @@ def test_active_clip_autoplays_muted_looping_and_next_is_preloaded(
 
 
 def test_m_key_and_click_toggle_sound(fake: FakeServer, open_page: Any) -> None:
-    page = open_page(fake.url).page
+    page = open_page(fake.login_url()).page
     page.wait_for_selector(".card-clip.active video")
     muted = "() => document.querySelector('.card-clip.active video').muted"
     page.keyboard.press("m")
@@ -86,7 +86,7 @@ def test_m_key_and_click_toggle_sound(fake: FakeServer, open_page: Any) -> None:
 
 
 def test_like_and_follow_reach_the_peer(fake: FakeServer, open_page: Any) -> None:
-    probe = open_page(fake.url)
+    probe = open_page(fake.login_url())
     page = probe.page
     card = page.locator(".card-clip.active")
     card.get_by_role("button", name="Like (0)").click()
@@ -101,7 +101,7 @@ def test_like_and_follow_reach_the_peer(fake: FakeServer, open_page: Any) -> Non
 
 
 def test_seek_bar_moves_the_playhead(fake: FakeServer, open_page: Any) -> None:
-    page = open_page(fake.url).page
+    page = open_page(fake.login_url()).page
     wait_playing(page)
     page.evaluate(
         "() => { const s = document.querySelector('.card-clip.active .seek');"
@@ -114,7 +114,7 @@ def test_seek_bar_moves_the_playhead(fake: FakeServer, open_page: Any) -> None:
 def test_premium_clip_is_locked_until_bought_and_then_plays(
     fake: FakeServer, open_page: Any, tmp_path: Path
 ) -> None:
-    probe = open_page(fake.url)
+    probe = open_page(fake.login_url())
     page = probe.page
     page.wait_for_selector(".card-clip.active")
     page.keyboard.press("j")
@@ -140,7 +140,7 @@ def test_premium_clip_is_locked_until_bought_and_then_plays(
 def test_unlock_with_enough_tokens_asks_nothing(fake: FakeServer, open_page: Any) -> None:
     fake.peer.balance = 5 * E18
     premium = next(p for p in fake.peer.posts if p["premium"])
-    probe = open_page(fake.url + f"#/post/{premium['id']}")
+    probe = open_page(fake.login_url() + f"#/post/{premium['id']}")
     page = probe.page
     page.locator(".card-clip.active .lock").get_by_role("button", name="Unlock").click()
     wait_playing(page)
@@ -155,7 +155,7 @@ def titles(page: Page) -> list[str]:
 def test_new_clips_badge_waits_for_a_click_then_puts_them_on_top(
     fake: FakeServer, open_page: Any, tmp_path: Path
 ) -> None:
-    probe = open_page(fake.url)
+    probe = open_page(fake.login_url())
     page = probe.page
     page.locator("#state", has_text="online").wait_for()  # the event stream is open
     page.keyboard.press("j")
@@ -212,7 +212,7 @@ def test_following_feed_counts_only_new_clips_of_followed_creators(
     fake: FakeServer, open_page: Any
 ) -> None:
     fake.peer.following.add(ANA)
-    probe = open_page(fake.url + "#/following")
+    probe = open_page(fake.login_url() + "#/following")
     page = probe.page
     page.locator("#state", has_text="online").wait_for()
     page.wait_for_selector(".card-clip.active")
@@ -226,7 +226,7 @@ def test_following_feed_counts_only_new_clips_of_followed_creators(
 
 
 def test_an_empty_feed_shows_new_clips_at_once(fake: FakeServer, open_page: Any) -> None:
-    probe = open_page(fake.url + "#/following")
+    probe = open_page(fake.login_url() + "#/following")
     page = probe.page
     page.locator("#state", has_text="online").wait_for()
     page.get_by_text("Clips of creators you follow appear here.").wait_for()

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.ui
 def test_empty_following_feed_explains_itself_and_passes_axe(
     fake: FakeServer, open_page: Any, tmp_path: Path
 ) -> None:
-    probe = open_page(fake.url + "#/following", PHONE)
+    probe = open_page(fake.login_url() + "#/following", PHONE)
     page = probe.page
     page.get_by_text("Clips of creators you follow appear here.").wait_for()
     assert page.get_by_role("link", name="Upload a clip").is_visible()
@@ -29,7 +29,7 @@ def test_empty_following_feed_explains_itself_and_passes_axe(
 
 
 def test_unknown_route_shows_not_found(fake: FakeServer, open_page: Any) -> None:
-    probe = open_page(fake.url + "#/nowhere")
+    probe = open_page(fake.login_url() + "#/nowhere")
     assert probe.page.locator("h1").inner_text() == "Page not found"
     assert axe_violations(probe.page) == []
     assert probe.problems() == []

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.ui
 def test_display_name_is_validated_confirmed_and_published(
     fake: FakeServer, open_page: Any, tmp_path: Path
 ) -> None:
-    probe = open_page(fake.url + "#/status")
+    probe = open_page(fake.login_url() + "#/status")
     page = probe.page
     name = page.get_by_label("Display name")
     page.wait_for_function("() => !document.querySelector('#profile-name').disabled")
@@ -59,7 +59,7 @@ def test_display_name_is_validated_confirmed_and_published(
 def test_status_page_shows_storage_bitswap_and_replication(
     fake: FakeServer, open_page: Any
 ) -> None:
-    probe = open_page(fake.url + "#/status")
+    probe = open_page(fake.login_url() + "#/status")
     storage = probe.page.locator("#storage")
     storage.get_by_text("12 MiB in 120 blocks, 4 pins").wait_for()
     text = storage.inner_text()

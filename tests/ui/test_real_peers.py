@@ -102,7 +102,7 @@ def test_viewer_follows_the_creator_from_a_card_in_the_feed(
     net: Network, open_page: Any, tmp_path: Path
 ) -> None:
     net.viewer.api.post(f"/api/v1/creators/{net.creator.address}/follow", {"on": False})
-    probe = open_page(net.viewer.url)
+    probe = open_page(net.viewer.login_url())
     page = probe.page
     go_to(page, "Cat on a keyboard")
     card = page.locator(".card-clip.active")
@@ -124,7 +124,7 @@ def test_viewer_buys_creator_tokens_with_a_quote_and_a_confirmation(
     net: Network, open_page: Any, tmp_path: Path
 ) -> None:
     before = holding(net, net.viewer.address)
-    probe = open_page(net.viewer.url + f"#/creator/{net.creator.address}", DESKTOP)
+    probe = open_page(net.viewer.login_url() + f"#/creator/{net.creator.address}", DESKTOP)
     page = probe.page
     page.locator("#token-title", has_text="Ana Clips (ANA)").wait_for(timeout=30_000)
     page.locator(".profile h1", has_text="Ana").wait_for()
@@ -150,7 +150,7 @@ def test_viewer_unlocks_a_premium_clip_by_buying_what_is_missing_and_plays_it(
     net: Network, open_page: Any, tmp_path: Path
 ) -> None:
     assert holding(net, net.viewer.address) < PREMIUM_MIN * E18, "unlocked before the test"
-    probe = open_page(net.viewer.url + f"#/post/{net.clips.premium}")
+    probe = open_page(net.viewer.login_url() + f"#/post/{net.clips.premium}")
     page = probe.page
     lock = page.locator(".card-clip.active .lock")
     lock.get_by_role("button", name="Unlock").wait_for()
@@ -179,12 +179,12 @@ def test_upload_in_the_browser_reaches_the_viewer_as_a_new_clips_badge(
     net: Network, open_page: Any, tmp_path: Path, media: tuple[Path, Path]
 ) -> None:
     ensure_following(net)
-    viewer = open_page(net.viewer.url + "#/following", DESKTOP)
+    viewer = open_page(net.viewer.login_url() + "#/following", DESKTOP)
     viewer.page.locator("#state", has_text="online").wait_for()
     go_to(viewer.page, "Cat on a keyboard")
     go_to(viewer.page, "Sunset over the bay")  # scrolled into the feed
 
-    author = open_page(net.creator.url + "#/upload")
+    author = open_page(net.creator.login_url() + "#/upload")
     page = author.page
     page.set_input_files("#upload-file", str(media[0]))
     page.fill("#upload-title", "Browser upload")
@@ -214,7 +214,7 @@ def test_upload_in_the_browser_reaches_the_viewer_as_a_new_clips_badge(
 
 
 def test_display_name_edited_on_the_status_page_is_published(net: Network, open_page: Any) -> None:
-    probe = open_page(net.viewer.url + "#/status")
+    probe = open_page(net.viewer.login_url() + "#/status")
     page = probe.page
     page.wait_for_function("() => !document.querySelector('#profile-name').disabled")
     name = f"Viewer {int(time.time()) % 10000}"
@@ -230,7 +230,7 @@ def test_a_creator_without_a_token_creates_one_and_buys_it(
     net: Network, open_page: Any, tmp_path: Path
 ) -> None:
     me = net.viewer.address
-    probe = open_page(net.viewer.url + f"#/creator/{me}", DESKTOP)
+    probe = open_page(net.viewer.login_url() + f"#/creator/{me}", DESKTOP)
     page = probe.page
     page.fill("#token-name", "Viewer Clips")
     page.fill("#token-symbol", "VIEW")
@@ -272,7 +272,7 @@ def test_every_page_on_real_peers_passes_axe_and_is_captured(
 ) -> None:
     ensure_following(net)
     hash_, ready = PAGES[name]
-    probe = open_page(net.viewer.url + hash_.format(creator=net.creator.address), PHONE)
+    probe = open_page(net.viewer.login_url() + hash_.format(creator=net.creator.address), PHONE)
     page = probe.page
     if name in ("feed", "following"):
         go_to(page, "Cat on a keyboard")

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.ui
 def test_upload_shows_every_stage_and_the_clip_reaches_the_feed(
     fake: FakeServer, open_page: Any, media: tuple[Path, Path]
 ) -> None:
-    probe = open_page(fake.url + "#/upload")
+    probe = open_page(fake.login_url() + "#/upload")
     page = probe.page
     page.set_input_files("#upload-file", str(media[0]))
     assert page.input_value("#upload-title") == "portrait"  # taken from the file name
@@ -37,7 +37,7 @@ def test_upload_shows_every_stage_and_the_clip_reaches_the_feed(
 def test_failed_publish_is_reported_and_the_form_stays_usable(
     fake: FakeServer, open_page: Any, media: tuple[Path, Path]
 ) -> None:
-    probe = open_page(fake.url + "#/upload")
+    probe = open_page(fake.login_url() + "#/upload")
     page = probe.page
     page.set_input_files("#upload-file", str(media[0]))
     page.fill("#upload-title", "fail me")
@@ -49,7 +49,7 @@ def test_failed_publish_is_reported_and_the_form_stays_usable(
 
 
 def test_upload_without_a_file_asks_for_one(fake: FakeServer, open_page: Any) -> None:
-    page = open_page(fake.url + "#/upload").page
+    page = open_page(fake.login_url() + "#/upload").page
     page.get_by_role("button", name="Publish").click()
     assert page.locator("#upload-status").inner_text() == "Choose a video first."
     page.check("#upload-premium")
@@ -59,7 +59,7 @@ def test_upload_without_a_file_asks_for_one(fake: FakeServer, open_page: Any) ->
 def test_buy_shows_the_quote_and_sends_only_after_confirmation(
     fake: FakeServer, open_page: Any
 ) -> None:
-    probe = open_page(fake.url + f"#/creator/{ANA}")
+    probe = open_page(fake.login_url() + f"#/creator/{ANA}")
     page = probe.page
     page.fill("#trade-amount", "2")
     page.select_option("#trade-slippage", "300")
@@ -77,7 +77,7 @@ def test_buy_shows_the_quote_and_sends_only_after_confirmation(
 
 
 def test_a_bad_amount_is_refused_before_any_request(fake: FakeServer, open_page: Any) -> None:
-    page = open_page(fake.url + f"#/creator/{ANA}").page
+    page = open_page(fake.login_url() + f"#/creator/{ANA}").page
     page.fill("#trade-amount", "lots")
     page.get_by_role("button", name="Get quote").click()
     page.get_by_text("Enter an amount like 1 or 2.5.").wait_for()
@@ -85,7 +85,7 @@ def test_a_bad_amount_is_refused_before_any_request(fake: FakeServer, open_page:
 
 
 def test_search_lists_only_matching_clips(fake: FakeServer, open_page: Any) -> None:
-    page = open_page(fake.url + "#/search").page
+    page = open_page(fake.login_url() + "#/search").page
     page.fill("#search-q", "cats")
     page.keyboard.press("Enter")
     page.wait_for_selector(".grid .tile")
@@ -98,7 +98,7 @@ def test_upload_finishes_from_the_job_state_when_events_are_missed(
     fake: FakeServer, open_page: Any, media: tuple[Path, Path]
 ) -> None:
     fake.peer.quiet = True
-    probe = open_page(fake.url + "#/upload")
+    probe = open_page(fake.login_url() + "#/upload")
     page = probe.page
     page.set_input_files("#upload-file", str(media[0]))
     page.fill("#upload-title", "Quiet upload")

@@ -21,6 +21,7 @@ SETUP_AND_START_S = 600
 
 
 def read_url(process: subprocess.Popen[str]) -> tuple[str, list[str]]:
+    """The UI origin (with a trailing slash) from the login URL scripts/run prints."""
     assert process.stdout is not None
     seen: list[str] = []
     deadline = time.monotonic() + SETUP_AND_START_S
@@ -30,13 +31,20 @@ def read_url(process: subprocess.Popen[str]) -> tuple[str, list[str]]:
             break
         seen.append(line)
         if line.startswith("http://127.0.0.1:"):
-            return line.strip(), seen
+            origin, _, token = line.strip().partition("login?token=")
+            assert token, f"scripts/run printed no login URL: {line}"
+            return origin, seen
     raise AssertionError("scripts/run printed no URL:\n" + "".join(seen))
 
 
-def get_json(url: str) -> tuple[int, dict[str, object]]:
+def get_json(url: str, data_dir: Path | None = None) -> tuple[int, dict[str, object]]:
+    """GET ``url``, with the CLI credential of ``data_dir``'s daemon if given."""
+    request = urllib.request.Request(url)
+    if data_dir is not None:
+        creds = json.loads((data_dir / "api.json").read_text())
+        request.add_header("Authorization", f"Bearer {creds['cli_token']}")
     try:
-        with urllib.request.urlopen(url, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read())
@@ -66,7 +74,7 @@ def test_scripts_run_starts_devnet_peer_and_funded_wallet_and_ctrl_c_stops_all(
             "p2p", "store", "wallet", "chain", "feed", "sync", "publish", "gating", "http",
         }, services  # fmt: skip
         assert set(services.values()) == {"ready"}, services
-        _, info = get_json(url + "api/v1/status")
+        _, info = get_json(url + "api/v1/status", tmp_path / "peer")
         chain = info["chain"]
         assert isinstance(chain, dict)
         assert chain["chain_id"] == 31337
@@ -110,7 +118,7 @@ def test_devnet_restart_keeps_the_deployment(tmp_path: Path) -> None:
         )
         try:
             url, _ = read_url(process)
-            _, info = get_json(url + "api/v1/status")
+            _, info = get_json(url + "api/v1/status", env_data)
             deployments.append(info["chain"])
         finally:
             process.send_signal(signal.SIGTERM)

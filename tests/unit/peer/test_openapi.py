@@ -13,7 +13,15 @@ from typing import Any
 import pytest
 from aiohttp import FormData
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
-from support.http import SECRETS, ApiSchema, Servers, checked_urlopen, concrete, daemon_schema
+from support.http import (
+    CLI,
+    SECRETS,
+    ApiSchema,
+    Servers,
+    checked_urlopen,
+    concrete,
+    daemon_schema,
+)
 
 from peer.api import openapi
 from peer.api.errors import ERROR_TABLE
@@ -44,7 +52,7 @@ def test_every_route_is_an_operation_with_a_unique_id() -> None:
 
 
 async def test_the_document_is_served(servers: Servers) -> None:
-    response = await servers.ui.get("/api/v1/openapi.json")
+    response = await servers.ui.get("/api/v1/openapi.json", headers=CLI)
     assert response.status == 200
     served = await response.json()
     assert served["openapi"] == "3.1.0"
@@ -70,17 +78,21 @@ def test_security_follows_the_route_kind() -> None:
     schemes = DOC["components"]["securitySchemes"]
     assert schemes["secret"] == {"type": "apiKey", "in": "header", "name": SECRET_HEADER}
     assert schemes["session"] == {"type": "apiKey", "in": "cookie", "name": SESSION_COOKIE}
+    assert schemes["cli"] == {"type": "http", "scheme": "bearer"}
     for route in ROUTES:
         operation = op(route.method, route.path)
         headers = {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
+        if route.path == "/healthz":
+            assert operation["security"] == [], route.path
+        elif route.cli_only:
+            assert operation["security"] == [{"cli": []}], route.path
+        elif route.state_changing:
+            assert operation["security"] == [{"cli": []}, {"session": [], "secret": []}]
+        else:
+            assert operation["security"] == [{"cli": []}, {"session": []}], route.path
         if route.state_changing:
-            assert operation["security"] == [{"secret": []}], route.path
             assert "Origin" in headers
             assert {"400", "403", "413", "415"} <= set(operation["responses"])
-        elif route.sensitive:
-            assert operation["security"] == [{"session": []}], route.path
-        else:
-            assert operation["security"] == [], route.path
         assert {"403", "500"} <= set(operation["responses"])
 
 
@@ -219,6 +231,8 @@ async def test_every_route_answers_as_documented_without_its_services(
     # with a documented status and body (the checked client fails the test otherwise).
     headers = {"Origin": servers.origin, SECRET_HEADER: SECRETS.secret}
     headers["Cookie"] = f"{SESSION_COOKIE}={SECRETS.cookie}"
+    if route.cli_only:
+        headers = {"Origin": servers.origin, **CLI}
     path = concrete(route.path)
     if route.upload:
         form = FormData()
@@ -247,7 +261,7 @@ async def test_urllib_answers_are_checked_and_still_readable(servers: Servers) -
         except urllib.error.HTTPError as exc:
             return exc.code, json.loads(exc.read())
 
-    status, body = await asyncio.to_thread(fetch, "/api/v1/status")
+    status, body = await asyncio.to_thread(fetch, "/api/v1/status", True)
     assert (status, body["version"]) == (200, "test")
     status, body = await asyncio.to_thread(fetch, "/api/v1/wallet")
     assert (status, body["error"]["code"]) == (403, "missing_session")

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import pytest
 from aiohttp import FormData, web
 from support.http import (
+    CLI,
     SAMPLE_PARAMS,
     SECRETS,
     TEST_ROUTES,
@@ -37,7 +38,8 @@ def route_id(route: Route) -> str:
 
 
 STATE_CHANGING = [r for r in TEST_ROUTES if r.state_changing]
-SENSITIVE = [r for r in TEST_ROUTES if r.sensitive]
+API_GETS = [r for r in TEST_ROUTES if r.method == "GET" and r.path != "/healthz"]
+CLI_ONLY = [r for r in TEST_ROUTES if r.cli_only]
 GET_PATHS = {r.path for r in TEST_ROUTES if r.method == "GET"}
 FORM_TYPES = ["application/x-www-form-urlencoded", "multipart/form-data", "text/plain"]
 COOKIE = {"Cookie": f"{SESSION_COOKIE}={SECRETS.cookie}"}
@@ -50,7 +52,11 @@ class Recorded:
     servers: Servers
     calls: list[str] = field(default_factory=list)
 
-    def good(self) -> dict[str, str]:
+    def good(self, route: Route | None = None) -> dict[str, str]:
+        """A well-formed request's headers: the browser session, or the CLI token on a route
+        only the CLI may use."""
+        if route is not None and route.cli_only:
+            return {"Origin": self.servers.origin, **CLI}
         return {"Origin": self.servers.origin, SECRET_HEADER: SECRETS.secret, **COOKIE}
 
 
@@ -114,8 +120,8 @@ async def test_foreign_host_is_refused_on_the_page_and_static_files(recorded: Re
         response = await ui.get(path, headers={"Host": "evil.example"})
         assert response.status == 403, path
         assert "toktok-secret" not in await response.text()
-        allowed = await ui.get(path)
-        assert allowed.status == 200, path
+        allowed = await ui.get(path, headers=COOKIE)
+        assert allowed.status == (403 if path == "/login" else 200), path  # /login needs a token
 
 
 @pytest.mark.parametrize(("method", "path"), _content_routes())
@@ -184,7 +190,10 @@ async def test_get_never_runs_a_state_changing_route(recorded: Recorded, route: 
     response = await recorded.servers.ui.get(path, headers=recorded.good())
     assert route_id(route) not in recorded.calls
     reader = _read_route_for(path)
-    if reader is None:
+    if reader is None and route.cli_only:  # refused before the method is even looked at
+        assert response.status == 403
+        assert recorded.calls == []
+    elif reader is None:
         assert response.status == 405
         assert (await response.json())["error"]["code"] == "method_not_allowed"
         assert recorded.calls == []
@@ -218,7 +227,9 @@ async def test_mutation_with_a_form_body_is_refused_even_with_the_secret(
         if route.upload and ctype == "multipart/form-data":
             continue
         response = await recorded.servers.ui.post(
-            concrete(route.path), data=b"a=b", headers={**recorded.good(), "Content-Type": ctype}
+            concrete(route.path),
+            data=b"a=b",
+            headers={**recorded.good(route), "Content-Type": ctype},
         )
         assert response.status == 415, ctype
     assert recorded.calls == []
@@ -243,43 +254,66 @@ async def test_upload_route_accepts_multipart_only(recorded: Recorded) -> None:
     assert recorded.calls == ["POST /api/v1/test/upload"]
 
 
-# -------------------------------------------------------------------------- sensitive GETs
+# ----------------------------------------------------------------- reads and path routes
 
 
-@pytest.mark.parametrize("route", SENSITIVE, ids=route_id)
-async def test_sensitive_get_needs_the_session_cookie(recorded: Recorded, route: Route) -> None:
+@pytest.mark.parametrize("route", API_GETS, ids=route_id)
+async def test_every_api_get_needs_a_credential(recorded: Recorded, route: Route) -> None:
     ui, path = recorded.servers.ui, concrete(route.path)
     headers = {"Origin": recorded.servers.origin, SECRET_HEADER: SECRETS.secret}
-    for cookie in [None, "nope", SECRETS.secret, SECRETS.cookie + "x", ""]:
-        sent = dict(headers)
-        if cookie is not None:
-            sent["Cookie"] = f"{SESSION_COOKIE}={cookie}"
-        refused = await ui.get(path, headers=sent)
-        assert refused.status == 403, cookie
+    wrong = [
+        {},
+        {"Cookie": f"{SESSION_COOKIE}=nope"},
+        {"Cookie": f"{SESSION_COOKIE}={SECRETS.secret}"},
+        {"Cookie": f"{SESSION_COOKIE}={SECRETS.cookie}x"},
+        {"Cookie": f"{SESSION_COOKIE}="},
+        {"Cookie": f"other={SECRETS.cookie}"},
+        {"Authorization": "Bearer "},
+        {"Authorization": f"Bearer {SECRETS.cookie}"},
+        {"Authorization": CLI["Authorization"].lower()},
+    ]
+    for extra in wrong:
+        refused = await ui.get(path, headers={**headers, **extra})
+        assert refused.status == 403, extra
         assert (await refused.json())["error"]["code"] == "missing_session"
     assert recorded.calls == []
-    allowed = await ui.get(path, headers=COOKIE)
+    for credential in (COOKIE, CLI):
+        allowed = await ui.get(path, headers=credential)
+        assert allowed.status == 200
+    assert recorded.calls == [route_id(route)] * 2
+
+
+async def test_healthz_and_the_page_need_no_credential(recorded: Recorded) -> None:
+    assert (await recorded.servers.ui.get("/healthz")).status == 200
+    assert (await recorded.servers.ui.get("/")).status == 200
+    assert (await recorded.servers.ui.get("/static/app.js")).status == 200
+
+
+@pytest.mark.parametrize("route", CLI_ONLY, ids=route_id)
+async def test_path_routes_refuse_the_browser_session(recorded: Recorded, route: Route) -> None:
+    body = {"path": "/etc/hostname", "title": "t"}
+    response = await recorded.servers.ui.post(
+        concrete(route.path), headers=recorded.good(), json=body
+    )
+    assert response.status == 403
+    assert (await response.json())["error"]["code"] == "cli_only"
+    assert recorded.calls == []
+    cli = {"Origin": recorded.servers.origin, **CLI}
+    allowed = await recorded.servers.ui.post(concrete(route.path), headers=cli, json=body)
     assert allowed.status == 200
     assert recorded.calls == [route_id(route)]
 
 
-# ------------------------------------------------------------------------------- the page
+def test_every_route_taking_a_path_is_cli_only() -> None:
+    from peer.api.schemas import SCHEMAS
 
-
-async def test_page_sets_strict_cookie_csp_and_embeds_the_secret(servers: Servers) -> None:
-    response = await servers.ui.get("/")
-    assert response.status == 200
-    body = await response.text()
-    assert f'content="{SECRETS.secret}"' in body
-    cookie = response.headers["Set-Cookie"]
-    assert f"{SESSION_COOKIE}={SECRETS.cookie}" in cookie
-    assert "SameSite=Strict" in cookie
-    assert "HttpOnly" in cookie
-    csp = response.headers["Content-Security-Policy"]
-    assert "script-src 'self'" in csp
-    assert "frame-ancestors 'none'" in csp
-    assert "unsafe-inline" not in csp
-    assert "Access-Control-Allow-Origin" not in response.headers
+    takes_path = {
+        path
+        for (method, path), spec in SCHEMAS.items()
+        if spec.body is not None and "path" in spec.body.get("properties", {})
+    }
+    assert takes_path == {"/api/v1/storage/add", "/api/v1/publish/file"}
+    assert takes_path <= {r.path for r in CLI_ONLY}
 
 
 async def test_no_cors_headers_even_when_asked(servers: Servers) -> None:

@@ -15,11 +15,11 @@ from typing import cast
 
 import aiohttp
 import pytest
-from support.http import SECRETS, daemon_schema, full_status
+from support.http import AUTH, SECRETS, daemon_schema, full_status
 
 from peer.api import publish
 from peer.api.context import ApiContext
-from peer.api.security import SECRET_HEADER
+from peer.api.security import SECRET_HEADER, SESSION_COOKIE
 from peer.api.server import HttpService
 from peer.bus import EventBus
 from peer.daemon.publish import Job, PublishRequest, PublishService
@@ -53,6 +53,7 @@ class Upload:
         return {
             "Origin": self.origin,
             SECRET_HEADER: SECRETS.secret,
+            "Cookie": f"{SESSION_COOKIE}={SECRETS.cookie}",
             "Content-Type": f"multipart/form-data; boundary={BOUNDARY}",
         }
 
@@ -71,7 +72,7 @@ async def upload(tmp_path: Path) -> AsyncIterator[Upload]:
         upload_dir=tmp_path / "uploads",
         max_upload_bytes=CAP,
     )
-    http = HttpService(ctx, SECRETS)
+    http = HttpService(ctx, AUTH)
     await http.start()
     try:
         origin = http.url.rstrip("/")

@@ -22,6 +22,9 @@ async function parse(response) {
   }
   if (!response.ok) {
     const err = body?.error ?? {};
+    // The session is gone (e.g. the peer's session.json was replaced): the page shell then
+    // serves the login help, so show it instead of failing view by view.
+    if (response.status === 403 && err.code === "missing_session") location.reload();
     throw new ApiError(
       response.status,
       err.code ?? `http_${response.status}`,
