@@ -30,6 +30,8 @@ from pathlib import Path
 from aiohttp import web
 
 from peer.api.headers import SECRET_HEADER, SESSION_COOKIE
+from storage import untrusted
+from storage.errors import UntrustedJsonError
 
 LOGIN_TOKEN_TTL_S = 600.0
 MAX_LOGIN_TOKENS = 32  # outstanding at once; the oldest is dropped beyond that
@@ -60,10 +62,10 @@ def load_or_create_session(path: Path) -> Session:
     A file that is unreadable, malformed or readable by others is replaced: a session another
     user could have read is not a session.
     """
-    with contextlib.suppress(OSError, ValueError, TypeError, KeyError):
+    with contextlib.suppress(OSError, UntrustedJsonError, TypeError, KeyError):
         info = os.stat(path)
         if info.st_uid == os.getuid() and not info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-            raw = json.loads(path.read_text(encoding="utf-8"))
+            raw = untrusted.loads(path.read_bytes(), max_bytes=4096, what="session.json")
             session = Session(cookie=str(raw["cookie"]), secret=str(raw["secret"]))
             if len(session.cookie) >= 32 and len(session.secret) >= 32:
                 return session
