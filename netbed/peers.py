@@ -228,5 +228,6 @@ def start_peer(
     }
     log = host.dir / f"{name}.log"
     proc = host.popen(toktok(data_dir, *args, "run"), log=log, env=settings)
-    url = _wait_for(log, proc, lambda t: _line_starting(t, "http://127.0.0.1:"), START_TIMEOUT_S)
+    login = _wait_for(log, proc, lambda t: _line_starting(t, "http://127.0.0.1:"), START_TIMEOUT_S)
+    url = login.split("login?", 1)[0]  # the daemon prints a one-time login URL; keep the origin
     return BedPeer(host, data_dir, proc, url, log, NsClient(host, data_dir))
