@@ -156,7 +156,7 @@ class DelegateReceiver:
             plain = ChaCha20Poly1305(content).decrypt(b"\x00" * 12, sealed, nonce.encode())
         except (ValueError, InvalidTag) as exc:
             raise DelegationError("the bundle does not open with this offer") from exc
-        keys = _parse_bundle(plain)
+        keys = parse_bundle(plain)
         new = 0
         for cid, key in keys.items():
             had = await asyncio.to_thread(self._store.has, cid)
@@ -165,7 +165,8 @@ class DelegateReceiver:
         return {"imported": new}
 
 
-def _parse_bundle(plain: bytes) -> dict[str, ClipKey]:
+def parse_bundle(plain: bytes) -> dict[str, ClipKey]:
+    """The clip keys of an opened delegation bundle; :class:`DelegationError` if malformed."""
     try:
         bundle = untrusted.loads(plain, max_bytes=MAX_BUNDLE, max_depth=3, what="bundle")
         entries = bundle["keys"]
@@ -173,7 +174,7 @@ def _parse_bundle(plain: bytes) -> dict[str, ClipKey]:
             raise TypeError("keys is not an object")
         return {str(cid): ClipKey(unb64url(v, "key")) for cid, v in entries.items()}
     except (ValueError, KeyError, TypeError) as exc:
-        raise DelegationError("the bundle is malformed") from exc
+        raise DelegationError(f"the bundle is malformed: {str(exc)[:200]}") from exc
 
 
 async def delegate_keys(
