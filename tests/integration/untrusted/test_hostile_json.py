@@ -9,6 +9,7 @@ still answer afterwards.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -44,27 +45,20 @@ def _healthy(daemon: Daemon) -> None:
     assert status == 200
 
 
-async def _send_all(daemon: Daemon, tmp_path: Path, protocols: tuple[str, ...]) -> dict[str, int]:
-    _status, info = daemon.get("/api/v1/status")
-    host = P2PHost(HostOptions(identity_path=tmp_path / "raw" / "identity.key"))
-    await host.start()
+async def _send_all(daemon: Daemon, host: P2PHost, peer: str) -> dict[str, int]:
     refused: dict[str, int] = {}
-    try:
-        peer = await host.connect(info["p2p_addrs"][0])
-        for protocol in protocols:
-            for payload in HOSTILE:
-                try:
-                    answer = await host.request(
-                        peer, protocol, payload, timeout=30, max_response=64 * 1024
-                    )
-                except P2PError:
-                    refused[protocol] = refused.get(protocol, 0) + 1  # error status or reset
-                else:  # an answer in the protocol's own error shape
-                    assert b'"ok":false' in answer or b"error" in answer, answer[:200]
-                    refused[protocol] = refused.get(protocol, 0) + 1
-            _healthy(daemon)
-    finally:
-        await host.stop()
+    for protocol in PROTOCOLS:
+        for payload in HOSTILE:
+            try:
+                answer = await host.request(
+                    peer, protocol, payload, timeout=30, max_response=64 * 1024
+                )
+            except P2PError:
+                refused[protocol] = refused.get(protocol, 0) + 1  # error status or reset
+            else:  # an answer in the protocol's own error shape
+                assert b'"ok":false' in answer or b"error" in answer, answer[:200]
+                refused[protocol] = refused.get(protocol, 0) + 1
+        _healthy(daemon)
     return refused
 
 
@@ -74,8 +68,24 @@ async def test_deep_json_on_every_toktok_protocol_leaves_the_daemon_up(
     daemon = start_daemon(tmp_path / "a", env={"TOKTOK_CHAIN_MODE": "devnet"})
     _status, health = daemon.get("/healthz")
     assert health["ready"] is True, health
-    refused = await _send_all(daemon, tmp_path, PROTOCOLS)
-    assert refused == {p: len(HOSTILE) for p in PROTOCOLS}
+    _status, info = daemon.get("/api/v1/status")
+    host = P2PHost(HostOptions(identity_path=tmp_path / "raw" / "identity.key"))
+    await host.start()
+    asked = asyncio.Event()
+
+    async def lying_sync_server(_peer: str, _data: bytes) -> bytes:
+        asked.set()
+        return DEEP  # within the heads cap: the depth scan, not the size cap, refuses it
+
+    try:
+        # the daemon also pulls from us (sync on every new connection) and gets deep answers
+        await host.serve(SYNC_PROTOCOL, lying_sync_server)
+        peer = await host.connect(info["p2p_addrs"][0])
+        refused = await _send_all(daemon, host, peer)
+        assert refused == {p: len(HOSTILE) for p in PROTOCOLS}
+        await asyncio.wait_for(asked.wait(), 120)
+    finally:
+        await host.stop()
     _healthy(daemon)
 
 
