@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import time
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -128,6 +129,18 @@ class NsClient:
         with self.host.entered():
             return self.client.get(path)
 
+    def fetch(self, url: str, timeout: float = 120) -> bytes:
+        """The bytes at ``url`` (the daemon's content port or a 🔒 media route), with the
+        CLI credential, fetched inside the namespace."""
+        if not url.startswith("http"):
+            url = self.client.creds.url.rstrip("/") + url
+        if not url.startswith("http://127.0.0.1:"):
+            raise BedError(f"not a loopback URL of this daemon: {url}")
+        auth = {"Authorization": f"Bearer {self.client.creds.cli_token}"}
+        request = urllib.request.Request(url, headers=auth)  # noqa: S310
+        with self.host.entered(), urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310
+            return bytes(answer.read())
+
     def post(self, path: str, body: Any = None) -> Any:
         with self.host.entered():
             return self.client.post(path, body)
@@ -140,7 +153,7 @@ class BedPeer:
     host: Host
     data_dir: Path
     process: subprocess.Popen[str]
-    url: str
+    url: str  # the UI origin, with a trailing slash
     log: Path
     api: NsClient
 
@@ -150,6 +163,10 @@ class BedPeer:
 
     def status(self) -> Any:
         return self.api.get("/api/v1/status")
+
+    def login_url(self) -> str:
+        """A fresh one-time browser login URL (append ``#/route`` to land on a view)."""
+        return str(self.api.post("/api/v1/login-links")["url"])
 
     @property
     def multiaddr(self) -> str:
@@ -163,6 +180,48 @@ class BedPeer:
         """Dial ``other``; returns its peer id."""
         reply = self.api.post("/api/v1/peers/connect", {"multiaddr": other.multiaddr})
         return str(reply["peer_id"])
+
+    @property
+    def address(self) -> str:
+        """Its wallet (creator) address."""
+        return str(self.api.get("/api/v1/profile")["address"])
+
+    def fetch(self, url: str, timeout: float = 120) -> bytes:
+        """Bytes from this daemon's content port or API (see :meth:`NsClient.fetch`)."""
+        return self.api.fetch(url, timeout)
+
+    def has_post(self, post_id: str) -> bool:
+        from peer.errors import DaemonError
+
+        try:
+            self.api.get(f"/api/v1/posts/{post_id}")
+        except DaemonError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
+
+    def publish(
+        self, clip: Path, title: str, tags: list[str] | None = None, min_balance: int = 0
+    ) -> str:
+        """Publish a local file through the daemon; the post id once the job is done."""
+        body = {
+            "path": str(clip.resolve()),
+            "title": title,
+            "tags": tags or [],
+            "premium": min_balance > 0,
+            "min_balance": min_balance,
+        }
+        job = self.api.post("/api/v1/publish/file", body)["job"]
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            state = self.api.get(f"/api/v1/publish/{job}")
+            if state["state"] == "done":
+                return str(state["post_id"])
+            if state["state"] == "failed":
+                raise BedError(f"publishing {title!r} failed: {state['error']}")
+            time.sleep(0.2)
+        raise BedError(f"publishing {title!r} did not finish")
 
     def stop(self, timeout: float = 30) -> int:
         if self.process.poll() is None:
@@ -229,5 +288,5 @@ def start_peer(
     log = host.dir / f"{name}.log"
     proc = host.popen(toktok(data_dir, *args, "run"), log=log, env=settings)
     login = _wait_for(log, proc, lambda t: _line_starting(t, "http://127.0.0.1:"), START_TIMEOUT_S)
-    url = login.split("login?", 1)[0]  # the daemon prints a one-time login URL; keep the origin
-    return BedPeer(host, data_dir, proc, url, log, NsClient(host, data_dir))
+    origin = login.split("login?", 1)[0]  # it prints a one-time login URL; keep the origin
+    return BedPeer(host, data_dir, proc, origin, log, NsClient(host, data_dir))
