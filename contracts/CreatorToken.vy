@@ -22,16 +22,35 @@
 
         Fees. On both sides the creator fee is floor(curve_amount *
         creator_fee_bps / 10_000) and the protocol fee likewise with
-        protocol_fee_bps (sum <= 10 %, checked by the factory). A buyer pays
-        curve cost + fees; a seller receives curve refund - fees. Fees go
-        straight to the creator and the treasury; the reserve holds exactly
-        the curve amounts.
+        protocol_fee_bps (sum <= 10 %). A buyer pays curve cost + fees; a
+        seller receives curve refund - fees. Fees go straight to the fee
+        recipient (the creator until the creator rotates it through the
+        factory) and the treasury; the reserve holds exactly the curve
+        amounts.
+
+        Parameters. The constructor checks the bounds of `curve_bounds`
+        (fees <= 10 %, base_price <= 10**24, slope <= 10**22, a curve that
+        is not flat at zero) that the `unsafe_*` arithmetic and the overflow
+        margins below rely on; the factory checks the same bounds once, at
+        its own deployment, so a bad factory fails early, but a token does
+        not trust its deployer for them.
+
+        Roles. snekmate's `erc20` needs `ownable`: the deployer (the factory)
+        becomes owner and minter of every token. Neither role is reachable:
+        no exported function reads the owner or the minter flag (`mint`,
+        `set_minter` and the ownership functions are not exported), and the
+        factory has no function that could call them. The factory keeps
+        both rather than spend gas on every `create_token` to clear storage
+        that nothing reads; the only thing the factory may do to a token is
+        `set_fee_recipient`, on the creator's behalf.
 """
 
 from ethereum.ercs import IERC20
 
 from snekmate.auth import ownable
 from snekmate.tokens import erc20
+
+from . import curve_bounds
 
 initializes: ownable
 initializes: erc20[ownable := ownable]
@@ -55,10 +74,9 @@ exports: (
 
 UNIT: public(constant(uint256)) = 10**18
 BPS: constant(uint256) = 10_000
-# @dev One billion whole tokens. With the factory's bounds (base_price <=
-#      10**24, slope <= 10**22) every product below stays under 2**256:
-#      slope * (s + n)**2 <= 10**22 * 10**54 = 10**76 and
-#      2 * base_price * U * n <= 2 * 10**24 * 10**18 * 10**27 < 10**70.
+# @dev One billion whole tokens. With the bounds checked in the constructor
+#      (base_price <= 10**24, slope <= 10**22) every product below stays
+#      under 2**256 (see `curve_bounds`).
 MAX_SUPPLY: public(constant(uint256)) = 10**27
 
 factory: public(immutable(address))
@@ -69,6 +87,11 @@ base_price: public(immutable(uint256))
 slope: public(immutable(uint256))
 creator_fee_bps: public(immutable(uint256))
 protocol_fee_bps: public(immutable(uint256))
+
+# @dev Where the creator fee goes: the creator at first; the creator may
+#      rotate it through the factory (a lost or compromised key then stops
+#      collecting fees).
+fee_recipient: public(address)
 
 # @dev TOK held for refunds: the sum of curve costs minus curve refunds.
 _reserve: uint256
@@ -96,6 +119,11 @@ event Sell:
     price: uint256
 
 
+event FeeRecipientChanged:
+    previous: indexed(address)
+    current: indexed(address)
+
+
 @deploy
 def __init__(
     name_: String[25],
@@ -109,10 +137,22 @@ def __init__(
     protocol_fee_bps_: uint256,
 ):
     assert creator_ != empty(address), "creator token: creator is the zero address"
+    assert payment_token_.is_contract, "creator token: payment token is not a contract"
+    assert treasury_ != empty(address), "creator token: treasury is the zero address"
+    assert base_price_ <= curve_bounds.MAX_BASE_PRICE, "creator token: base price too large"
+    assert slope_ <= curve_bounds.MAX_SLOPE, "creator token: slope too large"
+    assert base_price_ > 0 or slope_ > 0, "creator token: curve is flat at zero"
+    # @dev Each rate is bounded before the addition, so the sum cannot overflow.
+    assert creator_fee_bps_ <= curve_bounds.MAX_TOTAL_FEE_BPS, "creator token: fees above 10%"
+    assert protocol_fee_bps_ <= curve_bounds.MAX_TOTAL_FEE_BPS, "creator token: fees above 10%"
+    assert (
+        creator_fee_bps_ + protocol_fee_bps_ <= curve_bounds.MAX_TOTAL_FEE_BPS
+    ), "creator token: fees above 10%"
     ownable.__init__()
     erc20.__init__(name_, symbol_, 18, name_, "1")
     factory = msg.sender
     creator = creator_
+    self.fee_recipient = creator_
     payment_token = payment_token_
     treasury = treasury_
     base_price = base_price_
@@ -257,7 +297,7 @@ def buy(amount: uint256, max_cost: uint256, deadline: uint256) -> uint256:
     erc20._mint(msg.sender, amount)
 
     self._pull(msg.sender, self, cost)
-    self._pull(msg.sender, creator, creator_fee)
+    self._pull(msg.sender, self.fee_recipient, creator_fee)
     self._pull(msg.sender, treasury, protocol_fee)
 
     new_supply: uint256 = supply + amount
@@ -297,7 +337,7 @@ def sell(amount: uint256, min_refund: uint256, deadline: uint256) -> uint256:
     self._reserve -= refund
 
     self._pay_out(msg.sender, payout)
-    self._pay_out(creator, creator_fee)
+    self._pay_out(self.fee_recipient, creator_fee)
     self._pay_out(treasury, protocol_fee)
 
     new_supply: uint256 = supply - amount
@@ -312,3 +352,19 @@ def sell(amount: uint256, min_refund: uint256, deadline: uint256) -> uint256:
         price=self._spot_price(new_supply),
     )
     return payout
+
+
+@external
+@nonreentrant
+def set_fee_recipient(new_recipient: address):
+    """
+    @notice Sends future creator fees to `new_recipient`. Only the factory
+            may call this, on behalf of the creator
+            (`CreatorTokenFactory.set_fee_recipient`).
+    """
+    assert msg.sender == factory, "creator token: caller is not the factory"
+    assert new_recipient != empty(address), "creator token: fee recipient is the zero address"
+    assert new_recipient != self, "creator token: fee recipient is the token"
+    previous: address = self.fee_recipient
+    self.fee_recipient = new_recipient
+    log FeeRecipientChanged(previous=previous, current=new_recipient)

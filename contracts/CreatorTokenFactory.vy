@@ -4,15 +4,26 @@
 @notice Deploys at most one `CreatorToken` per creator address from an
         ERC-5202 blueprint and keeps the registry in both directions.
         The payment token, treasury, curve parameters and fee rates are
-        fixed at deployment and passed unchanged to every token.
+        fixed at deployment and passed unchanged to every token (which
+        checks the same bounds again in its constructor).
+
+        The factory is the owner and minter of every token it deploys
+        (snekmate's `erc20` gives both roles to the deployer); no token
+        exports a function that uses them, and this factory never calls
+        one. Its only call into a token is `set_fee_recipient`, made for
+        the token's creator.
 """
 
-# @dev Upper bound of creator fee + protocol fee, in basis points (10 %).
-MAX_TOTAL_FEE_BPS: public(constant(uint256)) = 1_000
-# @dev Bounds that keep the curve arithmetic far from uint256 overflow
-#      (see CreatorToken: `slope * (s + n)**2` stays below 2**256).
-MAX_BASE_PRICE: public(constant(uint256)) = 10**24
-MAX_SLOPE: public(constant(uint256)) = 10**22
+interface ICreatorToken:
+    def set_fee_recipient(new_recipient: address): nonpayable
+
+
+from . import curve_bounds
+
+# @dev The bounds of `curve_bounds` (CreatorToken checks them again).
+MAX_TOTAL_FEE_BPS: public(constant(uint256)) = curve_bounds.MAX_TOTAL_FEE_BPS
+MAX_BASE_PRICE: public(constant(uint256)) = curve_bounds.MAX_BASE_PRICE
+MAX_SLOPE: public(constant(uint256)) = curve_bounds.MAX_SLOPE
 
 blueprint: public(immutable(address))
 payment_token: public(immutable(address))
@@ -96,3 +107,16 @@ def create_token(name: String[25], symbol: String[5]) -> address:
     self.token_count = unsafe_add(index, 1)
     log TokenCreated(creator=msg.sender, token=token, name=name, symbol=symbol, index=index)
     return token
+
+
+@external
+def set_fee_recipient(new_recipient: address):
+    """
+    @notice Sends the future creator fees of the caller's token to
+            `new_recipient` (the token logs `FeeRecipientChanged`). Only the
+            creator of a token may rotate its fee recipient; the creator and
+            the registry stay as they are.
+    """
+    token: address = self.token_of[msg.sender]
+    assert token != empty(address), "factory: caller has no token"
+    extcall ICreatorToken(token).set_fee_recipient(new_recipient)

@@ -19,9 +19,11 @@ Devnet (``tokens.devnet``) — used by ``peer/daemon/app.py`` and ``scripts/run`
     info.fresh_deployment                   # False when reused from the state file
     await devnet.stop()                     # SIGTERM; anvil dumps its state; idempotent
 
-First start deploys TOK + the CreatorToken blueprint + CreatorTokenFactory from dev key 0,
-mints 1,000,000 TOK to each of the ten anvil dev accounts and writes
-``<state_dir>/deployment.json``; later starts load the anvil state and reuse it.
+First start deploys TOK (a faucet: dev key 0 owns it and mints) + the CreatorToken
+blueprint + CreatorTokenFactory from dev key 0, mints 1,000,000 TOK to each of the ten anvil
+dev accounts and writes ``<state_dir>/deployment.json``; later starts load the anvil state
+and reuse it, unless the contract artifacts changed since (``info.reset_for_new_contracts``:
+the old chain is dropped and the contracts deployed again on an empty one).
 ``tokens.devnet.DEV_PRIVATE_KEYS`` / ``dev_account(i)`` are the well-known anvil keys (devnet
 only; account 0 deploys, owns TOK and is the treasury).
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,3 +67,18 @@ def load_artifact(name: str, build_dir: Path | None = None) -> Artifact:
         ) from exc
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ArtifactError(f"unreadable contract artifact {path}: {exc}") from exc
+
+
+def artifacts_fingerprint(build_dir: Path | None = None) -> str:
+    """``sha256:<hex>`` over the deployable bytecode of every product contract.
+
+    A deployment records the fingerprint of the artifacts it was made from, so a devnet can
+    tell that its chain carries code built from other sources (and deploy again).
+    """
+    digest = hashlib.sha256()
+    for name in CONTRACT_NAMES:
+        artifact = load_artifact(name, build_dir)
+        for part in (name, artifact.bytecode, artifact.blueprint_bytecode):
+            digest.update(part.encode())
+            digest.update(b"\0")
+    return f"sha256:{digest.hexdigest()}"

@@ -95,7 +95,7 @@ def runtime_code(artifact: Artifact, values: Mapping[str, ImmutableValue]) -> by
     return bytes.fromhex(artifact.runtime_bytecode.removeprefix("0x")) + bytes(section)
 
 
-def _tok_values(chain_id: int, address: str) -> dict[str, ImmutableValue]:
+def _tok_values(chain_id: int, address: str, cap: int) -> dict[str, ImmutableValue]:
     hashed_name = keccak(text=TOK_EIP712_NAME)
     hashed_version = keccak(text=TOK_EIP712_VERSION)
     separator = keccak(
@@ -116,6 +116,7 @@ def _tok_values(chain_id: int, address: str) -> dict[str, ImmutableValue]:
         "erc20.name": TOK_NAME,
         "erc20.symbol": TOK_SYMBOL,
         "erc20.decimals": TOK_DECIMALS,
+        "cap": cap,
     }
 
 
@@ -133,15 +134,18 @@ def _factory_values(d: Deployment) -> dict[str, ImmutableValue]:
 
 def expected_codes(deployment: Deployment, build_dir: Path | None = None) -> list[ExpectedCode]:
     """The exact code of TOK, the blueprint and the factory of this deployment."""
-    if not deployment.blueprint or not deployment.treasury:
+    if not deployment.blueprint or not deployment.treasury or not deployment.tok_cap:
         raise ForeignCodeError(
-            "the deployment lacks the blueprint or treasury address, so its code cannot be "
-            "checked; write the profile again with 'toktok network create' or 'network export'"
+            "the deployment lacks the blueprint or treasury address or TOK's cap, so its code "
+            "cannot be checked; write the profile again with 'toktok network create' or "
+            "'network export'"
         )
     tok = load_artifact("TOK", build_dir)
     token = load_artifact("CreatorToken", build_dir)
     factory = load_artifact("CreatorTokenFactory", build_dir)
-    tok_code = runtime_code(tok, _tok_values(deployment.chain_id, deployment.tok))
+    tok_code = runtime_code(
+        tok, _tok_values(deployment.chain_id, deployment.tok, deployment.tok_cap)
+    )
     blueprint_code = BLUEPRINT_PREAMBLE + bytes.fromhex(token.bytecode.removeprefix("0x"))
     factory_code = runtime_code(factory, _factory_values(deployment))
     return [

@@ -47,6 +47,12 @@ class Deployment:
     bootstrap: tuple[str, ...] = ()
     relays: tuple[str, ...] = ()
     routing: tuple[str, ...] = ()
+    # TOK's hard cap (contracts/TOK.vy `cap`, an immutable the code check needs); 0 in files
+    # written before it was recorded.
+    tok_cap: int = 0
+    # ``sha256:<hex>`` of the artifacts deployed (tokens.artifacts.artifacts_fingerprint);
+    # empty in files written before it was recorded.
+    artifacts: str = ""
 
     @property
     def curve(self) -> CurveParams:
@@ -78,12 +84,14 @@ class Deployment:
                 if not isinstance(value, str) or not is_address(value):
                     raise DeploymentError(f"deployment {name!r} is not an address: {value!r}")
                 fields[name] = to_checksum_address(value)
-        for name in ("chain_id", "start_block", "base_price", "slope"):
+        for name in ("chain_id", "start_block", "base_price", "slope", "tok_cap"):
             if name in fields and (type(fields[name]) is not int or fields[name] < 0):
                 raise DeploymentError(f"deployment {name!r} must be a non-negative integer")
         for name in ("creator_fee_bps", "protocol_fee_bps"):
             if name in fields and (type(fields[name]) is not int or fields[name] < 0):
                 raise DeploymentError(f"deployment {name!r} must be a non-negative integer")
+        if not isinstance(fields.get("artifacts", ""), str):
+            raise DeploymentError("deployment 'artifacts' must be a string")
         if data["version"] == 1 and (newer := set(fields) & {"name", *_LIST_FIELDS}):
             raise DeploymentError(f"version 1 deployments have no {sorted(newer)}")
         if "name" in fields and not _printable(fields["name"], 64):

@@ -9,6 +9,12 @@ Supervision: :attr:`Devnet.exited` tells that anvil died under us (``kill -9``, 
 ``restart()`` launches it again from its state file on the same port, so clients keep their
 RPC URL (anvil dumps its state every ``state_interval`` seconds: up to that much recent chain
 history is lost with a ``kill -9``).
+
+A deployment records the fingerprint of the artifacts it was deployed from. When the
+artifacts have changed since (new contract code), ``start()`` drops the anvil state and the
+deployment file before anvil loads them and deploys afresh on an empty chain: same
+addresses (the deployer's nonces start again from 0), none of the old tokens, balances or
+events. ``DevnetInfo.reset_for_new_contracts`` tells the caller it happened.
 """
 
 from __future__ import annotations
@@ -16,8 +22,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import dataclasses
 import ipaddress
 import json
+import logging
 import os
 import platform
 import re
@@ -33,7 +41,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import AsyncWeb3
 
-from tokens.artifacts import load_artifact
+from tokens.artifacts import artifacts_fingerprint, load_artifact
 from tokens.deploy import DeployParams, deploy_system, is_live
 from tokens.deployment import Deployment, load_deployment, save_deployment
 from tokens.errors import ChainUnavailableError, DeploymentError, DevnetError
@@ -58,6 +66,7 @@ ENDPOINT_FILE = "endpoint.json"  # {"rpc_url", "chain_id", "pid"} while a devnet
 STATE_FILE = "anvil-state.json"
 LOG_FILE = "anvil.log"
 _LISTENING = re.compile(r"Listening on ([0-9.]+):(\d+)")
+_log = logging.getLogger(__name__)
 
 
 def find_anvil(repo_root: Path) -> Path:
@@ -161,6 +170,9 @@ class DevnetInfo:
     deployment: Deployment
     dev_keys: tuple[str, ...] = field(default=DEV_PRIVATE_KEYS, repr=False)
     fresh_deployment: bool = False
+    # True when the chain was dropped because it carried contracts built from other
+    # artifacts (the deployment is then fresh, on an empty chain).
+    reset_for_new_contracts: bool = False
 
 
 class Devnet:
@@ -199,14 +211,38 @@ class Devnet:
         if not opts.anvil.exists():
             raise DevnetError(f"anvil not found at {opts.anvil}; run `npm install` (scripts/setup)")
         opts.state_dir.mkdir(parents=True, exist_ok=True)
+        reset = self._drop_chain_with_old_contracts()
         try:
             url = await self._launch()
-            self.info = await self._prepare(url)
+            self.info = dataclasses.replace(await self._prepare(url), reset_for_new_contracts=reset)
             self._write_endpoint(self.info)
         except BaseException:
             await self.stop()
             raise
         return self.info
+
+    def _drop_chain_with_old_contracts(self) -> bool:
+        """Before anvil loads its state: forget a chain deployed from other artifacts.
+
+        Returns True when the state and deployment files were removed. A deployment file
+        that cannot be read is left to ``_prepare`` (which deploys again on that chain).
+        """
+        try:
+            recorded = load_deployment(self.deployment_path).artifacts
+        except DeploymentError:
+            return False
+        current = artifacts_fingerprint(self._options.build_dir)
+        if recorded == current:
+            return False
+        _log.warning(
+            "devnet: the contracts changed since this devnet was deployed (%s, now %s): "
+            "starting an empty chain and deploying them again",
+            recorded or "no fingerprint",
+            current,
+        )
+        for name in (STATE_FILE, DEPLOYMENT_FILE):
+            (self._options.state_dir / name).unlink(missing_ok=True)
+        return True
 
     @property
     def exited(self) -> bool:

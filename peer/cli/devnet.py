@@ -91,6 +91,7 @@ def devnet(state: CliState, as_json: bool) -> None:
                         "rpc_url": info.rpc_url, "chain_id": info.chain_id, "tok": d.tok,
                         "factory": d.factory, "start_block": d.start_block,
                         "fresh_deployment": info.fresh_deployment,
+                        "reset_for_new_contracts": info.reset_for_new_contracts,
                     },
                     as_json,
                 )  # fmt: skip

@@ -52,6 +52,15 @@ def _read_key(key_file: Path | None) -> str:
 )
 @click.option("--name", "name", required=True, help="The network's name (shown to users).")
 @click.option("--treasury", default="", help="Address receiving protocol fees (the deployer).")
+@click.option(
+    "--tok-supply",
+    default="1000000000",
+    show_default=True,
+    help="TOK's fixed supply in whole TOK, minted at deployment; nobody can mint after.",
+)
+@click.option(
+    "--tok-holder", default="", help="Address receiving the whole TOK supply (the deployer)."
+)
 @click.option("--bootstrap", multiple=True, help="Bootstrap peer multiaddr (repeatable).")
 @click.option("--relay", multiple=True, help="Relay multiaddr (repeatable).")
 @click.option(
@@ -67,6 +76,8 @@ def create(
     key_file: Path | None,
     name: str,
     treasury: str,
+    tok_supply: str,
+    tok_holder: str,
     bootstrap: tuple[str, ...],
     relay: tuple[str, ...],
     out: Path,
@@ -75,11 +86,14 @@ def create(
     """Deploy TOK, the CreatorToken blueprint and the factory, and write a network profile.
 
     The same code path serves a local anvil and a public chain; the deployer pays the gas.
-    The deployment is checked against our own artifacts before the profile is written.
+    TOK gets a fixed supply, minted to --tok-holder at deployment, and no owner: nobody can
+    mint TOK on this network, ever. The deployment is checked against our own artifacts
+    before the profile is written.
     """
     from eth_account import Account
 
-    from tokens.deploy import DeployParams, deploy_system
+    from tokens.curve import to_base_units
+    from tokens.deploy import DeployParams, TokSupply, deploy_system
     from tokens.errors import TokensError
     from tokens.rpc import TxSender, call, connect, disconnect
 
@@ -89,13 +103,17 @@ def create(
         account = Account.from_key(_read_key(key_file))
     except ValueError as exc:
         fail(f"the deployer key is not a valid private key: {exc}")
+    try:
+        supply = TokSupply.fixed(tok_holder or account.address, to_base_units(tok_supply))
+    except (ValueError, TokensError) as exc:
+        fail(f"--tok-supply: {exc}")
 
     async def deploy() -> Deployment:
         w3 = connect(rpc_url)
         try:
             chain_id = await call("read chain id", w3.eth.chain_id)
             sender = TxSender(w3, account, chain_id)
-            params = DeployParams(treasury=treasury or account.address)
+            params = DeployParams(treasury=treasury or account.address, tok=supply)
             deployment = await deploy_system(w3, sender, params)
             from tokens.codecheck import verify_deployment
 

@@ -15,7 +15,15 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from contracts_support import BASE_PRICE, CONTRACTS, HERE, SLOPE, System, SystemFactory
+from contracts_support import (
+    BASE_PRICE,
+    CONTRACTS,
+    HERE,
+    SLOPE,
+    System,
+    SystemFactory,
+    deploy_faucet_tok,
+)
 
 from tokens.curve import CurveParams
 
@@ -45,7 +53,7 @@ def make_system(deployers: dict[str, Any]) -> SystemFactory:
         slope: int = SLOPE,
         payment_token: Any = None,
     ) -> System:
-        tok = payment_token if payment_token is not None else deployers["TOK"].deploy()
+        tok = payment_token if payment_token is not None else deploy_faucet_tok(deployers["TOK"])
         blueprint = deployers["CreatorToken"].deploy_as_blueprint()
         treasury = boa.env.generate_address("treasury")
         factory = deployers["CreatorTokenFactory"].deploy(

@@ -19,6 +19,14 @@ BASE_PRICE = 10**16  # 0.01 TOK per whole token at supply 0
 SLOPE = 10**15  # +0.001 TOK per whole token of supply
 ONE = 10**18
 FAR_DEADLINE = 2**64
+# Larger than the devnet's cap (tokens.deploy.DEVNET_TOK_CAP): some tests buy a whole
+# creator-token supply, which costs more TOK than the devnet ever mints.
+FAUCET_CAP = 2**256 - 1
+
+
+def deploy_faucet_tok(tok_deployer: Any) -> Any:
+    """TOK as the devnet deploys it: no initial supply, the deployer mints (a faucet)."""
+    return tok_deployer.deploy(boa.env.eoa, 0, FAUCET_CAP)
 
 
 @dataclass

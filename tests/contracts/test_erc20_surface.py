@@ -1,4 +1,4 @@
-"""The rest of the ERC-20 surface: TOK burn/minter role, EIP-2612 permits on both tokens."""
+"""The rest of the ERC-20 surface: EIP-2612 permits on both tokens."""
 
 from __future__ import annotations
 
@@ -59,29 +59,3 @@ def test_permit_refuses_expired_and_foreign_signatures(system: System) -> None:
     v, r, s = _permit(system.token, "Alice Clips", mallory, spender, ONE, FAR_DEADLINE)
     with boa.reverts("erc20: invalid signature"):
         system.token.permit(owner.address, spender, ONE, FAR_DEADLINE, v, r, s)
-
-
-def test_tok_holders_burn_and_burn_from(system: System) -> None:
-    alice, bob = boa.env.generate_address(), boa.env.generate_address()
-    system.tok.mint(alice, 10)
-    with boa.env.prank(alice):
-        system.tok.burn(3)
-        system.tok.approve(bob, 2)
-    with boa.env.prank(bob):
-        system.tok.burn_from(alice, 2)
-        with boa.reverts("erc20: insufficient allowance"):
-            system.tok.burn_from(alice, 1)
-    assert system.tok.balanceOf(alice) == 5
-
-
-def test_tok_owner_grants_and_revokes_minters(system: System) -> None:
-    faucet = boa.env.generate_address()
-    system.tok.set_minter(faucet, True)
-    assert system.tok.is_minter(faucet)
-    with boa.env.prank(faucet):
-        system.tok.mint(faucet, 7)
-    system.tok.set_minter(faucet, False)
-    with boa.env.prank(faucet), boa.reverts("erc20: access is denied"):
-        system.tok.mint(faucet, 1)
-    with boa.env.prank(faucet), boa.reverts("ownable: caller is not the owner"):
-        system.tok.set_minter(faucet, True)

@@ -6,14 +6,14 @@ from typing import Any
 
 import boa
 import pytest
-from contracts_support import BASE_PRICE, SLOPE, System
+from contracts_support import BASE_PRICE, SLOPE, System, deploy_faucet_tok
 
 ZERO = "0x0000000000000000000000000000000000000000"
 
 
 @pytest.fixture
 def parts(deployers: dict[str, Any]) -> tuple[Any, Any, str]:
-    tok = deployers["TOK"].deploy()
+    tok = deploy_faucet_tok(deployers["TOK"])
     blueprint = deployers["CreatorToken"].deploy_as_blueprint()
     return tok, blueprint, boa.env.generate_address("treasury")
 

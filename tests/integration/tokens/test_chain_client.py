@@ -180,7 +180,7 @@ async def test_two_clients_sharing_an_account_resync_their_nonces(devnet: Devnet
 
 @pytest.fixture(scope="module")
 def wallet1271() -> dict[str, Any]:
-    return build.compile_contract(WALLET_1271, "test")
+    return build.compile_file(WALLET_1271)
 
 
 async def test_eip1271_contract_wallet_signatures_are_checked_on_chain(

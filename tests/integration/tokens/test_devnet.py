@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from eth_account import Account
 
+from tokens.artifacts import artifacts_fingerprint
 from tokens.client import ChainClient, ClientOptions
 from tokens.devnet import DEV_PRIVATE_KEYS, Devnet, DevnetOptions
 from tokens.errors import DevnetError, StateUnavailableError
@@ -80,3 +81,42 @@ async def test_stop_is_idempotent_and_leaves_no_process(
     await devnet.stop()
     await devnet.stop()
     assert process.returncode is not None
+
+
+@pytest.mark.parametrize("recorded", ["sha256:" + "0" * 64, None])
+async def test_a_devnet_deployed_from_other_artifacts_is_redeployed_on_an_empty_chain(
+    tmp_path: Path, make_options: Callable[..., DevnetOptions], recorded: str | None
+) -> None:
+    creator = Account.from_key(DEV_PRIVATE_KEYS[1]).address
+    async with Devnet(make_options(tmp_path)) as first:
+        assert not first.reset_for_new_contracts
+        options = ClientOptions(rpc_url=first.rpc_url, deployment=first.deployment)
+        async with ChainClient(options, Account.from_key(DEV_PRIVATE_KEYS[1])) as c:
+            await c.create_token("Old Code", "OLD")
+    # The deployment file as an older build left it: another fingerprint, or none at all
+    # (files written before the fingerprint was recorded).
+    path = tmp_path / "deployment.json"
+    data = json.loads(path.read_text())
+    if recorded is None:
+        del data["artifacts"]
+    else:
+        data["artifacts"] = recorded
+    path.write_text(json.dumps(data))
+    async with Devnet(make_options(tmp_path)) as second:
+        assert second.reset_for_new_contracts
+        assert second.fresh_deployment
+        # An empty chain: the same deployer nonces give the same addresses, without the
+        # old token; the deployment file now carries the current fingerprint.
+        assert (second.deployment.tok, second.deployment.factory) == (
+            first.deployment.tok,
+            first.deployment.factory,
+        )
+        assert second.deployment.artifacts == first.deployment.artifacts
+        assert json.loads(path.read_text())["artifacts"] == artifacts_fingerprint()
+        options = ClientOptions(rpc_url=second.rpc_url, deployment=second.deployment)
+        async with ChainClient(options) as c:
+            assert await c.token_of(creator) is None
+            assert await c.tok_balance(creator) == 1_000_000 * 10**18
+    async with Devnet(make_options(tmp_path)) as third:  # the current code is kept
+        assert not third.reset_for_new_contracts
+        assert not third.fresh_deployment

@@ -14,6 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from eth_abi.abi import encode
 from eth_account import Account
 from support.daemon import Daemon, eventually, run_cli, spawn_daemon
 
@@ -68,7 +69,10 @@ async def test_a_modified_copy_of_tok_is_refused(devnet: DevnetInfo, tmp_path: P
     w3 = connect(devnet.rpc_url)
     try:
         sender = TxSender(w3, Account.from_key(devnet.dev_keys[3]), devnet.chain_id)
-        receipt = await sender.transact(None, bytecode, "deploy a modified TOK")
+        args = encode(
+            ["address", "uint256", "uint256"], [sender.address, 0, devnet.deployment.tok_cap]
+        )
+        receipt = await sender.transact(None, bytecode + args.hex(), "deploy a modified TOK")
         fake_tok = str(receipt["contractAddress"])
         with pytest.raises(ForeignCodeError, match=r"TOK .* in the contract's code|immutable"):
             await verify_deployment(w3, replace(devnet.deployment, tok=fake_tok))
