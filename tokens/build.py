@@ -9,9 +9,10 @@ Artifact shape: ``{"contractName", "compiler", "evmVersion", "abi", "bytecode",
 ``blueprintBytecode`` is the ERC-5202 blueprint initcode, deployed for contracts that a factory
 creates from a blueprint. ``codeLayout`` maps each immutable (dotted path through modules) to its
 ``offset``, ``length`` and ``type`` in the data section appended to the runtime code: with it a
-client computes the exact code a deployment must have (:mod:`tokens.codecheck`). Beside each artifact, ``<name>.solc.json`` is the compiler's standard-JSON input
-(``vyper -f solc_json``): every source with its contents and the settings, which is what a
-block explorer needs to verify the deployed bytecode.
+client computes the exact code a deployment must have (:mod:`tokens.codecheck`). Beside each
+artifact, ``<name>.solc.json`` is the compiler's standard-JSON input (``vyper -f solc_json``):
+every source with its contents and the settings, which is what a block explorer needs to
+verify the deployed bytecode.
 
 The EVM version is pinned (:data:`EVM_VERSION`) rather than left to the compiler's default,
 which moves with compiler releases. The sources are compiled from a staging folder holding

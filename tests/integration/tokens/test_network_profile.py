@@ -7,6 +7,7 @@ artifacts (tokens.codecheck). The daemon and the CLI flow (`network create`, `in
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -18,7 +19,7 @@ from eth_abi.abi import encode
 from eth_account import Account
 from support.daemon import Daemon, eventually, run_cli, spawn_daemon
 
-from tokens.artifacts import default_contracts_dir
+from tokens.artifacts import default_contracts_dir, load_artifact
 from tokens.codecheck import verify_deployment
 from tokens.deployment import load_deployment, save_deployment
 from tokens.devnet import DevnetInfo
@@ -80,6 +81,22 @@ async def test_a_modified_copy_of_tok_is_refused(devnet: DevnetInfo, tmp_path: P
         await disconnect(w3)
 
 
+ZERO = "0x0000000000000000000000000000000000000000"
+
+
+async def _tok_state(rpc_url: str, tok: str, holder: str) -> tuple[str, int, int]:
+    w3 = connect(rpc_url)
+    try:
+        c = w3.eth.contract(address=tok, abi=load_artifact("TOK").abi)
+        return (
+            str(await c.functions.owner().call()),
+            int(await c.functions.totalSupply().call()),
+            int(await c.functions.balanceOf(holder).call()),
+        )
+    finally:
+        await disconnect(w3)
+
+
 def _env() -> dict[str, str]:
     return {"TOKTOK_CHAIN_MODE": "rpc"}
 
@@ -100,6 +117,11 @@ def test_network_create_join_and_run_and_a_tampered_profile_stops_the_start(
     assert profile.name == "friends"
     assert profile.rpc_urls == (devnet.rpc_url,)
     assert profile.factory != devnet.deployment.factory  # a deployment of its own
+    # The public TOK: the whole supply minted to the deployer, no owner, nobody can mint.
+    deployer = Account.from_key(devnet.dev_keys[2]).address
+    supply = 10**9 * 10**18
+    assert asyncio.run(_tok_state(devnet.rpc_url, profile.tok, deployer)) == (ZERO, supply, supply)
+    assert profile.tok_cap == supply
 
     data = tmp_path / "fan"
     joined = run_cli(data, "init", "--network", str(profile_file), env=_env())
