@@ -59,7 +59,8 @@ class P2PSection:
     listen_addrs: tuple[str, ...] = field(
         default=("/ip4/127.0.0.1/tcp/0",),
         metadata=_doc(
-            "Multiaddrs the libp2p host listens on. Port 0 picks a free port. Loopback by "
+            "Multiaddrs the libp2p host listens on. Port 0 picks a free port on the first start "
+            "and keeps it (<data-dir>/ports.json; a new one if it is taken). Loopback by "
             "default; add a public address to take part in the wider network."
         ),
     )
@@ -217,11 +218,17 @@ class UISection:
 
     port: int = field(
         default=0,
-        metadata=_doc("Port of the web UI and JSON API on 127.0.0.1; 0 picks a free port."),
+        metadata=_doc(
+            "Port of the web UI and JSON API on 127.0.0.1; 0 picks a free port on the first "
+            "start and keeps it (<data-dir>/ports.json; a new one if it is taken)."
+        ),
     )
     content_port: int = field(
         default=0,
-        metadata=_doc("Port of the /ipfs/ content origin on 127.0.0.1; 0 picks a free port."),
+        metadata=_doc(
+            "Port of the /ipfs/ content origin on 127.0.0.1; 0 picks a free port on the first "
+            "start and keeps it (<data-dir>/ports.json; a new one if it is taken)."
+        ),
     )
 
 

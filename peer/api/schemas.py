@@ -154,6 +154,8 @@ COMPONENTS: dict[str, Schema] = {
             "data_dir": STR,
             "ui_url": STR,
             "content_url": STR,
+            "ports": obj({"p2p": nullable(NAT), "ui": NAT, "content": NAT}),
+            "notices": STRS,
             "uptime_s": NUM,
             "chain": obj(
                 {"mode": {"enum": ["devnet", "rpc", "off"]}},

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Callable, Iterable, Mapping
 
 from aiohttp import web
@@ -136,7 +137,21 @@ class HttpService:
         self.content_app = build_content_app(self._content_policy)
         self._ui_port = ui_port
         self._content_port = content_port
+        self._flexible: set[int] = set()
         self._runners: list[web.AppRunner] = []
+        self.notices: list[str] = []
+        """Ports that could not be had again (a new one was picked instead)."""
+
+    def set_ports(self, ui: int, content: int, *, flexible: bool = False) -> None:
+        """Bind these ports (before ``start()``); with ``flexible``, a port that turns out to
+        be taken is replaced by a free one (and a notice says so) instead of failing."""
+        self._ui_port, self._content_port = ui, content
+        self._flexible = {p for p in (ui, content) if p} if flexible else set()
+
+    @property
+    def ports(self) -> tuple[int, int]:
+        """The bound UI and content ports (0 before ``start()``)."""
+        return self._ui_policy.port or 0, self._content_policy.port or 0
 
     @property
     def url(self) -> str:
@@ -157,8 +172,17 @@ class HttpService:
         )
         await runner.setup()
         self._runners.append(runner)
-        site = web.TCPSite(runner, LOOPBACK, port, reuse_address=False)
-        await site.start()
+        # SO_REUSEADDR lets a restart bind its port again while connections of the previous run
+        # are in TIME_WAIT; on Linux it never lets two sockets listen on one port.
+        site = web.TCPSite(runner, LOOPBACK, port, reuse_address=True)
+        try:
+            await site.start()
+        except OSError as exc:
+            if port not in self._flexible or exc.errno != errno.EADDRINUSE:
+                raise
+            self.notices.append(f"port {port} was taken meanwhile; a new one was picked")
+            site = web.TCPSite(runner, LOOPBACK, 0, reuse_address=True)
+            await site.start()
         server = site._server
         sockets = getattr(server, "sockets", None) or []
         policy.port = int(sockets[0].getsockname()[1])

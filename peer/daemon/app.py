@@ -28,6 +28,7 @@ from peer.config import Config
 from peer.daemon.chain import ChainService
 from peer.daemon.feed import FeedService
 from peer.daemon.gating import GatingRunner
+from peer.daemon.ports import PortBook, first_tcp_port, stable_listen_addrs
 from peer.daemon.publish import PublishService, media_settings
 from peer.daemon.replication import ReplicationRunner
 from peer.daemon.services import Managed, Readiness, Service
@@ -75,6 +76,8 @@ class App:
         self.auth = ApiAuth.generate(load_or_create_session(data_dir.session_file))
         self._started_at = time.monotonic()
         self._stop = asyncio.Event()
+        self.ports = PortBook(data_dir.root / "ports.json")
+        self._p2p_port_auto = False
         network = load_network(config.chain, data_dir.root)
         self.network = network
         self.p2p = P2PHost(
@@ -213,6 +216,12 @@ class App:
             "data_dir": str(self.data_dir.root),
             "ui_url": self.http.url,
             "content_url": self.http.content_url,
+            "ports": {
+                "p2p": first_tcp_port(self.p2p.listening) if self.p2p.running else None,
+                "ui": self.http.ports[0],
+                "content": self.http.ports[1],
+            },
+            "notices": [*self.ports.notices, *self.http.notices],
             "uptime_s": round(time.monotonic() - self._started_at, 1),
             "chain": self.chain.status() if self.chain else {"mode": "off"},
             "wallet": self.wallet.status(),
@@ -223,6 +232,25 @@ class App:
             ),
         }
 
+    def _plan_ports(self) -> None:
+        """Ask for the ports this data dir had last time (ARCHITECTURE "Stable ports")."""
+        listen, auto = stable_listen_addrs(self.config.p2p.listen_addrs, self.ports)
+        self._p2p_port_auto = auto
+        self.p2p.set_listen_addrs(listen)
+        ui = self.ports.pick("ui", self.config.ui.port)
+        content = self.ports.pick("content", self.config.ui.content_port)
+        self.http.set_ports(ui, content, flexible=True)
+
+    def _record_ports(self) -> None:
+        ui, content = self.http.ports
+        bound = {"p2p": first_tcp_port(self.p2p.listening) or 0, "ui": ui, "content": content}
+        configured = {
+            "p2p": 0 if self._p2p_port_auto else 1,
+            "ui": self.config.ui.port,
+            "content": self.config.ui.content_port,
+        }
+        self.ports.record(bound, configured)
+
     def request_stop(self) -> None:
         """Ask :meth:`run` to shut down (thread-unsafe; call from the loop)."""
         self._stop.set()
@@ -231,6 +259,7 @@ class App:
         """Own the data dir, run every service until asked to stop, then stop them all."""
         settle_recursion_limit()  # again: every import the services need has happened by now
         with DataDirLock(self.data_dir):
+            self._plan_ports()
             loop = asyncio.get_running_loop()
             installed = []
             for sig in (signal.SIGINT, signal.SIGTERM):
@@ -244,6 +273,7 @@ class App:
                     for service in self.services:
                         await self._start(service)
                         stack.push_async_callback(self._stop_service, service)
+                    self._record_ports()
                     write_credentials(
                         self.data_dir,
                         ApiCredentials(

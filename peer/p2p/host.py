@@ -11,6 +11,7 @@ mirrors (connected peers) fed by events.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 from collections.abc import Sequence
 from types import TracebackType
@@ -95,6 +96,7 @@ class P2PHost:
         if options.relays and not options.relay_client:
             raise HostStartError("relays are configured but relay_client is off; turn it on")
         self._base_addrs: list[str] = []
+        self._listening: list[str] = []
         # asyncio side
         self._subscriptions: dict[str, MessageFeed] = {}
         self._watchers: set[EventFeed] = set()
@@ -152,6 +154,18 @@ class P2PHost:
     def running(self) -> bool:
         return self._thread.running
 
+    def set_listen_addrs(self, addrs: Sequence[str]) -> None:
+        """Listen on ``addrs`` instead of the options' (before ``start()`` only)."""
+        if self.running:
+            raise P2PError("the listen addresses are fixed once the host runs")
+        self._listen = [parse_multiaddr(a) for a in addrs]
+        self._options = dataclasses.replace(self._options, listen_addrs=tuple(addrs))
+
+    @property
+    def listening(self) -> list[str]:
+        """The transport addresses bound (ports resolved; no ``/p2p`` suffix)."""
+        return list(self._listening)
+
     @property
     def peer_id(self) -> str:
         if not self._peer_id:
@@ -205,6 +219,7 @@ class P2PHost:
                         f"could not listen on {wanted} (address in use or not local?); "
                         "check listen_addrs in the config"
                     )
+                self._listening = [str(a) for a in listening]
                 self._base_addrs = [str(a) for a in host.get_addrs()]
                 self._addrs = list(self._base_addrs)
                 async with trio.open_nursery() as tasks:
@@ -275,6 +290,8 @@ class P2PHost:
 
     async def _t_connect(self, info: Any) -> None:
         host = self._need_host()
+        if not host.get_network().connections.get(info.peer_id):
+            _forget_failed_dials(host, info.peer_id)
         try:
             with trio.fail_after(self._options.dial_timeout):
                 await host.connect(info)
@@ -616,6 +633,26 @@ class _Notifee(INotifee):
 
     async def listen_close(self, network: INetwork, multiaddr: multiaddr.Multiaddr) -> None:
         return None
+
+
+def _forget_failed_dials(host: IHost, peer_id: ID) -> None:
+    """Before an explicit dial of ``peer_id`` at given addresses (trio side): lift
+    py-libp2p's negative cache for it and drop the addresses its peerstore remembers.
+
+    py-libp2p 0.8.1 refuses for 60 s any dial of a peer whose addresses all failed ("recently
+    failed all addresses (negative cache)"), and each failed redial starts that again; and its
+    swarm dials at most one address per transport, the first the peerstore lists, so a stale
+    address from before the peer's restart would be tried instead of the one we were given.
+    Both made a restarted peer unreachable for minutes. The addresses are the caller's word
+    (a user's connect, the peer book, a DHT answer); identify adds the peer's own again once
+    connected.
+    """
+    network = host.get_network()
+    unblock = getattr(network, "unblock_peer", None)
+    if callable(unblock):
+        unblock(peer_id)
+    with contextlib.suppress(Exception):  # a peer the peerstore does not know yet
+        host.get_peerstore().clear_addrs(peer_id)
 
 
 async def _wait_for_room(pubsub: ToktokPubsub) -> None:

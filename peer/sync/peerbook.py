@@ -2,8 +2,10 @@
 
 The sync service records a peer here after it answered a heads exchange, and redials the book's
 peers at start and, while they stay unreachable, with exponential backoff
-(``backoff_base_s * 2**failures``, capped at ``backoff_max_s``). Writes are atomic (temporary
-file in the same folder, fsync, rename). An unreadable file is moved aside to
+(``backoff_base_s * 2**failures``, capped at ``backoff_max_s``). Each address counts its failed
+redials in a row; one that failed ``max_addr_failures`` times is dropped (a peer that restarted on
+a new port leaves its old address behind; the new one comes with its next good sync). Writes are
+atomic (temporary file in the same folder, fsync, rename). An unreadable file is moved aside to
 ``peers.json.corrupt`` (kept for inspection) and the book starts empty: the book is a cache, a
 broken one must not stop the daemon. At most ``max_peers`` entries are kept (the longest unseen
 go first).
@@ -11,7 +13,10 @@ go first).
 File format::
 
     {"v": 1, "peers": [{"peer": "12D3Koo...", "addrs": ["/ip4/127.0.0.1/tcp/4001/p2p/12D3Koo..."],
-                        "last_good": 1764460800.0, "failures": 0, "next_dial": 0.0}]}
+                        "last_good": 1764460800.0, "failures": 0, "next_dial": 0.0,
+                        "addr_failures": [0]}]}
+
+(``addr_failures``, one count per address, may be absent: all zero.)
 """
 
 from __future__ import annotations
@@ -47,6 +52,8 @@ class PeerBookOptions:
     """Wait after the first failed redial (seconds); doubles with each further failure."""
     backoff_max_s: float = 3600.0
     """Longest wait between redials of an unreachable peer (seconds)."""
+    max_addr_failures: int = 5
+    """Failed redials in a row after which an address is dropped from the book."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +69,13 @@ class PeerEntry:
     """Failed redials in a row."""
     next_dial: float = 0.0
     """Not redialled before this time (Unix seconds)."""
+    addr_failures: tuple[int, ...] = ()
+    """Failed redials in a row of each address (same order as ``addrs``; empty: none)."""
+
+    def failures_of(self, addr: str) -> int:
+        if addr not in self.addrs or not self.addr_failures:
+            return 0
+        return self.addr_failures[self.addrs.index(addr)]
 
 
 def full_addr(addr: str, peer: str) -> str:
@@ -156,6 +170,32 @@ class PeerBook:
         self._peers[peer] = entry
         return entry
 
+    def note_addr_failure(self, peer: str, addr: str) -> PeerEntry | None:
+        """A redial of ``peer`` at ``addr`` failed; after ``max_addr_failures`` in a row the
+        address is dropped. Returns the new entry (None for an unknown peer or address)."""
+        old = self._peers.get(peer)
+        if old is None or addr not in old.addrs:
+            return None
+        counts = list(old.addr_failures or (0,) * len(old.addrs))
+        index = old.addrs.index(addr)
+        counts[index] += 1
+        addrs = list(old.addrs)
+        if counts[index] >= self._options.max_addr_failures:
+            logger.info("peer book: dropping %s, unreachable %d times", addr, counts[index])
+            del addrs[index], counts[index]
+        entry = replace(old, addrs=tuple(addrs), addr_failures=tuple(counts))
+        self._peers[peer] = entry
+        return entry
+
+    def note_addr_ok(self, peer: str, addr: str) -> None:
+        """A redial of ``peer`` at ``addr`` succeeded: its count starts again."""
+        old = self._peers.get(peer)
+        if old is None or not old.failures_of(addr):
+            return
+        counts = list(old.addr_failures)
+        counts[old.addrs.index(addr)] = 0
+        self._peers[peer] = replace(old, addr_failures=tuple(counts))
+
     def due(self, now: float, connected: set[str]) -> list[PeerEntry]:
         """Peers to redial now: not connected, with addresses, past their backoff."""
         return [
@@ -172,6 +212,7 @@ class PeerBook:
 def _entry_json(entry: PeerEntry) -> dict[str, Any]:
     out = asdict(entry)
     out["addrs"] = list(entry.addrs)
+    out["addr_failures"] = list(entry.addr_failures or (0,) * len(entry.addrs))
     return out
 
 
@@ -210,5 +251,13 @@ def _parse_entry(item: object) -> PeerEntry | None:
         or failures < 0
     ):
         return None
+    counts = item.get("addr_failures", [0] * len(addrs))
+    if (
+        not isinstance(counts, list)
+        or len(counts) != len(addrs)
+        or not all(type(c) is int and c >= 0 for c in counts)
+    ):
+        counts = [0] * len(addrs)  # a count is a hint: never worth losing the entry
     last_good, next_dial = (float(n) for n in numbers)  # type: ignore[arg-type]
-    return PeerEntry(peer, tuple(addrs[:MAX_ADDRS]), last_good, failures, next_dial)
+    kept = addrs[:MAX_ADDRS]
+    return PeerEntry(peer, tuple(kept), last_good, failures, next_dial, tuple(counts[: len(kept)]))

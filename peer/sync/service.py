@@ -212,15 +212,24 @@ class SyncService:
         book = self._book
         while True:
             connected = {info.peer_id for info in self._network.peers()}
+            changed = False
             for entry in book.due(self._clock(), connected):
                 for addr in entry.addrs:
                     try:
                         await self._network.connect(addr)
+                        book.note_addr_ok(entry.peer, addr)
                         break
                     except P2PError as exc:
                         logger.debug("redial %s at %s failed: %s", entry.peer, addr, exc)
+                        book.note_addr_failure(entry.peer, addr)
                 else:
                     book.note_failure(entry.peer, self._clock())
+                changed = True
+            if changed:
+                try:
+                    await asyncio.to_thread(book.save)
+                except PeerBookError:
+                    logger.warning("could not save the peer book", exc_info=True)
             await asyncio.sleep(self._options.redial_check_s)
 
     # ---- serving --------------------------------------------------------------------------

@@ -241,6 +241,8 @@ def full_status() -> dict[str, Any]:
         "data_dir": "/nonexistent",
         "ui_url": "http://127.0.0.1:1/",
         "content_url": "http://127.0.0.1:2/",
+        "ports": {"p2p": None, "ui": 1, "content": 2},
+        "notices": [],
         "uptime_s": 0.0,
         "chain": {"mode": "off"},
         "wallet": {"address": None, "state": "none"},

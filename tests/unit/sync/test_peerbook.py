@@ -60,6 +60,42 @@ def test_failed_redials_back_off_exponentially_up_to_the_cap(tmp_path: Path) -> 
     assert entry.addrs == (f"{ADDR}/p2p/{PEER}",)
 
 
+def test_an_address_that_keeps_failing_is_dropped_and_the_rest_kept(tmp_path: Path) -> None:
+    path = tmp_path / "peers.json"
+    book = book_at(path, max_addr_failures=3)
+    old, new = f"{ADDR}/p2p/{PEER}", f"/ip4/127.0.0.1/tcp/4002/p2p/{PEER}"
+    book.note_good(PEER, (old, new), 100.0)
+    book.note_addr_failure(PEER, old)
+    book.note_addr_failure(PEER, new)
+    book.note_addr_ok(PEER, new)  # the new one answered: its count starts again
+    book.note_addr_failure(PEER, old)
+    book.save()
+    book = book_at(path, max_addr_failures=3)  # counts survive a restart
+    entry = book.get(PEER)
+    assert entry is not None
+    assert (entry.failures_of(old), entry.failures_of(new)) == (2, 0)
+    book.note_addr_failure(PEER, old)
+    entry = book.get(PEER)
+    assert entry is not None
+    assert entry.addrs == (new,)
+    assert book.note_addr_failure(PEER, old) is None, "a dropped address is not counted"
+    for _ in range(3):
+        book.note_addr_failure(PEER, new)
+    assert book.due(1e12, set()) == [], "a peer with no address left is not redialled"
+
+
+def test_a_book_without_address_counts_still_loads(tmp_path: Path) -> None:
+    path = tmp_path / "peers.json"
+    entry = {"peer": PEER, "addrs": [f"{ADDR}/p2p/{PEER}"], "last_good": 1.0, "failures": 0,
+             "next_dial": 0.0}  # fmt: skip
+    for counts in (None, [1, 2], ["x"]):
+        item = dict(entry) if counts is None else {**entry, "addr_failures": counts}
+        path.write_text(json.dumps({"v": 1, "peers": [item]}))
+        loaded = book_at(path).get(PEER)
+        assert loaded is not None
+        assert loaded.failures_of(f"{ADDR}/p2p/{PEER}") == 0
+
+
 def test_unknown_peers_have_no_failures_to_count(tmp_path: Path) -> None:
     assert book_at(tmp_path / "peers.json").note_failure("nobody", 1.0) is None
 
