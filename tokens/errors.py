@@ -16,7 +16,9 @@ The message says what went wrong and what to do.
     │   ├── StateUnavailableError    the node has no state for the requested block
     │   ├── DeploymentError          deployment file missing/invalid, contracts absent
     │   │   ├── ChainMismatchError       the RPC's chain id is not the profile's
-    │   │   └── ForeignCodeError         the code at an address is not Toktok's own
+    │   │   ├── ForeignCodeError         the code at an address is not Toktok's own
+    │   │   └── NotPlainTokenError       the payment token is not a plain ERC-20 (fee on
+    │   │                                transfer, rebasing): it cannot back a reserve
     │   ├── NoCreatorTokenError      the creator has no token in the factory
     │   ├── TokenExistsError         the creator already has a token
     │   ├── SpendLimitError          a buy would exceed the session spend limit
@@ -76,6 +78,10 @@ class ChainMismatchError(DeploymentError):
 
 class ForeignCodeError(DeploymentError):
     """The code at a profile's address is not what our artifacts and its parameters make."""
+
+
+class NotPlainTokenError(DeploymentError):
+    """The payment token moved other amounts than asked (a fee on transfer, a rebase)."""
 
 
 class NoCreatorTokenError(ChainError):

@@ -35,6 +35,7 @@ def deployers() -> dict[str, Any]:
         "CreatorToken": boa.load_partial(str(CONTRACTS / "CreatorToken.vy")),
         "CreatorTokenFactory": boa.load_partial(str(CONTRACTS / "CreatorTokenFactory.vy")),
         "MaliciousToken": boa.load_partial(str(HERE / "MaliciousToken.vy")),
+        "FeeOnTransferToken": boa.load_partial(str(HERE / "FeeOnTransferToken.vy")),
     }
 
 
