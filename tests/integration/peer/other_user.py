@@ -9,6 +9,7 @@ files could, and prints one JSON object of what each attempt got back; the test 
 from __future__ import annotations
 
 import json
+import re
 import sys
 import urllib.error
 import urllib.request
@@ -40,14 +41,18 @@ def call(
     body: Any = None,
     headers: dict[str, str] | None = None,
     timeout: float = 60,
+    limit: int = 1 << 20,
 ) -> dict[str, Any]:
+    """The answer to one request; ``limit`` bytes of body at most (an event stream never
+    ends: read its status and headers only)."""
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
     if data is not None:
         request.add_header("Content-Type", "application/json")
     try:
         with OPENER.open(request, timeout=timeout) as response:
-            status, head, raw = response.status, response.headers, response.read(1 << 20)
+            status, head = response.status, response.headers
+            raw = response.read(limit) if limit else b""
     except urllib.error.HTTPError as exc:
         status, head, raw = exc.code, exc.headers, exc.read(1 << 20)
     except OSError as exc:
@@ -59,14 +64,28 @@ def call(
     }
 
 
+def harvest(page: dict[str, Any]) -> dict[str, str]:
+    """Whatever credential the page handed out: the secret in its <meta>, a Set-Cookie."""
+    found: dict[str, str] = {}
+    secret = re.search(r'name="toktok-secret" content="([^"]*)"', page["body"])
+    if secret and secret.group(1):
+        found["X-Toktok-Secret"] = secret.group(1)
+    cookies = [c.split(";", 1)[0] for c in page["set_cookie"]]
+    if cookies:
+        found["Cookie"] = "; ".join(cookies)
+    return found
+
+
 def main() -> None:
     with open(sys.argv[1], encoding="utf-8") as fh:
         plan = json.load(fh)
     ui, content = plan["ui"].rstrip("/"), plan["content"].rstrip("/")
     origin = {"Origin": ui}
-    out: dict[str, Any] = {"page": call(ui + "/"), "gets": {}, "reads": {}, "adds": {}}
+    page = call(ui + "/")
+    loot = harvest(page)
+    out: dict[str, Any] = {"page": page, "loot": loot, "gets": {}, "reads": {}, "adds": {}}
     for path in GETS:
-        out["gets"][path] = call(ui + path)
+        out["gets"][path] = call(ui + path, headers=loot, limit=0 if "events" in path else 1 << 20)
     for name, path in plan["files"].items():
         try:
             with open(path, "rb") as fh:
@@ -74,18 +93,24 @@ def main() -> None:
         except OSError as exc:
             out["reads"][name] = f"refused: {type(exc).__name__}"
         tries = []
-        for extra in [{}, {"X-Toktok-Secret": "guess"}, {"Authorization": "Bearer guess"}]:
+        guesses = [{}, {"X-Toktok-Secret": "guess"}, {"Authorization": "Bearer guess"}, loot]
+        for extra in guesses:
             for route in ("/api/v1/storage/add", "/api/v1/publish/file"):
                 body = {"path": path, "title": "x"}
                 tries.append(call(ui + route, "POST", body, {**origin, **extra}))
         out["adds"][name] = tries
     # A CID the store lacks is looked for over bitswap for up to a minute: a few seconds tell
     # whether the gateway has the bytes (it answers at once when it does).
-    out["content"] = {
-        name: call(f"{content}/ipfs/{cid}", timeout=5) for name, cid in plan["cids"].items()
+    added = {
+        name: json.loads(t["body"])["cid"]
+        for name, tries in out["adds"].items()
+        for t in tries
+        if t["status"] == 200 and "cid" in t["body"]
     }
+    cids = {**plan["cids"], **added}
+    out["content"] = {name: call(f"{content}/ipfs/{cid}", timeout=5) for name, cid in cids.items()}
     out["login_guess"] = call(ui + "/login?token=guess")
-    out["login_links"] = call(ui + "/api/v1/login-links", "POST", {}, origin)
+    out["login_links"] = call(ui + "/api/v1/login-links", "POST", {}, {**origin, **loot})
     print(json.dumps(out))
 
 

@@ -134,6 +134,7 @@ def test_another_uid_gets_no_secret_no_cookie_no_wallet_no_file(
     for name, text in secret_bytes.items():
         assert text not in everything, f"the other user got the bytes of {name}"
 
+    assert seen["loot"] == {}, "the page handed out a credential"
     page = seen["page"]
     assert page["status"] == 200
     assert "toktok open" in page["body"]
