@@ -1,0 +1,256 @@
+"""Benchmark on the test bed: one creator and N-1 fans on separate network hosts.
+
+    scripts/bench testbed [--hosts 20] [--posts 3] [--seed 1] [--loss 0.0]
+
+Needs root (network namespaces; see netbed). Setup (not timed): a bed with a chain host (one
+anvil, reached by RPC) and N hosts whose one-way link latency is drawn uniformly from 10-150 ms
+(jitter 10 % of it); a real ``toktok run`` daemon on each; the creator creates its token; every
+fan follows the creator and dials ``--dials`` random other peers (seeded; at least one).
+
+Measured per post (a 1 s 180x320 clip, published through the creator's daemon):
+
+- ``reach_s``: from the end of the publish job (seen by polling it every 0.2 s; the post may
+  leave a little before) to each fan's index showing the post (polled every 0.2 s per fan);
+  ``all_s`` = the slowest fan. Every post has its own clip bytes.
+- ``play_s``: from the end of the publish job until the fan fetched the rendition through its
+  own content port and its bytes equal the creator's; ``played_within_10s`` = share of fans.
+- ``first_byte_ms`` of one random fan: the rendition's first byte through its content port
+  (a proxy of the time to first frame: the player can start once the first fragment is in).
+- CPU (utime + stime from /proc, % of one core over the measured window) and RSS per daemon.
+
+Writes bench-results/testbed.json and a chart of the distributions, bench-results/testbed.png
+(an SVG drawn by headless Chromium). Reusable code comes from ``netbed`` (never from tests/).
+"""
+
+# ruff: noqa: E402
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from netbed import Bed
+from netbed.errors import BedError
+from netbed.peers import BedPeer, start_chain, start_peer
+from storage.media.samples import SampleSpec, make_sample
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+PAGE = os.sysconf("SC_PAGE_SIZE")
+OUT = ROOT / "bench-results"
+
+
+def cpu_ticks(pid: int) -> int:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def rss_mb(pid: int) -> float:
+    return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE / 2**20
+
+
+def rendition(peer: BedPeer, post: str) -> dict[str, Any]:
+    clip = peer.api.get(f"/api/v1/posts/{post}/clip")
+    return dict(min(clip["renditions"], key=lambda r: int(r["size"])))
+
+
+def first_byte_ms(peer: BedPeer, url: str) -> float:
+    with peer.host.entered():
+        start = time.monotonic()
+        with urllib.request.urlopen(url, timeout=60) as answer:  # noqa: S310 - loopback
+            answer.read(1)
+            return (time.monotonic() - start) * 1000
+
+
+def follow_one(fan: BedPeer, post: str, done_at: float, want: str) -> dict[str, float]:
+    """Poll until ``fan`` has the post, then play it (content port, bytes checked)."""
+    deadline = done_at + 120
+    while not fan.has_post(post):
+        if time.monotonic() > deadline:
+            return {}
+        time.sleep(0.2)
+    reach = time.monotonic() - done_at
+    r = rendition(fan, post)
+    data = fan.fetch(r["url"])
+    played = time.monotonic() - done_at
+    if hashlib.sha256(data).hexdigest() != want:
+        raise BedError(f"{fan.name} played different bytes")
+    return {"reach_s": reach, "play_s": played}
+
+
+def quantiles(values: list[float]) -> dict[str, float]:
+    if not values:
+        return {}
+    ordered = sorted(values)
+    return {
+        "min": round(ordered[0], 3),
+        "median": round(statistics.median(ordered), 3),
+        "p90": round(ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))], 3),
+        "max": round(ordered[-1], 3),
+    }
+
+
+def chart(result: dict[str, Any], path: Path) -> None:
+    """Strip plot of reach and play times per post, rendered by headless Chromium to PNG."""
+    from playwright.sync_api import sync_playwright
+
+    rows = [
+        (f"post {i + 1} {k}", p[k])
+        for i, p in enumerate(result["posts"])
+        for k in ("reach_s", "play_s")
+    ]
+    top = max([v for _, vals in rows for v in vals] + [1.0])
+    width, left, row_h = 900, 150, 40
+    height = 80 + row_h * len(rows)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}"'
+        ' font-family="sans-serif" font-size="13">',
+        f'<rect width="{width}" height="{height}" fill="white"/>',
+        f'<text x="10" y="20">testbed: {result["hosts"]} hosts, seconds after publish'
+        f" (x up to {top:.1f} s)</text>",
+    ]
+    for i, (label, vals) in enumerate(rows):
+        y = 50 + i * row_h
+        parts.append(f'<text x="10" y="{y + 4}">{label}</text>')
+        parts.append(f'<line x1="{left}" x2="{width - 20}" y1="{y}" y2="{y}" stroke="#ddd"/>')
+        for v in vals:
+            x = left + (width - 20 - left) * v / top
+            parts.append(f'<circle cx="{x:.1f}" cy="{y}" r="4" fill="#1565c0" fill-opacity="0.6"/>')
+    step = max(1, round(top / 10))
+    for t in range(0, int(top) + 1, step):
+        x = left + (width - 20 - left) * t / top
+        parts.append(f'<text x="{x:.1f}" y="{height - 8}" text-anchor="middle">{t} s</text>')
+    parts.append("</svg>")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=["--headless", "--no-sandbox", "--disable-gpu"],
+        )
+        page = browser.new_page(viewport={"width": width, "height": height})
+        page.set_content("<body style='margin:0'>" + "".join(parts) + "</body>")
+        page.screenshot(path=str(path))
+        browser.close()
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    rng = random.Random(args.seed)
+    work = Path(args.workdir) if args.workdir else None
+    clips_dir = Path(tempfile.mkdtemp())
+    # every post its own bytes (a clip already replicated would play from the local store)
+    clips = [
+        make_sample(SampleSpec(f"bench{n}", 180, 320, 1.0 + 0.1 * n), clips_dir)
+        for n in range(2 * args.posts)
+    ]
+    result: dict[str, Any] = {"hosts": args.hosts, "seed": args.seed, "loss": args.loss}
+    with Bed(work, seed=args.seed) as bed:
+        chain = start_chain(bed.add_host("chain", latency_ms=20, jitter_ms=2))
+        latencies = [rng.uniform(10, 150) for _ in range(args.hosts)]
+        hosts = [
+            bed.add_host(f"p{i}", latency_ms=lat, jitter_ms=lat / 10, loss=args.loss)
+            for i, lat in enumerate(latencies)
+        ]
+        t0 = time.monotonic()
+        failed_starts: list[str] = []
+
+        def boot(i: int) -> BedPeer | None:
+            try:
+                return start_peer(hosts[i], chain=chain, dev_key=1 + (i % 9))
+            except BedError as exc:
+                failed_starts.append(f"p{i}: {str(exc)[:300]}")
+                return None
+
+        with ThreadPoolExecutor(args.parallel) as pool:
+            started = list(pool.map(boot, range(args.hosts)))
+        result["start_s"] = round(time.monotonic() - t0, 1)
+        result["failed_starts"] = failed_starts
+        if started[0] is None:
+            raise BedError("the creator did not start: " + "; ".join(failed_starts))
+        creator = started[0]
+        fans = [p for p in started[1:] if p is not None]
+        creator.api.post("/api/v1/token", {"name": "Bench", "symbol": "BEN"})
+        me = creator.address
+        everyone = [creator, *fans]
+        for fan in fans:
+            fan.api.post(f"/api/v1/creators/{me}/follow", {"on": True})
+            for other in rng.sample(
+                [p for p in everyone if p is not fan], min(args.dials, len(everyone) - 1)
+            ):
+                try:
+                    fan.connect(other)
+                except Exception as exc:  # a failed dial is a result, not a crash
+                    result.setdefault("failed_dials", []).append(f"{fan.name}->{other.name}: {exc}")
+        time.sleep(5)  # the mesh forms
+        pids = [p.process.pid for p in everyone]
+        cpu0, w0 = {pid: cpu_ticks(pid) for pid in pids}, time.monotonic()
+        result["posts"] = []
+        for n in range(args.posts):
+            post = None
+            for _ in range(30):  # the token registry is read at a lagged block: retry a refusal
+                try:
+                    post = creator.publish(clips[2 * n], f"bench {n}", ["bench"])
+                    break
+                except BedError as exc:
+                    if "token" not in str(exc):
+                        raise
+                    time.sleep(1)
+            assert post is not None
+            done = time.monotonic()
+            want = hashlib.sha256(creator.fetch(rendition(creator, post)["url"])).hexdigest()
+            with ThreadPoolExecutor(8) as pool:
+                outcomes = list(
+                    pool.map(follow_one, fans, *zip(*[(post, done, want)] * len(fans), strict=True))
+                )
+            reach = [o["reach_s"] for o in outcomes if o]
+            play = [o["play_s"] for o in outcomes if o]
+            sample = rng.choice(fans)
+            result["posts"].append({
+                "reach_s": [round(v, 3) for v in reach], "play_s": [round(v, 3) for v in play],
+                "reached": f"{len(reach)}/{len(fans)}",
+                "all_s": round(max(reach), 3) if len(reach) == len(fans) else None,
+                "played_within_10s": round(sum(v <= 10 for v in play) / len(fans), 3),
+                "reach": quantiles(reach), "play": quantiles(play),
+            })  # fmt: skip
+            fresh = creator.publish(clips[2 * n + 1], f"bench first byte {n}", ["bench"])
+            while not sample.has_post(fresh):
+                time.sleep(0.2)
+            url = rendition(sample, fresh)["url"]
+            result["posts"][-1]["first_byte_ms_random_fan"] = round(first_byte_ms(sample, url), 1)
+        window = time.monotonic() - w0
+        cpu = [100 * (cpu_ticks(pid) - cpu0[pid]) / CLK_TCK / window for pid in pids]
+        result["cpu_percent_per_peer"] = quantiles(cpu)
+        result["rss_mb_per_peer"] = quantiles([rss_mb(pid) for pid in pids])
+        result["latencies_ms"] = [round(v, 1) for v in latencies]
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--hosts", type=int, default=20)
+    parser.add_argument("--posts", type=int, default=3)
+    parser.add_argument("--dials", type=int, default=3)
+    parser.add_argument("--loss", type=float, default=0.0)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--parallel", type=int, default=4, help="daemons started at once")
+    parser.add_argument("--workdir", default=None)
+    args = parser.parse_args()
+    result = run(args)
+    OUT.mkdir(exist_ok=True)
+    (OUT / "testbed.json").write_text(json.dumps(result, indent=2) + "\n")
+    chart(result, OUT / "testbed.png")
+    print(json.dumps({k: v for k, v in result.items() if k != "latencies_ms"}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
