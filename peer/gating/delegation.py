@@ -173,7 +173,7 @@ def parse_bundle(plain: bytes) -> dict[str, ClipKey]:
         if not isinstance(entries, dict):
             raise TypeError("keys is not an object")
         return {str(cid): ClipKey(unb64url(v, "key")) for cid, v in entries.items()}
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, ProtocolError) as exc:
         raise DelegationError(f"the bundle is malformed: {str(exc)[:200]}") from exc
 
 
