@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import Browser, Playwright, ViewportSize, sync_playwright
 from support.browser import CHROMIUM, FLAGS, PHONE, Probe, watch
 from support.fake_api import ANA, BEN, FakePeer, FakeServer, serve_fake
+from support.tools import tool_missing
 
 from storage.media.samples import SampleSpec, make_sample
 
@@ -25,7 +26,7 @@ def playwright_driver() -> Iterator[Playwright]:
 @pytest.fixture(scope="package")
 def browser(playwright_driver: Playwright) -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed (scripts/setup installs it)")
+        tool_missing(f"Debian chromium is not installed at {CHROMIUM} (scripts/setup installs it)")
     instance = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
     yield instance
     instance.close()

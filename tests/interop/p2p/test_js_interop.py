@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.tools import tool_missing
 
 from peer.p2p import Accept, GossipOptions, HostOptions, Ignore, Message, P2PHost, Reject
 from peer.p2p.types import Subscription, ValidationResult
@@ -27,13 +28,11 @@ TOPIC = "toktok/test/interop"
 
 def node_binary() -> str:
     if not (ROOT / "node_modules" / "libp2p" / "package.json").exists():
-        pytest.fail(
-            "node_modules/libp2p is missing: run scripts/setup (npm ci) before the interop tests"
-        )
+        tool_missing("node_modules/libp2p is missing: run scripts/setup (npm ci)")
     local = ROOT / "node_modules" / ".bin" / "node"
     found = str(local) if local.exists() else shutil.which("node")
     if found is None:
-        pytest.fail("no node binary: install Node >= 20 (scripts/setup checks for it)")
+        tool_missing("no node binary: install Node >= 20 (scripts/setup checks for it)")
     return found
 
 

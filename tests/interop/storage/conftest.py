@@ -1,7 +1,8 @@
 """Fixtures for storage interop: a loopback-only Helia node, a js-ipfs daemon (Kubo RPC), our hosts.
 
 Tools come from ``scripts/setup`` (``npm ci`` installs Node 22 and Helia into node_modules);
-when they are missing the tests FAIL with a message saying what to run, never skip.
+when one is missing, ``support.tools.tool_missing`` fails the test in CI and skips it elsewhere,
+saying what to run.
 """
 
 from __future__ import annotations

@@ -15,16 +15,18 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from support.tools import tool_missing
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
 HELIA_SCRIPT = HERE / "helia_node.mjs"
 
 
 def node22() -> Path:
-    """The Node >= 22 binary from node_modules (Helia needs it); a clear failure if absent."""
+    """The Node >= 22 binary from node_modules (Helia needs it); ``tool_missing`` if absent."""
     binary = ROOT / "node_modules" / ".bin" / "node"
     if not binary.exists() or not (ROOT / "node_modules" / "helia").is_dir():
-        raise AssertionError(
+        tool_missing(
             "Node 22 / Helia are not installed in node_modules: run scripts/setup "
             "(it runs 'npm ci' from the root package-lock.json)"
         )
@@ -111,7 +113,7 @@ def ensure_jsipfs() -> Path:
         return cli
     npm = shutil.which("npm")
     if npm is None:
-        raise AssertionError("npm is not installed: run scripts/setup (installs Node and npm)")
+        tool_missing("npm is not installed: run scripts/setup (installs Node and npm)")
     with (Path(tempfile.gettempdir()) / "toktok-jsipfs-install.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (cli.exists() and stamp.exists() and stamp.read_text() == want):
@@ -151,7 +153,7 @@ class JsIpfsDaemon:
         cli = ensure_jsipfs()
         node = shutil.which("node")
         if node is None:
-            raise AssertionError("node is not installed: run scripts/setup")
+            tool_missing("node is not installed: run scripts/setup")
         init = subprocess.run(
             [node, str(cli), "init", "--profile", "test", "--empty-repo"],
             env=self._env(), capture_output=True, text=True, timeout=120, check=False,

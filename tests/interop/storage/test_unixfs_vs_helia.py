@@ -12,6 +12,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from support.tools import require_tool
 from support.vectors import vector_bytes
 
 from storage import unixfs
@@ -37,8 +38,8 @@ def cases() -> list[dict[str, int]]:
     return out
 
 
-@pytest.mark.skipif(not NODE.exists(), reason="node@22 not installed (npm install in the repo)")
 def test_every_tree_shape_matches_helias_importer() -> None:
+    require_tool(NODE.exists(), "Node 22 is not installed in node_modules: run scripts/setup")
     all_cases = cases()
     proc = subprocess.run(
         [str(NODE), str(SCRIPT), json.dumps(all_cases)],

@@ -9,16 +9,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.tools import tool_missing
 
 STATIC = Path(__file__).resolve().parents[3] / "webui" / "static" / "js"
 NODE = shutil.which("node")
 
-pytestmark = pytest.mark.skipif(NODE is None, reason="node is not installed (scripts/setup)")
-
 
 def js(module: str, expression: str) -> Any:
     """Evaluate ``expression`` with ``m`` bound to the module; return its JSON value."""
-    assert NODE is not None
+    if NODE is None:
+        tool_missing("node is not installed (scripts/setup installs it)")
     url = (STATIC / module).as_uri()
     script = (
         f"const m = await import({json.dumps(url)});\n"
