@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT / "tests" / "interop" / "storage"))
 
 import aiohttp  # noqa: E402
 from aiohttp import web  # noqa: E402
-from interop_support import HeliaProcess, node22  # noqa: E402
+from support.interop import HeliaProcess, node22  # noqa: E402
 
 from peer.p2p import HostOptions, P2PHost  # noqa: E402
 from storage.bitswap import Bitswap  # noqa: E402

@@ -5,17 +5,12 @@ Each test runs inside ``boa.env.anchor()`` so chain state never leaks between te
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import boa
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from contracts_support import (
+from support.contracts import (
     BASE_PRICE,
     CONTRACTS,
     HERE,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import boa
 import pytest
-from contracts_support import FAR_DEADLINE, ONE, System
+from support.contracts import FAR_DEADLINE, ONE, System
 
 from tokens import curve
 from tokens.artifacts import load_artifact

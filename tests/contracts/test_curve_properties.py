@@ -16,10 +16,10 @@ from typing import Any
 
 import boa
 import pytest
-from contracts_support import FAR_DEADLINE, ONE, System, SystemFactory
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+from support.contracts import FAR_DEADLINE, ONE, System, SystemFactory
 
 from tokens import curve
 

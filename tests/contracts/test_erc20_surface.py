@@ -6,8 +6,8 @@ from typing import Any
 
 import boa
 import pytest
-from contracts_support import FAR_DEADLINE, ONE, System
 from eth_account import Account
+from support.contracts import FAR_DEADLINE, ONE, System
 
 from tokens import eip712
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import boa
-from contracts_support import FAR_DEADLINE, ONE, SystemFactory
+from support.contracts import FAR_DEADLINE, ONE, SystemFactory
 
 
 def test_a_fee_on_transfer_payment_token_strands_the_last_seller(

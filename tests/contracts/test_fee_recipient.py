@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import boa
 import pytest
-from contracts_support import FAR_DEADLINE, ONE, System
+from support.contracts import FAR_DEADLINE, ONE, System
 
 ZERO = "0x0000000000000000000000000000000000000000"
 

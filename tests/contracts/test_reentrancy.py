@@ -11,7 +11,7 @@ from typing import Any
 
 import boa
 import pytest
-from contracts_support import FAR_DEADLINE, ONE, System, SystemFactory
+from support.contracts import FAR_DEADLINE, ONE, System, SystemFactory
 
 BUY, SELL, QUOTE = 1, 2, 3
 SWALLOW = 10

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import boa
 import pytest
-from contracts_support import FAR_DEADLINE, ONE, System
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.contracts import FAR_DEADLINE, ONE, System
 
 
 def _sandwich(system: System, front_run: int, victim_amount: int, tolerance_bps: int) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import boa
 import pytest
-from contracts_support import FAUCET_CAP, deploy_faucet_tok
+from support.contracts import FAUCET_CAP, deploy_faucet_tok
 
 from tokens.artifacts import load_artifact
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import boa
 import pytest
-from contracts_support import BASE_PRICE, SLOPE, deploy_faucet_tok
+from support.contracts import BASE_PRICE, SLOPE, deploy_faucet_tok
 
 ZERO = "0x0000000000000000000000000000000000000000"
 

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from integration.feednet.feednet_support import (
+from support.feednet import (
     Net,
     Processes,
     RawPeer,

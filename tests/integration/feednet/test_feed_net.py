@@ -14,7 +14,8 @@ from functools import partial
 from typing import Any
 
 import pytest
-from integration.feednet.feednet_support import (
+from support.daemon import run_cli
+from support.feednet import (
     Net,
     api,
     creator_posts,
@@ -23,7 +24,6 @@ from integration.feednet.feednet_support import (
     peer_ids,
     publish_on_a,
 )
-from support.daemon import run_cli
 
 from peer.feed.builders import CreatorLog, sign_record
 from peer.feed.eip712 import Domain, digest

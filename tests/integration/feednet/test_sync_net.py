@@ -14,7 +14,7 @@ import time
 
 import pytest
 from eth_utils.crypto import keccak
-from integration.feednet.feednet_support import (
+from support.feednet import (
     SYNC_INTERVAL_S,
     SYNC_PAGE_SIZE,
     Net,
@@ -41,7 +41,7 @@ from peer.sync import SyncOptions
 pytestmark = pytest.mark.integration
 
 MANIFEST = "bafkreigkgwdvr5wspzwpiutssn4xpj2i7wedshnwphhnu7ohx4pqaxxipe"
-# the daemons' sync settings (feednet_support.base_env sets them)
+# the daemons' sync settings (support.feednet.base_env sets them)
 SYNC = SyncOptions(interval_s=SYNC_INTERVAL_S, page_size=SYNC_PAGE_SIZE)
 PERIODIC_TIMEOUT_S = 2 * SYNC.interval_s + 15
 OBSERVE_S = 12.0

@@ -11,7 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
-from replication_peers import (
+from support.daemon import StartDaemon, run_cli
+from support.replication_peers import (
     chain_env,
     client,
     connect,
@@ -21,7 +22,6 @@ from replication_peers import (
     replication,
     rpc_peer,
 )
-from support.daemon import StartDaemon, run_cli
 
 pytestmark = pytest.mark.integration
 NO_REPLICATION = {"TOKTOK_STORAGE_REPLICATE": "false"}

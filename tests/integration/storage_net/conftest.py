@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from storage_net_support import Node, NodeFactory
+from support.storage_net import Node, NodeFactory
 
 from peer.p2p import HostOptions, P2PHost
 from storage.bitswap import Bitswap, BitswapOptions

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from storage_net_support import NodeFactory, pattern
+from support.storage_net import NodeFactory, pattern
 
 pytestmark = pytest.mark.integration
 

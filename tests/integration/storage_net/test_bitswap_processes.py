@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from storage_net_support import NodeFactory, pattern
+from support.storage_net import NodeFactory, pattern
 
 from storage.bitswap import BitswapOptions, ClientOptions
 from storage.errors import ContentUnavailableError

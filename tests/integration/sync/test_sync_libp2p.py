@@ -1,6 +1,7 @@
 """Catch-up sync between real py-libp2p hosts: this process and a sync peer in another process.
 
-Loopback only. The remote (``sync_peer_proc.py``) runs P2PHost + FeedIndex + SyncService.
+Loopback only. The remote (``tests/support/sync_peer_proc.py``) runs P2PHost + FeedIndex +
+SyncService.
 """
 
 from __future__ import annotations
@@ -15,10 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from sync_peer_proc import CREATOR, DOMAIN, fill, registry, seqs
+from support.sync_peer_proc import CREATOR, DOMAIN, fill, registry, seqs
 
 from peer.feed import validation as v
 from peer.feed.index import FeedIndex, IndexOptions
@@ -28,7 +26,7 @@ from peer.sync import PeerBook, PeerBookOptions, SyncOptions, SyncService
 
 pytestmark = pytest.mark.integration
 
-SCRIPT = Path(__file__).resolve().parent / "sync_peer_proc.py"
+TESTS = Path(__file__).resolve().parents[2]
 
 
 @dataclass
@@ -73,9 +71,11 @@ async def stack(tmp_path: Path) -> AsyncIterator[tuple[AsyncExitStack, Path]]:
 async def start_remote(exits: AsyncExitStack, data: Path, posts: int) -> Remote:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
-        str(SCRIPT),
+        "-m",
+        "support.sync_peer_proc",
         str(data),
         str(posts),
+        cwd=TESTS,  # "-m support...": tests/ is the first entry of the child's sys.path
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
     )

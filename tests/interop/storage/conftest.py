@@ -7,19 +7,14 @@ saying what to run.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "integration" / "storage_net"))
-
-from interop_support import HeliaProcess, JsIpfsDaemon, node22
-from storage_net_support import Node, NodeFactory
 from support import vectors
+from support.interop import HeliaProcess, JsIpfsDaemon, node22
+from support.storage_net import Node, NodeFactory
 
 from peer.p2p import HostOptions, P2PHost
 from storage.bitswap import Bitswap

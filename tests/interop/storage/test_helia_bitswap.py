@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from interop_support import HeliaProcess
-from storage_net_support import NodeFactory, pattern
+from support.interop import HeliaProcess
+from support.storage_net import NodeFactory, pattern
 
 from storage import unixfs
 

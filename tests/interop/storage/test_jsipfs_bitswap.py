@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from interop_support import JsIpfsDaemon
-from storage_net_support import NodeFactory, pattern
+from support.interop import JsIpfsDaemon
+from support.storage_net import NodeFactory, pattern
 
 from storage.kubo import KuboContentStore, KuboOptions
 

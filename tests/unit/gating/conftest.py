@@ -1,16 +1,12 @@
-"""Fixtures of the gating unit tests (the world itself is built in ``gating_world``)."""
+"""Fixtures of the gating unit tests (the world itself is built in ``support.gating_world``)."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest_asyncio
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from gating_world import World, close_world, make_world
+from support.gating_world import World, close_world, make_world
 
 
 @pytest_asyncio.fixture

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 from eth_account import Account
-from gating_world import FAST_KDF, HOLDER_KEY, OTHER_KEY
+from support.gating_world import FAST_KDF, HOLDER_KEY, OTHER_KEY
 
 from peer.gating.delegation import PROTOCOL, DelegateReceiver, DelegationError, delegate_keys
 from peer.p2p.fake import FakeHost, FakeNetwork

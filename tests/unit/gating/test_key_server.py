@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from eth_account import Account
 from eth_utils.address import to_checksum_address
-from gating_world import CHAIN_ID, MIN, OTHER_KEY, TOKEN, World
+from support.gating_world import CHAIN_ID, MIN, OTHER_KEY, TOKEN, World
 
 from peer.gating import protocol as proto
 from peer.gating.errors import KeyRefusedError

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from gating_world import CHAIN_ID, World
+from support.gating_world import CHAIN_ID, World
 
 from peer.gating.errors import BuyError, LockedError, NoWalletError, UnknownPostError
 from peer.gating.service import GatingService

@@ -7,7 +7,7 @@ import os
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
-from gating_world import TOKEN, World
+from support.gating_world import TOKEN, World
 
 from peer.gating import protocol as proto
 from peer.gating.errors import (

@@ -1,16 +1,12 @@
-"""Fixtures of the replication unit tests (builders in replication_rig.py)."""
+"""Fixtures of the replication unit tests (builders in tests/support/replication_rig.py)."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from replication_rig import Rig
+from support.replication_rig import Rig
 
 from peer.replication.fakes import MemoryWants, NetworkBlocks
 from storage.embedded import EmbeddedContentStore

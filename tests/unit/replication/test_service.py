@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from replication_rig import ME, Clip, Rig, add_clip
+from support.replication_rig import ME, Clip, Rig, add_clip
 
 from peer.bus import ReplicationEvicted, ReplicationFailed, ReplicationPinned
 from peer.replication.state import WantedPost

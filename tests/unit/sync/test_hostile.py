@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import pytest
 from eth_utils.crypto import keccak
-from sync_kit import MANIFEST, NOW, QUIET, Node, NodeFactory, make_log
+from support.sync_kit import MANIFEST, NOW, QUIET, Node, NodeFactory, make_log
 
 from peer.feed.builders import CreatorLog
 from peer.feed.records import ZERO_ADDRESS

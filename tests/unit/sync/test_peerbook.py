@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from sync_kit import NodeFactory, make_log, posts
+from support.sync_kit import NodeFactory, make_log, posts
 
 from peer.p2p.testing import wait_until
 from peer.sync import PeerBook, PeerBookOptions

@@ -6,7 +6,7 @@ import json
 from dataclasses import replace
 
 import pytest
-from sync_kit import (
+from support.sync_kit import (
     CREATOR,
     DOMAIN,
     KEY,

@@ -17,8 +17,8 @@ from typing import Any
 
 from support.tools import tool_missing
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parents[2]
+ROOT = Path(__file__).resolve().parents[2]
+HERE = ROOT / "tests" / "interop" / "storage"  # the Node scripts and the js-ipfs fixture
 HELIA_SCRIPT = HERE / "helia_node.mjs"
 
 

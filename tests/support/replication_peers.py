@@ -8,11 +8,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from support.daemon import Daemon, StartDaemon, run_cli
-from support.daemon import eventually as support_eventually
-
 from peer.cli.client import DaemonClient
 from peer.datadir import DataDir, read_credentials
+from support.daemon import Daemon, StartDaemon, run_cli
+from support.daemon import eventually as support_eventually
 from tokens.devnet import DEV_PRIVATE_KEYS
 
 TIMEOUT_S = 60

@@ -13,7 +13,7 @@ from tokens.curve import CurveParams
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTRACTS = ROOT / "contracts"
-HERE = Path(__file__).resolve().parent
+HERE = ROOT / "tests" / "contracts"  # the test-only contracts (.vy)
 
 BASE_PRICE = 10**16  # 0.01 TOK per whole token at supply 0
 SLOPE = 10**15  # +0.001 TOK per whole token of supply

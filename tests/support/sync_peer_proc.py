@@ -1,9 +1,10 @@
 """A real Toktok sync peer in its own process (P2PHost on loopback + FeedIndex + SyncService).
 
-Usage: ``python sync_peer_proc.py DATA_DIR POSTS [INTERVAL_S]``: fills a fresh index with
-``POSTS`` signed posts of the test creator, starts, prints ``{"peer_id", "addrs"}`` as one JSON
-line, then answers one JSON line per command read from stdin: ``{"cmd": "connect", "addr": A}``,
-``{"cmd": "seqs"}`` (the creator's stored seqs), ``{"cmd": "quit"}``.
+Usage (in ``tests/``): ``python -m support.sync_peer_proc DATA_DIR POSTS [INTERVAL_S]``: fills
+a fresh index with ``POSTS`` signed posts of the test creator, starts, prints
+``{"peer_id", "addrs"}`` as one JSON line, then answers one JSON line per command read from stdin:
+``{"cmd": "connect", "addr": A}``, ``{"cmd": "seqs"}`` (the creator's stored seqs),
+``{"cmd": "quit"}``.
 """
 
 from __future__ import annotations

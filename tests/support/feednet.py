@@ -20,8 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from eth_account import Account
-from support.daemon import Daemon, run_cli, spawn_daemon
-from support.daemon import eventually as support_eventually
 
 from peer.cli.client import DaemonClient
 from peer.datadir import DataDir, read_credentials
@@ -29,11 +27,13 @@ from peer.errors import DaemonError
 from peer.feed.eip712 import Domain
 from peer.p2p import HostOptions
 from storage.media.samples import SampleSpec, make_sample
+from support.daemon import Daemon, run_cli, spawn_daemon
+from support.daemon import eventually as support_eventually
 from tokens.client import ChainClient, ClientOptions
 from tokens.deployment import load_deployment
 from tokens.wallet import Wallet, WalletOptions
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[1] / "integration" / "feednet"  # sync_helper.py
 PROPAGATION_TIMEOUT_S = 30.0
 SYNC_INTERVAL_S = 8.0
 SYNC_PAGE_SIZE = 10
