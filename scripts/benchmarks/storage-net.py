@@ -35,8 +35,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests"))  # support.interop: the Helia driver of the interop tests
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests" / "interop" / "storage"))
 
 import aiohttp  # noqa: E402
 from aiohttp import web  # noqa: E402
