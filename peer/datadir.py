@@ -86,10 +86,28 @@ class DataDir:
         return self.root / SESSION_FILE
 
     def contains(self, path: Path) -> bool:
-        """True when ``path``, with every symlink resolved, is the data dir or inside it."""
+        """True when ``path``, with every symlink resolved, is the data dir or inside it, or is
+        a hard link to one of its files (the content store aside: its blocks are content)."""
         root = self.root.resolve()
         target = Path(path).resolve()
-        return target == root or target.is_relative_to(root)
+        if target == root or target.is_relative_to(root):
+            return True
+        try:
+            info = target.stat()
+        except OSError:
+            return False
+        return info.st_nlink > 1 and (info.st_dev, info.st_ino) in self._private_inodes()
+
+    def _private_inodes(self) -> set[tuple[int, int]]:
+        found: set[tuple[int, int]] = set()
+        for folder, dirs, files in os.walk(self.root):
+            if Path(folder) == self.root:
+                dirs[:] = [d for d in dirs if d != self.store.name]
+            for name in files:
+                with contextlib.suppress(OSError):
+                    info = os.stat(os.path.join(folder, name), follow_symlinks=False)
+                    found.add((info.st_dev, info.st_ino))
+        return found
 
     def ensure(self) -> None:
         """Create the data dir and its sub-folders (private to the user)."""

@@ -78,10 +78,12 @@ async def json_body(request: web.Request) -> dict[str, Any]:
 
 async def local_path(request: web.Request, value: object) -> Path:
     """A local path from a request body: absolute, and not the data dir nor inside it (with
-    symlinks resolved), so no credential can make the daemon add or publish its own keys,
-    wallet or credentials."""
+    symlinks resolved) nor a hard link to one of its files, so no credential can make the daemon
+    add or publish its own keys, wallet or credentials."""
     if not isinstance(value, str) or not Path(value).is_absolute():
         raise ApiError(400, "bad_request", "'path' must be an absolute path")
+    if "\x00" in value:
+        raise ApiError(400, "bad_request", "'path' contains a NUL byte")
     path = Path(value)
     data_dir = context(request).data_dir
     if data_dir is not None and await asyncio.to_thread(data_dir.contains, path):

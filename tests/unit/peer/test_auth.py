@@ -218,7 +218,9 @@ async def test_path_routes_refuse_the_data_dir_even_with_the_cli_token(
         data_dir.store / ".." / "p2p" / "identity.key",
         outside / "link-to-key",
         outside / "link-to-dir" / "wallet" / "keystore.json",
+        outside / "hard-link-to-key",
     ]
+    os.link(data_dir.p2p / "identity.key", outside / "hard-link-to-key")
     cli = {"Origin": servers.origin, **CLI}
     for path in inside:
         body = {"path": str(path), "title": "t"}
@@ -227,6 +229,10 @@ async def test_path_routes_refuse_the_data_dir_even_with_the_cli_token(
         error = (await response.json())["error"]
         assert error["code"] == "path_in_data_dir"
         assert "inside the data dir" in error["message"]
+    nul = await servers.ui.post(
+        route, headers=cli, json={"path": f"{outside}/x\x00{data_dir.api_file}", "title": "t"}
+    )
+    assert nul.status == 400
     harmless = outside / "clip.mp4"
     harmless.write_bytes(b"x")
     passed = await servers.ui.post(route, headers=cli, json={"path": str(harmless), "title": "t"})
