@@ -172,3 +172,13 @@ def test_deep_nesting_is_refused_by_every_json_decoder() -> None:
             # refused by the depth scan or, for the small formats, by the size cap first
             with pytest.raises(allowed, match=r"deep|balance|bytes|exceeds"):
                 decoder(deep)
+
+
+def test_a_manifest_of_64_kib_of_brackets_is_refused_by_the_depth_scan() -> None:
+    # exactly at the 64 KiB cap, so the size check lets it through to the depth scan (this
+    # input segfaulted the daemon's import set before: replication decodes followed creators'
+    # manifests unasked)
+    with pytest.raises(ManifestError, match="deeper than 4"):
+        decode_manifest(b"[" * 65_536)
+    with pytest.raises(ManifestError, match="deeper than 4"):
+        decode_manifest(b"[" * 32_768 + b"]" * 32_768)
