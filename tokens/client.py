@@ -28,6 +28,14 @@ from tokens.errors import ChainError, NoCreatorTokenError, SpendLimitError, Tran
 from tokens.rpc import TxSender, call, connect, disconnect, rpc_errors
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+# Default slippage bound of buys and sells: 0.5 %. A sandwich (an attacker's buy just before
+# the victim's and sell just after) can take up to the bound of the victim's spend; at 1 %
+# and the default fees it took 0.87 % (tests/contracts/test_sandwich.py). The quote is exact
+# at its block, so only trades mined in between move the price: 0.5 % leaves room for a few.
+DEFAULT_SLIPPAGE_BPS = 50
+# Trades of at least this many whole TOK get a warning (CLI and API): the most a sandwich
+# can take grows with the trade.
+DEFAULT_LARGE_TRADE_TOK = 100
 MAX_UINT = 2**256 - 1
 _BALANCE_OF = bytes.fromhex("70a08231")  # balanceOf(address)
 _IS_VALID_SIGNATURE = bytes.fromhex("1626ba7e")  # EIP-1271 isValidSignature(bytes32,bytes)
@@ -40,7 +48,7 @@ class ClientOptions:
     timeout: float = 10.0  # seconds per RPC request
     receipt_timeout: float = 60.0
     poll_interval: float = 0.25
-    slippage_bps: int = 100  # default tolerance for buy/sell bounds (1 %)
+    slippage_bps: int = DEFAULT_SLIPPAGE_BPS  # default tolerance for buy/sell bounds
     deadline_seconds: int = 600  # default deadline after the latest block's timestamp
     spend_limit: int | None = None  # TOK base units one client may spend on buys; None = none
     log_chunk: int = 5_000  # blocks per eth_getLogs request
@@ -86,6 +94,29 @@ class PricePoint:
     trade: Trade
 
 
+def slippage_bound(total: int, slippage_bps: int, side: str) -> int:
+    """``max_cost`` of a buy quoted at `total` (rounded down), or ``min_refund`` of a sale."""
+    sign = 1 if side == "buy" else -1
+    return total * (10_000 + sign * slippage_bps) // 10_000
+
+
+def large_trade_warning(
+    total: int, bound: int, large_trade_tok: int = DEFAULT_LARGE_TRADE_TOK
+) -> str | None:
+    """A warning for a trade quoted at `total` TOK base units of at least `large_trade_tok`
+    whole TOK, whose ``max_cost`` / ``min_refund`` is `bound`; None for smaller trades.
+
+    A sandwich can make the trade worse by up to the distance between quote and bound.
+    """
+    if large_trade_tok <= 0 or total < large_trade_tok * 10**18:
+        return None
+    return (
+        f"large trade ({curve.to_whole(total)} TOK): someone trading just before and after "
+        f"it (a sandwich) can make it up to {curve.to_whole(abs(bound - total))} TOK worse "
+        "within its slippage bound; lower the bound or split the trade"
+    )
+
+
 def checksum(address: str) -> ChecksumAddress:
     try:
         return AsyncWeb3.to_checksum_address(address)
@@ -127,6 +158,11 @@ class ChainClient:
     @property
     def deployment(self) -> Deployment:
         return self._options.deployment
+
+    @property
+    def slippage_bps(self) -> int:
+        """The default slippage bound of this client's buys and sells."""
+        return self._options.slippage_bps
 
     @property
     def address(self) -> str:
@@ -310,7 +346,7 @@ class ChainClient:
         c = self.token(token)
         if max_cost is None:
             quoted = int(await call("quote buy", c.functions.quote_buy(amount).call()))
-            max_cost = quoted * (10_000 + self._options.slippage_bps) // 10_000
+            max_cost = slippage_bound(quoted, self._options.slippage_bps, "buy")
         limit = self._options.spend_limit
         if limit is not None and self.spent + max_cost > limit:
             raise SpendLimitError(
@@ -332,7 +368,7 @@ class ChainClient:
         c = self.token(token)
         if min_refund is None:
             quoted = int(await call("quote sell", c.functions.quote_sell(amount).call()))
-            min_refund = quoted * (10_000 - self._options.slippage_bps) // 10_000
+            min_refund = slippage_bound(quoted, self._options.slippage_bps, "sell")
         data = c.encode_abi("sell", args=[amount, min_refund, await self._deadline(deadline)])
         receipt = await self._tx().transact(str(c.address), data, "sell creator token")
         return self._trade_from_receipt(c, receipt, "Sell")

@@ -12,7 +12,7 @@ from peer.api.context import chain, context, json_body
 from peer.api.errors import ApiError
 from peer.bus import Event
 from peer.daemon.feed import token_json
-from tokens.client import Trade
+from tokens.client import Trade, large_trade_warning, slippage_bound
 from tokens.curve import Quote, to_base_units, to_whole
 from tokens.errors import TokensError
 
@@ -83,7 +83,8 @@ async def info(request: web.Request) -> web.Response:
 
 
 async def quote(request: web.Request) -> web.Response:
-    token, client = token_address(request), chain(request).client
+    service = chain(request)
+    token, client = token_address(request), service.client
     side = request.query.get("side", "buy")
     amount = amount_of(request.query.get("amount", ""))
     if side == "buy":
@@ -125,7 +126,8 @@ def _require_confirmation(body: dict[str, Any], summary: str) -> None:
 
 async def _trade(request: web.Request, side: str) -> web.Response:
     """A confirmed buy or sell: quote, refuse without ``confirm``, trade, announce."""
-    token, client = token_address(request), chain(request).client
+    service = chain(request)
+    token, client = token_address(request), service.client
     body = await json_body(request)
     amount = amount_of(body.get("amount"))
     if side == "buy":
@@ -136,6 +138,13 @@ async def _trade(request: web.Request, side: str) -> web.Response:
         bound = _optional_units(body, "min_refund")
         quoted = await client.quote_sell(token, amount)
         summary = f"selling {to_whole(amount)} tokens refunds {to_whole(quoted.total)} TOK"
+    warning = large_trade_warning(
+        quoted.total,
+        bound if bound is not None else slippage_bound(quoted.total, client.slippage_bps, side),
+        service.large_trade_tok,
+    )
+    if warning:
+        summary = f"{summary}; {warning}"
     _require_confirmation(body, f"{summary}; confirm")
     if side == "buy":
         trade = await client.buy(token, amount, max_cost=bound)

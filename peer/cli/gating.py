@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from peer.cli.context import CliState, emit, json_option, pass_state
+from tokens.client import large_trade_warning
 
 _POST = re.compile(r"0x[0-9a-fA-F]{64}\Z")
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}\Z")
@@ -30,13 +31,13 @@ def _render_unlock(result: dict[str, Any]) -> str:
 @click.option("--buy", is_flag=True, help="Buy the missing tokens first (asks to confirm).")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation before buying.")
 @click.option(
-    "--slippage", "slippage_bps", type=click.IntRange(0, 5000), default=100, show_default=True,
-    help="Slippage bound of the buy in basis points.",
+    "--slippage", "slippage_bps", type=click.IntRange(0, 5000), default=None,
+    help="Slippage bound of the buy in basis points (default: wallet.slippage_bps, 50).",
 )  # fmt: skip
 @json_option
 @pass_state
 def unlock(
-    state: CliState, target: str, buy: bool, yes: bool, slippage_bps: int, as_json: bool
+    state: CliState, target: str, buy: bool, yes: bool, slippage_bps: int | None, as_json: bool
 ) -> None:
     """Get the key of premium post TARGET (0x post id), or of every premium post of creator
     TARGET (0x address) you qualify for."""
@@ -53,12 +54,18 @@ def unlock(
     post = target.lower()
     body: dict[str, Any] = {"buy": False}
     if buy:
-        plan = daemon.get(f"/api/v1/clips/{post}/buy-plan?slippage={slippage_bps}")
+        query = "" if slippage_bps is None else f"?slippage={slippage_bps}"
+        plan = daemon.get(f"/api/v1/clips/{post}/buy-plan{query}")
         if plan is not None:
             text = (
                 f"buy {plan['amount']} base units of {plan['token']} for about {plan['quote']} "
                 f"TOK base units (at most {plan['maxCost']})?"
             )
+            warning = large_trade_warning(
+                int(plan["quote"]), int(plan["max_cost"]), state.config.wallet.large_trade_tok
+            )
+            if warning:
+                click.echo(f"warning: {warning}", err=True)
             if not yes and not click.confirm(text):
                 raise click.Abort()
             body = {"buy": True, "max_cost": plan["max_cost"]}

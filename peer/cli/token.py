@@ -15,7 +15,7 @@ import click
 from peer.cli.context import CliState, emit, fail, json_option, pass_state
 from peer.cli.devnet import Chain, open_chain
 from peer.cli.wallet import open_wallet, passphrase
-from tokens.client import ChainClient, ClientOptions
+from tokens.client import ChainClient, ClientOptions, large_trade_warning, slippage_bound
 from tokens.curve import CurveError, Quote, to_base_units, to_whole
 
 T = TypeVar("T")
@@ -124,6 +124,13 @@ def _trade_command(side: str) -> click.Command:
         async def body(c: ChainClient, _: Chain) -> dict[str, Any]:
             t = await _resolve(c, token_or_creator)
             q = await (c.quote_buy(t, base) if side == "buy" else c.quote_sell(t, base))
+            warning = large_trade_warning(
+                q.total,
+                bound if bound is not None else slippage_bound(q.total, c.slippage_bps, side),
+                state.config.wallet.large_trade_tok,
+            )
+            if warning:
+                click.echo(f"warning: {warning}", err=True)
             if not yes and not click.confirm(
                 f"{side} {to_whole(base)} tokens for about {to_whole(q.total)} TOK?"
             ):

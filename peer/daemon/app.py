@@ -108,6 +108,8 @@ class App:
                 data_dir.devnet,
                 spend_limit=config.wallet.spend_limit_tok * 10**18,
                 wallet=self.wallet,
+                slippage_bps=config.wallet.slippage_bps,
+                large_trade_tok=config.wallet.large_trade_tok,
                 network=network,
                 on_health=self._chain_health,
             )

@@ -27,7 +27,12 @@ from peer.config import ChainSection
 from peer.daemon.wallet import DEVNET_FAUCET_ETH, DEVNET_FAUCET_TOK, WalletService
 from peer.errors import ConfigError
 from peer.network import rpc_url
-from tokens.client import ChainClient, ClientOptions
+from tokens.client import (
+    DEFAULT_LARGE_TRADE_TOK,
+    DEFAULT_SLIPPAGE_BPS,
+    ChainClient,
+    ClientOptions,
+)
 from tokens.deployment import Deployment
 from tokens.devnet import Devnet, DevnetOptions, find_anvil, fund_account
 from tokens.errors import ChainError, TokensError
@@ -62,6 +67,8 @@ class ChainService:
         devnet_dir: Path,
         spend_limit: int | None,
         wallet: WalletService,
+        slippage_bps: int = DEFAULT_SLIPPAGE_BPS,
+        large_trade_tok: int = DEFAULT_LARGE_TRADE_TOK,
         network: Deployment | None = None,
         on_health: HealthHook | None = None,
     ) -> None:
@@ -69,6 +76,9 @@ class ChainService:
             raise ConfigError("chain.mode = 'rpc' needs a network profile (chain.deployment_file)")
         self._settings = settings
         self._spend_limit = spend_limit
+        self._slippage_bps = slippage_bps
+        self.large_trade_tok = large_trade_tok
+        """Trades of at least this many whole TOK are confirmed with a sandwich warning."""
         self._wallet = wallet
         self._devnet = (
             Devnet(devnet_options(settings, devnet_dir)) if settings.mode == "devnet" else None
@@ -94,7 +104,10 @@ class ChainService:
         assert self.deployment is not None  # rpc mode: checked in __init__
         self._client = ChainClient(
             ClientOptions(
-                rpc_url=self.rpc_url, deployment=self.deployment, spend_limit=self._spend_limit
+                rpc_url=self.rpc_url,
+                deployment=self.deployment,
+                spend_limit=self._spend_limit,
+                slippage_bps=self._slippage_bps,
             ),
             account=self._wallet.account,
         )

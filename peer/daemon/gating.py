@@ -14,7 +14,7 @@ from peer.daemon.feed import FeedService
 from peer.daemon.store import StoreService
 from peer.daemon.wallet import WalletService
 from peer.gating.feed_source import FeedPosts
-from peer.gating.service import GatingService
+from peer.gating.service import GatingOptions, GatingService
 from peer.p2p import Network
 from storage.clipkeys import ClipKeyStore
 from tokens.ownership import OwnershipChecker
@@ -72,6 +72,7 @@ class GatingRunner:
             account=self._wallet.account,
             creator_keys=self._wallet.clip_keys,
             released=released,
+            options=GatingOptions(slippage_bps=self._chain.client.slippage_bps),
         )
         await self._service.start()
 

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from tokens.client import DEFAULT_SLIPPAGE_BPS, slippage_bound
 from tokens.curve import Quote
 from tokens.errors import ChainError, SlippageError, SpendLimitError
 from tokens.ownership import OwnershipChecker
@@ -47,7 +48,7 @@ async def plan_buy(
     holder: str,
     checker: OwnershipChecker,
     trader: Trader,
-    slippage_bps: int = 100,
+    slippage_bps: int = DEFAULT_SLIPPAGE_BPS,
 ) -> BuyPlan | None:
     """What to buy so the holder reaches ``min_balance`` at the head; None if nothing."""
     if not 0 <= slippage_bps <= 5_000:
@@ -57,7 +58,7 @@ async def plan_buy(
     if amount <= 0:
         return None
     quote = (await trader.quote_buy(post.token, amount)).total
-    return BuyPlan(post.token, amount, quote, quote * (10_000 + slippage_bps) // 10_000)
+    return BuyPlan(post.token, amount, quote, slippage_bound(quote, slippage_bps, "buy"))
 
 
 async def buy_and_wait(

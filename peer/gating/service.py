@@ -30,7 +30,7 @@ from eth_account.signers.local import LocalAccount
 from peer.p2p.types import Network
 from storage.clipkeys import ClipKeyStore
 from storage.ports import ContentStore
-from tokens.client import ChainClient
+from tokens.client import DEFAULT_SLIPPAGE_BPS, ChainClient
 from tokens.ownership import OwnershipChecker
 
 from .buy import BuyPlan, buy_and_wait, plan_buy
@@ -48,8 +48,8 @@ class Posts(PostSource, ProfileKeyServers, Protocol):
 
 @dataclass(frozen=True, slots=True)
 class GatingOptions:
-    slippage_bps: int = 100
-    """Default slippage bound of ``unlock --buy`` (1 %)."""
+    slippage_bps: int = DEFAULT_SLIPPAGE_BPS
+    """Default slippage bound of ``unlock --buy`` (``wallet.slippage_bps``, 0.5 %)."""
     unlock_timeout: float = 10.0
     """Seconds per key-server request."""
     buy_wait_timeout: float = 120.0

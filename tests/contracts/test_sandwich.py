@@ -8,6 +8,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support.contracts import FAR_DEADLINE, ONE, System
 
+from tokens import curve
+from tokens.client import DEFAULT_SLIPPAGE_BPS, slippage_bound
+
 
 def _sandwich(system: System, front_run: int, victim_amount: int, tolerance_bps: int) -> None:
     attacker, victim = boa.env.generate_address(), boa.env.generate_address()
@@ -74,3 +77,31 @@ def test_sandwich_cannot_profit_without_victim_slippage_room(
     with boa.env.prank(attacker):
         system.token.sell(10 * ONE, 0, FAR_DEADLINE)
     assert system.tok.balanceOf(attacker) <= start
+
+
+@pytest.mark.parametrize("bps", [100, DEFAULT_SLIPPAGE_BPS])
+def test_the_worst_sandwich_takes_about_the_whole_bound(system: System, bps: int) -> None:
+    # The largest front run that keeps the victim's buy within its bound, found on the pure
+    # curve, then played on the contracts: the victim loses nearly the whole bound, so the
+    # default bound is what a sandwich can take (0.5 % now, 1 % before).
+    attacker, victim = boa.env.generate_address(), boa.env.generate_address()
+    system.fund(attacker)
+    system.fund(victim)
+    amount = 100 * ONE
+    quoted = system.token.quote_buy(amount)
+    bound = slippage_bound(quoted, bps, "buy")
+    lo, hi = 0, 10**6 * ONE
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if curve.quote_buy(system.params, mid, amount).total <= bound:
+            lo = mid
+        else:
+            hi = mid
+    with boa.env.prank(attacker):
+        system.token.buy(lo, 2**256 - 1, FAR_DEADLINE)
+    with boa.env.prank(victim):
+        paid = system.token.buy(amount, bound, FAR_DEADLINE)
+    with boa.env.prank(attacker):
+        system.token.sell(lo, 0, FAR_DEADLINE)
+    loss_bps = (paid - quoted) * 10_000 / quoted
+    assert 0.9 * bps <= loss_bps <= bps

@@ -73,6 +73,24 @@ def test_unlock_buy_asks_and_sends_the_confirmed_maximum(
     assert daemon.calls[1][2] == {"buy": True, "max_cost": "101"}
 
 
+def test_unlock_buy_uses_the_daemon_default_bound_and_warns_on_a_large_buy(
+    daemon: FakeDaemon, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    small = run(tmp_path, "unlock", POST, "--buy", "--yes")
+    assert small.exit_code == 0, small.output
+    assert daemon.calls[0] == ("GET", f"/api/v1/clips/{POST}/buy-plan", None)
+    assert "warning" not in small.output
+    large = {**PLAN, "quote": str(400 * 10**18), "max_cost": str(402 * 10**18)}
+    monkeypatch.setitem(PLAN, "quote", large["quote"])
+    monkeypatch.setitem(PLAN, "max_cost", large["max_cost"])
+    warned = CliRunner().invoke(
+        cli, ["--data-dir", str(tmp_path), "unlock", POST, "--buy", "--yes"]
+    )
+    assert warned.exit_code == 0, warned.output
+    assert "warning: large trade (400 TOK)" in warned.output
+    assert "up to 2 TOK worse" in warned.output
+
+
 def test_unlock_of_a_creator_is_a_batch(daemon: FakeDaemon, tmp_path: Path) -> None:
     creator = "0x" + "cd" * 20
     result = run(tmp_path, "unlock", creator)

@@ -146,7 +146,7 @@ function tokenSection(token, wallet, onTraded) {
 function tradeForm(token, onTraded) {
   const side = h("select#trade-side", {}, h("option", { value: "buy" }, "Buy"), h("option", { value: "sell" }, "Sell"));
   const amount = h("input#trade-amount", { type: "text", inputmode: "decimal", value: "1", autocomplete: "off" });
-  const slippage = h("select#trade-slippage", {}, h("option", { value: "50" }, "0.5\u00a0%"), h("option", { value: "100", selected: true }, "1\u00a0%"), h("option", { value: "300" }, "3\u00a0%"));
+  const slippage = h("select#trade-slippage", {}, h("option", { value: "50", selected: true }, "0.5\u00a0%"), h("option", { value: "100" }, "1\u00a0%"), h("option", { value: "300" }, "3\u00a0%"));
   const quoteOut = h("div.quote", { role: "status", "aria-live": "polite" });
   const form = h(
     "form.trade",

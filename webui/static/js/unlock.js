@@ -4,7 +4,7 @@ import * as api from "./api.js";
 import { h, announce, formatUnits } from "./dom.js";
 import { icon } from "./icons.js";
 
-const SLIPPAGE_BPS = 100; // 1 %
+const SLIPPAGE_BPS = 50; // 0.5 %, as wallet.slippage_bps
 
 export function unlockPanel(item, onUnlocked) {
   const message = h("p.lock-message", { role: "status", "aria-live": "polite" }, `Premium clip: hold ${formatUnits(item.min_balance)} tokens of this creator to watch.`);
