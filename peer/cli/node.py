@@ -108,6 +108,8 @@ def run(state: CliState) -> None:
         click.echo("Open the web UI (this link logs the browser in; it works once, for ten")
         click.echo("minutes; 'toktok open' prints a new one):")
         click.echo(app.http.login_url())
+        for notice in app.status()["notices"]:  # e.g. a stored port was taken
+            click.echo(f"Note: {notice}", err=True)
         click.echo("Press Ctrl-C to stop.", err=True)
 
     asyncio.run(app.run(ready))
