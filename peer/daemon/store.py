@@ -22,20 +22,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-from collections.abc import AsyncIterable, Callable
 from pathlib import Path
 from typing import Any
 
 from peer.config import StorageSection
 from peer.p2p import Network
 from peer.p2p.routing import ProvideQueue
+from storage.bitswap.providing import ProvidingContentStore
 from storage.bitswap.routing import ContentRouting
 from storage.bitswap.service import Bitswap, BitswapOptions
 from storage.bitswap.store import NetworkContentStore
-from storage.cid import CID
 from storage.embedded import EmbeddedContentStore
 from storage.kubo import KuboContentStore
-from storage.ports import ContentStore, ProgressCallback
+from storage.ports import ContentStore
 
 REPROVIDE_GAP_S = 600.0
 REPROVIDE_INTERVAL_S = 12 * 3600.0
@@ -164,54 +163,3 @@ class StoreService:
                 "failed": self.providing.failed,
             }
         return out
-
-
-class ProvidingContentStore(NetworkContentStore):
-    """``NetworkContentStore`` that announces every pinned root it adds (a recursive pin
-    announces through bitswap's fetch; a direct pin here)."""
-
-    def __init__(
-        self,
-        local: EmbeddedContentStore,
-        bitswap: Bitswap,
-        announce: Callable[[list[CID]], None],
-    ) -> None:
-        super().__init__(local, bitswap)
-        self._announce = announce
-
-    async def add_file(
-        self,
-        path: Path | str,
-        progress: ProgressCallback | None = None,
-        *,
-        cid_version: int = 1,
-        pin: bool = True,
-    ) -> CID:
-        cid = await super().add_file(path, progress, cid_version=cid_version, pin=pin)
-        if pin:
-            self._announce([cid])
-        return cid
-
-    async def add_bytes(self, data: bytes, *, cid_version: int = 1, pin: bool = True) -> CID:
-        cid = await super().add_bytes(data, cid_version=cid_version, pin=pin)
-        if pin:
-            self._announce([cid])
-        return cid
-
-    async def add_stream(
-        self,
-        chunks: AsyncIterable[bytes],
-        progress: ProgressCallback | None = None,
-        *,
-        cid_version: int = 1,
-        pin: bool = True,
-    ) -> CID:
-        cid = await super().add_stream(chunks, progress, cid_version=cid_version, pin=pin)
-        if pin:
-            self._announce([cid])
-        return cid
-
-    async def pin(self, cid: CID | str, *, recursive: bool = True) -> None:
-        await super().pin(cid, recursive=recursive)
-        if not recursive:
-            self._announce([CID.parse(str(cid))])

@@ -7,6 +7,7 @@
 * :mod:`.client`   wants, provider choice, timeouts, retries, rejection of corrupt blocks
 * :mod:`.service`  :class:`Bitswap`, the service the composition root starts and stops
 * :mod:`.store`    :class:`NetworkContentStore`, a ``ContentStore`` that fetches missing blocks
+* :mod:`.providing` :class:`ProvidingContentStore`, the same, announcing every root it pins
 
 Errors: :class:`storage.errors.ContentUnavailableError` (a block cannot be had from the
 network), :class:`storage.errors.BitswapProtocolError` (a peer sent garbage).
