@@ -10,15 +10,11 @@ from eth_utils.address import is_address, to_checksum_address
 
 from peer.api.context import context, feed, json_body, store
 from peer.api.errors import ApiError
-from peer.daemon.feed import item_json
+from peer.api.views import item_json, page_json, token_json
 from peer.feed.queries import Page
 from storage.media.manifest import decode_manifest
 
 MAX_PAGE = 50
-
-
-def page_json(page: Page) -> dict[str, Any]:
-    return {"items": [item_json(i) for i in page.items], "next": page.next_cursor}
 
 
 def _page_args(request: web.Request) -> tuple[str | None, int]:
@@ -116,7 +112,7 @@ async def creator(request: web.Request) -> web.Response:
             "posts": info.posts if info else 0,
             "forked": info.forked if info else False,
             "following": following,
-            "token": token,
+            "token": None if token is None else token_json(token),
         }
     )
 

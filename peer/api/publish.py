@@ -12,6 +12,7 @@ from aiohttp import BodyPartReader, web
 
 from peer.api.context import context, json_body, local_path
 from peer.api.errors import ApiError
+from peer.api.views import job_json
 from peer.daemon.publish import PublishRequest, PublishService
 
 FIELD_LIMIT = 4096
@@ -134,4 +135,4 @@ async def job_status(request: web.Request) -> web.Response:
     job = service(request).job(request.match_info["job"])
     if job is None:
         raise ApiError(404, "unknown_job", "no such publish job")
-    return web.json_response(job.to_json())
+    return web.json_response(job_json(job))

@@ -10,10 +10,10 @@ from eth_utils.address import is_address, to_checksum_address
 
 from peer.api.context import chain, context, json_body
 from peer.api.errors import ApiError
+from peer.api.views import quote_json, token_json, trade_json
 from peer.bus import Event
-from peer.daemon.feed import token_json
-from tokens.client import Trade, large_trade_warning, slippage_bound
-from tokens.curve import Quote, to_base_units, to_whole
+from tokens.client import large_trade_warning, slippage_bound
+from tokens.curve import to_base_units, to_whole
 from tokens.errors import TokensError
 
 
@@ -55,26 +55,6 @@ def _optional_units(body: dict[str, Any], name: str) -> int | None:
     if not isinstance(value, str) or not value.isdigit():
         raise ApiError(400, "bad_amount", f"'{name}' must be a decimal string of base units")
     return int(value)
-
-
-def quote_json(quote: Quote, side: str) -> dict[str, Any]:
-    return {
-        "amount": str(quote.amount),
-        "cost" if side == "buy" else "refund": str(quote.total),
-        "creator_fee": str(quote.creator_fee),
-        "protocol_fee": str(quote.protocol_fee),
-        "price_after": str(quote.price_after),
-    }
-
-
-def trade_json(trade: Trade) -> dict[str, Any]:
-    return {
-        "tx": trade.tx_hash,
-        "amount": str(trade.amount),
-        "cost" if trade.kind == "buy" else "refund": str(trade.total),
-        "price": str(trade.price),
-        "block": trade.block,
-    }
 
 
 async def info(request: web.Request) -> web.Response:

@@ -22,6 +22,7 @@ from typing import Any
 
 from peer.api.auth import ApiAuth, load_or_create_session
 from peer.api.context import ApiContext
+from peer.api.errors import describe
 from peer.api.server import HttpService
 from peer.bus import EventBus, ServiceReady, ServiceStopped
 from peer.config import Config
@@ -135,6 +136,7 @@ class App:
                 self.bus,
                 journal_path=data_dir.publish_journal,
                 key_servers=lambda: self.p2p.addrs,
+                explain=lambda exc: describe(exc)[1:],
             )
             if self.feed is not None
             else None

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from peer.bus import Event, EventBus
 from peer.daemon.chain import ChainService
@@ -23,7 +23,6 @@ from peer.feed.errors import RegistryUnavailable
 from peer.feed.gossip import FeedGossip
 from peer.feed.index import FeedIndex, IndexOptions
 from peer.feed.ingest import StoreResult
-from peer.feed.queries import FeedItem
 from peer.feed.records import ZERO_ADDRESS, Follow, Like, Post, Profile, Tombstone
 from peer.feed.token_link import CachedTokenRegistry
 from peer.feed.validation import Validator
@@ -51,40 +50,6 @@ class NoWalletError(Exception):
             "this peer has no unlocked wallet: set TOKTOK_PASSPHRASE (or create one with "
             "'toktok wallet create') and restart the daemon"
         )
-
-
-def item_json(item: FeedItem) -> dict[str, Any]:
-    """A FeedItem in the API's JSON shape (docs/API.md)."""
-    return {
-        "id": "0x" + item.id.hex(),
-        "creator": item.creator,
-        "creator_name": item.creator_name,
-        "creator_forked": item.creator_forked,
-        "seq": item.seq,
-        "token": item.token,
-        "manifest": item.manifest,
-        "title": item.title,
-        "tags": list(item.tags),
-        "duration_ms": item.duration_ms,
-        "created_at": item.created_at,
-        "premium": item.premium,
-        "min_balance": str(item.min_balance),
-        "key_servers": list(item.key_servers),
-        "likes": item.likes,
-    }
-
-
-def token_json(info: TokenInfo) -> dict[str, Any]:
-    """TokenInfo in the API's JSON shape (big numbers as decimal strings)."""
-    return {
-        "address": info.address,
-        "creator": info.creator,
-        "name": info.name,
-        "symbol": info.symbol,
-        "total_supply": str(info.total_supply),
-        "reserve": str(info.reserve),
-        "spot_price": str(info.spot_price),
-    }
 
 
 class FeedService:
@@ -202,10 +167,10 @@ class FeedService:
                 return record.token
             return None
 
-    async def token_info_of(self, creator: str) -> dict[str, Any] | None:
-        """TokenInfo JSON (docs/API.md) of the creator's token, or None."""
+    async def token_info_of(self, creator: str) -> TokenInfo | None:
+        """Facts of the creator's token, or None when the creator has none."""
         token = await self.token_of(creator)
-        return None if token is None else token_json(await self._chain.client.token_info(token))
+        return None if token is None else await self._chain.client.token_info(token)
 
     @property
     def me(self) -> str:

@@ -19,9 +19,8 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from peer.api.errors import describe
 from peer.bus import Event, EventBus
 from peer.config import Config
 from peer.daemon.feed import FeedService
@@ -38,6 +37,10 @@ from storage.pinjournal import JournalEntry, PinJournal
 
 log = logging.getLogger(__name__)
 BASE_UNITS = 10**18
+
+Explain = Callable[[BaseException], tuple[str, str]]
+"""An error as ``(code, message)`` for a failed job (the API's error table; the composition
+root passes it, so this layer does not import the API)."""
 
 
 @dataclass(frozen=True)
@@ -121,17 +124,6 @@ class Job:
     error: dict[str, str] | None = None
     task: asyncio.Task[None] | None = field(default=None, repr=False)
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "state": self.state,
-            "stage": self.stage,
-            "fraction": round(self.fraction, 3),
-            "post_id": self.post_id,
-            "manifest": self.manifest,
-            "error": self.error,
-        }
-
 
 def media_settings(config: Config, data_dir: DataDir) -> MediaSettings:
     """Pipeline settings from config (work files in ``<data-dir>/tmp/media``)."""
@@ -156,9 +148,12 @@ class PublishService:
         bus: EventBus,
         journal_path: Path,
         key_servers: Callable[[], Sequence[str]] = tuple,
+        *,
+        explain: Explain,
     ) -> None:
         self._journal_path = journal_path
         self._journal: PinJournal | None = None
+        self._explain = explain
         self._store = store
         self._wallet = wallet
         self._feed = feed
@@ -265,7 +260,7 @@ class PublishService:
             job.state, job.error = "failed", {"code": "cancelled", "message": "daemon stopped"}
             raise
         except Exception as exc:
-            _, code, message = describe(exc)
+            code, message = self._explain(exc)
             if code == "internal":
                 log.exception("publish job %s failed", job.id)
             job.state, job.error = "failed", {"code": code, "message": message}
