@@ -28,22 +28,6 @@ class Event:
         return dataclasses.asdict(self)
 
 
-@dataclass(frozen=True)
-class ServiceReady(Event):
-    """A service finished starting."""
-
-    kind: ClassVar[str] = "service.ready"
-    service: str
-
-
-@dataclass(frozen=True)
-class ServiceStopped(Event):
-    """A service stopped."""
-
-    kind: ClassVar[str] = "service.stopped"
-    service: str
-
-
 class Subscription:
     """One subscriber's view of the bus; iterate it, and close it when done."""
 
@@ -107,33 +91,3 @@ class EventBus:
     def _remove(self, sub: Subscription) -> None:
         if sub in self._subscribers:
             self._subscribers.remove(sub)
-
-
-@dataclass(frozen=True)
-class ReplicationPinned(Event):
-    """Replication pinned another creator's post (manifest, poster and renditions)."""
-
-    kind: ClassVar[str] = "replication.pinned"
-    post_id: str
-    creator: str
-    bytes: int
-
-
-@dataclass(frozen=True)
-class ReplicationEvicted(Event):
-    """Replication released a post: ``reason`` is 'budget', 'unwanted' or 'withdrawn'."""
-
-    kind: ClassVar[str] = "replication.evicted"
-    post_id: str
-    reason: str
-    bytes: int
-
-
-@dataclass(frozen=True)
-class ReplicationFailed(Event):
-    """Replicating a post failed; ``permanent`` failures (caps, bad manifest) are not retried."""
-
-    kind: ClassVar[str] = "replication.failed"
-    post_id: str
-    error: str
-    permanent: bool

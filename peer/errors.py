@@ -7,6 +7,7 @@ Exception tree::
     ├── DataDirError               the data dir cannot be created or read
     │   └── DataDirLockedError     another process owns the data dir (names its pid)
     ├── BadRequestError            a request's fields are invalid (names the field)
+    ├── NoWalletError              signing, buying or unlocking needs an unlocked wallet
     ├── DaemonError                talking to a running daemon failed
     │   └── DaemonNotRunningError  no daemon owns the data dir
     └── StartupError               a service failed to start (names the service)
@@ -43,6 +44,18 @@ class DataDirLockedError(DataDirError):
 
 class BadRequestError(PeerError):
     """A field of a request is invalid; the message names it."""
+
+
+class NoWalletError(PeerError):
+    """The operation needs an unlocked wallet; the message says what to do."""
+
+    DEFAULT = (
+        "this peer has no unlocked wallet: set TOKTOK_PASSPHRASE (or create one with "
+        "'toktok wallet create') and restart the daemon"
+    )
+
+    def __init__(self, message: str = DEFAULT) -> None:
+        super().__init__(message)
 
 
 class DaemonError(PeerError):

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from peer.daemon.feed import NoWalletError
 from peer.errors import (
     BadRequestError,
     ConfigError,
     DaemonError,
     DataDirLockedError,
+    NoWalletError,
     PeerError,
 )
 from peer.feed.errors import CursorError, FeedError
@@ -32,7 +32,6 @@ from peer.gating.errors import (
     UnknownRenditionError,
     UnlockFailedError,
 )
-from peer.gating.errors import NoWalletError as GatingNoWalletError
 from peer.p2p.errors import (
     DialError,
     InvalidMultiaddrError,
@@ -135,7 +134,7 @@ ERROR_TABLE: tuple[ErrorRow, ...] = (
     ErrorRow(UnknownPostError, 404, "unknown_post"),
     ErrorRow(UnknownRenditionError, 404, "unknown_rendition"),
     ErrorRow(NotPremiumError, 409, "not_premium"),
-    ErrorRow(GatingNoWalletError, 409, "no_wallet"),
+    ErrorRow(NoWalletError, 409, "no_wallet"),
     ErrorRow(BuyError, 409, "buy_refused"),
     ErrorRow(NoKeyServerError, 409, "no_key_server"),
     ErrorRow(UnlockFailedError, 403, "unlock_refused"),
@@ -143,7 +142,6 @@ ERROR_TABLE: tuple[ErrorRow, ...] = (
     ErrorRow(ProtocolError, 502, "key_protocol_error"),
     ErrorRow(DelegationError, 502, "delegation_failed"),
     ErrorRow(GatingError, 500, "gating_error"),
-    ErrorRow(NoWalletError, 409, "no_wallet"),
     ErrorRow(RecordRejected, 422, "record_rejected"),
     ErrorRow(CursorError, 400, "bad_cursor"),
     ErrorRow(FeedError, 500, "feed_error"),

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 from aiohttp import web
 from eth_utils.address import is_address, to_checksum_address
@@ -11,21 +10,10 @@ from eth_utils.address import is_address, to_checksum_address
 from peer.api.context import chain, context, json_body
 from peer.api.errors import ApiError
 from peer.api.views import quote_json, token_json, trade_json
-from peer.bus import Event
+from peer.events import WalletTx
 from tokens.client import large_trade_warning, slippage_bound
 from tokens.curve import to_base_units, to_whole
 from tokens.errors import TokensError
-
-
-@dataclass(frozen=True)
-class WalletTx(Event):
-    """A buy, sell or token creation this peer made."""
-
-    kind: ClassVar[str] = "wallet.tx"
-    action: str
-    tx: str
-    token: str
-    amount: str
 
 
 def token_address(request: web.Request) -> str:

@@ -24,7 +24,7 @@ from peer.api.auth import ApiAuth, load_or_create_session
 from peer.api.context import ApiContext
 from peer.api.errors import describe
 from peer.api.server import HttpService
-from peer.bus import EventBus, ServiceReady, ServiceStopped
+from peer.bus import EventBus
 from peer.config import Config
 from peer.daemon.chain import ChainService
 from peer.daemon.feed import FeedService
@@ -44,6 +44,7 @@ from peer.datadir import (
     write_credentials,
 )
 from peer.errors import StartupError
+from peer.events import ServiceReady, ServiceStopped
 from peer.network import load_network
 from peer.p2p import HostOptions, P2PHost
 from peer.p2p.routing import DhtContentRouting

@@ -10,13 +10,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
 
-from peer.bus import Event, EventBus
+from peer.bus import EventBus
 from peer.daemon.chain import ChainService
 from peer.daemon.wallet import WalletService
+from peer.errors import NoWalletError
+from peer.events import PostStored
 from peer.feed.builders import CreatorLog, sign_record
 from peer.feed.eip712 import Domain
 from peer.feed.errors import RegistryUnavailable
@@ -30,26 +30,6 @@ from peer.feed.wire import Envelope, decode
 from peer.p2p import Network
 from tokens.client import TokenInfo
 from tokens.errors import ChainUnavailableError
-
-
-@dataclass(frozen=True)
-class PostStored(Event):
-    """A post entered the index (ours or from the network)."""
-
-    kind: ClassVar[str] = "post.new"
-    post_id: str
-    creator: str
-    fork: bool
-
-
-class NoWalletError(Exception):
-    """Signing needs an unlocked wallet."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            "this peer has no unlocked wallet: set TOKTOK_PASSPHRASE (or create one with "
-            "'toktok wallet create') and restart the daemon"
-        )
 
 
 class FeedService:

@@ -19,15 +19,15 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
 
-from peer.bus import Event, EventBus
+from peer.bus import EventBus
 from peer.config import Config
 from peer.daemon.feed import FeedService
 from peer.daemon.store import StoreService
 from peer.daemon.wallet import WalletService
 from peer.datadir import DataDir
 from peer.errors import BadRequestError
+from peer.events import PublishDone, PublishFailed, PublishProgress
 from storage.cid import CID
 from storage.errors import NotPinnedError, StorageError
 from storage.media import progress as media_progress
@@ -41,31 +41,6 @@ BASE_UNITS = 10**18
 Explain = Callable[[BaseException], tuple[str, str]]
 """An error as ``(code, message)`` for a failed job (the API's error table; the composition
 root passes it, so this layer does not import the API)."""
-
-
-@dataclass(frozen=True)
-class PublishProgress(Event):
-    kind: ClassVar[str] = "publish.progress"
-    job: str
-    stage: str
-    done: int
-    total: int
-
-
-@dataclass(frozen=True)
-class PublishDone(Event):
-    kind: ClassVar[str] = "publish.done"
-    job: str
-    post_id: str
-    manifest: str
-
-
-@dataclass(frozen=True)
-class PublishFailed(Event):
-    kind: ClassVar[str] = "publish.failed"
-    job: str
-    code: str
-    message: str
 
 
 MAX_TITLE = 200

@@ -18,9 +18,9 @@ from typing import Any
 
 from peer.bus import EventBus, Subscription
 from peer.config import StorageSection
-from peer.daemon.feed import PostStored
 from peer.daemon.store import StoreService
 from peer.daemon.wallet import WalletService
+from peer.events import PostStored
 from peer.replication.service import ReplicationOptions, ReplicationService
 from peer.replication.source import FeedWants
 from peer.replication.state import ReplicationState

@@ -1,7 +1,7 @@
 """Errors of token-gated key release and decrypted playback (``peer.gating``).
 
 Third-party errors (p2p, chain, storage) are translated at the boundary. Messages never
-contain key material. Exception tree::
+contain key material. A missing wallet is :class:`peer.errors.NoWalletError`. Exception tree::
 
     GatingError                      base of everything this package raises on purpose
     ├── ProtocolError                a /toktok/keys/1.0.0 message is malformed (names the field)
@@ -14,7 +14,6 @@ contain key material. Exception tree::
     ├── LockedError                  playback without a key; ``requirements`` says how to unlock
     ├── NotPremiumError              the post is not a premium clip (serve it from /ipfs/)
     ├── UnknownPostError             no such post in the local feed index
-    ├── NoWalletError                the operation needs an unlocked wallet
     ├── UnknownRenditionError        the manifest has no such rendition
     ├── RangeNotSatisfiableError     a Range header outside the content (HTTP 416)
     └── BuyError                     ``unlock --buy`` cannot buy (no wallet, over the
@@ -117,10 +116,6 @@ class NotPremiumError(GatingError):
 
 class UnknownPostError(GatingError):
     """The post is not in the local feed index (sync the creator first)."""
-
-
-class NoWalletError(GatingError):
-    """Unlocking, buying and delegating need an unlocked wallet ('toktok wallet ...')."""
 
 
 class UnknownRenditionError(GatingError):

@@ -27,6 +27,7 @@ from typing import Any, Protocol
 
 from eth_account.signers.local import LocalAccount
 
+from peer.errors import NoWalletError
 from peer.p2p.types import Network
 from storage.clipkeys import ClipKeyStore
 from storage.ports import ContentStore
@@ -35,7 +36,7 @@ from tokens.ownership import OwnershipChecker
 
 from .buy import BuyPlan, buy_and_wait, plan_buy
 from .delegation import DelegateReceiver, delegate_keys
-from .errors import BuyError, NoWalletError, Requirements, UnknownPostError
+from .errors import BuyError, Requirements, UnknownPostError
 from .playback import DecryptedMedia, decrypted_media, requirements
 from .ports import GatedPost, KeySource, PostSource, ProfileKeyServers
 from .server import KeyServer, KeyServerOptions

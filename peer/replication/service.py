@@ -24,7 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from peer.bus import Event, ReplicationEvicted, ReplicationFailed, ReplicationPinned
+from peer.bus import Event
+from peer.events import ReplicationEvicted, ReplicationFailed, ReplicationPinned
 from peer.replication import policy
 from peer.replication.bucket import TokenBucket
 from peer.replication.errors import PERMANENT, ReplicationError

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from support.gating_world import CHAIN_ID, World
 
-from peer.gating.errors import BuyError, LockedError, NoWalletError, UnknownPostError
+from peer.errors import NoWalletError
+from peer.gating.errors import BuyError, LockedError, UnknownPostError
 from peer.gating.service import GatingService
 
 

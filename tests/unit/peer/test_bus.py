@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from peer.bus import Event, EventBus, ServiceReady, ServiceStopped
+from peer.bus import Event, EventBus
+from peer.events import ServiceReady, ServiceStopped
 
 
 @dataclass(frozen=True)

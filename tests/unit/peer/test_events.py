@@ -9,7 +9,7 @@ import aiohttp
 from support.http import SECRETS, Servers
 
 from peer.api.security import SESSION_COOKIE
-from peer.bus import ServiceReady
+from peer.events import ServiceReady
 
 
 async def read_event(content: aiohttp.StreamReader) -> tuple[str, dict[str, object]]:

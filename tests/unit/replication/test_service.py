@@ -6,7 +6,7 @@ import os
 
 from support.replication_rig import ME, Clip, Rig, add_clip
 
-from peer.bus import ReplicationEvicted, ReplicationFailed, ReplicationPinned
+from peer.events import ReplicationEvicted, ReplicationFailed, ReplicationPinned
 from peer.replication.state import WantedPost
 from storage.media.manifest import MAX_MANIFEST_BYTES
 

@@ -1,0 +1,110 @@
+"""Every event the daemon publishes on its bus (:mod:`peer.bus`), in one place.
+
+The SSE stream (``GET /api/v1/events``) sends each as ``event: <kind>`` with the dataclass
+fields as its JSON ``data``; docs/API.md lists them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from peer.bus import Event
+
+
+@dataclass(frozen=True)
+class ServiceReady(Event):
+    """A service finished starting."""
+
+    kind: ClassVar[str] = "service.ready"
+    service: str
+
+
+@dataclass(frozen=True)
+class ServiceStopped(Event):
+    """A service stopped."""
+
+    kind: ClassVar[str] = "service.stopped"
+    service: str
+
+
+@dataclass(frozen=True)
+class PostStored(Event):
+    """A post entered the index (ours or from the network)."""
+
+    kind: ClassVar[str] = "post.new"
+    post_id: str
+    creator: str
+    fork: bool
+
+
+@dataclass(frozen=True)
+class PublishProgress(Event):
+    """A publish job reached ``stage``; ``done`` of ``total`` units of it are finished."""
+
+    kind: ClassVar[str] = "publish.progress"
+    job: str
+    stage: str
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
+class PublishDone(Event):
+    """A publish job ended: the post is signed, stored and gossiped."""
+
+    kind: ClassVar[str] = "publish.done"
+    job: str
+    post_id: str
+    manifest: str
+
+
+@dataclass(frozen=True)
+class PublishFailed(Event):
+    """A publish job failed; ``code`` and ``message`` as in the API's error answers."""
+
+    kind: ClassVar[str] = "publish.failed"
+    job: str
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class WalletTx(Event):
+    """A buy, sell or token creation this peer made."""
+
+    kind: ClassVar[str] = "wallet.tx"
+    action: str
+    tx: str
+    token: str
+    amount: str
+
+
+@dataclass(frozen=True)
+class ReplicationPinned(Event):
+    """Replication pinned another creator's post (manifest, poster and renditions)."""
+
+    kind: ClassVar[str] = "replication.pinned"
+    post_id: str
+    creator: str
+    bytes: int
+
+
+@dataclass(frozen=True)
+class ReplicationEvicted(Event):
+    """Replication released a post: ``reason`` is 'budget', 'unwanted' or 'withdrawn'."""
+
+    kind: ClassVar[str] = "replication.evicted"
+    post_id: str
+    reason: str
+    bytes: int
+
+
+@dataclass(frozen=True)
+class ReplicationFailed(Event):
+    """Replicating a post failed; ``permanent`` failures (caps, bad manifest) are not retried."""
+
+    kind: ClassVar[str] = "replication.failed"
+    post_id: str
+    error: str
+    permanent: bool
