@@ -47,7 +47,7 @@ Client (``tokens.client``)::
 Amounts are base units (18 decimals); ``tokens.curve.to_base_units("1.5")`` parses whole
 tokens. Holding rule (``tokens.ownership``)::
 
-    checker = OwnershipChecker(client, lag=2)   # any BalanceSource; tokens.fake.FakeChain
+    checker = OwnershipChecker(client, lag=2)   # any BalanceSource; tokens.testing.FakeChain
     await checker.holds(token, holder, min_balance) -> bool  # raises ChainError; fail closed
 
 ``holds`` raises (never answers True) on any chain failure: ``ChainUnavailableError`` when

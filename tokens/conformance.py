@@ -1,6 +1,6 @@
 """Conformance checks for the holding rule over any :class:`BalanceSource`.
 
-One suite, run by the unit tests against :class:`~tokens.fake.FakeChain` and by the
+One suite, run by the unit tests against :class:`~tokens.testing.FakeChain` and by the
 integration tests against a real anvil through :class:`~tokens.client.ChainClient`.
 A failed check raises ``AssertionError`` with what was expected.
 """
@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from tokens.ownership import BalanceSource, OwnershipChecker
+from tokens.ownership import OwnershipChecker
+from tokens.ports import BalanceSource
 
 
 class HoldingWorld(Protocol):

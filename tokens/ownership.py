@@ -12,19 +12,11 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Protocol
 
 from tokens.errors import ChainError, TokensError
+from tokens.ports import BalanceSource
 
 DEFAULT_LAG = 2
-
-
-class BalanceSource(Protocol):
-    """What the checker needs from a chain (ChainClient and FakeChain implement it)."""
-
-    async def block_number(self) -> int: ...
-
-    async def balance_of(self, token: str, holder: str, block: int) -> int: ...
 
 
 @dataclass(frozen=True)

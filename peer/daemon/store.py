@@ -28,8 +28,8 @@ from typing import Any
 from peer.config import StorageSection
 from peer.p2p import Network
 from peer.p2p.routing import ProvideQueue
+from storage.bitswap.ports import ContentRouting
 from storage.bitswap.providing import ProvidingContentStore
-from storage.bitswap.routing import ContentRouting
 from storage.bitswap.service import Bitswap, BitswapOptions
 from storage.bitswap.store import NetworkContentStore
 from storage.embedded import EmbeddedContentStore

@@ -8,9 +8,10 @@ Modules (pure ones do no I/O):
   string syntax), ``validation`` (the feed rules: Accept / Reject(reason) / Ignore(reason)) and
   ``builders`` (signing on the author's side, ``CreatorLog`` for seq/prev).
 - ``ports``: ``TokenRegistry`` (chain: ``token_of``, ``block_number``; the ``tokens`` chain
-  client implements it) and ``FeedView`` (what the validator reads; ``FeedIndex`` implements it).
+  client implements it), ``FeedView`` (what the validator reads) and ``RecordStore`` (where
+  gossip puts accepted records); ``FeedIndex`` implements the last two.
 - ``token_link``: ``CachedTokenRegistry`` in front of the chain (positive answers kept, negative
-  ones for a block range). ``fakes``: ``FakeTokenRegistry``, ``MemoryFeedView``.
+  ones for a block range). ``testing``: ``FakeTokenRegistry``, ``MemoryFeedView``.
 - ``index`` (+ ``db``, ``schema``, ``ingest``, ``queries``, ``coalesce``): ``FeedIndex``, SQLite
   in WAL mode with one batching writer thread and a reader pool.
 - ``gossip``: ``FeedGossip`` on the p2p facade (topics, rate limits, forks not forwarded).

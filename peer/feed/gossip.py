@@ -23,15 +23,16 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Final, Protocol
+from typing import Final
 
 from peer.feed import validation as v
 from peer.feed.errors import DecodeError, FeedError, OversizeError
 from peer.feed.ingest import StoreResult
+from peer.feed.ports import RecordStore
 from peer.feed.ratelimit import Rate, RateLimiter
 from peer.feed.records import ZERO_ADDRESS, Follow, Like, Post, Profile, Tombstone, signer_of
 from peer.feed.wire import Envelope, decode, encode
-from peer.p2p.types import Accept, Ignore, Message, Network, Reject, Subscription, ValidationResult
+from peer.p2p.ports import Accept, Ignore, Message, Network, Reject, Subscription, ValidationResult
 
 logger = logging.getLogger(__name__)
 
@@ -81,14 +82,6 @@ def topic_problem(topic: str, envelope: Envelope) -> str | None:
             return None
         return f"{envelope.kind} on the social topic"
     return f"unknown topic {topic}"
-
-
-class RecordStore(Protocol):
-    """Where accepted records go (``FeedIndex`` implements it)."""
-
-    async def store(self, envelope: Envelope, record_id: bytes) -> StoreResult: ...
-
-    async def is_blocked(self, address: str) -> bool: ...
 
 
 class RecordRejected(FeedError):

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
+from peer.feed.ingest import StoreResult
+from peer.feed.wire import Envelope
+
 
 class TokenRegistry(Protocol):
     """Chain lookups the validator needs; raise ``RegistryUnavailable`` when unreachable."""
@@ -54,3 +57,11 @@ class FeedView(Protocol):
     async def profile_version(self, creator: str) -> int | None:
         """The version of the stored profile of ``creator``, or None."""
         ...
+
+
+class RecordStore(Protocol):
+    """Where accepted records go (``FeedIndex`` implements it)."""
+
+    async def store(self, envelope: Envelope, record_id: bytes) -> StoreResult: ...
+
+    async def is_blocked(self, address: str) -> bool: ...

@@ -11,25 +11,13 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
 
 from tokens.client import DEFAULT_SLIPPAGE_BPS, slippage_bound
-from tokens.curve import Quote
 from tokens.errors import ChainError, SlippageError, SpendLimitError
 from tokens.ownership import OwnershipChecker
 
 from .errors import BuyError
-from .ports import GatedPost
-
-
-class Trader(Protocol):
-    """The part of ``tokens.client.ChainClient`` a buy needs."""
-
-    async def quote_buy(self, token: str, amount: int) -> Quote: ...
-
-    async def buy(
-        self, token: str, amount: int, max_cost: int | None = None, deadline: int | None = None
-    ) -> object: ...
+from .ports import GatedPost, Trader
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,7 +38,7 @@ from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from eth_account.signers.local import LocalAccount
 
-from peer.p2p.types import Network
+from peer.p2p.ports import Network
 from storage import untrusted
 from storage.crypto import ClipKey
 from storage.errors import StorageError

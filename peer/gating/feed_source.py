@@ -3,24 +3,12 @@ and the listing a batch unlock needs (a creator's premium posts)."""
 
 from __future__ import annotations
 
-from typing import Protocol
-
 from peer.feed.errors import FeedError
-from peer.feed.queries import FeedItem, Page
+from peer.feed.queries import FeedItem
 from peer.feed.records import Profile
 from peer.feed.wire import decode
 
-from .ports import GatedPost
-
-
-class FeedReader(Protocol):
-    """The part of ``peer.feed.index.FeedIndex`` used here."""
-
-    async def post(self, post_id: bytes) -> FeedItem | None: ...
-
-    async def profile_wire(self, creator: str) -> bytes | None: ...
-
-    async def creator(self, creator: str, cursor: str | None = None, limit: int = ...) -> Page: ...
+from .ports import FeedReader, GatedPost
 
 
 def gated(item: FeedItem) -> GatedPost:

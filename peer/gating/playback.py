@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 from storage import crypto
 from storage.crypto import ClipKey
@@ -22,22 +21,15 @@ from storage.errors import ClipKeyNotFoundError
 from storage.media.manifest import Manifest, RenditionRef
 from storage.media.playback import plaintext_size, read_plaintext_range
 from storage.ports import ContentStore
-from tokens.curve import Quote
 from tokens.errors import ChainError
 from tokens.ownership import OwnershipChecker
 
 from .errors import LockedError, NotPremiumError, Requirements, UnknownRenditionError
-from .ports import GatedPost, KeySource
+from .ports import GatedPost, KeySource, Quoter
 from .unlocker import load_manifest
 
 READ_PIECE = 1024 * 1024
 """Plaintext bytes decrypted per read when streaming a range."""
-
-
-class Quoter(Protocol):
-    """``tokens.client.ChainClient.quote_buy``."""
-
-    async def quote_buy(self, token: str, amount: int) -> Quote: ...
 
 
 def pick_rendition(manifest: Manifest, name: str) -> RenditionRef:

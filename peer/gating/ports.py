@@ -6,7 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from peer.feed.queries import FeedItem, Page
 from storage.crypto import ClipKey
+from tokens.curve import Quote
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,3 +80,29 @@ class MemoryPosts:
     async def premium_posts(self, creator: str, max_posts: int = 1000) -> list[GatedPost]:
         found = [p for p in self.posts.values() if p.creator.lower() == creator.lower()]
         return [p for p in found if p.premium][:max_posts]
+
+
+class FeedReader(Protocol):
+    """The part of ``peer.feed.index.FeedIndex`` used here."""
+
+    async def post(self, post_id: bytes) -> FeedItem | None: ...
+
+    async def profile_wire(self, creator: str) -> bytes | None: ...
+
+    async def creator(self, creator: str, cursor: str | None = None, limit: int = ...) -> Page: ...
+
+
+class Trader(Protocol):
+    """The part of ``tokens.client.ChainClient`` a buy needs."""
+
+    async def quote_buy(self, token: str, amount: int) -> Quote: ...
+
+    async def buy(
+        self, token: str, amount: int, max_cost: int | None = None, deadline: int | None = None
+    ) -> object: ...
+
+
+class Quoter(Protocol):
+    """``tokens.client.ChainClient.quote_buy``."""
+
+    async def quote_buy(self, token: str, amount: int) -> Quote: ...

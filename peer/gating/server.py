@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from peer.p2p.types import Network
+from peer.p2p.ports import Network
 from tokens import siwe
 from tokens.errors import ChainError, SiweVerifyError
 from tokens.ownership import OwnershipChecker

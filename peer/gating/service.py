@@ -28,7 +28,7 @@ from typing import Any, Protocol
 from eth_account.signers.local import LocalAccount
 
 from peer.errors import NoWalletError
-from peer.p2p.types import Network
+from peer.p2p.ports import Network
 from storage.clipkeys import ClipKeyStore
 from storage.ports import ContentStore
 from tokens.client import DEFAULT_SLIPPAGE_BPS, ChainClient

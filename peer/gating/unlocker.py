@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from eth_account.signers.local import LocalAccount
 
 from peer.p2p.errors import P2PError
-from peer.p2p.types import Network
+from peer.p2p.ports import Network
 from storage.crypto import ClipKey
 from storage.errors import ClipKeyNotFoundError, StorageError
 from storage.media.errors import MediaError

@@ -9,7 +9,7 @@ Building and running (the composition root does this)::
         host.peer_id    # "12D3Koo..."
         host.addrs      # ["/ip4/127.0.0.1/tcp/4001/p2p/12D3Koo..."]
 
-Facade (:class:`Network`, implemented by :class:`P2PHost` and :class:`peer.p2p.fake.FakeHost`):
+Facade (:class:`Network`, implemented by :class:`P2PHost` and :class:`peer.p2p.testing.FakeHost`):
 
 * connections: ``await connect(multiaddr) -> peer id``, ``await disconnect(peer)``,
   ``peers() -> list[PeerInfo]``, ``watch_connections() -> EventStream`` of
@@ -35,7 +35,7 @@ Facade (:class:`Network`, implemented by :class:`P2PHost` and :class:`peer.p2p.f
   the host. Responses to a bitswap want-list must go out on a NEW outbound stream
   (see PLATFORM_NOTES: Kubo/Helia read blocks only from streams the responder opens).
 
-* discovery (``peer.p2p.types.Routing``, also on the fake): ``await provide(key)``,
+* discovery (``peer.p2p.ports.Routing``, also on the fake): ``await provide(key)``,
   ``await find_providers(key, limit)``, ``await find_peer(peer)`` over the Kademlia DHT
   (``dht.py``; ``HostOptions.dht``); ``connect`` also takes a bare peer id (looked up through
   the DHT) and ``/p2p-circuit`` addresses (circuit relay v2, ``relay.py``; reservations on
@@ -49,7 +49,7 @@ Errors: ``peer.p2p.errors`` (tree in its docstring).
 from .errors import P2PError
 from .host import P2PHost
 from .options import GossipOptions, HostOptions
-from .types import (
+from .ports import (
     Accept,
     ConnectionEvent,
     EventStream,

@@ -37,7 +37,7 @@ from libp2p.pubsub.pubsub import Pubsub
 from libp2p.pubsub.score import PeerScorer, ScoreParams, TopicScoreParams
 
 from .options import GossipOptions
-from .types import Accept, Ignore, Reject, ValidationResult
+from .ports import Accept, Ignore, Reject, ValidationResult
 
 logger = logging.getLogger(__name__)
 

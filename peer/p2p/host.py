@@ -49,10 +49,7 @@ from .libp2p_host import (
 )
 from .mdns import MdnsFactory, MdnsNode, zeroconf_discovery
 from .options import HostOptions
-from .queues import EventFeed, MessageFeed
-from .relay import RelayNode, is_circuit
-from .streams import StreamService, parse_peer
-from .types import (
+from .ports import (
     Accept,
     ConnectionEvent,
     EventStream,
@@ -67,6 +64,9 @@ from .types import (
     ValidationResult,
     Validator,
 )
+from .queues import EventFeed, MessageFeed
+from .relay import RelayNode, is_circuit
+from .streams import StreamService, parse_peer
 
 logger = logging.getLogger(__name__)
 
@@ -544,7 +544,7 @@ class P2PHost:
     async def _t_call(self, method: str, *args: Any) -> None:
         getattr(self._need_streams(), method)(*args)
 
-    # DHT (peer.p2p.types.Routing) -----------------------------------------------------------
+    # DHT (peer.p2p.ports.Routing) -----------------------------------------------------------
 
     @property
     def dht_mode(self) -> str:

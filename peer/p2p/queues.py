@@ -12,7 +12,7 @@ import collections
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
-from .types import ConnectionEvent, Message
+from .ports import ConnectionEvent, Message
 
 T = TypeVar("T")
 

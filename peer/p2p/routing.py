@@ -1,5 +1,5 @@
-"""The DHT as bitswap's content routing: implements ``storage.bitswap.routing.ContentRouting``
-on any host that implements :class:`~peer.p2p.types.Routing` (``P2PHost`` or the fake).
+"""The DHT as bitswap's content routing: implements ``storage.bitswap.ports.ContentRouting``
+on any host that implements :class:`~peer.p2p.ports.Routing` (``P2PHost`` or the fake).
 
 ``storage`` declares the port (provide a CID; find providers as dialable multiaddrs); this
 adapter turns a CID into the DHT key (its multihash, as Kubo and Helia do, so a CIDv0 and a
@@ -17,7 +17,7 @@ from typing import Protocol
 
 from storage.cid import CID
 
-from .types import Routing
+from .ports import ContentRoutingPort, Routing
 
 logger = logging.getLogger(__name__)
 
@@ -48,15 +48,6 @@ class DhtContentRouting:
 
 def _key(cid: _Keyed) -> bytes:
     return bytes(cid.multihash)
-
-
-class ContentRoutingPort(Protocol):
-    """``storage.bitswap.routing.ContentRouting`` (restated: peer.p2p does not depend on
-    bitswap)."""
-
-    async def provide(self, cid: CID) -> None: ...
-
-    async def find_providers(self, cid: CID, limit: int) -> list[str]: ...
 
 
 class ProvideQueue:

@@ -27,7 +27,7 @@ from .errors import (
     RequestTimeoutError,
     ResponseTooLargeError,
 )
-from .types import RequestHandler, StreamHandler
+from .ports import RequestHandler, StreamHandler
 
 logger = logging.getLogger(__name__)
 

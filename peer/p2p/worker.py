@@ -31,7 +31,7 @@ from typing import Any, cast
 from . import errors
 from .host import P2PHost
 from .options import GossipOptions, HostOptions
-from .types import (
+from .ports import (
     Accept,
     Ignore,
     Message,

@@ -5,8 +5,9 @@
 - :mod:`peer.replication.state` — the persisted replication state (SQLite).
 - :mod:`peer.replication.fetcher` — manifest probe and capped, rate-limited DAG fetches.
 - :mod:`peer.replication.source` — which posts this peer wants (read-only view of the feed index).
+- :mod:`peer.replication.ports` — what it needs from the peer (feed wants, pins, blocks).
 - :mod:`peer.replication.service` — the background worker tying them together.
-- :mod:`peer.replication.fakes` — public fakes of its ports (network blocks, wanted posts).
+- :mod:`peer.replication.testing` — public fakes of its ports (network blocks, wanted posts).
 - :mod:`peer.replication.errors` — the exception tree.
 
 The composition root wires it through ``peer/daemon/replication.py``.

@@ -17,21 +17,15 @@ import asyncio
 import contextlib
 from collections import deque
 from dataclasses import dataclass
-from typing import Protocol
 
 from peer.replication.bucket import TokenBucket
 from peer.replication.errors import BadManifestError, CapExceededError, FetchFailedError
+from peer.replication.ports import BlockSource
 from storage import unixfs
 from storage.cid import CID, parse_cid
 from storage.errors import BlockNotFoundError, StorageError
 from storage.media.errors import ManifestError
 from storage.media.manifest import MAX_MANIFEST_BYTES, Manifest, decode_manifest
-
-
-class BlockSource(Protocol):
-    """Verified blocks by CID (``storage.bitswap.service.Bitswap`` is one)."""
-
-    async def get_block(self, cid: CID | str, timeout: float | None = None) -> bytes: ...  # noqa: ASYNC109
 
 
 @dataclass(frozen=True, slots=True)

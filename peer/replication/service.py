@@ -22,48 +22,21 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from peer.bus import Event
 from peer.events import ReplicationEvicted, ReplicationFailed, ReplicationPinned
 from peer.replication import policy
 from peer.replication.bucket import TokenBucket
 from peer.replication.errors import PERMANENT, ReplicationError
-from peer.replication.fetcher import BlockSource, FetchOptions, fetch_dag, read_manifest
+from peer.replication.fetcher import FetchOptions, fetch_dag, read_manifest
 from peer.replication.policy import Item
-from peer.replication.state import Record, ReplicationState, WantedPost
-from storage.cid import CID
+from peer.replication.ports import BlockSource, Pins, Wants
+from peer.replication.state import Record, ReplicationState
 from storage.errors import NotPinnedError, StorageError
 from storage.media.manifest import MAX_MANIFEST_BYTES, decode_manifest
-from storage.ports import GcResult
 
 log = logging.getLogger(__name__)
-
-
-class Wants(Protocol):
-    """What replication reads from the feed (``source.FeedWants``); blocking calls."""
-
-    def data_version(self) -> int: ...
-
-    def wanted(self, me: str, limit: int) -> list[WantedPost]: ...
-
-    def own_manifests(self, me: str) -> list[str]: ...
-
-    def withdrawn(self, post_id: str) -> bool: ...
-
-
-class Pins(Protocol):
-    """The part of ``storage.ports.ContentStore`` replication uses."""
-
-    async def pin(self, cid: CID | str, *, recursive: bool = True) -> None: ...
-
-    async def unpin(self, cid: CID | str) -> None: ...
-
-    async def is_pinned(self, cid: CID | str) -> bool: ...
-
-    async def read_range(self, cid: CID | str, start: int, end: int) -> bytes: ...
-
-    async def gc(self) -> GcResult: ...
 
 
 @dataclass(frozen=True, slots=True)

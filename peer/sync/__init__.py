@@ -20,8 +20,9 @@ Errors: ``peer.sync.errors`` (tree in its docstring).
 """
 
 from peer.sync.errors import PeerBookError, SyncError, SyncProtocolError
-from peer.sync.fetch import RoundReport, SyncIndex, SyncOptions
+from peer.sync.fetch import RoundReport, SyncOptions
 from peer.sync.peerbook import PeerBook, PeerBookOptions, PeerEntry
+from peer.sync.ports import SyncIndex
 from peer.sync.protocol import PROTOCOL_ID, Limits
 from peer.sync.service import SyncService
 

@@ -29,46 +29,23 @@ import random
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from peer.feed import validation as v
 from peer.feed.errors import DecodeError
-from peer.feed.index import CreatorInfo
 from peer.feed.ingest import StoreResult
 from peer.feed.ratelimit import Rate
 from peer.feed.records import Post, Profile
 from peer.feed.wire import Envelope, decode
 from peer.p2p.errors import ResponseTooLargeError
-from peer.p2p.types import Network
+from peer.p2p.ports import Network
 from peer.sync import protocol as sp
 from peer.sync.errors import SyncProtocolError
+from peer.sync.ports import SyncIndex
 
 logger = logging.getLogger(__name__)
 
 GAP_SCAN_PAGES = 10
 """Pages of 1,000 of our own log scanned to find a gap (beyond that the gap is left alone)."""
-
-
-class SyncIndex(Protocol):
-    """What sync needs from the local index (``FeedIndex`` implements it)."""
-
-    async def heads(self) -> dict[str, tuple[int, bytes]]: ...
-
-    async def fork_heads(self) -> dict[str, int]: ...
-
-    async def forks(self, creator: str) -> list[tuple[int, bytes]]: ...
-
-    async def profile_heads(self) -> dict[str, int]: ...
-
-    async def log_range(self, creator: str, from_seq: int, limit: int = 100) -> list[bytes]: ...
-
-    async def profile_wire(self, creator: str) -> bytes | None: ...
-
-    async def store(self, envelope: Envelope, record_id: bytes) -> StoreResult: ...
-
-    async def is_blocked(self, address: str) -> bool: ...
-
-    async def creator_info(self, address: str) -> CreatorInfo | None: ...
 
 
 StoredCallback = Callable[[Envelope, bytes, StoreResult], None]

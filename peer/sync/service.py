@@ -26,11 +26,12 @@ from typing import Any
 from peer.feed import validation as v
 from peer.feed.ratelimit import RateLimiter
 from peer.p2p.errors import P2PError
-from peer.p2p.types import EventStream, Network
+from peer.p2p.ports import EventStream, Network
 from peer.sync import protocol as sp
 from peer.sync.errors import PeerBookError, SyncError
-from peer.sync.fetch import RoundReport, RoundRunner, StoredCallback, SyncIndex, SyncOptions
+from peer.sync.fetch import RoundReport, RoundRunner, StoredCallback, SyncOptions
 from peer.sync.peerbook import PeerBook
+from peer.sync.ports import SyncIndex
 
 logger = logging.getLogger(__name__)
 

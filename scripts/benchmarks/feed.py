@@ -44,9 +44,9 @@ from eth_utils.crypto import keccak
 from peer.feed.builders import CreatorLog
 from peer.feed.db import connect
 from peer.feed.eip712 import Domain
-from peer.feed.fakes import FakeTokenRegistry, MemoryFeedView
 from peer.feed.index import FeedIndex, IndexOptions
 from peer.feed.schema import migrate
+from peer.feed.testing import FakeTokenRegistry, MemoryFeedView
 from peer.feed.token_link import CachedTokenRegistry
 from peer.feed.validation import Accept, Validator
 from peer.feed.wire import encode

@@ -28,15 +28,15 @@ from pathlib import Path
 from typing import Any
 
 from peer.feed.eip712 import Domain
-from peer.feed.fakes import FakeTokenRegistry
 from peer.feed.gossip import TOPIC_POSTS, FeedGossip
 from peer.feed.index import FeedIndex, IndexOptions
 from peer.feed.ingest import StoreResult
+from peer.feed.testing import FakeTokenRegistry
 from peer.feed.token_link import CachedTokenRegistry
 from peer.feed.validation import Validator
 from peer.feed.wire import Envelope, decode
 from peer.p2p import GossipOptions, HostOptions, P2PHost
-from peer.p2p.types import Subscription
+from peer.p2p.ports import Subscription
 
 GOSSIP = GossipOptions(exempt_loopback_from_colocation=True)
 

@@ -30,12 +30,12 @@ from eth_utils.crypto import keccak
 from peer.feed import validation as v
 from peer.feed.builders import CreatorLog
 from peer.feed.eip712 import Domain
-from peer.feed.fakes import FakeTokenRegistry
 from peer.feed.index import FeedIndex, IndexOptions
 from peer.feed.signatures import address_of
+from peer.feed.testing import FakeTokenRegistry
 from peer.feed.wire import Envelope, encode
 from peer.p2p import HostOptions, Network, P2PHost
-from peer.p2p.fake import FakeNetwork
+from peer.p2p.testing import FakeNetwork
 from peer.sync import SyncOptions, SyncService
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,7 +1,8 @@
 """Bitswap (1.0.0-1.2.0) on the peer's libp2p host: serve our blocks, fetch others'.
 
 * :mod:`.wire`     pure wire format (protobuf + length-prefix framing)
-* :mod:`.network`  the port: what bitswap needs from the p2p host (``peer.p2p`` implements it)
+* :mod:`.ports`    the ports: what bitswap needs from the p2p host (``peer.p2p`` implements it),
+                  content routing (a DHT) and local block reads
 * :mod:`.sender`   our outbound stream per peer (answers go on a NEW stream, as Kubo/Helia expect)
 * :mod:`.server`   per-peer ledgers answering wantlists from the block store
 * :mod:`.client`   wants, provider choice, timeouts, retries, rejection of corrupt blocks

@@ -11,21 +11,9 @@ where no DHT exists); without one, bitswap asks only the peers it is connected t
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Protocol
 
+from storage.bitswap.ports import ContentRouting
 from storage.cid import CID
-
-
-class ContentRouting(Protocol):
-    """Provider records (a DHT)."""
-
-    async def provide(self, cid: CID) -> None:
-        """Announce that we can serve ``cid``."""
-        ...
-
-    async def find_providers(self, cid: CID, limit: int) -> list[str]:
-        """Up to ``limit`` providers of ``cid`` as multiaddrs ending in ``/p2p/<peer id>``."""
-        ...
 
 
 class MemoryRouting:

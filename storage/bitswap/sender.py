@@ -20,7 +20,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 
-from storage.bitswap.network import BitswapNetwork, BitswapStream
+from storage.bitswap.ports import BitswapNetwork, BitswapStream
 from storage.bitswap.wire import (
     PROTOCOLS,
     BitswapMessage,

@@ -16,8 +16,8 @@ import logging
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
 
+from storage.bitswap.ports import BlockReader
 from storage.bitswap.sender import PeerSender, PeerSendError
 from storage.bitswap.wire import (
     BitswapMessage,
@@ -30,14 +30,6 @@ from storage.cid import CID
 from storage.errors import StorageError
 
 logger = logging.getLogger(__name__)
-
-
-class BlockSource(Protocol):
-    """Blocking, thread-safe block reads (``storage.blockstore.BlockStore`` fits)."""
-
-    def has(self, cid: CID) -> bool: ...
-
-    def get(self, cid: CID) -> bytes: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +71,7 @@ class BitswapServer:
 
     def __init__(
         self,
-        blocks: BlockSource,
+        blocks: BlockReader,
         sender_for: Callable[[str], PeerSender],
         options: ServerOptions | None = None,
     ) -> None:

@@ -18,8 +18,7 @@ from dataclasses import dataclass, field
 
 from storage import unixfs
 from storage.bitswap.client import BitswapClient, ClientOptions, ClientStats
-from storage.bitswap.network import BitswapNetwork, BitswapStream, ConnectionEvents
-from storage.bitswap.routing import ContentRouting
+from storage.bitswap.ports import BitswapNetwork, BitswapStream, ConnectionEvents, ContentRouting
 from storage.bitswap.sender import PeerSender
 from storage.bitswap.server import BitswapServer, ServerOptions, ServerStats
 from storage.bitswap.wire import PROTOCOLS, FrameReader, decode_message

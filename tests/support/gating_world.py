@@ -13,11 +13,11 @@ from peer.gating.ports import GatedPost, MemoryPosts
 from peer.gating.server import KeyServer
 from peer.gating.testing import PremiumClip, store_premium_clip
 from peer.gating.unlocker import Unlocker
-from peer.p2p.fake import FakeHost, FakeNetwork
+from peer.p2p.testing import FakeHost, FakeNetwork
 from storage.clipkeys import ClipKeyStore, ScryptParams
 from storage.embedded import EmbeddedContentStore
-from tokens.fake import FakeChain
 from tokens.ownership import OwnershipChecker
+from tokens.testing import FakeChain
 
 CHAIN_ID = 31337
 TOKEN = "0x" + "12" * 20

@@ -8,10 +8,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from peer.bus import Event
-from peer.replication.fakes import MemoryWants, NetworkBlocks
 from peer.replication.fetcher import FetchOptions
 from peer.replication.service import ReplicationOptions, ReplicationService
 from peer.replication.state import ReplicationState, WantedPost
+from peer.replication.testing import MemoryWants, NetworkBlocks
 from storage.crypto import ciphertext_size
 from storage.embedded import EmbeddedContentStore
 from storage.media.manifest import (

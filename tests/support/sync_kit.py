@@ -11,12 +11,12 @@ from eth_utils.crypto import keccak
 from peer.feed import validation as v
 from peer.feed.builders import CreatorLog, sign_record
 from peer.feed.eip712 import Domain
-from peer.feed.fakes import FakeTokenRegistry
 from peer.feed.index import FeedIndex
 from peer.feed.records import Post, Profile
 from peer.feed.signatures import address_of
+from peer.feed.testing import FakeTokenRegistry
 from peer.feed.wire import Envelope
-from peer.p2p.fake import FakeHost
+from peer.p2p.testing import FakeHost
 from peer.sync import SyncOptions, SyncService
 
 DOMAIN = Domain(31337, "0x5FbDB2315678afecb367f032d93F642f64180aa3")

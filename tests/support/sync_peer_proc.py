@@ -20,10 +20,10 @@ from eth_utils.crypto import keccak
 from peer.feed import validation as v
 from peer.feed.builders import CreatorLog
 from peer.feed.eip712 import Domain
-from peer.feed.fakes import FakeTokenRegistry
 from peer.feed.index import FeedIndex, IndexOptions
 from peer.feed.records import Post
 from peer.feed.signatures import address_of
+from peer.feed.testing import FakeTokenRegistry
 from peer.feed.wire import decode
 from peer.p2p import HostOptions, P2PHost
 from peer.sync import PeerBook, PeerBookOptions, SyncOptions, SyncService

@@ -17,15 +17,15 @@ from eth_utils.crypto import keccak
 
 from peer.feed.builders import CreatorLog, sign_record
 from peer.feed.eip712 import Domain
-from peer.feed.fakes import FakeTokenRegistry
 from peer.feed.gossip import TOPIC_POSTS, FeedGossip
 from peer.feed.index import FeedIndex, IndexOptions
 from peer.feed.signatures import address_of
+from peer.feed.testing import FakeTokenRegistry
 from peer.feed.token_link import CachedTokenRegistry
 from peer.feed.validation import Validator
 from peer.feed.wire import encode
+from peer.p2p.ports import Network
 from peer.p2p.testing import PeerFactory, wait_until
-from peer.p2p.types import Network
 from peer.p2p.worker import WorkerProcess
 
 pytestmark = pytest.mark.integration

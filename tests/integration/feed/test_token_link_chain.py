@@ -17,9 +17,9 @@ from eth_account import Account
 from peer.feed.builders import CreatorLog
 from peer.feed.eip712 import Domain
 from peer.feed.errors import RegistryUnavailable
-from peer.feed.fakes import FakeTokenRegistry, MemoryFeedView
 from peer.feed.ports import TokenRegistry
 from peer.feed.records import ZERO_ADDRESS
+from peer.feed.testing import FakeTokenRegistry, MemoryFeedView
 from peer.feed.token_link import CachedTokenRegistry
 from peer.feed.validation import Accept, Reject, RejectReason, Validator
 from peer.feed.wire import encode

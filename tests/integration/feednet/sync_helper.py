@@ -30,8 +30,8 @@ from typing import Any
 from peer.feed import validation as v
 from peer.feed.builders import CreatorLog
 from peer.feed.eip712 import Domain
-from peer.feed.fakes import FakeTokenRegistry
 from peer.feed.index import FeedIndex, IndexOptions
+from peer.feed.testing import FakeTokenRegistry
 from peer.feed.wire import MAX_JSON_NUMBER, checksum_address
 from peer.p2p import HostOptions, P2PHost
 from peer.sync import SyncOptions, SyncService

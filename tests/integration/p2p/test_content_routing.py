@@ -14,10 +14,11 @@ from typing import Protocol
 import pytest
 
 from peer.p2p import P2PHost
-from peer.p2p.fake import FakeHost, FakeNetwork
 from peer.p2p.routing import DhtContentRouting
+from peer.p2p.testing import FakeHost, FakeNetwork
 from peer.p2p.worker import options_from_json
-from storage.bitswap.routing import ContentRouting, MemoryRouting
+from storage.bitswap.ports import ContentRouting
+from storage.bitswap.routing import MemoryRouting
 from storage.cid import CID, DAG_PB, RAW
 
 

@@ -1,4 +1,4 @@
-"""The DHT half of the p2p facade (``peer.p2p.types.Routing`` and connect-by-peer-id), one
+"""The DHT half of the p2p facade (``peer.p2p.ports.Routing`` and connect-by-peer-id), one
 suite for the in-memory fake and for real py-libp2p hosts (remotes in their own processes).
 
 Topology of most tests: A -- B -- C, where A and C know only B."""

@@ -17,7 +17,7 @@ import pytest
 from support.tools import tool_missing
 
 from peer.p2p import Accept, GossipOptions, HostOptions, Ignore, Message, P2PHost, Reject
-from peer.p2p.types import Subscription, ValidationResult
+from peer.p2p.ports import Subscription, ValidationResult
 
 pytestmark = pytest.mark.interop
 

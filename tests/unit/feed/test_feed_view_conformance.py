@@ -11,10 +11,10 @@ from eth_utils.crypto import keccak
 
 from peer.feed.builders import CreatorLog, sign_record
 from peer.feed.eip712 import Domain, digest
-from peer.feed.fakes import MemoryFeedView
 from peer.feed.index import FeedIndex, IndexOptions
 from peer.feed.ports import FeedView
 from peer.feed.records import ZERO_ADDRESS, Profile, Record
+from peer.feed.testing import MemoryFeedView
 from peer.feed.wire import Envelope
 
 MANIFEST = "bafkreigkgwdvr5wspzwpiutssn4xpj2i7wedshnwphhnu7ohx4pqaxxipe"

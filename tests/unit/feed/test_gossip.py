@@ -13,7 +13,6 @@ from eth_utils.crypto import keccak
 
 from peer.feed.builders import CreatorLog, sign_record
 from peer.feed.eip712 import Domain
-from peer.feed.fakes import FakeTokenRegistry
 from peer.feed.gossip import (
     TOPIC_POSTS,
     TOPIC_PROFILES,
@@ -27,9 +26,10 @@ from peer.feed.index import FeedIndex, IndexOptions
 from peer.feed.ratelimit import Rate
 from peer.feed.records import ZERO_ADDRESS, Follow, Profile
 from peer.feed.signatures import address_of
+from peer.feed.testing import FakeTokenRegistry
 from peer.feed.validation import Validator
 from peer.feed.wire import Envelope, encode
-from peer.p2p.fake import FakeHost, FakeNetwork
+from peer.p2p.testing import FakeHost, FakeNetwork
 
 MANIFEST = "bafkreigkgwdvr5wspzwpiutssn4xpj2i7wedshnwphhnu7ohx4pqaxxipe"
 TOKENED_KEY = keccak(b"tokened creator")

@@ -7,8 +7,8 @@ import asyncio
 import pytest
 
 from peer.feed.errors import RegistryUnavailable
-from peer.feed.fakes import FakeTokenRegistry
 from peer.feed.ports import FreshLookup
+from peer.feed.testing import FakeTokenRegistry
 from peer.feed.token_link import CachedTokenRegistry, TokenCacheOptions
 
 CREATOR = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"

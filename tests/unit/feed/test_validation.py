@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from peer.feed.builders import CreatorLog, sign_record
 from peer.feed.eip712 import Domain, digest
-from peer.feed.fakes import FakeTokenRegistry, MemoryFeedView
 from peer.feed.records import ZERO_ADDRESS, Follow, Like, Post, Profile, Record, Tombstone
+from peer.feed.testing import FakeTokenRegistry, MemoryFeedView
 from peer.feed.validation import (
     Accept,
     Ignore,

@@ -12,7 +12,7 @@ from eth_account import Account
 from support.gating_world import FAST_KDF, HOLDER_KEY, OTHER_KEY
 
 from peer.gating.delegation import PROTOCOL, DelegateReceiver, DelegationError, delegate_keys
-from peer.p2p.fake import FakeHost, FakeNetwork
+from peer.p2p.testing import FakeHost, FakeNetwork
 from storage.clipkeys import ClipKeyStore
 from storage.crypto import ClipKey
 

@@ -12,7 +12,7 @@ from libp2p.pubsub.pb import rpc_pb2
 
 from peer.p2p.gossip import build_gossipsub
 from peer.p2p.options import GossipOptions
-from peer.p2p.types import Accept, Reject, ValidationResult
+from peer.p2p.ports import Accept, Reject, ValidationResult
 
 
 def _message(seqno: bytes) -> rpc_pb2.Message:

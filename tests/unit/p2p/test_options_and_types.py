@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from peer.p2p import Accept, GossipOptions, HostOptions, Ignore, Message, Network, Reject, options
-from peer.p2p.fake import FakeNetwork
 from peer.p2p.host import P2PHost
+from peer.p2p.testing import FakeNetwork
 
 
 def documented_fields(cls: type) -> set[str]:

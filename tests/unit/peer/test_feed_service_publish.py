@@ -12,7 +12,7 @@ from eth_utils.crypto import keccak
 
 from peer.bus import EventBus
 from peer.daemon.feed import FeedService
-from peer.p2p.fake import FakeNetwork
+from peer.p2p.testing import FakeNetwork
 
 MANIFEST = "bafkreigkgwdvr5wspzwpiutssn4xpj2i7wedshnwphhnu7ohx4pqaxxipe"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from support.replication_rig import Rig
 
-from peer.replication.fakes import MemoryWants, NetworkBlocks
+from peer.replication.testing import MemoryWants, NetworkBlocks
 from storage.embedded import EmbeddedContentStore
 
 

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from peer.p2p.fake import FakeHost, FakeNetwork
-from peer.p2p.types import P2PStream
+from peer.p2p.ports import P2PStream
+from peer.p2p.testing import FakeHost, FakeNetwork
 from storage.bitswap import Bitswap, BitswapOptions, ClientOptions
 from storage.bitswap.routing import MemoryRouting
 from storage.bitswap.wire import (

@@ -12,7 +12,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from peer.p2p.fake import FakeNetwork
+from peer.p2p.testing import FakeNetwork
 from storage import unixfs
 from storage.bitswap import Bitswap, BitswapOptions, ClientOptions
 from storage.bitswap.store import NetworkContentStore

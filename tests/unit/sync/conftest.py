@@ -17,11 +17,11 @@ from support.sync_kit import (
 )
 
 from peer.feed import validation as v
-from peer.feed.fakes import FakeTokenRegistry
 from peer.feed.index import FeedIndex, IndexOptions
 from peer.feed.ingest import StoreResult
+from peer.feed.testing import FakeTokenRegistry
 from peer.feed.wire import Envelope
-from peer.p2p.fake import FakeNetwork
+from peer.p2p.testing import FakeNetwork
 from peer.sync import PeerBook, PeerBookOptions, SyncOptions, SyncService
 
 NOW_CLOCK = 1_764_460_800.0

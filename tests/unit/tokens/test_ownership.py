@@ -6,8 +6,8 @@ import pytest
 
 from tokens.conformance import check_holding_rule
 from tokens.errors import ChainError, ChainUnavailableError
-from tokens.fake import FakeChain
 from tokens.ownership import OwnershipChecker
+from tokens.testing import FakeChain
 
 TOKEN = "0x" + "11" * 20
 HOLDER = "0x" + "22" * 20

@@ -1,4 +1,4 @@
-"""In-memory chain fake for the :class:`~tokens.ownership.BalanceSource` port.
+"""In-memory chain fake for the :class:`~tokens.ports.BalanceSource` port.
 
 Product code, used by unit tests and by anything that needs balances without a chain.
 Semantics follow an automining chain: every balance change is mined in its own new block.

@@ -10,9 +10,9 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from ..host import P2PHost
+from ..worker import ScriptedPeer, WorkerProcess, options_from_json
 from .fake import FakeNetwork
-from .host import P2PHost
-from .worker import ScriptedPeer, WorkerProcess, options_from_json
 
 Peer = ScriptedPeer | WorkerProcess
 

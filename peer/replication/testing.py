@@ -1,6 +1,6 @@
 """Public fakes of the replication ports, for tests and demos.
 
-- :class:`NetworkBlocks`: a :class:`~peer.replication.fetcher.BlockSource` that reads blocks
+- :class:`NetworkBlocks`: a :class:`~peer.replication.ports.BlockSource` that reads blocks
   from the local store, else from "remote" stores (as bitswap does from connected peers),
   caching what it fetched locally, unpinned; it counts what it fetched, can go offline and
   can withhold chosen CIDs.

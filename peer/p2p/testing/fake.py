@@ -25,7 +25,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from .errors import (
+from ..errors import (
     DhtUnavailableError,
     DialError,
     HostNotRunningError,
@@ -40,9 +40,8 @@ from .errors import (
     RequestTimeoutError,
     ResponseTooLargeError,
 )
-from .options import HostOptions
-from .queues import EventFeed, MessageFeed
-from .types import (
+from ..options import HostOptions
+from ..ports import (
     Accept,
     ConnectionEvent,
     EventStream,
@@ -57,6 +56,7 @@ from .types import (
     ValidationResult,
     Validator,
 )
+from ..queues import EventFeed, MessageFeed
 
 _B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 
@@ -360,7 +360,7 @@ class FakeHost:
 
     # helpers -------------------------------------------------------------------------------
 
-    # DHT model (peer.p2p.types.Routing) ------------------------------------------------------
+    # DHT model (peer.p2p.ports.Routing) ------------------------------------------------------
     # The fake DHT is the connected component of DHT-enabled hosts around this one: provide
     # stores the record on every server in it, a lookup reads the records of every server in
     # it, a peer is found if it is in it. Records outlive the provider (as on a real DHT).

@@ -1,15 +1,20 @@
-"""The network port bitswap needs: raw libp2p streams plus connection events.
+"""The ports bitswap needs: the network (raw libp2p streams plus connection events), content
+routing and local block reads.
 
 ``storage`` may not import ``peer``; it declares here, as ``typing.Protocol``s, exactly the
 members of the p2p facade (``peer.p2p.Network``) that bitswap uses, and the composition root
-passes the libp2p host (``peer.p2p.P2PHost``) or its in-memory fake (``peer.p2p.fake.FakeHost``).
-Both satisfy these protocols structurally.
+passes the libp2p host (``peer.p2p.P2PHost``) or its in-memory fake
+(``peer.p2p.testing.FakeHost``). Both satisfy these protocols structurally. ``ContentRouting``
+is implemented by ``peer.p2p.routing.DhtContentRouting`` (and ``routing.MemoryRouting``);
+``BlockReader`` by ``storage.blockstore``'s stores.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Protocol
+
+from storage.cid import CID
 
 
 class BitswapStream(Protocol):
@@ -86,3 +91,23 @@ class BitswapNetwork(Protocol):
     async def remove_stream_handler(self, protocol: str) -> None: ...
 
     async def open_stream(self, peer: str, protocols: Sequence[str]) -> BitswapStream: ...
+
+
+class ContentRouting(Protocol):
+    """Provider records (a DHT)."""
+
+    async def provide(self, cid: CID) -> None:
+        """Announce that we can serve ``cid``."""
+        ...
+
+    async def find_providers(self, cid: CID, limit: int) -> list[str]:
+        """Up to ``limit`` providers of ``cid`` as multiaddrs ending in ``/p2p/<peer id>``."""
+        ...
+
+
+class BlockReader(Protocol):
+    """Blocking, thread-safe block reads (``storage.blockstore.BlockStore`` fits)."""
+
+    def has(self, cid: CID) -> bool: ...
+
+    def get(self, cid: CID) -> bytes: ...

@@ -10,6 +10,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from storage.cid import CID
+
 
 @dataclass(frozen=True, slots=True)
 class Message:
@@ -218,3 +220,12 @@ class Routing(Protocol):
     async def find_peer(self, peer: str) -> PeerInfo | None:
         """Full multiaddrs of ``peer`` (ours, known, or found through the DHT), or None."""
         ...
+
+
+class ContentRoutingPort(Protocol):
+    """``storage.bitswap.ports.ContentRouting`` (restated: peer.p2p does not depend on
+    bitswap)."""
+
+    async def provide(self, cid: CID) -> None: ...
+
+    async def find_providers(self, cid: CID, limit: int) -> list[str]: ...
