@@ -1,15 +1,24 @@
 """Every event the daemon publishes on its bus (:mod:`peer.bus`), in one place.
 
 The SSE stream (``GET /api/v1/events``) sends each as ``event: <kind>`` with the dataclass
-fields as its JSON ``data``; docs/API.md lists them.
+fields as its JSON ``data``; docs/API.md lists them, and :data:`peer.api.schemas.EVENTS` holds
+the JSON Schema of each payload (served in the OpenAPI document's ``x-events``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Final
 
 from peer.bus import Event
+from storage.media.progress import Stage
+
+PUBLISH_STAGES: Final = (*(s.value for s in Stage if s is not Stage.DONE), "sign", "gossip")
+"""The stages of ``publish.progress``, in order: the media pipeline's, then signing the post
+and announcing it (the pipeline's own ``done`` is not a stage: ``publish.done`` ends a job)."""
+
+WALLET_ACTIONS: Final = ("buy", "sell", "create_token")
+"""What a ``wallet.tx`` reports."""
 
 
 @dataclass(frozen=True)
@@ -71,7 +80,8 @@ class PublishFailed(Event):
 
 @dataclass(frozen=True)
 class WalletTx(Event):
-    """A buy, sell or token creation this peer made."""
+    """A buy, sell or token creation this peer made (``action``: one of :data:`WALLET_ACTIONS`;
+    ``tx`` is empty for a token creation); a buy made by an unlock is one too."""
 
     kind: ClassVar[str] = "wallet.tx"
     action: str
@@ -108,3 +118,27 @@ class ReplicationFailed(Event):
     post_id: str
     error: str
     permanent: bool
+
+
+@dataclass(frozen=True)
+class UnlockDone(Event):
+    """This peer holds the key of a premium post now (it can play it)."""
+
+    kind: ClassVar[str] = "unlock.done"
+    post_id: str
+
+
+EVENTS: Final[tuple[type[Event], ...]] = (
+    ServiceReady,
+    ServiceStopped,
+    PostStored,
+    PublishProgress,
+    PublishDone,
+    PublishFailed,
+    WalletTx,
+    UnlockDone,
+    ReplicationPinned,
+    ReplicationEvicted,
+    ReplicationFailed,
+)
+"""Every event type the bus carries (the SSE stream adds ``dropped`` of its own)."""

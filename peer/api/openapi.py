@@ -19,10 +19,12 @@ from peer.api.headers import SECRET_HEADER, SESSION_COOKIE
 from peer.api.schemas import (
     ADDRESS,
     COMPONENTS,
+    EVENTS,
     SCHEMAS,
     UPLOAD_FORM,
     RouteSchema,
     Schema,
+    event_component,
     ref,
 )
 from peer.api.security import PUBLIC_PATHS
@@ -204,6 +206,7 @@ def build(
                 "session": {"type": "apiKey", "in": "cookie", "name": SESSION_COOKIE},
             },
         },
+        "x-events": {kind: ref(event_component(kind)) for kind in EVENTS},
         "x-error-table": [
             {"exception": row.exc_type.__name__, "status": row.status, "code": row.code}
             for row in ERROR_TABLE

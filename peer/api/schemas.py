@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from peer.api.errors import ERROR_TABLE
+from peer.events import PUBLISH_STAGES, WALLET_ACTIONS
 
 Schema = dict[str, Any]
 
@@ -331,6 +332,42 @@ COMPONENTS: dict[str, Schema] = {
 }
 
 
+# ------------------------------------------------------------------------------ bus events
+
+# The JSON ``data`` of each server-sent event on GET /api/v1/events, keyed by its ``event:``
+# name: the bus events of peer/events.py (a unit test proves the keys and fields match) plus
+# the stream's own ``dropped``. Served as components ``Event.<kind>`` and listed in the
+# document's ``x-events``.
+EVENTS: dict[str, Schema] = {
+    "service.ready": obj({"service": STR}),
+    "service.stopped": obj({"service": STR}),
+    "post.new": obj({"post_id": POST_ID, "creator": ADDRESS, "fork": BOOL}),
+    "publish.progress": obj(
+        {"job": STR, "stage": {"enum": list(PUBLISH_STAGES)}, "done": NAT, "total": NAT}
+    ),
+    "publish.done": obj({"job": STR, "post_id": POST_ID, "manifest": STR}),
+    "publish.failed": obj({"job": STR, "code": STR, "message": STR}),
+    "wallet.tx": obj(
+        {"action": {"enum": list(WALLET_ACTIONS)}, "tx": STR, "token": ADDRESS, "amount": BIG}
+    ),
+    "unlock.done": obj({"post_id": POST_ID}),
+    "replication.pinned": obj({"post_id": POST_ID, "creator": ADDRESS, "bytes": NAT}),
+    "replication.evicted": obj(
+        {"post_id": POST_ID, "reason": {"enum": ["budget", "unwanted", "withdrawn"]}, "bytes": NAT}
+    ),
+    "replication.failed": obj({"post_id": POST_ID, "error": STR, "permanent": BOOL}),
+    "dropped": obj({"count": NAT}),
+}
+
+
+def event_component(kind: str) -> str:
+    """The component name of an event's payload schema."""
+    return f"Event.{kind}"
+
+
+COMPONENTS.update({event_component(kind): schema for kind, schema in EVENTS.items()})
+
+
 @dataclass(frozen=True)
 class Param:
     """A query parameter."""
@@ -382,7 +419,10 @@ SCHEMAS: dict[tuple[str, str], RouteSchema] = {
     ),
     ("GET", "/api/v1/status"): RouteSchema({200: ref("Status")}),
     ("GET", "/api/v1/openapi.json"): RouteSchema({200: ref("OpenApi")}),
-    ("GET", "/api/v1/events"): RouteSchema({200: STR}, media=("text/event-stream",)),
+    ("GET", "/api/v1/events"): RouteSchema(
+        {200: {"type": "string", "description": "server-sent events; payloads in x-events"}},
+        media=("text/event-stream",),
+    ),
     ("GET", "/api/v1/peers"): RouteSchema(
         {200: obj({"peers": array(obj({"peer_id": STR, "addrs": STRS, "score": NUM}))})}, NODE
     ),

@@ -151,6 +151,7 @@ class App:
                 self.wallet,
                 data_dir.keys / "released",
                 config.chain.lag_blocks,
+                self.bus,
             )
             if self.feed is not None and self.chain is not None
             else None

@@ -169,8 +169,10 @@ class FeedService:
         premium: bool = False,
         min_balance: int = 0,
         key_servers: Sequence[str] = (),
+        on_signed: Callable[[], None] | None = None,
     ) -> str:
         """Sign the next post of the user's log, store it and gossip it; returns its id.
+        ``on_signed`` is called between signing and gossiping (the publish job's stages).
 
         Posts are signed one at a time, so two publish jobs finishing together extend the log
         one after the other instead of both claiming the same seq (a fork of our own log).
@@ -193,6 +195,8 @@ class FeedService:
                 min_balance=min_balance,
                 key_servers=key_servers,
             )
+            if on_signed is not None:
+                on_signed()
             await self.gossip.publish(envelope)
         return "0x" + post_id.hex()
 

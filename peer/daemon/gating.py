@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from peer.bus import EventBus
 from peer.daemon.chain import ChainService
 from peer.daemon.feed import FeedService
 from peer.daemon.store import StoreService
@@ -34,7 +35,9 @@ class GatingRunner:
         wallet: WalletService,
         released_dir: Path,
         lag_blocks: int,
+        bus: EventBus,
     ) -> None:
+        self._bus = bus
         self._network, self._feed, self._store = network, feed, store
         self._chain, self._wallet = chain, wallet
         self._released_dir, self._lag = released_dir, lag_blocks
@@ -73,6 +76,7 @@ class GatingRunner:
             creator_keys=self._wallet.clip_keys,
             released=released,
             options=GatingOptions(slippage_bps=self._chain.client.slippage_bps),
+            publish=self._bus.publish,
         )
         await self._service.start()
 

@@ -195,9 +195,13 @@ class PublishService:
         return job
 
     async def _run(self, job: Job, request: PublishRequest, creator: str) -> None:
+        def stage(name: str, done: int, total: int, fraction: float) -> None:
+            job.stage, job.fraction = name, fraction
+            self._bus.publish(PublishProgress(job.id, name, done, total))
+
         def on_progress(p: media_progress.Progress) -> None:
-            job.stage, job.fraction = p.stage.value, p.fraction
-            self._bus.publish(PublishProgress(job.id, p.stage.value, p.done, p.total))
+            if p.stage is not media_progress.Stage.DONE:  # the job ends with publish.done
+                stage(p.stage.value, p.done, p.total, p.fraction)
 
         journal = self.journal
 
@@ -216,8 +220,7 @@ class PublishService:
                 journal=note,
             )
             await asyncio.to_thread(journal.record_result, job.id, str(clip.manifest_cid))
-            job.stage = "sign"
-            self._bus.publish(PublishProgress(job.id, "sign", 0, 1))
+            stage("sign", 0, 1, 0.0)
             post_id = await self._feed.publish_post(
                 str(clip.manifest_cid),
                 request.title,
@@ -226,6 +229,7 @@ class PublishService:
                 premium=request.premium,
                 min_balance=request.min_balance * BASE_UNITS,
                 key_servers=tuple(self._key_servers()) if request.premium else (),
+                on_signed=lambda: stage("gossip", 0, 1, 0.0),
             )
             stored = True
             job.state, job.post_id, job.manifest = "done", post_id, str(clip.manifest_cid)

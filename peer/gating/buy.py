@@ -12,7 +12,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from tokens.client import DEFAULT_SLIPPAGE_BPS, slippage_bound
+from tokens.client import DEFAULT_SLIPPAGE_BPS, Trade, slippage_bound
 from tokens.errors import ChainError, SlippageError, SpendLimitError
 from tokens.ownership import OwnershipChecker
 
@@ -59,20 +59,25 @@ async def buy_and_wait(
     *,
     timeout: float = 120.0,  # noqa: ASYNC109
     poll: float = 0.25,
-) -> None:
-    """Confirm, buy, then wait until the holding rule is met (the lag has passed)."""
+    on_bought: Callable[[Trade], None] | None = None,
+) -> Trade:
+    """Confirm, buy, then wait until the holding rule is met (the lag has passed); returns the
+    mined buy (``on_bought`` sees it as soon as it is mined, before the wait)."""
     if not await confirm(plan):
         raise BuyError("the buy was not confirmed; nothing was spent")
     try:
-        await trader.buy(plan.token, plan.amount, max_cost=plan.max_cost)
+        trade = await trader.buy(plan.token, plan.amount, max_cost=plan.max_cost)
     except SpendLimitError as exc:
         raise BuyError(f"over the session spend limit: {exc}") from exc
     except SlippageError as exc:
         raise BuyError(f"the price moved beyond the slippage bound: {exc}") from exc
     except ChainError as exc:
         raise BuyError(f"the buy failed: {exc}") from exc
+    if on_bought is not None:
+        on_bought(trade)
     deadline = time.monotonic() + timeout
     while not await checker.holds(post.token, holder, post.min_balance):
         if time.monotonic() > deadline:
             raise BuyError("bought, but the holding rule is not met yet; retry the unlock later")
         await asyncio.sleep(poll)
+    return trade

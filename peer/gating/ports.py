@@ -8,6 +8,7 @@ from typing import Protocol
 
 from peer.feed.queries import FeedItem, Page
 from storage.crypto import ClipKey
+from tokens.client import Trade
 from tokens.curve import Quote
 
 
@@ -99,7 +100,7 @@ class Trader(Protocol):
 
     async def buy(
         self, token: str, amount: int, max_cost: int | None = None, deadline: int | None = None
-    ) -> object: ...
+    ) -> Trade: ...
 
 
 class Quoter(Protocol):

@@ -27,11 +27,13 @@ from typing import Any, Protocol
 
 from eth_account.signers.local import LocalAccount
 
+from peer.bus import Event
 from peer.errors import NoWalletError
+from peer.events import UnlockDone, WalletTx
 from peer.p2p.ports import Network
 from storage.clipkeys import ClipKeyStore
 from storage.ports import ContentStore
-from tokens.client import DEFAULT_SLIPPAGE_BPS, ChainClient
+from tokens.client import DEFAULT_SLIPPAGE_BPS, ChainClient, Trade
 from tokens.ownership import OwnershipChecker
 
 from .buy import BuyPlan, buy_and_wait, plan_buy
@@ -73,8 +75,10 @@ class GatingService:
         released: ClipKeyStore | None,
         options: GatingOptions | None = None,
         clock: Callable[[], float] = time.time,
+        publish: Callable[[Event], None] = lambda event: None,
     ) -> None:
         self._clock = clock
+        self._publish = publish
         self._network, self._posts, self._store = network, posts, store
         self._chain_id, self._checker, self._chain = chain_id, checker, chain
         self._account, self._creator_keys, self._released = account, creator_keys, released
@@ -168,18 +172,25 @@ class GatingService:
                 async def confirmed(_: BuyPlan) -> bool:
                     return True
 
+                def bought_event(trade: Trade) -> None:
+                    self._publish(WalletTx("buy", trade.tx_hash, post.token, str(trade.amount)))
+
                 await buy_and_wait(
                     post, unlocker.address, self._checker, self._chain, plan, confirmed,
-                    timeout=self._options.buy_wait_timeout,
+                    timeout=self._options.buy_wait_timeout, on_bought=bought_event,
                 )  # fmt: skip
                 bought = {"amount": str(plan.amount), "maxCost": str(plan.max_cost)}
         await unlocker.unlock(post)
+        self._publish(UnlockDone("0x" + post_id.hex()))
         return {"post": "0x" + post_id.hex(), "unlocked": True, "bought": bought}
 
     async def unlock_creator(self, creator: str) -> list[dict[str, Any]]:
         """POST /api/v1/creators/<address>/unlock: every premium post we qualify for."""
         unlocker = self._unlocker()
         results = await unlocker.unlock_many(await self._posts.premium_posts(creator))
+        for result in results:
+            if result.key is not None:
+                self._publish(UnlockDone("0x" + result.post_id.hex()))
         return [
             {
                 "post": "0x" + r.post_id.hex(),

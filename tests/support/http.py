@@ -7,7 +7,9 @@
   API path is checked before the test sees it.
 * :func:`api_schema_check` (an autouse fixture when this module is a pytest plugin, or imported
   into a conftest) checks every ``urllib`` answer from a loopback API path, which covers
-  ``DaemonClient`` and ``Daemon.get`` in the daemon integration tests.
+  ``DaemonClient`` and ``Daemon.get`` in the daemon integration tests, and every server-sent
+  event an in-process server sends (``peer.api.events.encode``) against its ``x-events``
+  schema, and every bus event of a documented kind when it is published.
 """
 
 from __future__ import annotations
@@ -30,14 +32,14 @@ from aiohttp import ClientResponse, web
 from aiohttp.test_utils import TestClient, TestServer
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 
-from peer.api import openapi
+from peer.api import events, openapi
 from peer.api.auth import ApiAuth, Session
 from peer.api.context import ApiContext
 from peer.api.routes import ROUTES, Route
 from peer.api.schemas import SCHEMAS, RouteSchema, obj
 from peer.api.security import HostPolicy
 from peer.api.server import build_content_app, build_ui_app
-from peer.bus import EventBus
+from peer.bus import Event, EventBus
 from peer.daemon.services import Readiness
 from storage.embedded import EmbeddedContentStore
 from storage.gateway import add_routes
@@ -101,6 +103,12 @@ class ApiSchema:
             assert body is not None, f"{where}: JSON answer not read"
             key = f"{template} {method.lower()} {status}"
             self._validate(where, content[JSON]["schema"], body, key)
+
+    def check_event(self, kind: str, payload: object) -> None:
+        """Fail unless ``kind`` is a documented event and ``payload`` fits its schema."""
+        events = self.doc["x-events"]
+        assert kind in events, f"event {kind!r} is not documented (x-events: {sorted(events)})"
+        self._validate(f"event {kind}", events[kind], json.dumps(payload).encode(), kind)
 
     def _validate(self, where: str, schema: dict[str, Any], body: bytes, key: str) -> None:
         validator = self._validators.get(key)
@@ -188,7 +196,31 @@ def api_schema_check() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
         real = urllib.request.urlopen
         patch.setattr(urllib.request, "urlopen", checked_urlopen(real, daemon_schema()))
+        patch.setattr(events, "encode", checked_encode(events.encode, daemon_schema()))
+        patch.setattr(EventBus, "publish", checked_publish(EventBus.publish, daemon_schema()))
         yield
+
+
+def checked_encode(real: Any, schema: ApiSchema) -> Any:
+    """``peer.api.events.encode`` that checks each server-sent event first."""
+
+    def encode(kind: str, payload: object) -> bytes:
+        schema.check_event(kind, payload)
+        return bytes(real(kind, payload))
+
+    return encode
+
+
+def checked_publish(real: Any, schema: ApiSchema) -> Any:
+    """``EventBus.publish`` that checks events of documented kinds (the bus also carries test
+    events of kinds of their own; the SSE check refuses those on the wire)."""
+
+    def publish(bus: EventBus, event: Event) -> None:
+        if event.kind in schema.doc["x-events"]:
+            schema.check_event(event.kind, event.payload())
+        real(bus, event)
+
+    return publish
 
 
 # ------------------------------------------------------------------------ in-process servers

@@ -111,9 +111,11 @@ function dispatch(kind, data) {
   }
 }
 
+// Every kind the peer sends (docs/API.md; a test keeps this list equal to peer/events.py).
 const KINDS = [
   "service.ready", "service.stopped", "post.new", "publish.progress", "publish.done",
-  "publish.failed", "wallet.tx", "unlock.done", "dropped",
+  "publish.failed", "wallet.tx", "unlock.done", "replication.pinned", "replication.evicted",
+  "replication.failed", "dropped",
 ];
 
 export function connectEvents() {

@@ -2,6 +2,8 @@
 import * as api from "./api.js";
 import { h, announce } from "./dom.js";
 
+// "upload" is the browser's own stage (sending the file); the rest are publish.progress stages
+// (docs/API.md; a test keeps them equal to peer/events.py).
 const STAGES = ["upload", "probe", "transcode", "encrypt", "add", "manifest", "sign", "gossip"];
 const STAGE_LABELS = {
   upload: "Sending to your peer",
