@@ -15,6 +15,7 @@ Exception tree::
     ├── MalformedDagError        a block decodes badly (dag-pb/UnixFS protobuf), or a DAG
     │                            is inconsistent (blocksizes do not add up, size mismatch)
     ├── InvalidRangeError        a byte range is negative or reversed (also a ValueError)
+    ├── RangeNotSatisfiableError an HTTP Range header no byte of the content satisfies (416)
     ├── NotPinnedError           unpin of a CID that has no pin
     ├── IncompleteDagError       an operation needs a whole DAG (pin, GC walk) but a block
     │                            of it is missing locally
@@ -65,6 +66,15 @@ class MalformedDagError(StorageError):
 
 class InvalidRangeError(StorageError, ValueError):
     """A byte range is negative or reversed."""
+
+
+class RangeNotSatisfiableError(StorageError):
+    """A ``Range`` header that no byte of the content satisfies (HTTP 416); ``size`` is the
+    content's size, for ``Content-Range: bytes */<size>``."""
+
+    def __init__(self, message: str, size: int) -> None:
+        super().__init__(message)
+        self.size = size
 
 
 class NotPinnedError(StorageError, LookupError):

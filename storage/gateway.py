@@ -43,17 +43,18 @@ from storage.errors import (
     CorruptBlockError,
     InvalidCIDError,
     MalformedDagError,
+    RangeNotSatisfiableError,
     StorageError,
     UnsupportedError,
 )
 from storage.ports import ContentStore
+from storage.ranges import RANGE, parse_range
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 IMMUTABLE = "public, max-age=29030400, immutable"
 SNIFF_BYTES = 512
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,10 +71,6 @@ class GatewayOptions:
 
 class ClientGone(Exception):
     """Internal: the HTTP client disconnected."""
-
-
-class UnsatisfiableRange(ValueError):
-    """A ``Range`` header that no byte of the file satisfies (answered with 416)."""
 
 
 def add_routes(
@@ -115,7 +112,7 @@ class Gateway:
         content_type, inline = sniff(head)
         try:
             ranged = parse_range(request.headers.get("Range"), size)
-        except UnsatisfiableRange:
+        except RangeNotSatisfiableError:
             refused = _error(416, "range_not_satisfiable", f"the file has {size} bytes")
             refused.headers["Content-Range"] = f"bytes */{size}"
             await _cancel(early)
@@ -155,7 +152,7 @@ class Gateway:
 
     def _early_window(self, request: web.Request, cid: CID) -> _Early | None:
         """For ``Range: bytes=N-[M]`` start reading the first window before we know the size."""
-        match = _RANGE.match(request.headers.get("Range", "").strip())
+        match = RANGE.match(request.headers.get("Range", "").strip())
         if request.method != "GET" or match is None or not match.group(1):
             return None
         start = int(match.group(1))
@@ -279,32 +276,6 @@ def _is_text(head: bytes) -> bool:
             continue
         return True
     return False
-
-
-def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
-    """``(start, end)`` half-open for one satisfiable range, or None (no header, several
-    ranges or a malformed one: serve the whole file); :class:`UnsatisfiableRange` if no
-    byte of the file is in the range."""
-    if not header:
-        return None
-    match = _RANGE.match(header.strip())
-    if match is None:
-        return None
-    first, last = match.groups()
-    if not first and not last:
-        return None
-    if not first:  # suffix: the last n bytes
-        n = int(last)
-        if n == 0 or size == 0:
-            raise UnsatisfiableRange(header)
-        return max(size - n, 0), size
-    start = int(first)
-    end = size if not last else int(last) + 1
-    if last and int(last) < start:
-        return None
-    if start >= size:
-        raise UnsatisfiableRange(header)
-    return start, min(end, size)
 
 
 def _etags(header: str) -> set[str]:

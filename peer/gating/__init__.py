@@ -12,7 +12,7 @@ Modules:
 - ``unlocker``: ``Unlocker`` (holder side; caches released keys encrypted).
 - ``buy``: ``plan_buy`` / ``buy_and_wait`` for ``unlock --buy``.
 - ``playback``: ``decrypted_media`` -> ``DecryptedMedia`` (range reads) or ``LockedError``.
-- ``http``: ``parse_range`` and ``media_response`` (aiohttp, 200/206/416).
+- ``http``: ``media_response`` (aiohttp, 200/206/416; Range by ``storage.ranges``).
 
 Errors: ``peer.gating.errors`` (tree in its docstring). Promises and non-promises:
 ``docs/GATING.md``.

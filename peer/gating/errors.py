@@ -15,7 +15,6 @@ contain key material. A missing wallet is :class:`peer.errors.NoWalletError`. Ex
     ├── NotPremiumError              the post is not a premium clip (serve it from /ipfs/)
     ├── UnknownPostError             no such post in the local feed index
     ├── UnknownRenditionError        the manifest has no such rendition
-    ├── RangeNotSatisfiableError     a Range header outside the content (HTTP 416)
     └── BuyError                     ``unlock --buy`` cannot buy (no wallet, over the
                                      slippage bound, over the spend limit, not confirmed)
 """
@@ -120,14 +119,6 @@ class UnknownPostError(GatingError):
 
 class UnknownRenditionError(GatingError):
     """The manifest has no rendition by that name."""
-
-
-class RangeNotSatisfiableError(GatingError):
-    """The requested byte range lies outside the content."""
-
-    def __init__(self, message: str, size: int) -> None:
-        super().__init__(message)
-        self.size = size
 
 
 class BuyError(GatingError):

@@ -1,4 +1,5 @@
-"""HTTP glue for decrypted media: Range parsing (pure) and an aiohttp streaming response.
+"""HTTP glue for decrypted media: an aiohttp streaming response (Range as the gateway parses
+it, :func:`storage.ranges.parse_range`).
 
 The lead's route ``GET /api/v1/clips/{post}/media/{rendition}`` (a sensitive GET) calls
 ``decrypted_media(...)`` and then :func:`media_response`; ``LockedError`` maps to 402 with
@@ -7,38 +8,12 @@ The lead's route ``GET /api/v1/clips/{post}/media/{rendition}`` (a sensitive GET
 
 from __future__ import annotations
 
-import re
-
 from aiohttp import web
 
-from .errors import RangeNotSatisfiableError
+from storage.errors import RangeNotSatisfiableError
+from storage.ranges import parse_range
+
 from .playback import DecryptedMedia
-
-_RANGE = re.compile(r"bytes=(\d*)-(\d*)\Z")
-
-
-def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
-    """A single ``bytes=`` range as half-open ``(start, end)``; ``None`` for no header or one
-    we ignore (multiple ranges: the whole body is sent). Raises
-    :class:`RangeNotSatisfiableError` for a range outside the content."""
-    if header is None:
-        return None
-    m = _RANGE.match(header.strip())
-    if m is None:
-        return None
-    first, last = m.group(1), m.group(2)
-    if first == "" and last == "":
-        return None
-    if first == "":
-        suffix = int(last)
-        if suffix == 0:
-            raise RangeNotSatisfiableError("empty suffix range", size)
-        return max(0, size - suffix), size
-    start = int(first)
-    end = size if last == "" else min(size, int(last) + 1)
-    if start >= size or (last != "" and int(last) < start):
-        raise RangeNotSatisfiableError(f"range {header} is outside 0-{size - 1}", size)
-    return start, end
 
 
 async def media_response(request: web.Request, media: DecryptedMedia) -> web.StreamResponse:
