@@ -6,8 +6,11 @@ Pure module, no I/O. Supports exactly what Toktok content needs:
 * multihash ``sha2-256`` (0x12, 32 bytes) for hashing and verification; other hash
   functions parse but :meth:`CID.verify` raises :class:`UnsupportedError`;
 * string forms: CIDv0 is base58btc without prefix (``Qm...``); CIDv1 is written in
-  base32 lower case (``b...``, Kubo's default) and parsed from base32 (``b``/``B``),
-  base58btc (``z``) and base16 (``f``/``F``).
+  base32 lower case (``b...``, Kubo's default) and parsed from base32 (``b`` lower case,
+  ``B`` upper case), base58btc (``z``) and base16 (``f`` lower case, ``F`` upper case);
+  varints must be minimal, a multihash digest may not be empty, and nothing may follow it.
+
+:func:`is_cid` is the yes/no form the feed rules use ("the manifest field names content").
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ RAW: Final = 0x55
 SHA2_256: Final = 0x12
 _CIDV1: Final = 0x01
 _MAX_VARINT_BYTES: Final = 9
+MAX_CID_CHARS: Final = 256
+"""The longest CID string :func:`is_cid` accepts (a sha2-256 CIDv1 in base32 has 59)."""
 
 CODEC_NAMES: Final[dict[int, str]] = {DAG_PB: "dag-pb", RAW: "raw"}
 
@@ -124,6 +129,8 @@ def decode_multihash(data: bytes, pos: int = 0) -> tuple[int, bytes, int]:
     """Decode a multihash at ``pos``; return ``(code, digest, next_pos)``."""
     code, pos = decode_varint(data, pos)
     length, pos = decode_varint(data, pos)
+    if length == 0:
+        raise ValueError("empty multihash digest")
     if pos + length > len(data):
         raise ValueError("truncated multihash digest")
     return code, bytes(data[pos : pos + length]), pos + length
@@ -186,11 +193,17 @@ class CID:
                     raise ValueError("CIDv0 must decode to 34 bytes")
                 return cls(0, DAG_PB, raw)
             prefix, body = text[0], text[1:]
+            if prefix in "bfBF" and body != (body.lower() if prefix in "bf" else body.upper()):
+                raise ValueError(
+                    f"multibase {prefix!r} is {'lower' if prefix in 'bf' else 'upper'} case"
+                )
             if prefix in "bB":
                 raw = b32decode(body)
             elif prefix == "z":
                 raw = b58decode(body)
             elif prefix in "fF":
+                if len(body) % 2 or not all(c in "0123456789abcdefABCDEF" for c in body):
+                    raise ValueError("invalid base16")
                 raw = bytes.fromhex(body)
             else:
                 raise ValueError(f"unsupported multibase prefix {prefix!r}")
@@ -250,3 +263,15 @@ class CID:
 def parse_cid(value: str | CID) -> CID:
     """Accept a :class:`CID` or its string form."""
     return value if isinstance(value, CID) else CID.parse(value)
+
+
+def is_cid(text: str) -> bool:
+    """True if ``text`` is exactly a valid CIDv0 or CIDv1 string (no surrounding space, at most
+    :data:`MAX_CID_CHARS`). Codec and hash function are not restricted."""
+    if not 2 <= len(text) <= MAX_CID_CHARS or text != text.strip():
+        return False
+    try:
+        CID.parse(text)
+    except InvalidCIDError:
+        return False
+    return True

@@ -4,9 +4,10 @@ Modules (pure ones do no I/O):
 
 - ``protocol`` (pure): the public face of the protocol, re-exporting ``records`` (the five
   record types and their normative EIP-712 schemas), ``eip712`` (struct hashing, post id),
-  ``signatures`` (secp256k1 over digests, low-s only), ``wire`` (strict codec), ``cid`` (CID
-  string syntax), ``validation`` (the feed rules: Accept / Reject(reason) / Ignore(reason)) and
-  ``builders`` (signing on the author's side, ``CreatorLog`` for seq/prev).
+  ``signatures`` (secp256k1 over digests, low-s only), ``wire`` (strict codec), ``validation``
+  (the feed rules: Accept / Reject(reason) / Ignore(reason); CID syntax by
+  ``storage.cid.is_cid``) and ``builders`` (signing on the author's side, ``CreatorLog`` for
+  seq/prev).
 - ``ports``: ``TokenRegistry`` (chain: ``token_of``, ``block_number``; the ``tokens`` chain
   client implements it), ``FeedView`` (what the validator reads) and ``RecordStore`` (where
   gossip puts accepted records); ``FeedIndex`` implements the last two.

@@ -2,7 +2,7 @@
 
 This module is the public face of the protocol; the parts live in ``records`` (types and
 schemas), ``eip712`` (struct hashing), ``signatures`` (secp256k1), ``wire`` (strict codec),
-``cid`` (CID syntax) and ``validation`` (the feed rules).
+and ``validation`` (the feed rules; CID syntax is ``storage.cid.is_cid``).
 """
 
 from __future__ import annotations

@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
-from peer.feed.cid import is_cid
 from peer.feed.eip712 import Domain, digest
 from peer.feed.errors import DecodeError, OversizeError, RegistryUnavailable, SignatureError
 from peer.feed.ports import FeedView, FreshLookup, TokenRegistry
 from peer.feed.records import ZERO_ADDRESS, ZERO_ID, Post, Profile, Record, Tombstone, signer_of
 from peer.feed.signatures import recover_signer
 from peer.feed.wire import Envelope, decode
+from storage.cid import is_cid
 
 MAX_CLOCK_SKEW_S: Final = 300
 MAX_TAGS: Final = 32

@@ -1,11 +1,12 @@
-"""CID string syntax: the UnixFS vectors are CIDs, near misses are not."""
+"""CID string syntax (``is_cid``, the feed's manifest rule): the UnixFS vectors are CIDs, near
+misses are not."""
 
 from __future__ import annotations
 
 import pytest
 from support.vectors import unixfs_vectors
 
-from peer.feed.cid import is_cid
+from storage.cid import is_cid
 
 
 def test_every_unixfs_vector_cid_is_accepted() -> None:
@@ -45,6 +46,8 @@ def test_other_multibase_encodings_are_accepted(text: str) -> None:
         "f01551200",  # empty digest
         "https://example.org/clip.mp4",
         "b" + "a" * 300,
+        " bafkreigkgwdvr5wspzwpiutssn4xpj2i7wedshnwphhnu7ohx4pqaxxipe",  # surrounding space
+        "f0155 1220" + "ab" * 32,  # space inside base16
     ],
 )
 def test_non_cids_are_refused(text: str) -> None:
