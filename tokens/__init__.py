@@ -55,9 +55,9 @@ the RPC is down, ``StateUnavailableError`` for the first `lag` blocks after a de
 (anvil keeps no state for blocks before it).
 
 Wallet and signatures: ``tokens.wallet`` (keystore create/import/export, passphrase from
-``TOKTOK_PASSPHRASE`` or the devnet default), ``tokens.eip712`` (sign/verify typed data)
-and ``tokens.siwe`` (strict EIP-4361 build/parse/verify; ``verify`` for EOAs, or
-``verify_fields`` + ``recover_signer`` + ``eip191_digest`` for the EIP-1271 path).
+``TOKTOK_PASSPHRASE`` or the devnet default) and ``tokens.siwe`` (strict EIP-4361
+build/parse/verify; ``verify`` for EOAs, or ``verify_fields`` + ``recover_signer`` +
+``eip191_digest`` for the EIP-1271 path).
 
 Contracts: ``contracts/*.vy`` compiled by ``scripts/build-contracts`` into
 ``contracts/build/*.json`` (``tokens.artifacts.load_artifact``).

@@ -31,7 +31,6 @@ The message says what went wrong and what to do.
     │   ├── WalletExistsError        refusing to overwrite a keystore
     │   ├── BadPassphraseError       the passphrase does not open the keystore
     │   └── KeyFormatError           a private key or keystore JSON is malformed
-    ├── SignatureError           an EIP-712 signature is malformed or from another signer
     └── SiweError                EIP-4361 (Sign-In with Ethereum) messages
         ├── SiweParseError           the text does not follow the EIP's grammar
         └── SiweVerifyError          a field or the signature fails verification (``.code``)
@@ -134,10 +133,6 @@ class BadPassphraseError(WalletError):
 
 class KeyFormatError(WalletError):
     """A private key or keystore JSON is malformed."""
-
-
-class SignatureError(TokensError):
-    """A signature is malformed or was made by another signer."""
 
 
 class SiweError(TokensError):

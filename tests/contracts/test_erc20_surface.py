@@ -9,8 +9,6 @@ import pytest
 from eth_account import Account
 from support.contracts import FAR_DEADLINE, ONE, System
 
-from tokens import eip712
-
 PERMIT_TYPES = {
     "Permit": [
         {"name": "owner", "type": "address"},
@@ -33,7 +31,7 @@ def _permit(token: Any, name: str, owner: Any, spender: str, value: int, deadlin
         "owner": owner.address, "spender": spender, "value": value,
         "nonce": token.nonces(owner.address), "deadline": deadline,
     }  # fmt: skip
-    sig = eip712.sign(owner, domain, PERMIT_TYPES, message)
+    sig = bytes(owner.sign_typed_data(domain, PERMIT_TYPES, message).signature)
     return int.from_bytes(sig[64:], "big"), sig[:32], sig[32:64]
 
 
