@@ -151,7 +151,7 @@ class FeedGossip:
         """The topics currently subscribed."""
         return sorted(self._subs)
 
-    async def publish(self, envelope: Envelope) -> v.Accept | v.Ignore:
+    async def publish(self, envelope: Envelope) -> v.Accepted | v.Ignored:
         """Validate, store and publish one of our own records.
 
         ``RecordRejected`` if it breaks the feed rules or would fork our own log; a record
@@ -159,14 +159,14 @@ class FeedGossip:
         is unreachable) publishes nothing and is returned.
         """
         verdict = await self._validator.validate_envelope(envelope, int(self._clock()))
-        if isinstance(verdict, v.Reject):
+        if isinstance(verdict, v.Rejected):
             raise RecordRejected(f"{verdict.reason}: {verdict.detail}")
-        if isinstance(verdict, v.Accept) and verdict.fork:
+        if isinstance(verdict, v.Accepted) and verdict.fork:
             raise RecordRejected(
                 "fork: this creator already published another post with the same seq; "
                 "continue the log from its head instead"
             )
-        if isinstance(verdict, v.Accept):
+        if isinstance(verdict, v.Accepted):
             result = await self._store.store(envelope, verdict.record_id)
             self._notify(envelope, verdict.record_id, result)
         elif verdict.reason is not v.IgnoreReason.DUPLICATE:
@@ -222,7 +222,7 @@ class FeedGossip:
         if not self._peer_limits.allow(f"{topic} {message.received_from}", now):
             return Ignore("rate-peer")
         authenticated = self._validator.authenticate(envelope)
-        if isinstance(authenticated, v.Reject):
+        if isinstance(authenticated, v.Rejected):
             return Reject(str(authenticated.reason))
         author = signer_of(envelope.record)
         if await self._store.is_blocked(author):
@@ -230,9 +230,9 @@ class FeedGossip:
         if not self._creator_limits.allow(f"{topic} {author}", now):
             return Ignore("rate-creator")
         verdict = await self._validator.check(envelope, authenticated, int(now))
-        if isinstance(verdict, v.Reject):
+        if isinstance(verdict, v.Rejected):
             return Reject(str(verdict.reason))
-        if isinstance(verdict, v.Ignore):
+        if isinstance(verdict, v.Ignored):
             return Ignore(str(verdict.reason))
         result = await self._store.store(envelope, verdict.record_id)
         self._notify(envelope, verdict.record_id, result)

@@ -1,10 +1,10 @@
-"""The feed validator (ARCHITECTURE "Feed rules"): bytes in, Accept / Reject / Ignore out.
+"""The feed validator (ARCHITECTURE "Feed rules"): bytes in, Accepted / Rejected / Ignored out.
 
 Pure apart from two awaited ports: the chain lookup (``TokenRegistry.token_of``) and the local
 state (``FeedView``). The current time is a parameter. Order of checks: size, decoding, field
 rules, signature, clock, duplicates, chain token, forks; the first failing check decides.
 
-``Accept.fork`` is True when the creator already has a different post at the same ``seq``: the
+``Accepted.fork`` is True when the creator already has a different post at the same ``seq``: the
 post is stored as evidence, the creator is marked forked, and gossip must not forward it.
 """
 
@@ -50,7 +50,7 @@ class IgnoreReason(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class Accept:
+class Accepted:
     """Store the record (and forward it on gossip unless ``fork``)."""
 
     envelope: Envelope
@@ -59,7 +59,7 @@ class Accept:
 
 
 @dataclass(frozen=True, slots=True)
-class Reject:
+class Rejected:
     """Drop the record and penalise the sender."""
 
     reason: RejectReason
@@ -67,14 +67,14 @@ class Reject:
 
 
 @dataclass(frozen=True, slots=True)
-class Ignore:
+class Ignored:
     """Drop the record without penalty."""
 
     reason: IgnoreReason
     detail: str
 
 
-Verdict = Accept | Reject | Ignore
+Verdict = Accepted | Rejected | Ignored
 
 
 def field_problem(record: Record) -> tuple[RejectReason, str] | None:
@@ -113,48 +113,48 @@ class Validator:
         try:
             envelope = decode(data)
         except OversizeError as exc:
-            return Reject(RejectReason.OVERSIZE, str(exc))
+            return Rejected(RejectReason.OVERSIZE, str(exc))
         except DecodeError as exc:
-            return Reject(RejectReason.UNDECODABLE, str(exc))
+            return Rejected(RejectReason.UNDECODABLE, str(exc))
         return await self.validate_envelope(envelope, now)
 
     async def validate_envelope(self, envelope: Envelope, now: int) -> Verdict:
         """Like ``validate`` for an already decoded record (sync, local publishing)."""
         authenticated = self.authenticate(envelope)
-        if isinstance(authenticated, Reject):
+        if isinstance(authenticated, Rejected):
             return authenticated
         return await self.check(envelope, authenticated, now)
 
-    def authenticate(self, envelope: Envelope) -> bytes | Reject:
+    def authenticate(self, envelope: Envelope) -> bytes | Rejected:
         """Field rules and signature (no I/O): the record id, or why it is rejected."""
         record = envelope.record
         problem = field_problem(record)
         if problem is not None:
-            return Reject(*problem)
+            return Rejected(*problem)
         record_id = digest(record, self._domain)
         try:
             signer = recover_signer(record_id, envelope.signature)
         except SignatureError as exc:
-            return Reject(RejectReason.BAD_SIGNATURE, str(exc))
+            return Rejected(RejectReason.BAD_SIGNATURE, str(exc))
         if signer != signer_of(record):
-            return Reject(RejectReason.BAD_SIGNATURE, f"signed by {signer}, not the author")
+            return Rejected(RejectReason.BAD_SIGNATURE, f"signed by {signer}, not the author")
         return record_id
 
     async def check(self, envelope: Envelope, record_id: bytes, now: int) -> Verdict:
         """The remaining rules for a record ``authenticate`` passed with id ``record_id``."""
         record = envelope.record
         if record.created_at > now + MAX_CLOCK_SKEW_S:
-            return Reject(RejectReason.FUTURE, f"createdAt {record.created_at} > now {now} + 300")
+            return Rejected(RejectReason.FUTURE, f"createdAt {record.created_at} > now {now} + 300")
         if await self._view.has_record(record_id):
-            return Ignore(IgnoreReason.DUPLICATE, "record already stored")
+            return Ignored(IgnoreReason.DUPLICATE, "record already stored")
         if isinstance(record, Tombstone):
             owner = await self._view.post_creator(record.post)
             if owner is not None and owner != record.creator:
-                return Reject(RejectReason.NOT_OWN_POST, "tombstone for another creator's post")
+                return Rejected(RejectReason.NOT_OWN_POST, "tombstone for another creator's post")
         if isinstance(record, Profile):
             stored = await self._view.profile_version(record.creator)
             if stored is not None and record.version <= stored:
-                return Ignore(IgnoreReason.STALE, f"profile version {record.version} <= {stored}")
+                return Ignored(IgnoreReason.STALE, f"profile version {record.version} <= {stored}")
         if isinstance(record, Post | Profile):
             verdict = await self._check_token(record)
             if verdict is not None:
@@ -162,23 +162,23 @@ class Validator:
         if isinstance(record, Post):
             others = await self._view.post_ids_at(record.creator, record.seq)
             if any(other != record_id for other in others):
-                return Accept(envelope, record_id, fork=True)
-        return Accept(envelope, record_id)
+                return Accepted(envelope, record_id, fork=True)
+        return Accepted(envelope, record_id)
 
     async def _check_token(self, record: Post | Profile) -> Verdict | None:
         try:
             registered = await self._registry.token_of(record.creator)
         except RegistryUnavailable as exc:
-            return Ignore(IgnoreReason.CHAIN_UNAVAILABLE, str(exc))
+            return Ignored(IgnoreReason.CHAIN_UNAVAILABLE, str(exc))
         stale_possible = registered is None and record.token != ZERO_ADDRESS
         if stale_possible and isinstance(self._registry, FreshLookup):
             try:  # a cached "no token": the creator may have registered one since
                 registered = await self._registry.token_of_fresh(record.creator)
             except RegistryUnavailable as exc:
-                return Ignore(IgnoreReason.CHAIN_UNAVAILABLE, str(exc))
+                return Ignored(IgnoreReason.CHAIN_UNAVAILABLE, str(exc))
         expected = registered or ZERO_ADDRESS
         if record.token != expected:
-            return Reject(
+            return Rejected(
                 RejectReason.WRONG_TOKEN, f"token {record.token} but registry says {expected}"
             )
         return None

@@ -63,8 +63,8 @@ from .ports import (
     Routing,
     StreamHandler,
     Subscription,
+    TopicValidator,
     ValidationResult,
-    Validator,
 )
 
 __all__ = [
@@ -85,6 +85,6 @@ __all__ = [
     "Routing",
     "StreamHandler",
     "Subscription",
+    "TopicValidator",
     "ValidationResult",
-    "Validator",
 ]

@@ -61,8 +61,8 @@ from .ports import (
     RequestHandler,
     StreamHandler,
     Subscription,
+    TopicValidator,
     ValidationResult,
-    Validator,
 )
 from .queues import EventFeed, MessageFeed
 from .relay import RelayNode, is_circuit
@@ -110,7 +110,7 @@ class P2PHost:
         self._relay: RelayNode | None = None
         self._mdns_factory = mdns_factory or zeroconf_discovery
         self._mdns: MdnsNode | None = None
-        self._validators: dict[str, Validator | None] = {}
+        self._validators: dict[str, TopicValidator | None] = {}
         self._t_feeds: dict[str, MessageFeed] = {}
         # at most this many validators run at once (the rest wait, within their timeout)
         self._t_validator_slots = trio.CapacityLimiter(options.gossip.max_concurrent_validators)
@@ -403,7 +403,7 @@ class P2PHost:
             raise PublishError(f"could not publish on {topic}: {exc}") from exc
         await _wait_for_room(pubsub)
 
-    async def subscribe(self, topic: str, validator: Validator | None = None) -> Subscription:
+    async def subscribe(self, topic: str, validator: TopicValidator | None = None) -> Subscription:
         if not topic:
             raise PublishError("the topic name is empty")
         if topic in self._subscriptions:
@@ -426,7 +426,7 @@ class P2PHost:
         return feed
 
     async def _t_subscribe(
-        self, topic: str, feed: MessageFeed, validator: Validator | None
+        self, topic: str, feed: MessageFeed, validator: TopicValidator | None
     ) -> None:
         pubsub = self._need_pubsub()
         self._validators[topic] = validator
@@ -464,7 +464,7 @@ class P2PHost:
                 outcome = result
         return outcome
 
-    async def _t_validate(self, validator: Validator, message: Message) -> ValidationResult:
+    async def _t_validate(self, validator: TopicValidator, message: Message) -> ValidationResult:
         timeout = self._options.gossip.validation_timeout
         try:
             with trio.move_on_after(timeout) as scope:
@@ -666,7 +666,7 @@ async def _wait_for_room(pubsub: ToktokPubsub) -> None:
         await trio.sleep(0.001)
 
 
-async def _run_validator(validator: Validator, message: Message) -> ValidationResult:
+async def _run_validator(validator: TopicValidator, message: Message) -> ValidationResult:
     return await validator(message)
 
 

@@ -50,7 +50,7 @@ class Ignore:
 ValidationResult = Accept | Reject | Ignore
 """What a topic validator returns."""
 
-Validator = Callable[[Message], Awaitable[ValidationResult]]
+TopicValidator = Callable[[Message], Awaitable[ValidationResult]]
 """An async topic validator. It runs on the caller's asyncio loop; it must not block.
 
 A validator that raises counts as ``Ignore`` (a local bug must not punish a remote peer); one
@@ -165,7 +165,9 @@ class Network(Protocol):
 
     async def publish(self, topic: str, data: bytes) -> None: ...
 
-    async def subscribe(self, topic: str, validator: Validator | None = None) -> Subscription: ...
+    async def subscribe(
+        self, topic: str, validator: TopicValidator | None = None
+    ) -> Subscription: ...
 
     async def peer_score(self, peer: str, topic: str) -> float:
         """This host's gossipsub score of ``peer`` on ``topic`` (0.0 for an unknown peer)."""

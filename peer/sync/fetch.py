@@ -304,14 +304,14 @@ class RoundRunner:
         verdicts = await asyncio.gather(
             *(self._validator.validate_envelope(e, now) for e in envelopes)
         )
-        rejected = next((x for x in verdicts if isinstance(x, v.Reject)), None)
+        rejected = next((x for x in verdicts if isinstance(x, v.Rejected)), None)
         upto = verdicts.index(rejected) if rejected is not None else len(verdicts)
         accepted: list[tuple[Envelope, bytes]] = []
         for envelope, verdict in zip(envelopes[:upto], verdicts[:upto], strict=True):
-            if isinstance(verdict, v.Ignore):
+            if isinstance(verdict, v.Ignored):
                 report.ignored += 1
                 self.stats[f"ignore:{verdict.reason}"] += 1
-            elif isinstance(verdict, v.Accept):
+            elif isinstance(verdict, v.Accepted):
                 accepted.append((envelope, verdict.record_id))
         results = await asyncio.gather(*(self._index.store(e, rid) for e, rid in accepted))
         for (envelope, record_id), result in zip(accepted, results, strict=True):

@@ -48,7 +48,7 @@ from peer.feed.index import FeedIndex, IndexOptions
 from peer.feed.schema import migrate
 from peer.feed.testing import FakeTokenRegistry, MemoryFeedView
 from peer.feed.token_link import CachedTokenRegistry
-from peer.feed.validation import Accept, Validator
+from peer.feed.validation import Accepted, Validator
 from peer.feed.wire import encode
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -148,14 +148,14 @@ async def _ingest_run(
 
         async def validate(data: bytes) -> None:
             verdict = await validator.validate(data, now)
-            assert isinstance(verdict, Accept), verdict
+            assert isinstance(verdict, Accepted), verdict
 
         return await _pipeline(wires, validate)
     async with FeedIndex(IndexOptions(tmp / mode / "feed.sqlite")) as index:
         validator = Validator(DOMAIN, registry, index)
         if mode == "store-only":
             verdicts = [await validator.validate(data, now) for data in wires]
-            accepted = [v for v in verdicts if isinstance(v, Accept)]
+            accepted = [v for v in verdicts if isinstance(v, Accepted)]
 
             async def store(verdict: Any) -> None:
                 await index.store(verdict.envelope, verdict.record_id)
@@ -164,7 +164,7 @@ async def _ingest_run(
 
         async def ingest(data: bytes) -> None:
             verdict = await validator.validate(data, now)
-            assert isinstance(verdict, Accept), verdict
+            assert isinstance(verdict, Accepted), verdict
             await index.store(verdict.envelope, verdict.record_id)
 
         timing = await _pipeline(wires, ingest)

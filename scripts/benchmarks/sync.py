@@ -79,7 +79,7 @@ class Peer:
             )
             stores = []
             for envelope, verdict in zip(page, verdicts, strict=True):
-                assert isinstance(verdict, v.Accept)
+                assert isinstance(verdict, v.Accepted)
                 stores.append(self.index.store(envelope, verdict.record_id))
             await asyncio.gather(*stores)
 

@@ -58,7 +58,7 @@ class Node:
         """Store records the way any received record is stored (validated first)."""
         for envelope in envelopes:
             verdict = await self.validator.validate_envelope(envelope, NOW)
-            assert isinstance(verdict, v.Accept), verdict
+            assert isinstance(verdict, v.Accepted), verdict
             await self.index.store(envelope, verdict.record_id)
 
     async def seqs(self, creator: str = CREATOR) -> list[int]:

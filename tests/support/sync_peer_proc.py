@@ -45,7 +45,7 @@ async def fill(index: FeedIndex, validator: v.Validator, count: int) -> None:
     for _ in range(count):
         envelope, _ = log.next_post(MANIFEST, f"clip {log.seq + 1}", NOW)
         verdict = await validator.validate_envelope(envelope, NOW)
-        assert isinstance(verdict, v.Accept)
+        assert isinstance(verdict, v.Accepted)
         await index.store(envelope, verdict.record_id)
 
 

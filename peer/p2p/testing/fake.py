@@ -53,8 +53,8 @@ from ..ports import (
     RequestHandler,
     StreamHandler,
     Subscription,
+    TopicValidator,
     ValidationResult,
-    Validator,
 )
 from ..queues import EventFeed, MessageFeed
 
@@ -87,7 +87,7 @@ class FakeHost:
         self._running = False
         self._connected: set[str] = set()
         self._subs: dict[str, MessageFeed] = {}
-        self._validators: dict[str, Validator | None] = {}
+        self._validators: dict[str, TopicValidator | None] = {}
         self._seen: set[tuple[str, bytes]] = set()
         self._invalid: dict[tuple[str, str], int] = {}
         self._handlers: dict[str, RequestHandler] = {}
@@ -223,7 +223,7 @@ class FakeHost:
         self._forward(message, exclude=set())
         await asyncio.sleep(0)
 
-    async def subscribe(self, topic: str, validator: Validator | None = None) -> Subscription:
+    async def subscribe(self, topic: str, validator: TopicValidator | None = None) -> Subscription:
         self._need_running()
         if not topic:
             raise PublishError("the topic name is empty")

@@ -21,7 +21,7 @@ from peer.feed.ports import TokenRegistry
 from peer.feed.records import ZERO_ADDRESS
 from peer.feed.testing import FakeTokenRegistry, MemoryFeedView
 from peer.feed.token_link import CachedTokenRegistry
-from peer.feed.validation import Accept, Reject, RejectReason, Validator
+from peer.feed.validation import Accepted, Rejected, RejectReason, Validator
 from peer.feed.wire import encode
 from tokens.client import ChainClient, ClientOptions
 from tokens.devnet import DEV_PRIVATE_KEYS, Devnet, DevnetInfo, DevnetOptions, find_anvil
@@ -86,15 +86,15 @@ async def test_validator_checks_posts_against_the_factory(chain: tuple[DevnetInf
         registry = CachedTokenRegistry(client, unavailable=(ChainUnavailableError,))
         validator = Validator(domain, registry, MemoryFeedView())
         good, _ = CreatorLog(domain, CREATOR_KEY, token).next_post(MANIFEST, "real", now)
-        assert isinstance(await validator.validate(encode(good), now), Accept)
+        assert isinstance(await validator.validate(encode(good), now), Accepted)
         no_token, _ = CreatorLog(domain, CREATOR_KEY, ZERO_ADDRESS).next_post(MANIFEST, "x", now)
         claimed, _ = CreatorLog(domain, PLAIN_KEY, token).next_post(MANIFEST, "x", now)
         for envelope in (no_token, claimed):
             verdict = await validator.validate(encode(envelope), now)
-            assert isinstance(verdict, Reject)
+            assert isinstance(verdict, Rejected)
             assert verdict.reason is RejectReason.WRONG_TOKEN
         plain, _ = CreatorLog(domain, PLAIN_KEY, ZERO_ADDRESS).next_post(MANIFEST, "free", now)
-        assert isinstance(await validator.validate(encode(plain), now), Accept)
+        assert isinstance(await validator.validate(encode(plain), now), Accepted)
 
 
 async def test_unreachable_chain_is_registry_unavailable(chain: tuple[DevnetInfo, str]) -> None:

@@ -46,7 +46,7 @@ async def fill(
     for _ in range(count):
         envelope, _ = log.next_post(manifest, f"synced {log.seq + 1}", 1_764_460_800 + log.seq)
         verdict = await validator.validate_envelope(envelope, 1_764_460_800 + count)
-        assert isinstance(verdict, v.Accept), verdict
+        assert isinstance(verdict, v.Accepted), verdict
         await index.store(envelope, verdict.record_id)
 
 

@@ -1,4 +1,4 @@
-"""The feed rules: every Reject and Ignore reason, Accept cases, and forks."""
+"""The feed rules: every Rejected and Ignored reason, Accepted cases, and forks."""
 
 from __future__ import annotations
 
@@ -17,10 +17,10 @@ from peer.feed.eip712 import Domain, digest
 from peer.feed.records import ZERO_ADDRESS, Follow, Like, Post, Profile, Record, Tombstone
 from peer.feed.testing import FakeTokenRegistry, MemoryFeedView
 from peer.feed.validation import (
-    Accept,
-    Ignore,
+    Accepted,
+    Ignored,
     IgnoreReason,
-    Reject,
+    Rejected,
     RejectReason,
     Validator,
     Verdict,
@@ -65,25 +65,25 @@ def _resign(record: Record, domain: Domain, key: bytes = KEY_A) -> Envelope:
 async def test_valid_post_is_accepted_with_its_id(validator: Validator, log: CreatorLog) -> None:
     envelope, post_id = log.next_post(MANIFEST, "hello", NOW)
     verdict = await _check(validator, envelope)
-    assert verdict == Accept(envelope, post_id)
+    assert verdict == Accepted(envelope, post_id)
 
 
 async def test_vector_posts_are_accepted(validator: Validator, vectors: dict[str, object]) -> None:
     for vector in vectors["posts"]:  # type: ignore[attr-defined]
         verdict = await validator.validate(vector["wire"].encode(), NOW + 3600)
-        assert isinstance(verdict, Accept)
+        assert isinstance(verdict, Accepted)
         assert "0x" + verdict.record_id.hex() == vector["post_id"]
 
 
 async def test_garbage_is_rejected_as_undecodable(validator: Validator) -> None:
     verdict = await validator.validate(b"not json", NOW)
-    assert isinstance(verdict, Reject)
+    assert isinstance(verdict, Rejected)
     assert verdict.reason is RejectReason.UNDECODABLE
 
 
 async def test_oversize_record_is_rejected(validator: Validator) -> None:
     verdict = await validator.validate(b" " * 16385, NOW)
-    assert isinstance(verdict, Reject)
+    assert isinstance(verdict, Rejected)
     assert verdict.reason is RejectReason.OVERSIZE
 
 
@@ -93,7 +93,7 @@ async def test_forged_post_is_rejected(
     envelope, _ = log.next_post(MANIFEST, "mine", NOW)
     forged = _resign(envelope.record, domain, KEY_B)
     verdict = await _check(validator, forged)
-    assert isinstance(verdict, Reject)
+    assert isinstance(verdict, Rejected)
     assert verdict.reason is RejectReason.BAD_SIGNATURE
     assert "not the author" in verdict.detail
 
@@ -103,7 +103,7 @@ async def test_tampered_post_is_rejected(validator: Validator, log: CreatorLog) 
     assert isinstance(envelope.record, Post)
     tampered = Envelope(replace(envelope.record, title="edited"), envelope.signature)
     verdict = await _check(validator, tampered)
-    assert isinstance(verdict, Reject)
+    assert isinstance(verdict, Rejected)
     assert verdict.reason is RejectReason.BAD_SIGNATURE
 
 
@@ -111,7 +111,7 @@ async def test_malformed_signature_is_rejected(validator: Validator, log: Creato
     envelope, _ = log.next_post(MANIFEST, "x", NOW)
     broken = Envelope(envelope.record, envelope.signature[:64] + b"\x05")
     verdict = await _check(validator, broken)
-    assert isinstance(verdict, Reject)
+    assert isinstance(verdict, Rejected)
     assert verdict.reason is RejectReason.BAD_SIGNATURE
 
 
@@ -119,23 +119,23 @@ async def test_post_from_more_than_300s_ahead_is_rejected(
     validator: Validator, log: CreatorLog
 ) -> None:
     ok, _ = log.next_post(MANIFEST, "edge", NOW + 300)
-    assert isinstance(await _check(validator, ok), Accept)
+    assert isinstance(await _check(validator, ok), Accepted)
     late, _ = log.next_post(MANIFEST, "future", NOW + 301)
     verdict = await _check(validator, late)
-    assert isinstance(verdict, Reject)
+    assert isinstance(verdict, Rejected)
     assert verdict.reason is RejectReason.FUTURE
 
 
 async def test_very_old_post_is_accepted(validator: Validator, log: CreatorLog) -> None:
     envelope, _ = log.next_post(MANIFEST, "2001", 978_307_200)
-    assert isinstance(await _check(validator, envelope), Accept)
+    assert isinstance(await _check(validator, envelope), Accepted)
 
 
 async def test_post_ahead_of_local_head_is_accepted(validator: Validator, log: CreatorLog) -> None:
     for _ in range(4):
         log.next_post(MANIFEST, "not delivered", NOW)
     envelope, _ = log.next_post(MANIFEST, "seq 5", NOW)
-    assert isinstance(await _check(validator, envelope), Accept)
+    assert isinstance(await _check(validator, envelope), Accepted)
 
 
 async def test_token_other_than_registered_is_rejected(
@@ -143,7 +143,7 @@ async def test_token_other_than_registered_is_rejected(
 ) -> None:
     envelope, _ = new_log(KEY_A, "0x" + "22" * 20).next_post(MANIFEST, "x", NOW)
     verdict = await _check(validator, envelope)
-    assert isinstance(verdict, Reject)
+    assert isinstance(verdict, Rejected)
     assert verdict.reason is RejectReason.WRONG_TOKEN
 
 
@@ -152,7 +152,7 @@ async def test_zero_token_when_creator_has_one_is_rejected(
 ) -> None:
     envelope, _ = new_log(KEY_A, ZERO_ADDRESS).next_post(MANIFEST, "x", NOW)
     verdict = await _check(validator, envelope)
-    assert isinstance(verdict, Reject)
+    assert isinstance(verdict, Rejected)
     assert verdict.reason is RejectReason.WRONG_TOKEN
 
 
@@ -160,7 +160,7 @@ async def test_free_post_of_creator_without_token_is_accepted(
     validator: Validator, new_log: Callable[..., CreatorLog]
 ) -> None:
     envelope, _ = new_log(KEY_B, ZERO_ADDRESS).next_post(MANIFEST, "x", NOW)
-    assert isinstance(await _check(validator, envelope), Accept)
+    assert isinstance(await _check(validator, envelope), Accepted)
 
 
 async def test_claimed_token_for_creator_without_one_is_rejected(
@@ -168,7 +168,7 @@ async def test_claimed_token_for_creator_without_one_is_rejected(
 ) -> None:
     envelope, _ = new_log(KEY_B, TOKEN_A).next_post(MANIFEST, "x", NOW)
     verdict = await _check(validator, envelope)
-    assert isinstance(verdict, Reject)
+    assert isinstance(verdict, Rejected)
     assert verdict.reason is RejectReason.WRONG_TOKEN
 
 
@@ -179,7 +179,7 @@ async def test_premium_post_without_token_is_rejected(
         MANIFEST, "x", NOW, premium=True, min_balance=1
     )
     verdict = await _check(validator, envelope)
-    assert isinstance(verdict, Reject)
+    assert isinstance(verdict, Rejected)
     assert verdict.reason is RejectReason.PREMIUM_WITHOUT_TOKEN
 
 
@@ -189,7 +189,7 @@ async def test_premium_post_with_registered_token_is_accepted(
     envelope, _ = log.next_post(
         MANIFEST, "x", NOW, premium=True, min_balance=10**18, key_servers=["12D3KooW"]
     )
-    assert isinstance(await _check(validator, envelope), Accept)
+    assert isinstance(await _check(validator, envelope), Accepted)
 
 
 async def test_manifest_that_is_not_a_cid_is_rejected(
@@ -197,7 +197,7 @@ async def test_manifest_that_is_not_a_cid_is_rejected(
 ) -> None:
     envelope, _ = log.next_post("https://cdn.example/clip.mp4", "x", NOW)
     verdict = await _check(validator, envelope)
-    assert isinstance(verdict, Reject)
+    assert isinstance(verdict, Rejected)
     assert verdict.reason is RejectReason.MANIFEST_NOT_CID
 
 
@@ -218,7 +218,7 @@ async def test_post_breaking_a_field_rule_is_rejected(
     envelope, _ = log.next_post(MANIFEST, "x", NOW)
     record = replace(envelope.record, **changes)
     verdict = await _check(validator, _resign(record, domain))
-    assert isinstance(verdict, Reject)
+    assert isinstance(verdict, Rejected)
     assert verdict.reason is RejectReason.INVALID
     assert detail in verdict.detail
 
@@ -229,7 +229,7 @@ async def test_stored_post_is_ignored(
     envelope, post_id = log.next_post(MANIFEST, "x", NOW)
     view.add(envelope.record, post_id)
     verdict = await _check(validator, envelope)
-    assert isinstance(verdict, Ignore)
+    assert isinstance(verdict, Ignored)
     assert verdict.reason is IgnoreReason.DUPLICATE
 
 
@@ -240,7 +240,7 @@ async def test_second_post_at_same_seq_is_an_accepted_fork(
     view.add(first.record, first_id)
     second, second_id = new_log().next_post(MANIFEST, "version B", NOW)
     verdict = await _check(validator, second)
-    assert verdict == Accept(second, second_id, fork=True)
+    assert verdict == Accepted(second, second_id, fork=True)
 
 
 async def test_unreachable_chain_ignores_without_penalty(
@@ -249,7 +249,7 @@ async def test_unreachable_chain_ignores_without_penalty(
     registry.down = True
     envelope, _ = log.next_post(MANIFEST, "x", NOW)
     verdict = await _check(validator, envelope)
-    assert isinstance(verdict, Ignore)
+    assert isinstance(verdict, Ignored)
     assert verdict.reason is IgnoreReason.CHAIN_UNAVAILABLE
 
 
@@ -266,23 +266,23 @@ async def test_profile_rules(
 ) -> None:
     good = _resign(Profile(creator_a, "Ann", "", TOKEN_A, (), 2, NOW), domain)
     verdict = await _check(validator, good)
-    assert isinstance(verdict, Accept)
+    assert isinstance(verdict, Accepted)
     view.add(good.record, verdict.record_id)
     older = _resign(Profile(creator_a, "Ann old", "", TOKEN_A, (), 1, NOW), domain)
     stale = await _check(validator, older)
-    assert isinstance(stale, Ignore)
+    assert isinstance(stale, Ignored)
     assert stale.reason is IgnoreReason.STALE
     wrong = _resign(Profile(creator_a, "Ann", "", ZERO_ADDRESS, (), 3, NOW), domain)
-    assert (await _check(validator, wrong)) == Reject(
+    assert (await _check(validator, wrong)) == Rejected(
         RejectReason.WRONG_TOKEN, f"token {ZERO_ADDRESS} but registry says {TOKEN_A}"
     )
     bad_avatar = _resign(Profile(creator_a, "Ann", "me.png", TOKEN_A, (), 4, NOW), domain)
     rejected = await _check(validator, bad_avatar)
-    assert isinstance(rejected, Reject)
+    assert isinstance(rejected, Rejected)
     assert rejected.reason is RejectReason.INVALID
     forged = _resign(Profile(creator_a, "Ann", "", TOKEN_A, (), 5, NOW), domain, KEY_B)
     forged_verdict = await _check(validator, forged)
-    assert isinstance(forged_verdict, Reject)
+    assert isinstance(forged_verdict, Rejected)
     assert forged_verdict.reason is RejectReason.BAD_SIGNATURE
 
 
@@ -292,12 +292,12 @@ async def test_social_records_are_signed_by_the_actor(
     follow = Follow(creator_b, creator_a, True, NOW)
     like = Like(creator_b, b"\x07" * 32, NOW)
     for record in (follow, like):
-        assert isinstance(await _check(validator, _resign(record, domain, KEY_B)), Accept)
+        assert isinstance(await _check(validator, _resign(record, domain, KEY_B)), Accepted)
         forged = await _check(validator, _resign(record, domain, KEY_A))
-        assert isinstance(forged, Reject)
+        assert isinstance(forged, Rejected)
         assert forged.reason is RejectReason.BAD_SIGNATURE
     future = await _check(validator, _resign(replace(like, created_at=NOW + 301), domain, KEY_B))
-    assert isinstance(future, Reject)
+    assert isinstance(future, Rejected)
     assert future.reason is RejectReason.FUTURE
 
 
@@ -312,12 +312,12 @@ async def test_tombstone_for_another_creators_post_is_rejected(
     view.add(envelope.record, post_id)
     theirs = _resign(Tombstone(creator_b, post_id, NOW), domain, KEY_B)
     verdict = await _check(validator, theirs)
-    assert isinstance(verdict, Reject)
+    assert isinstance(verdict, Rejected)
     assert verdict.reason is RejectReason.NOT_OWN_POST
     own = _resign(Tombstone(log.creator, post_id, NOW), domain, KEY_A)
-    assert isinstance(await _check(validator, own), Accept)
+    assert isinstance(await _check(validator, own), Accepted)
     unknown = _resign(Tombstone(creator_b, b"\x09" * 32, NOW), domain, KEY_B)
-    assert isinstance(await _check(validator, unknown), Accept)
+    assert isinstance(await _check(validator, unknown), Accepted)
 
 
 async def test_stored_social_record_is_ignored(
@@ -326,14 +326,14 @@ async def test_stored_social_record_is_ignored(
     envelope = _resign(Follow(creator_b, creator_a, True, NOW), domain, KEY_B)
     view.add(envelope.record, digest(envelope.record, domain))
     verdict = await _check(validator, envelope)
-    assert isinstance(verdict, Ignore)
+    assert isinstance(verdict, Ignored)
     assert verdict.reason is IgnoreReason.DUPLICATE
 
 
 async def test_wire_with_wrong_shape_is_undecodable(validator: Validator) -> None:
     data = json.dumps({"v": 1, "post": {}, "sig": "0x"}).encode()
     verdict = await validator.validate(data, NOW)
-    assert isinstance(verdict, Reject)
+    assert isinstance(verdict, Rejected)
     assert verdict.reason is RejectReason.UNDECODABLE
 
 
@@ -343,5 +343,5 @@ def test_any_bytes_get_a_verdict_never_an_exception(data: bytes) -> None:
     domain = Domain(31337, "0x5FbDB2315678afecb367f032d93F642f64180aa3")
     validator = Validator(domain, FakeTokenRegistry(), MemoryFeedView())
     verdict = asyncio.run(validator.validate(data, NOW))
-    assert isinstance(verdict, Reject)
+    assert isinstance(verdict, Rejected)
     assert verdict.reason in (RejectReason.UNDECODABLE, RejectReason.OVERSIZE)
