@@ -1,4 +1,5 @@
-"""Content identifiers (CIDv0 / CIDv1), multihash, varints and the two multibases we use.
+"""Content identifiers (CIDv0 / CIDv1), multihash and the multibases we use (varints are
+:mod:`storage.varint`).
 
 Pure module, no I/O. Supports exactly what Toktok content needs:
 
@@ -21,12 +22,12 @@ from dataclasses import dataclass
 from typing import Final
 
 from storage.errors import CorruptBlockError, InvalidCIDError, UnsupportedError
+from storage.varint import decode_varint, encode_varint
 
 DAG_PB: Final = 0x70
 RAW: Final = 0x55
 SHA2_256: Final = 0x12
 _CIDV1: Final = 0x01
-_MAX_VARINT_BYTES: Final = 9
 MAX_CID_CHARS: Final = 256
 """The longest CID string :func:`is_cid` accepts (a sha2-256 CIDv1 in base32 has 59)."""
 
@@ -34,45 +35,6 @@ CODEC_NAMES: Final[dict[int, str]] = {DAG_PB: "dag-pb", RAW: "raw"}
 
 _B58_ALPHABET: Final = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _B58_INDEX: Final = {c: i for i, c in enumerate(_B58_ALPHABET)}
-
-
-# --------------------------------------------------------------------------- varints
-def encode_varint(value: int) -> bytes:
-    """Unsigned LEB128 (the multiformats / protobuf varint)."""
-    if value < 0:
-        raise ValueError("varint must be non-negative")
-    out = bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        if value:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
-
-
-def decode_varint(data: bytes | memoryview, pos: int = 0) -> tuple[int, int]:
-    """Decode a varint at ``pos``; return ``(value, next_pos)``.
-
-    Raises ``ValueError`` on truncation, on more than 9 bytes (multiformats limit, which also
-    covers every protobuf uint64 we accept) and on non-minimal encodings.
-    """
-    value = 0
-    shift = 0
-    for i in range(_MAX_VARINT_BYTES + 1):
-        if pos + i >= len(data):
-            raise ValueError("truncated varint")
-        if i == _MAX_VARINT_BYTES:
-            raise ValueError("varint longer than 9 bytes")
-        byte = data[pos + i]
-        value |= (byte & 0x7F) << shift
-        shift += 7
-        if not byte & 0x80:
-            if byte == 0 and i > 0:
-                raise ValueError("non-minimal varint")
-            return value, pos + i + 1
-    raise AssertionError("unreachable")  # pragma: no cover
 
 
 # --------------------------------------------------------------------------- multibase

@@ -14,8 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import IntEnum
 
-from storage.cid import CID, decode_varint, encode_varint
+from storage.cid import CID
 from storage.errors import InvalidCIDError, MalformedDagError
+from storage.varint import decode_varint, encode_varint
 
 _VARINT = 0
 _I64 = 1

@@ -1,7 +1,8 @@
 """Framing of Toktok's request/response protocols (trio side; pure helpers + stream I/O).
 
-One stream per exchange. The requester writes ``uvarint(len) || request`` and closes its
-writing side. The server answers ``status byte || uvarint(len) || body`` and closes:
+One stream per exchange. The requester writes ``varint(len) || request`` and closes its
+writing side. The server answers ``status byte || varint(len) || body`` and closes (varints
+are :mod:`storage.varint`, minimal and at most 9 bytes):
 
 * status 0: ``body`` is the response;
 * status 1: the handler failed, ``body`` is its UTF-8 error text (at most 1 KiB);
@@ -15,11 +16,12 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from storage.varint import MAX_VARINT_BYTES, decode_varint, encode_varint
+
 STATUS_OK = 0
 STATUS_HANDLER_ERROR = 1
 STATUS_TOO_LARGE = 2
 MAX_ERROR_TEXT = 1024
-_MAX_VARINT_BYTES = 10
 
 
 class FrameError(Exception):
@@ -37,32 +39,8 @@ class ReadStream(Protocol):
     async def read(self, n: int | None = None) -> bytes: ...
 
 
-def encode_uvarint(value: int) -> bytes:
-    if value < 0:
-        raise ValueError("uvarint must be non-negative")
-    out = bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        if value:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
-
-
-def decode_uvarint(data: bytes) -> tuple[int, int]:
-    """Decode a uvarint at the start of ``data``: ``(value, bytes used)``."""
-    value = 0
-    for index, byte in enumerate(data[:_MAX_VARINT_BYTES]):
-        value |= (byte & 0x7F) << (7 * index)
-        if not byte & 0x80:
-            return value, index + 1
-    raise FrameError("truncated or overlong uvarint")
-
-
 def frame(body: bytes) -> bytes:
-    return encode_uvarint(len(body)) + body
+    return encode_varint(len(body)) + body
 
 
 def response_frame(status: int, body: bytes) -> bytes:
@@ -79,18 +57,21 @@ async def read_exact(stream: ReadStream, n: int) -> bytes:
     return bytes(buf)
 
 
-async def read_uvarint(stream: ReadStream) -> int:
+async def read_varint(stream: ReadStream) -> int:
     raw = bytearray()
     while True:
         raw += await read_exact(stream, 1)
         if not raw[-1] & 0x80:
-            return decode_uvarint(bytes(raw))[0]
-        if len(raw) >= _MAX_VARINT_BYTES:
-            raise FrameError("overlong uvarint")
+            try:
+                return decode_varint(bytes(raw))[0]
+            except ValueError as exc:
+                raise FrameError(f"bad length varint: {exc}") from exc
+        if len(raw) >= MAX_VARINT_BYTES:
+            raise FrameError("overlong length varint")
 
 
 async def read_frame(stream: ReadStream, limit: int) -> bytes:
-    size = await read_uvarint(stream)
+    size = await read_varint(stream)
     if size > limit:
         raise FrameTooLarge(size, limit)
     return await read_exact(stream, size)

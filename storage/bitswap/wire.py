@@ -40,8 +40,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import IntEnum
 
-from storage.cid import CID, DAG_PB, SHA2_256, decode_varint, encode_varint, sha256_multihash
+from storage.cid import CID, DAG_PB, SHA2_256, sha256_multihash
 from storage.errors import BitswapProtocolError, InvalidCIDError
+from storage.varint import decode_varint, encode_varint
 
 PROTOCOL_120 = "/ipfs/bitswap/1.2.0"
 PROTOCOL_110 = "/ipfs/bitswap/1.1.0"

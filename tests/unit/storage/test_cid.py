@@ -16,12 +16,11 @@ from storage.cid import (
     b32encode,
     b58decode,
     b58encode,
-    decode_varint,
-    encode_varint,
     parse_cid,
     sha256_multihash,
 )
 from storage.errors import CorruptBlockError, InvalidCIDError, UnsupportedError
+from storage.varint import decode_varint, encode_varint
 
 V1_RAW = "bafkreibticedvljqhdozsoz4stjnglb3edqhqwmwtlfech37sovyqr6hiy"
 V0 = "QmVb2nQKSpHn7t8t2Mw9uxnVtrhaUc1t6Dx5DXCgc5r2rr"

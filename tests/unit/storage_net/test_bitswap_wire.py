@@ -18,8 +18,9 @@ from storage.bitswap.wire import (
     encode_message,
     frame,
 )
-from storage.cid import CID, DAG_PB, RAW, encode_varint
+from storage.cid import CID, DAG_PB, RAW
 from storage.errors import BitswapProtocolError
+from storage.varint import encode_varint
 
 RAW_CID = CID.for_block(RAW, b"hello")
 V0_CID = CID.for_block(DAG_PB, b"\x0a\x02\x08\x02", version=0)
