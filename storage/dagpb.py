@@ -14,14 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import IntEnum
 
+from storage import protobuf as pb
 from storage.cid import CID
 from storage.errors import InvalidCIDError, MalformedDagError
 from storage.varint import decode_varint, encode_varint
-
-_VARINT = 0
-_I64 = 1
-_LEN = 2
-_I32 = 5
 
 
 class UnixFSType(IntEnum):
@@ -63,78 +59,46 @@ class UnixFSData:
 
 
 # --------------------------------------------------------------------------- encoding
-def _key(field_no: int, wire: int) -> bytes:
-    return encode_varint(field_no << 3 | wire)
-
-
-def _len_field(field_no: int, payload: bytes) -> bytes:
-    return _key(field_no, _LEN) + encode_varint(len(payload)) + payload
-
-
 def encode_link(link: PBLink) -> bytes:
     """Encode one ``PBLink`` message (without its enclosing length prefix)."""
-    out = _len_field(1, link.cid.to_bytes())
+    out = pb.bytes_field(1, link.cid.to_bytes())
     if link.name is not None:
-        out += _len_field(2, link.name.encode("utf-8"))
+        out += pb.bytes_field(2, link.name.encode("utf-8"))
     if link.tsize is not None:
-        out += _key(3, _VARINT) + encode_varint(link.tsize)
+        out += pb.key(3, pb.VARINT) + encode_varint(link.tsize)
     return out
 
 
 def encode_node(node: PBNode) -> bytes:
     """Encode a ``PBNode`` canonically (links first, then data)."""
-    parts = [_len_field(2, encode_link(link)) for link in node.links]
+    parts = [pb.bytes_field(2, encode_link(link)) for link in node.links]
     if node.data is not None:
-        parts.append(_len_field(1, node.data))
+        parts.append(pb.bytes_field(1, node.data))
     return b"".join(parts)
 
 
 def encode_unixfs(msg: UnixFSData) -> bytes:
     """Encode a UnixFS ``Data`` message (fields in number order, ``blocksizes`` not packed)."""
-    out = _key(1, _VARINT) + encode_varint(int(msg.type))
+    out = pb.key(1, pb.VARINT) + encode_varint(int(msg.type))
     if msg.data is not None:
-        out += _len_field(2, msg.data)
+        out += pb.bytes_field(2, msg.data)
     if msg.filesize is not None:
-        out += _key(3, _VARINT) + encode_varint(msg.filesize)
+        out += pb.key(3, pb.VARINT) + encode_varint(msg.filesize)
     for size in msg.blocksizes:
-        out += _key(4, _VARINT) + encode_varint(size)
+        out += pb.key(4, pb.VARINT) + encode_varint(size)
     return out
 
 
 # --------------------------------------------------------------------------- decoding
-def _fields(buf: bytes) -> list[tuple[int, int, int | bytes]]:
+def _fields(buf: bytes | memoryview) -> list[pb.Field]:
     """Split a protobuf message into ``(field_no, wire_type, value)`` triples."""
-    out: list[tuple[int, int, int | bytes]] = []
-    pos = 0
     try:
-        while pos < len(buf):
-            key, pos = decode_varint(buf, pos)
-            field_no, wire = key >> 3, key & 7
-            if field_no == 0:
-                raise MalformedDagError("protobuf field number 0")
-            if wire == _VARINT:
-                value, pos = decode_varint(buf, pos)
-                out.append((field_no, wire, value))
-            elif wire == _LEN:
-                length, pos = decode_varint(buf, pos)
-                if pos + length > len(buf):
-                    raise MalformedDagError("truncated protobuf field")
-                out.append((field_no, wire, buf[pos : pos + length]))
-                pos += length
-            elif wire in (_I64, _I32):
-                size = 8 if wire == _I64 else 4
-                if pos + size > len(buf):
-                    raise MalformedDagError("truncated protobuf field")
-                out.append((field_no, wire, buf[pos : pos + size]))
-                pos += size
-            else:
-                raise MalformedDagError(f"unsupported protobuf wire type {wire}")
+        return pb.split(buf)
     except ValueError as exc:
-        raise MalformedDagError(f"bad protobuf varint: {exc}") from exc
-    return out
+        raise MalformedDagError(f"bad protobuf: {exc}") from exc
 
 
-def _decode_link(buf: bytes) -> PBLink:
+def _decode_link(buf: memoryview) -> PBLink:
     cid: CID | None = None
     name: str | None = None
     tsize: int | None = None
@@ -143,17 +107,17 @@ def _decode_link(buf: bytes) -> PBLink:
         if field_no <= last:
             raise MalformedDagError("dag-pb link fields out of order or repeated")
         last = field_no
-        if field_no == 1 and wire == _LEN and isinstance(value, bytes):
+        if field_no == 1 and wire == pb.LEN and isinstance(value, memoryview):
             try:
-                cid = CID.from_bytes(value)
+                cid = CID.from_bytes(bytes(value))
             except InvalidCIDError as exc:
                 raise MalformedDagError(f"dag-pb link has an invalid CID: {exc}") from exc
-        elif field_no == 2 and wire == _LEN and isinstance(value, bytes):
+        elif field_no == 2 and wire == pb.LEN and isinstance(value, memoryview):
             try:
-                name = value.decode("utf-8")
+                name = bytes(value).decode("utf-8")
             except UnicodeDecodeError as exc:
                 raise MalformedDagError("dag-pb link name is not UTF-8") from exc
-        elif field_no == 3 and wire == _VARINT and isinstance(value, int):
+        elif field_no == 3 and wire == pb.VARINT and isinstance(value, int):
             tsize = value
         else:
             raise MalformedDagError(f"unexpected dag-pb link field {field_no}")
@@ -169,10 +133,10 @@ def decode_node(buf: bytes) -> PBNode:
     for field_no, wire, value in _fields(buf):
         if data is not None:
             raise MalformedDagError("dag-pb field after Data")
-        if field_no == 2 and wire == _LEN and isinstance(value, bytes):
+        if field_no == 2 and wire == pb.LEN and isinstance(value, memoryview):
             links.append(_decode_link(value))
-        elif field_no == 1 and wire == _LEN and isinstance(value, bytes):
-            data = value
+        elif field_no == 1 and wire == pb.LEN and isinstance(value, memoryview):
+            data = bytes(value)
         else:
             raise MalformedDagError(f"unexpected dag-pb field {field_no}")
     return PBNode(tuple(links), data)
@@ -185,15 +149,15 @@ def decode_unixfs(buf: bytes) -> UnixFSData:
     filesize: int | None = None
     blocksizes: list[int] = []
     for field_no, wire, value in _fields(buf):
-        if field_no == 1 and wire == _VARINT and isinstance(value, int):
+        if field_no == 1 and wire == pb.VARINT and isinstance(value, int):
             type_ = value
-        elif field_no == 2 and wire == _LEN and isinstance(value, bytes):
-            data = value
-        elif field_no == 3 and wire == _VARINT and isinstance(value, int):
+        elif field_no == 2 and wire == pb.LEN and isinstance(value, memoryview):
+            data = bytes(value)
+        elif field_no == 3 and wire == pb.VARINT and isinstance(value, int):
             filesize = value
-        elif field_no == 4 and wire == _VARINT and isinstance(value, int):
+        elif field_no == 4 and wire == pb.VARINT and isinstance(value, int):
             blocksizes.append(value)
-        elif field_no == 4 and wire == _LEN and isinstance(value, bytes):
+        elif field_no == 4 and wire == pb.LEN and isinstance(value, memoryview):
             pos = 0
             try:
                 while pos < len(value):

@@ -40,6 +40,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import IntEnum
 
+from storage import protobuf as pb
 from storage.cid import CID, DAG_PB, SHA2_256, sha256_multihash
 from storage.errors import BitswapProtocolError, InvalidCIDError
 from storage.varint import decode_varint, encode_varint
@@ -55,9 +56,6 @@ MAX_MESSAGE_SIZE = 4 * 1024 * 1024
 """Largest message we read or write (the libp2p/Kubo limit); a larger length prefix is an error."""
 MAX_BLOCK_SIZE = 2 * 1024 * 1024
 """Largest block accepted (the bitswap spec's limit)."""
-
-_VARINT = 0
-_LEN = 2
 
 
 class WantType(IntEnum):
@@ -107,20 +105,6 @@ class BitswapMessage:
 
 
 # --------------------------------------------------------------------------- encoding
-def _key(field_no: int, wire: int) -> bytes:
-    return encode_varint(field_no << 3 | wire)
-
-
-def _bytes_field(field_no: int, payload: bytes) -> bytes:
-    return _key(field_no, _LEN) + encode_varint(len(payload)) + payload
-
-
-def _int_field(field_no: int, value: int) -> bytes:
-    if value < 0:  # int32 negatives are 10-byte varints; we never send them
-        raise ValueError("negative protobuf int")
-    return _key(field_no, _VARINT) + encode_varint(value)
-
-
 def cid_prefix(cid: CID) -> bytes:
     """The CID prefix of a ``payload`` block: version, codec, multihash code and length."""
     code, digest = cid.hash_code, cid.digest
@@ -129,13 +113,13 @@ def cid_prefix(cid: CID) -> bytes:
 
 def encode_entry(entry: WantEntry) -> bytes:
     """One ``Wantlist.Entry`` (without its enclosing length prefix)."""
-    out = _bytes_field(1, entry.cid.to_bytes()) + _int_field(2, entry.priority)
+    out = pb.bytes_field(1, entry.cid.to_bytes()) + pb.int_field(2, entry.priority)
     if entry.cancel:
-        out += _int_field(3, 1)
+        out += pb.int_field(3, 1)
     if entry.want_type is not WantType.BLOCK:
-        out += _int_field(4, int(entry.want_type))
+        out += pb.int_field(4, int(entry.want_type))
     if entry.send_dont_have:
-        out += _int_field(5, 1)
+        out += pb.int_field(5, 1)
     return out
 
 
@@ -143,19 +127,21 @@ def encode_message(msg: BitswapMessage) -> bytes:
     """Encode a message (1.1.0+ layout: blocks go to ``payload`` with their prefix)."""
     parts: list[bytes] = []
     if msg.wants or msg.full or msg.has_wantlist:
-        wl = b"".join(_bytes_field(1, encode_entry(e)) for e in msg.wants)
+        wl = b"".join(pb.bytes_field(1, encode_entry(e)) for e in msg.wants)
         if msg.full:
-            wl += _int_field(2, 1)
-        parts.append(_bytes_field(1, wl))
+            wl += pb.int_field(2, 1)
+        parts.append(pb.bytes_field(1, wl))
     for cid, data in msg.blocks:
-        parts.append(_bytes_field(3, _bytes_field(1, cid_prefix(cid)) + _bytes_field(2, data)))
+        parts.append(
+            pb.bytes_field(3, pb.bytes_field(1, cid_prefix(cid)) + pb.bytes_field(2, data))
+        )
     for presence in msg.presences:
-        body = _bytes_field(1, presence.cid.to_bytes())
+        body = pb.bytes_field(1, presence.cid.to_bytes())
         if presence.type is not PresenceType.HAVE:
-            body += _int_field(2, int(presence.type))
-        parts.append(_bytes_field(4, body))
+            body += pb.int_field(2, int(presence.type))
+        parts.append(pb.bytes_field(4, body))
     if msg.pending_bytes:
-        parts.append(_int_field(5, msg.pending_bytes))
+        parts.append(pb.int_field(5, msg.pending_bytes))
     return b"".join(parts)
 
 
@@ -169,34 +155,12 @@ def frame(payload: bytes) -> bytes:
 
 
 # --------------------------------------------------------------------------- decoding
-def _fields(buf: bytes | memoryview, what: str) -> list[tuple[int, int, int | memoryview]]:
-    out: list[tuple[int, int, int | memoryview]] = []
-    view = memoryview(buf)
-    pos = 0
+def _fields(buf: bytes | memoryview, what: str) -> list[pb.Field]:
+    """The varint and length-delimited fields (fixed-size ones are skipped)."""
     try:
-        while pos < len(view):
-            key, pos = decode_varint(view, pos)
-            number, wire = key >> 3, key & 7
-            if number == 0:
-                raise BitswapProtocolError(f"{what}: protobuf field number 0")
-            if wire == _VARINT:
-                value, pos = decode_varint(view, pos)
-                out.append((number, wire, value))
-            elif wire == _LEN:
-                length, pos = decode_varint(view, pos)
-                if pos + length > len(view):
-                    raise BitswapProtocolError(f"{what}: truncated field {number}")
-                out.append((number, wire, view[pos : pos + length]))
-                pos += length
-            elif wire in (1, 5):  # fixed64 / fixed32: skipped
-                pos += 8 if wire == 1 else 4
-                if pos > len(view):
-                    raise BitswapProtocolError(f"{what}: truncated field {number}")
-            else:
-                raise BitswapProtocolError(f"{what}: unsupported wire type {wire}")
+        return [f for f in pb.split(buf) if f[1] in (pb.VARINT, pb.LEN)]
     except ValueError as exc:
-        raise BitswapProtocolError(f"{what}: bad varint ({exc})") from exc
-    return out
+        raise BitswapProtocolError(f"{what}: {exc}") from exc
 
 
 def _as_bytes(value: int | memoryview, what: str) -> bytes:
