@@ -238,23 +238,31 @@ def iter_range(
     yield from _walk(get, cid, start, end, None, 0)
 
 
-def _walk(
-    get: BlockGetter, cid: CID, start: int, end: int | None, expected: int | None, depth: int
-) -> Iterator[bytes]:
+@dataclass(frozen=True, slots=True)
+class RangeStep:
+    """What one node of a file contributes to a byte range: its own bytes in the range, then
+    the children that overlap it, each as ``(cid, declared size, start, end)`` within it."""
+
+    data: bytes
+    children: tuple[tuple[CID, int, int, int], ...]
+
+
+def range_step(
+    cid: CID, block: bytes, start: int, end: int | None, expected: int | None, depth: int
+) -> RangeStep:
+    """One step of a range walk (the walk itself fetches blocks: here, and in
+    ``storage.bitswap.store`` over the network). Checks the depth and that the node holds the
+    size its parent declares (``expected``)."""
     if depth > MAX_DEPTH:
         raise MalformedDagError(f"DAG deeper than {MAX_DEPTH} levels at {cid}")
-    node = decode_file_node(cid, get(cid))
+    node = decode_file_node(cid, block)
     if expected is not None and node.filesize != expected:
         raise MalformedDagError(f"{cid} holds {node.filesize} bytes, parent declares {expected}")
     stop = node.filesize if end is None else min(end, node.filesize)
     if start >= stop:
-        return
-    offset = 0
-    if node.data:
-        piece = node.data[start:stop]
-        if piece:
-            yield piece
-        offset = len(node.data)
+        return RangeStep(b"", ())
+    children: list[tuple[CID, int, int, int]] = []
+    offset = len(node.data)
     for child, size in node.children:
         lo, hi = offset, offset + size
         offset = hi
@@ -262,7 +270,18 @@ def _walk(
             continue
         if lo >= stop:
             break
-        yield from _walk(get, child, max(start - lo, 0), min(stop, hi) - lo, size, depth + 1)
+        children.append((child, size, max(start - lo, 0), min(stop, hi) - lo))
+    return RangeStep(node.data[start:stop], tuple(children))
+
+
+def _walk(
+    get: BlockGetter, cid: CID, start: int, end: int | None, expected: int | None, depth: int
+) -> Iterator[bytes]:
+    step = range_step(cid, get(cid), start, end, expected, depth)
+    if step.data:
+        yield step.data
+    for child, size, lo, hi in step.children:
+        yield from _walk(get, child, lo, hi, size, depth + 1)
 
 
 def read_range(get: BlockGetter, cid: CID, start: int, end: int) -> bytes:

@@ -22,7 +22,7 @@ from storage import unixfs
 from storage.bitswap.service import Bitswap
 from storage.cid import CID, parse_cid
 from storage.embedded import EmbeddedContentStore
-from storage.errors import InvalidRangeError, MalformedDagError
+from storage.errors import InvalidRangeError
 from storage.ports import (
     ContentStat,
     ContentStore,
@@ -148,28 +148,10 @@ async def _walk(
     depth: int,
     prefetch: int,
 ) -> AsyncIterator[bytes]:
-    if depth > unixfs.MAX_DEPTH:
-        raise MalformedDagError(f"DAG deeper than {unixfs.MAX_DEPTH} levels at {cid}")
-    node = unixfs.decode_file_node(cid, block)
-    if expected is not None and node.filesize != expected:
-        raise MalformedDagError(f"{cid} holds {node.filesize} bytes, parent declares {expected}")
-    stop = node.filesize if end is None else min(end, node.filesize)
-    if start >= stop:
-        return
-    offset = len(node.data)
-    if node.data:
-        piece = node.data[start:stop]
-        if piece:
-            yield piece
-    needed: list[tuple[CID, int, int, int]] = []  # child, size, its start, its end
-    for child, size in node.children:
-        lo, hi = offset, offset + size
-        offset = hi
-        if hi <= start or size == 0:
-            continue
-        if lo >= stop:
-            break
-        needed.append((child, size, max(start - lo, 0), min(stop, hi) - lo))
+    step = unixfs.range_step(cid, block, start, end, expected, depth)
+    if step.data:
+        yield step.data
+    needed = step.children  # child, size, its start, its end
     loop = asyncio.get_running_loop()
     tasks: list[asyncio.Task[bytes]] = []
     try:
