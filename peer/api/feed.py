@@ -166,11 +166,6 @@ async def set_profile(request: web.Request) -> web.Response:
 MAX_MANIFEST = 64 * 1024  # ARCHITECTURE "Replication caps"
 
 
-def rendition_name(width: int, height: int) -> str:
-    """``720p`` for 720x1280: the short side, as players label vertical video."""
-    return f"{min(width, height)}p"
-
-
 async def clip(request: web.Request) -> web.Response:
     """The post's manifest resolved for playback: poster and rendition URLs."""
     ctx = context(request)
@@ -193,14 +188,14 @@ async def clip(request: web.Request) -> web.Response:
 
     renditions = [
         {
-            "name": rendition_name(r.width, r.height),
+            "name": r.name,
             "width": r.width,
             "height": r.height,
             "bitrate": r.bitrate,
             "mime": r.mime,
             "codecs": r.codecs,
             "size": r.size,
-            "url": url(r.cid, rendition_name(r.width, r.height)),
+            "url": url(r.cid, r.name),
         }
         for r in sorted(manifest.renditions, key=lambda r: r.width)
     ]

@@ -33,17 +33,17 @@ READ_PIECE = 1024 * 1024
 
 
 def pick_rendition(manifest: Manifest, name: str) -> RenditionRef:
-    """A rendition by name: ``<short side>p`` (``720p`` for 720x1280, as players label vertical
-    video; the API's clip route uses the same names) or its index in the manifest (``0``)."""
+    """A rendition by name (:attr:`RenditionRef.name`, ``720p`` for 720x1280; the API's clip
+    route uses the same names) or its index in the manifest (``0``)."""
     if name.isdigit() and len(name) <= 2:
         index = int(name)
         if index < len(manifest.renditions):
             return manifest.renditions[index]
-    elif name.endswith("p") and name[:-1].isdigit():
+    else:
         for rendition in manifest.renditions:
-            if min(rendition.width, rendition.height) == int(name[:-1]):
+            if rendition.name == name:
                 return rendition
-    names = ", ".join(f"{min(r.width, r.height)}p" for r in manifest.renditions)
+    names = ", ".join(r.name for r in manifest.renditions)
     raise UnknownRenditionError(f"no rendition {name!r}; this clip has {names}")
 
 

@@ -37,19 +37,18 @@ async def store_premium_clip(
         params = StreamParams.generate(chunk_size)
         cipher = crypto.encrypt(key, params, plain)
         cid = await store.add_bytes(cipher)
-        renditions.append(
-            RenditionRef(
-                str(cid),
-                "video/mp4",
-                "avc1.64001f,mp4a.40.2",
-                height * 9 // 16,
-                height,
-                500_000,
-                len(cipher),
-                params.nonce_prefix,
-            )
+        rendition = RenditionRef(
+            str(cid),
+            "video/mp4",
+            "avc1.64001f,mp4a.40.2",
+            height * 9 // 16,
+            height,
+            500_000,
+            len(cipher),
+            params.nonce_prefix,
         )
-        plaintexts[f"{height * 9 // 16}p"] = plain
+        renditions.append(rendition)
+        plaintexts[rendition.name] = plain
     manifest = Manifest(
         creator=creator,
         duration_ms=3000,

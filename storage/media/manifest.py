@@ -83,6 +83,12 @@ class RenditionRef:
     size: int
     nonce_prefix: bytes | None = None
 
+    @property
+    def name(self) -> str:
+        """``<short side>p`` (``720p`` for 720x1280), as players label vertical video: the name
+        the API and the decrypted-media route use."""
+        return f"{min(self.width, self.height)}p"
+
 
 @dataclass(frozen=True, slots=True)
 class Encryption:
