@@ -26,6 +26,8 @@ from peer.cli.client import DaemonClient
 from peer.cli.context import CliState, emit, json_option, pass_state, refuse_data_dir_path
 from peer.datadir import DataDir
 from peer.errors import PeerError
+from peer.feed import post_input
+from peer.feed.errors import PostInputError
 from storage import untrusted
 from storage.media import progress as media_progress
 
@@ -33,9 +35,6 @@ if TYPE_CHECKING:  # the media stack is imported only for an in-process publish
     from storage.media.pipeline import ClipPublisher, PublishedClip
 
 PASSPHRASE_ENV = "TOKTOK_PASSPHRASE"  # noqa: S105 - the name of a variable
-MAX_TITLE = 200
-MAX_TAGS = 10
-MAX_TAG = 32
 MAX_KEYSTORE_BYTES = 64 * 1024  # a V3 keystore is < 1 KB
 
 _LABELS = {
@@ -59,20 +58,6 @@ def wallet_of(data_dir: DataDir) -> tuple[str, dict[str, Any]] | None:
         if isinstance(address, str) and is_address(address):
             return to_checksum_address(address), doc
     return None
-
-
-def _tags(values: tuple[str, ...]) -> list[str]:
-    tags: list[str] = []
-    for value in values:
-        for tag in value.split(","):
-            tag = tag.strip().lstrip("#").lower()
-            if tag and tag not in tags:
-                tags.append(tag)
-    if len(tags) > MAX_TAGS or any(len(t) > MAX_TAG for t in tags):
-        raise click.BadParameter(
-            f"at most {MAX_TAGS} tags of at most {MAX_TAG} characters", param_hint="--tags"
-        )
-    return tags
 
 
 def unlock_wallet(wallet_doc: dict[str, Any] | None, passphrase: str | None) -> str:
@@ -126,16 +111,13 @@ def publish(
 ) -> None:
     """Publish a video file: convert it, store and pin it, print the manifest CID."""
     refuse_data_dir_path(state, file)
-    title = title.strip()
-    if not title or len(title) > MAX_TITLE:
-        raise click.BadParameter(f"1 to {MAX_TITLE} characters", param_hint="--title")
-    tags = _tags(tag_values)
-    if premium and min_balance is None:
-        raise click.BadParameter("a premium clip needs --min-balance", param_hint="--min-balance")
-    if min_balance is not None and not premium:
-        raise click.BadParameter(
-            "only premium clips have a minimum balance", param_hint="--premium"
-        )
+    try:  # the publish rules of the daemon (peer.feed.post_input), checked before any work
+        title = post_input.clean_title(title)
+        tags = list(post_input.clean_tags(tag_values))
+        post_input.check_premium(premium, min_balance or 0)
+    except PostInputError as exc:
+        hint = {"title": "--title", "tags": "--tags"}.get(exc.field, "--min-balance")
+        raise click.BadParameter(str(exc), param_hint=hint) from exc
     wallet = wallet_of(state.data_dir)
     if creator is None:
         if wallet is None:

@@ -28,6 +28,8 @@ from peer.daemon.wallet import WalletService
 from peer.datadir import DataDir
 from peer.errors import BadRequestError
 from peer.events import PublishDone, PublishFailed, PublishProgress
+from peer.feed import post_input
+from peer.feed.errors import PostInputError
 from storage.cid import CID
 from storage.errors import NotPinnedError, StorageError
 from storage.media import progress as media_progress
@@ -41,11 +43,6 @@ BASE_UNITS = 10**18
 Explain = Callable[[BaseException], tuple[str, str]]
 """An error as ``(code, message)`` for a failed job (the API's error table; the composition
 root passes it, so this layer does not import the API)."""
-
-
-MAX_TITLE = 200
-MAX_TAGS = 10
-MAX_TAG = 32
 
 
 @dataclass(frozen=True)
@@ -68,22 +65,13 @@ class PublishRequest:
         min_balance: int = 0,
         remove_after: bool = False,
     ) -> PublishRequest:
-        title = title.strip()
-        if not 1 <= len(title) <= MAX_TITLE:
-            raise BadRequestError(f"title: 1 to {MAX_TITLE} characters")
-        parts = tags.split(",") if isinstance(tags, str) else list(tags)
-        clean: list[str] = []
-        for tag in parts:
-            tag = tag.strip().lstrip("#").lower()
-            if tag and tag not in clean:
-                clean.append(tag)
-        if len(clean) > MAX_TAGS or any(len(t) > MAX_TAG for t in clean):
-            raise BadRequestError(f"tags: at most {MAX_TAGS} tags of at most {MAX_TAG} characters")
-        if premium and min_balance < 1:
-            raise BadRequestError("min_balance: a premium clip needs at least 1 whole token")
-        if not premium and min_balance:
-            raise BadRequestError("min_balance: only premium clips have a minimum balance")
-        return PublishRequest(path, title, tuple(clean), premium, min_balance, remove_after)
+        try:
+            title = post_input.clean_title(title)
+            clean = post_input.clean_tags(tags)
+            post_input.check_premium(premium, min_balance)
+        except PostInputError as exc:
+            raise BadRequestError(f"{exc.field}: {exc}") from exc
+        return PublishRequest(path, title, clean, premium, min_balance, remove_after)
 
 
 @dataclass

@@ -105,7 +105,7 @@ def test_premium_with_a_wrong_passphrase_is_refused(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--premium"], "needs --min-balance"),
+        (["--premium"], "needs at least 1 whole token"),
         (["--min-balance", "3"], "only premium clips"),
         (["--creator", "alice"], "not an Ethereum address"),
         (["--title", "   "], "1 to 200 characters"),
