@@ -8,6 +8,7 @@ Exception tree::
     │   └── DataDirLockedError     another process owns the data dir (names its pid)
     ├── BadRequestError            a request's fields are invalid (names the field)
     ├── NoWalletError              signing, buying or unlocking needs an unlocked wallet
+    ├── PostInputError             a new post's title, tags or premium settings break a rule
     ├── DaemonError                talking to a running daemon failed
     │   └── DaemonNotRunningError  no daemon owns the data dir
     └── StartupError               a service failed to start (names the service)
@@ -56,6 +57,15 @@ class NoWalletError(PeerError):
 
     def __init__(self, message: str = DEFAULT) -> None:
         super().__init__(message)
+
+
+class PostInputError(PeerError):
+    """What a user typed for a new post breaks a publish rule (:mod:`peer.post_input`);
+    ``field`` is ``title``, ``tags`` or ``min_balance``."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class DaemonError(PeerError):

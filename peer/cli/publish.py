@@ -22,12 +22,11 @@ from eth_utils.address import is_address, to_checksum_address
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
+from peer import post_input
 from peer.cli.client import DaemonClient
 from peer.cli.context import CliState, emit, json_option, pass_state, refuse_data_dir_path
 from peer.datadir import DataDir
-from peer.errors import PeerError
-from peer.feed import post_input
-from peer.feed.errors import PostInputError
+from peer.errors import PeerError, PostInputError
 from storage import untrusted
 from storage.media import progress as media_progress
 
@@ -111,7 +110,7 @@ def publish(
 ) -> None:
     """Publish a video file: convert it, store and pin it, print the manifest CID."""
     refuse_data_dir_path(state, file)
-    try:  # the publish rules of the daemon (peer.feed.post_input), checked before any work
+    try:  # the publish rules of the daemon (peer.post_input), checked before any work
         title = post_input.clean_title(title)
         tags = list(post_input.clean_tags(tag_values))
         post_input.check_premium(premium, min_balance or 0)

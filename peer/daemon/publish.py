@@ -20,16 +20,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from peer import post_input
 from peer.bus import EventBus
 from peer.config import Config
 from peer.daemon.feed import FeedService
 from peer.daemon.store import StoreService
 from peer.daemon.wallet import WalletService
 from peer.datadir import DataDir
-from peer.errors import BadRequestError
+from peer.errors import BadRequestError, PostInputError
 from peer.events import PublishDone, PublishFailed, PublishProgress
-from peer.feed import post_input
-from peer.feed.errors import PostInputError
 from storage.cid import CID
 from storage.errors import NotPinnedError, StorageError
 from storage.media import progress as media_progress

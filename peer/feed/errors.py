@@ -7,8 +7,6 @@ Exception tree::
     │   └── OversizeError          the encoded record is larger than MAX_RECORD_BYTES
     ├── EncodeError                a record cannot be put on the wire (out-of-range field)
     ├── SignatureError             a signature is malformed or does not recover
-    ├── PostInputError             a user's title, tags or premium settings break the publish
-    │                              rules (``field`` names the input)
     ├── FeedIndexError             the local index failed (SQLite error, closed index)
     │   ├── SchemaError            the database schema is newer than this program knows
     │   └── CursorError            a pagination cursor is malformed or for another query
@@ -38,15 +36,6 @@ class EncodeError(FeedError):
 
 class SignatureError(FeedError):
     """A signature is malformed (length, v, s range) or does not recover a key."""
-
-
-class PostInputError(FeedError):
-    """What a user typed for a new post breaks a publish rule; ``field`` is ``title``,
-    ``tags`` or ``min_balance``."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 class FeedIndexError(FeedError):

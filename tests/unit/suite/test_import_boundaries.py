@@ -31,7 +31,7 @@ PEER: dict[str, frozenset[str]] = {
     "peer.p2p": frozenset(),
     "peer.feed": frozenset({"peer.p2p"}),
     "peer.sync": frozenset({"peer.feed", "peer.p2p"}),
-    "peer.gating": frozenset({"peer.feed", "peer.p2p"}),
+    "peer.gating": frozenset({"peer", "peer.feed", "peer.p2p"}),
     "peer.replication": frozenset({"peer"}),
     "peer.daemon": frozenset(
         {

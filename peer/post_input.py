@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Final
 
-from peer.feed.errors import PostInputError
+from peer.errors import PostInputError
 
 MAX_TITLE: Final = 200
 MAX_TAGS: Final = 10

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from peer.feed import post_input
-from peer.feed.errors import PostInputError
+from peer import post_input
+from peer.errors import PostInputError
 
 
 def test_title_and_tags_are_cleaned() -> None:
