@@ -384,7 +384,15 @@ SCHEMAS: dict[tuple[str, str], RouteSchema] = {
     ("GET", "/api/v1/openapi.json"): RouteSchema({200: ref("OpenApi")}),
     ("GET", "/api/v1/events"): RouteSchema({200: STR}, media=("text/event-stream",)),
     ("GET", "/api/v1/peers"): RouteSchema(
-        {200: obj({"peers": array(obj({"peer_id": STR, "addrs": STRS, "score": NUM}))})}, NODE
+        {200: obj({"peers": array(obj({"peer_id": STR, "addrs": STRS, "score": NUM}))})},
+        NODE,
+        query=(
+            Param(
+                "topic",
+                STR,
+                "only the peers this node knows to be subscribed to this gossipsub topic",
+            ),
+        ),
     ),
     ("POST", "/api/v1/login-links"): RouteSchema(
         {200: obj({"url": STR, "expires_in_s": NAT})}, frozenset(), EMPTY
