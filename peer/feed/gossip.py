@@ -168,6 +168,8 @@ class FeedGossip:
         verdict = await self._validator.validate_envelope(envelope, int(self._clock()))
         if isinstance(verdict, v.Reject):
             raise RecordRejected(f"{verdict.reason}: {verdict.detail}")
+        if isinstance(verdict, v.Ignore) and verdict.reason is v.IgnoreReason.CONTROL_CHARACTERS:
+            raise RecordRejected(f"{verdict.reason}: {verdict.detail}")  # we never sign those
         if isinstance(verdict, v.Accept) and verdict.fork:
             raise RecordRejected(
                 "fork: this creator already published another post with the same seq; "

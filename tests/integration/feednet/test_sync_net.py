@@ -27,16 +27,20 @@ from support.feednet import (
     daemon_peer_id,
     eventually,
     has_post,
+    import_key,
     peer_ids,
     publish_on_a,
 )
+from support.daemon import run_cli
 
 from peer.errors import DaemonError
 from peer.feed.builders import CreatorLog
 from peer.feed.gossip import creator_topic
+from peer.feed.records import ZERO_ADDRESS
 from peer.feed.signatures import address_of
 from peer.feed.wire import encode
 from peer.sync import SyncOptions
+from tokens.devnet import DEV_PRIVATE_KEYS
 
 pytestmark = pytest.mark.integration
 
@@ -153,6 +157,28 @@ def test_a_post_with_an_oversized_manifest_costs_one_block_and_is_refused(net: N
     assert blocks_received(net) - before <= 1, "only the root block was fetched"
     assert api(net.b).get("/healthz")["ready"] is True
     d.stop()
+
+
+def test_free_posts_made_before_the_creators_token_reach_a_peer_by_sync(net: Net) -> None:
+    # E (a daemon on the same devnet) posts 5 free posts while it has no token (token 0x0),
+    # creates a token, posts 2 more. B, which never heard of E, syncs them all. Before the
+    # rule, every round from E ended at post 1 with `wrong-token` and B stored nothing.
+    import_key(net.root / "e", DEV_PRIVATE_KEYS[8], net.rpc_env["TOKTOK_PASSPHRASE"])
+    e = net.procs.daemon(net.root / "e", net.rpc_env)
+    creator = api(e).get("/api/v1/profile")["address"]
+    for n in range(1, 8):
+        if n == 6:
+            api(e).post("/api/v1/token", {"name": "Early Poster", "symbol": "EARLY"})
+        done = run_cli(e.data_dir, "publish", str(net.clip), "--title", f"early {n}", "--json")
+        assert done.returncode == 0, done.stderr
+    on_e = sorted(creator_posts(e, creator), key=lambda i: i["seq"])
+    assert [i["token"] == ZERO_ADDRESS for i in on_e] == [True] * 5 + [False] * 2
+
+    connect(net.b, daemon_addr(e))
+    eventually(lambda: len(creator_posts(net.b, creator)) == 7, what="B has all 7 posts")
+    on_b = sorted(creator_posts(net.b, creator), key=lambda i: i["seq"])
+    assert [i["id"] for i in on_b] == [i["id"] for i in on_e]
+    e.kill()
 
 
 def blocks_received(net: Net) -> int:

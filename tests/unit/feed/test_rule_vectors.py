@@ -1,0 +1,36 @@
+"""The feed-rule vectors in tests/vectors/feed_rules.json (docs/ARCHITECTURE.md, Feed rules)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from peer.feed.eip712 import Domain
+from peer.feed.fakes import FakeTokenRegistry, MemoryFeedView
+from peer.feed.gossip import TOPIC_POSTS, topic_problem, topics_for
+from peer.feed.validation import Accept, Ignore, Validator
+from peer.feed.wire import decode
+
+VECTORS = Path(__file__).resolve().parents[2] / "vectors" / "feed_rules.json"
+DATA: dict[str, Any] = json.loads(VECTORS.read_text())
+
+
+@pytest.mark.parametrize("case", DATA["cases"], ids=lambda c: str(c["name"]))
+async def test_rule_vector(case: dict[str, Any]) -> None:
+    domain = Domain(DATA["domain"]["chainId"], DATA["domain"]["verifyingContract"])
+    validator = Validator(domain, FakeTokenRegistry(case["registry"]), MemoryFeedView())
+    wire = case["wire"].encode()
+    verdict = await validator.validate(wire, case["now"])
+    kind, _, reason = case["verdict"].partition(":")
+    if kind == "accept":
+        assert isinstance(verdict, Accept)
+        assert "0x" + verdict.record_id.hex() == case["post_id"]
+        assert topics_for(decode(wire)) == case["topics"]
+        assert TOPIC_POSTS not in case["topics"]
+        assert topic_problem(TOPIC_POSTS, decode(wire)) is not None, "refused on the posts topic"
+    else:
+        assert isinstance(verdict, Ignore)
+        assert verdict.reason == reason
