@@ -39,6 +39,7 @@ API_CODES = (
     "bad_post_id",
     "bad_address",
     "bad_amount",
+    "unknown_token",
     "bad_side",
     "bad_name",
     "unknown_post",
@@ -197,6 +198,10 @@ COMPONENTS: dict[str, Schema] = {
             "min_balance": BIG,
             "key_servers": STRS,
             "likes": NAT,
+            "available": {
+                **BOOL,
+                "description": "false while no peer could serve the post's manifest lately",
+            },
         }
     ),
     "Page": obj({"items": array(ref("FeedItem")), "next": nullable(STR)}),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -25,6 +25,7 @@ from peer.feed.index import FeedIndex, IndexOptions
 from peer.feed.ingest import StoreResult
 from peer.feed.queries import FeedItem
 from peer.feed.records import ZERO_ADDRESS, Follow, Like, Post, Profile, Tombstone
+from peer.feed.text import escape_controls
 from peer.feed.token_link import CachedTokenRegistry
 from peer.feed.validation import Validator
 from peer.feed.wire import Envelope, decode
@@ -53,24 +54,53 @@ class NoWalletError(Exception):
         )
 
 
-def item_json(item: FeedItem) -> dict[str, Any]:
-    """A FeedItem in the API's JSON shape (docs/API.md)."""
+class UnavailableManifests:
+    """Manifests this peer recently failed to get from anyone (for ``ttl_s`` seconds): their
+    posts are shown as unavailable instead of as cards that never play."""
+
+    def __init__(self, ttl_s: float = 300.0, limit: int = 4096) -> None:
+        self._ttl_s = ttl_s
+        self._limit = limit
+        self._until: dict[str, float] = {}
+
+    def mark(self, manifest: str, now: float | None = None) -> None:
+        if len(self._until) >= self._limit:
+            self._until.pop(next(iter(self._until)))
+        self._until[manifest] = (time.monotonic() if now is None else now) + self._ttl_s
+
+    def clear(self, manifest: str) -> None:
+        self._until.pop(manifest, None)
+
+    def __contains__(self, manifest: object) -> bool:
+        until = self._until.get(manifest) if isinstance(manifest, str) else None
+        if until is None:
+            return False
+        if until < time.monotonic():
+            del self._until[manifest]  # type: ignore[arg-type]
+            return False
+        return True
+
+
+def item_json(item: FeedItem, unavailable: Container[str] = frozenset()) -> dict[str, Any]:
+    """A FeedItem in the API's JSON shape (docs/API.md); ``available`` is false while its
+    manifest is in ``unavailable``."""
     return {
         "id": "0x" + item.id.hex(),
         "creator": item.creator,
-        "creator_name": item.creator_name,
+        "creator_name": escape_controls(item.creator_name),
         "creator_forked": item.creator_forked,
         "seq": item.seq,
         "token": item.token,
         "manifest": item.manifest,
-        "title": item.title,
-        "tags": list(item.tags),
+        "title": escape_controls(item.title),
+        "tags": [escape_controls(tag) for tag in item.tags],
         "duration_ms": item.duration_ms,
         "created_at": item.created_at,
         "premium": item.premium,
         "min_balance": str(item.min_balance),
         "key_servers": list(item.key_servers),
         "likes": item.likes,
+        "available": item.manifest not in unavailable,
     }
 
 
@@ -114,6 +144,7 @@ class FeedService:
         self._registry: CachedTokenRegistry | None = None
         # one post at a time: each continues the log from the head the previous one stored
         self._publishing = asyncio.Lock()
+        self.unavailable = UnavailableManifests()
 
     @property
     def index(self) -> FeedIndex:

@@ -29,12 +29,14 @@ from peer.daemon.store import StoreService
 from peer.daemon.wallet import WalletService
 from peer.datadir import DataDir
 from peer.errors import BadRequestError
+from peer.feed.text import first_control
 from storage.cid import CID
 from storage.errors import NotPinnedError, StorageError
 from storage.media import progress as media_progress
 from storage.media.pipeline import ClipPublisher, MediaSettings
 from storage.media.probe import ProbeLimits
 from storage.pinjournal import JournalEntry, PinJournal
+from tokens.curve import MAX_SUPPLY
 
 log = logging.getLogger(__name__)
 BASE_UNITS = 10**18
@@ -101,6 +103,13 @@ class PublishRequest:
                 clean.append(tag)
         if len(clean) > MAX_TAGS or any(len(t) > MAX_TAG for t in clean):
             raise BadRequestError(f"tags: at most {MAX_TAGS} tags of at most {MAX_TAG} characters")
+        control = first_control([title, *clean])
+        if control is not None:
+            raise BadRequestError(f"title and tags must not hold control characters ({control})")
+        if not 0 <= min_balance <= MAX_SUPPLY // 10**18:
+            raise BadRequestError(
+                f"min_balance: at most {MAX_SUPPLY // 10**18} whole tokens (the supply cap)"
+            )
         if premium and min_balance < 1:
             raise BadRequestError("min_balance: a premium clip needs at least 1 whole token")
         if not premium and min_balance:

@@ -86,6 +86,7 @@ class FakePeer:
             "creator": creator,
             "creator_name": {ANA: "ana", BEN: "ben", ME: "me"}.get(creator, ""),
             "creator_forked": False,
+            "available": True,
             "seq": seq,
             "token": ANA_TOKEN if creator == ANA else "0x" + "0" * 40,
             "manifest": "bafyfake" + post_id[2:20],

@@ -14,6 +14,7 @@ import time
 
 import pytest
 from eth_utils.crypto import keccak
+from support.daemon import run_cli
 from support.feednet import (
     SYNC_INTERVAL_S,
     SYNC_PAGE_SIZE,
@@ -31,7 +32,6 @@ from support.feednet import (
     peer_ids,
     publish_on_a,
 )
-from support.daemon import run_cli
 
 from peer.errors import DaemonError
 from peer.feed.builders import CreatorLog
