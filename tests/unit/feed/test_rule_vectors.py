@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
+from support.vectors import feed_rule_vectors
 
 from peer.feed.eip712 import Domain
 from peer.feed.fakes import FakeTokenRegistry, MemoryFeedView
@@ -14,8 +13,7 @@ from peer.feed.gossip import TOPIC_POSTS, topic_problem, topics_for
 from peer.feed.validation import Accept, Ignore, Validator
 from peer.feed.wire import decode
 
-VECTORS = Path(__file__).resolve().parents[2] / "vectors" / "feed_rules.json"
-DATA: dict[str, Any] = json.loads(VECTORS.read_text())
+DATA = feed_rule_vectors()
 
 
 @pytest.mark.parametrize("case", DATA["cases"], ids=lambda c: str(c["name"]))
