@@ -8,7 +8,6 @@ on a terminal, progress goes to stderr.
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 import urllib.error
@@ -17,8 +16,11 @@ from typing import BinaryIO, TextIO
 
 from peer.datadir import ApiCredentials
 from peer.errors import DaemonError
+from storage import untrusted
+from storage.errors import UntrustedJsonError
 
 CHUNK = 256 * 1024
+MAX_ERROR_BYTES = 64 * 1024
 
 
 def stream(
@@ -81,9 +83,10 @@ def _show(progress: TextIO, done: int, total: int) -> None:
 
 def _body(exc: urllib.error.HTTPError) -> dict[str, str]:
     try:
-        error = json.loads(exc.read())["error"]
+        raw = exc.read(MAX_ERROR_BYTES + 1)
+        error = untrusted.loads(raw, max_bytes=MAX_ERROR_BYTES, what="error answer")["error"]
         return {"code": str(error["code"]), "message": str(error["message"])}
-    except (ValueError, KeyError, TypeError):
+    except (UntrustedJsonError, KeyError, TypeError):
         return {}
 
 

@@ -176,6 +176,9 @@ class FakePeer:
 
     async def clip(self, request: web.Request) -> web.Response:
         item = self._post(request)
+        if not item["available"]:
+            error = {"code": "content_unavailable", "message": "no provider known"}
+            return web.json_response({"error": error}, status=504)
         locked = item["premium"] and item["id"] not in self.unlocked
         if item["premium"]:
             url = f"/api/v1/clips/{item['id']}/media/360p"

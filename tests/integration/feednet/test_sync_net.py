@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import secrets
 import time
+from pathlib import Path
 
 import pytest
 from eth_utils.crypto import keccak
-from support.daemon import run_cli
+from support.daemon import Daemon
 from support.feednet import (
     SYNC_INTERVAL_S,
     SYNC_PAGE_SIZE,
@@ -166,11 +167,9 @@ def test_free_posts_made_before_the_creators_token_reach_a_peer_by_sync(net: Net
     import_key(net.root / "e", DEV_PRIVATE_KEYS[8], net.rpc_env["TOKTOK_PASSPHRASE"])
     e = net.procs.daemon(net.root / "e", net.rpc_env)
     creator = api(e).get("/api/v1/profile")["address"]
-    for n in range(1, 8):
-        if n == 6:
-            api(e).post("/api/v1/token", {"name": "Early Poster", "symbol": "EARLY"})
-        done = run_cli(e.data_dir, "publish", str(net.clip), "--title", f"early {n}", "--json")
-        assert done.returncode == 0, done.stderr
+    publish_all(e, net.clip, ["free 1", "free 2", "free 3", "free 4", "free 5"])
+    api(e).post("/api/v1/token", {"name": "Early Poster", "symbol": "EARLY"})
+    publish_all(e, net.clip, ["with token 6", "with token 7"])
     on_e = sorted(creator_posts(e, creator), key=lambda i: i["seq"])
     assert [i["token"] == ZERO_ADDRESS for i in on_e] == [True] * 5 + [False] * 2
 
@@ -179,6 +178,20 @@ def test_free_posts_made_before_the_creators_token_reach_a_peer_by_sync(net: Net
     on_b = sorted(creator_posts(net.b, creator), key=lambda i: i["seq"])
     assert [i["id"] for i in on_b] == [i["id"] for i in on_e]
     e.kill()
+
+
+def publish_all(daemon: Daemon, clip: Path, titles: list[str]) -> None:
+    """Publish one post per title through the daemon's API (jobs run side by side) and wait
+    until every job is done."""
+    body = {"path": str(clip.resolve()), "tags": []}
+    jobs = [api(daemon).post("/api/v1/publish/file", {**body, "title": t})["job"] for t in titles]
+
+    def finished() -> bool:
+        states = [api(daemon).get(f"/api/v1/publish/{job}") for job in jobs]
+        assert all(s["state"] != "failed" for s in states), states
+        return all(s["state"] == "done" for s in states)
+
+    eventually(finished, timeout=120, what="every publish job done")
 
 
 def blocks_received(net: Net) -> int:

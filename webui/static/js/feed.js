@@ -341,6 +341,8 @@ function clipCard(item, focusSelf) {
         (c) => {
           clip = c;
           status.textContent = "";
+          el.classList.remove("unavailable");
+          delete el.dataset.unavailable;
           if (c.poster?.url) video.poster = c.poster.url;
           showLock();
           return c;
