@@ -28,7 +28,6 @@ from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from support.daemon import Daemon, spawn_daemon
 
-from peer.api.headers import SECRET_HEADER, SESSION_COOKIE
 from peer.cli.client import DaemonClient
 from peer.datadir import DataDir, read_credentials
 from peer.errors import DaemonError
@@ -166,11 +165,7 @@ def test_no_generated_request_gets_a_500(target: Target) -> None:
     document = target.client.get("/api/v1/openapi.json")
     schema = schemathesis.openapi.from_dict(document)
     values = safe_values(target)
-    auth = {
-        "Origin": base,
-        SECRET_HEADER: creds.secret,
-        "Cookie": f"{SESSION_COOKIE}={creds.cookie}",
-    }
+    auth = {"Origin": base, "Authorization": f"Bearer {creds.cli_token}"}  # the CLI's credential
     session = requests.Session()
     failures: list[str] = []
     calls = 0
