@@ -44,7 +44,7 @@ __all__ = ["SECRET_HEADER", "SESSION_COOKIE"]
 log = logging.getLogger(__name__)
 
 SAFE_METHODS = frozenset({"GET", "HEAD"})
-PUBLIC_PATHS = frozenset({"/healthz", "/", "/login", "/static"})
+PUBLIC_PATHS = frozenset({"/healthz", "/", "/login", "/static/{filename}"})
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
