@@ -241,7 +241,7 @@ def test_an_empty_feed_shows_new_clips_at_once(fake: FakeServer, open_page: Any)
 def test_a_post_nobody_serves_is_shown_as_unavailable(fake: FakeServer, open_page: Any) -> None:
     # the peer could not get this post's manifest from anyone lately (FeedItem.available)
     fake.call(functools.partial(fake.peer.add_post, available=False), BEN, "Gone with the peer")
-    probe = open_page(fake.url)
+    probe = open_page(fake.login_url())
     page = probe.page
     page.wait_for_selector(".card-clip.active >> text=Gone with the peer")
     card = page.locator(".card-clip.active")
