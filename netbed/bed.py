@@ -74,6 +74,7 @@ class Host:
         self.link = link
         self.ns = f"tb{bed.run_id}-{name}"
         self.address = str(host_address(index))
+        self.wan_address = self.address  # what the backbone sees (a router's, behind a NAT)
         self.gateway = str(backbone_address(index))
         self.backbone_dev = f"h{index}"
         self.dir = bed.workdir / name
@@ -344,7 +345,7 @@ class Bed:
     def _rule(self, action: str, src: Host, dst: Host) -> None:
         netns.ip(
             self.backbone, "rule", action, "priority", str(RULE_PRIORITY_PARTITION),
-            "from", src.address, "to", dst.address, "blackhole",
+            "from", src.wan_address, "to", dst.wan_address, "blackhole",
         )  # fmt: skip
 
     def partition(self, a: Host | Iterable[Host], b: Host | Iterable[Host] | None = None) -> None:

@@ -230,6 +230,13 @@ class UISection:
             "start and keeps it (<data-dir>/ports.json; a new one if it is taken)."
         ),
     )
+    idle_timeout_s: float = field(
+        default=15.0,
+        metadata=_doc(
+            "Seconds an HTTP connection may stay open with no request in progress (from its "
+            "start too, so a client that sends its request head too slowly is cut off)."
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -300,6 +307,7 @@ _RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("sync", "page_size"): (1, 100),
     ("chain", "health_interval_s"): (0.1, 3_600.0),
     ("chain", "health_backoff_max_s"): (1.0, 3_600.0),
+    ("ui", "idle_timeout_s"): (1.0, 3600.0),
 }
 
 _CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
@@ -437,6 +445,10 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path} is not valid UTF-8 (byte {exc.start}): a TOML file must be UTF-8 text"
+        ) from exc
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror}") from exc
 

@@ -17,6 +17,7 @@ import logging
 import os
 import secrets
 import shutil
+import stat
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import TracebackType
@@ -110,9 +111,12 @@ class DataDir:
         return found
 
     def ensure(self) -> None:
-        """Create the data dir and its sub-folders (private to the user)."""
+        """Create the data dir and its sub-folders, private to the user: an existing one whose
+        mode lets others in (a 0777 folder made by hand) is set to 0700, ``mkdir`` alone would
+        keep its mode."""
         try:
             self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+            _private(self.root)
             for sub in (
                 self.p2p,
                 self.store,
@@ -123,8 +127,16 @@ class DataDir:
                 self.logs,
             ):
                 sub.mkdir(exist_ok=True, mode=0o700)
+                _private(sub)
         except OSError as exc:
             raise DataDirError(f"cannot create data dir {self.root}: {exc.strerror}") from exc
+
+
+def _private(folder: Path) -> None:
+    """Take group and other permissions off ``folder`` (the owner's bits are kept)."""
+    mode = stat.S_IMODE(folder.stat().st_mode)
+    if mode & 0o077:
+        folder.chmod(mode & 0o700)
 
 
 class DataDirLock:

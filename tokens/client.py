@@ -248,6 +248,19 @@ class ChainClient:
         await self._tx().transact(self._factory.address, data, "create creator token")
         return await self.require_token_of(self.address)
 
+    async def fee_recipient(self, token: str) -> str:
+        """Where the token's creator fees go now (the creator unless rotated)."""
+        fn = self.token(token).functions.fee_recipient()
+        return checksum(str(await call("read fee recipient", fn.call())))
+
+    async def set_fee_recipient(self, recipient: str) -> str:
+        """Send the future creator fees of the account's token to `recipient` (through the
+        factory; only the token's creator may); returns the account's token."""
+        token = await self.require_token_of(self.address)
+        data = self._factory.encode_abi("set_fee_recipient", args=[checksum(recipient)])
+        await self._tx().transact(self._factory.address, data, "rotate the fee recipient")
+        return token
+
     # -- creator tokens ----------------------------------------------------------------
     async def token_info(self, token: str) -> TokenInfo:
         c = self.token(token)

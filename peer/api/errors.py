@@ -47,6 +47,7 @@ from storage.errors import (
     StorageError,
 )
 from storage.media.errors import InputRejected, MediaError, ToolError
+from tokens.curve import CurveError
 from tokens.errors import (
     ChainUnavailableError,
     DeadlineError,
@@ -154,6 +155,7 @@ ERROR_TABLE: tuple[ErrorRow, ...] = (
     ErrorRow(BlockNotFoundError, 404, "not_found"),
     ErrorRow(StorageError, 500, "storage_error"),
     ErrorRow(ChainUnavailableError, 503, "chain_unavailable"),
+    ErrorRow(CurveError, 409, "beyond_curve"),
     ErrorRow(NoCreatorTokenError, 404, "no_creator_token"),
     ErrorRow(TokenExistsError, 409, "token_exists"),
     ErrorRow(SpendLimitError, 402, "spend_limit"),

@@ -10,8 +10,11 @@ from eth_utils.address import is_address, to_checksum_address
 
 from peer.api.context import context, feed, json_body, store
 from peer.api.errors import ApiError
+from peer.api.params import bounded_int
 from peer.api.views import item_json, page_json, token_json
 from peer.feed.queries import Page
+from peer.feed.text import first_control
+from storage.errors import ContentUnavailableError
 from storage.media.manifest import decode_manifest
 
 MAX_PAGE = 50
@@ -20,9 +23,7 @@ MAX_PAGE = 50
 def _page_args(request: web.Request) -> tuple[str | None, int]:
     cursor = request.query.get("cursor") or None
     raw = request.query.get("limit", "20")
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
-        raise ApiError(400, "bad_limit", f"limit must be an integer from 1 to {MAX_PAGE}")
-    return cursor, int(raw)
+    return cursor, bounded_int(raw, "limit", 1, MAX_PAGE, "bad_limit")
 
 
 def post_id(request: web.Request) -> bytes:
@@ -62,7 +63,7 @@ async def feed_page(request: web.Request) -> web.Response:
         page = await service.index.following(me, cursor, limit) if me else Page((), None)
     else:
         raise ApiError(400, "bad_tab", "tab must be 'for_you' or 'following'")
-    return web.json_response(page_json(page))
+    return web.json_response(page_json(page, feed(request).unavailable))
 
 
 async def search(request: web.Request) -> web.Response:
@@ -72,14 +73,14 @@ async def search(request: web.Request) -> web.Response:
     if not text:
         return web.json_response({"items": [], "next": None})
     page = await feed(request).index.search(text, cursor, limit, prefix=True)
-    return web.json_response(page_json(page))
+    return web.json_response(page_json(page, feed(request).unavailable))
 
 
 async def post(request: web.Request) -> web.Response:
     item = await feed(request).index.post(post_id(request))
     if item is None:
         raise ApiError(404, "unknown_post", "this peer has not seen that post")
-    return web.json_response(item_json(item))
+    return web.json_response(item_json(item, feed(request).unavailable))
 
 
 async def like(request: web.Request) -> web.Response:
@@ -120,7 +121,7 @@ async def creator(request: web.Request) -> web.Response:
 async def creator_posts(request: web.Request) -> web.Response:
     cursor, limit = _page_args(request)
     page = await feed(request).index.creator(address(request), cursor, limit)
-    return web.json_response(page_json(page))
+    return web.json_response(page_json(page, feed(request).unavailable))
 
 
 async def follow(request: web.Request) -> web.Response:
@@ -159,6 +160,9 @@ async def set_profile(request: web.Request) -> web.Response:
     name = body.get("name")
     if not isinstance(name, str) or not 1 <= len(name.strip()) <= 64:
         raise ApiError(400, "bad_name", "'name' must be 1 to 64 characters")
+    control = first_control([name])
+    if control is not None:
+        raise ApiError(400, "bad_name", f"'name' must not hold control characters ({control})")
     profile = await feed(request).update_profile(name=name.strip())
     return web.json_response({"address": profile.creator, "name": profile.name})
 
@@ -174,10 +178,17 @@ async def clip(request: web.Request) -> web.Response:
     if item is None:
         raise ApiError(404, "unknown_post", "this peer has not seen that post")
     content = store(request).store
-    stat = await content.stat(item.manifest)
-    if stat.size > MAX_MANIFEST:
-        raise ApiError(502, "manifest_too_large", "the clip manifest exceeds 64 KiB")
-    manifest = decode_manifest(await content.read_range(item.manifest, 0, stat.size))
+    unavailable = feed(request).unavailable
+    try:
+        stat = await content.stat(item.manifest)
+        if stat.size > MAX_MANIFEST:
+            raise ApiError(502, "manifest_too_large", "the clip manifest exceeds 64 KiB")
+        raw_manifest = await content.read_range(item.manifest, 0, stat.size)
+    except ContentUnavailableError:
+        unavailable.mark(item.manifest)  # the feed shows the post as unavailable for a while
+        raise
+    unavailable.clear(item.manifest)
+    manifest = decode_manifest(raw_manifest)
     origin = ctx.content_origin()
     post_hex = "0x" + pid.hex()
 
@@ -204,7 +215,7 @@ async def clip(request: web.Request) -> web.Response:
     )
     return web.json_response(
         {
-            "post": item_json(item),
+            "post": item_json(item, unavailable),
             "duration_ms": manifest.duration_ms,
             "premium": manifest.premium,
             "poster": {

@@ -7,6 +7,7 @@ from aiohttp import web
 from peer.api.context import feed, gating, json_body
 from peer.api.errors import ApiError
 from peer.api.feed import address, post_id
+from peer.api.params import base_units, bounded_int
 from peer.gating.errors import LockedError
 from peer.gating.http import media_response
 
@@ -39,11 +40,8 @@ async def unlock(request: web.Request) -> web.Response:
     if not isinstance(buy, bool):
         raise ApiError(400, "bad_request", "'buy' must be true or false")
     raw = body.get("max_cost", body.get("maxCost"))
-    if raw is not None and not (isinstance(raw, str) and raw.isdigit()):
-        raise ApiError(400, "bad_amount", "'max_cost' must be a decimal string of base units")
-    result = await gating(request).service.unlock(
-        post_id(request), buy=buy, max_cost=None if raw is None else int(raw)
-    )
+    max_cost = None if raw is None else base_units(raw, "max_cost")
+    result = await gating(request).service.unlock(post_id(request), buy=buy, max_cost=max_cost)
     return web.json_response(result)
 
 
@@ -75,9 +73,8 @@ async def revoke(request: web.Request) -> web.Response:
 async def buy_plan(request: web.Request) -> web.Response:
     """What ``unlock --buy`` would buy and pay at most (null when nothing is missing)."""
     raw = request.query.get("slippage", "")
-    if raw and not raw.isdigit():
-        raise ApiError(400, "bad_request", "slippage is in basis points (an integer)")
-    plan = await gating(request).service.plan_buy(post_id(request), int(raw) if raw else None)
+    slippage = bounded_int(raw, "slippage", 0, 10_000, "bad_request") if raw else None
+    plan = await gating(request).service.plan_buy(post_id(request), slippage)
     if plan is None:
         return web.json_response(None)
     return web.json_response(

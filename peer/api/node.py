@@ -32,10 +32,15 @@ async def status(request: web.Request) -> web.Response:
 
 
 async def list_peers(request: web.Request) -> web.Response:
-    """Connected peers, their addresses and their gossipsub score on the posts topic."""
+    """Connected peers, their addresses and their gossipsub score on the posts topic; with
+    ``?topic=``, only those this node knows to be subscribed to that gossipsub topic."""
     net = network(request)
+    topic = request.query.get("topic")
+    subscribed = set(await net.topic_peers(topic)) if topic else None
     rows = []
     for p in net.peers():
+        if subscribed is not None and p.peer_id not in subscribed:
+            continue
         score = await net.peer_score(p.peer_id, TOPIC_POSTS)
         rows.append({"peer_id": p.peer_id, "addrs": list(p.addrs), "score": score})
     return web.json_response({"peers": rows})

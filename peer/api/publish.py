@@ -12,6 +12,7 @@ from aiohttp import BodyPartReader, web
 
 from peer.api.context import context, json_body, local_path
 from peer.api.errors import ApiError
+from peer.api.params import whole_tokens
 from peer.api.views import job_json
 from peer.daemon.publish import PublishRequest, PublishService
 
@@ -35,11 +36,8 @@ def _bool(value: Any, name: str) -> bool:
 
 
 def _whole(value: Any, name: str) -> int:
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    if isinstance(value, str) and (value.isdigit() or value == ""):
-        return int(value or 0)
-    raise ApiError(400, "bad_request", f"{name} must be a whole number of tokens")
+    """Whole tokens, 0 to the supply cap (an empty form field is 0)."""
+    return 0 if value == "" else whole_tokens(value, name)
 
 
 async def upload(request: web.Request) -> web.Response:

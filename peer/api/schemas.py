@@ -40,6 +40,7 @@ API_CODES = (
     "bad_post_id",
     "bad_address",
     "bad_amount",
+    "unknown_token",
     "bad_side",
     "bad_name",
     "unknown_post",
@@ -198,6 +199,10 @@ COMPONENTS: dict[str, Schema] = {
             "min_balance": BIG,
             "key_servers": STRS,
             "likes": NAT,
+            "available": {
+                **BOOL,
+                "description": "false while no peer could serve the post's manifest lately",
+            },
         }
     ),
     "Page": obj({"items": array(ref("FeedItem")), "next": nullable(STR)}),
@@ -424,7 +429,15 @@ SCHEMAS: dict[tuple[str, str], RouteSchema] = {
         media=("text/event-stream",),
     ),
     ("GET", "/api/v1/peers"): RouteSchema(
-        {200: obj({"peers": array(obj({"peer_id": STR, "addrs": STRS, "score": NUM}))})}, NODE
+        {200: obj({"peers": array(obj({"peer_id": STR, "addrs": STRS, "score": NUM}))})},
+        NODE,
+        query=(
+            Param(
+                "topic",
+                STR,
+                "only the peers this node knows to be subscribed to this gossipsub topic",
+            ),
+        ),
     ),
     ("POST", "/api/v1/login-links"): RouteSchema(
         {200: obj({"url": STR, "expires_in_s": NAT})}, frozenset(), EMPTY

@@ -44,7 +44,7 @@ __all__ = ["SECRET_HEADER", "SESSION_COOKIE"]
 log = logging.getLogger(__name__)
 
 SAFE_METHODS = frozenset({"GET", "HEAD"})
-PUBLIC_PATHS = frozenset({"/healthz", "/", "/login", "/static"})
+PUBLIC_PATHS = frozenset({"/healthz", "/", "/login", "/static/{filename}"})
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -114,7 +114,7 @@ def api_middleware(auth: ApiAuth, routes: RoutePolicy) -> Middleware:
         except ApiError as exc:
             response = error_response(exc)
         except Exception as exc:
-            log.exception("unhandled error in %s %s", request.method, request.path)
+            _log_error(request, exc)
             response = error_response(exc)
         _page_headers(response)
         return response
@@ -145,6 +145,20 @@ def _check(request: web.Request, path: str, auth: ApiAuth, routes: RoutePolicy) 
                 raise UnsupportedMediaType("multipart/form-data")
         elif ctype != "application/json":
             raise UnsupportedMediaType("application/json")
+
+
+def _log_error(request: web.Request, exc: Exception) -> None:
+    """A domain error answered with a 4xx is the caller's mistake: one line at INFO. A peer,
+    the chain or a timeout (502-504): one line at WARNING. Any other 5xx is ours: ERROR with
+    the traceback."""
+    status, code, message = describe(exc)
+    where = f"{request.method} {request.path}"
+    if status < 500:
+        log.info("%s: %d %s: %s", where, status, code, message)
+    elif status in (502, 503, 504):
+        log.warning("%s: %d %s: %s", where, status, code, message)
+    else:
+        log.exception("%s: %d %s", where, status, code)
 
 
 def _page_headers(response: web.StreamResponse) -> None:

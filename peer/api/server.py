@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 
 from aiohttp import web
 
@@ -30,6 +31,30 @@ from peer.api.security import (
 
 LOOPBACK = "127.0.0.1"
 CONTENT_ROUTES = web.AppKey("toktok_content_routes", list)
+IDLE_TIMEOUT_S = 15.0
+"""A connection with no request in progress is closed after this many seconds, from its
+start too: one that sends nothing, or a request's head too slowly, no longer holds a slot
+(aiohttp's default is 3,630 s). Responses being written (the event stream) are not idle."""
+MAX_STATIC_PATH = 255
+
+
+def _static_handler(root: Path) -> Handler:
+    """The web UI's assets: only files present in ``root`` at start, by exact relative path
+    (no traversal, no symlinks, no file-system call for a name that is not one of them)."""
+    files = {
+        path.relative_to(root).as_posix(): path
+        for path in root.rglob("*")
+        if path.is_file() and not path.is_symlink()
+    }
+
+    async def static(request: web.Request) -> web.StreamResponse:
+        name = request.match_info["filename"]
+        path = files.get(name) if len(name) <= MAX_STATIC_PATH else None
+        if path is None:
+            raise web.HTTPNotFound(text="no such asset")
+        return web.FileResponse(path)
+
+    return static
 
 
 # A browser keeps the session cookie this long (it is replaced only with the data dir's
@@ -106,7 +131,8 @@ def build_ui_app(
         app.router.add_route(route.method, route.path, route.handler)
     app.router.add_get("/", _shell_handler(auth, content_policy))
     app.router.add_get("/login", _login_handler(auth, content_policy))
-    app.router.add_static(webui.STATIC_PREFIX, webui.static_dir(), follow_symlinks=False)
+    static = _static_handler(webui.static_dir())
+    app.router.add_get(webui.STATIC_PREFIX + "{filename:.+}", static, allow_head=True)
     return app
 
 
@@ -129,6 +155,7 @@ class HttpService:
         content_port: int = 0,
         routes: Iterable[Route] = ROUTES,
         content_setup: Callable[[web.Application], None] | None = None,
+        idle_timeout_s: float = IDLE_TIMEOUT_S,
     ) -> None:
         self._content_setup = content_setup
         self._ui_policy = HostPolicy()
@@ -139,6 +166,7 @@ class HttpService:
         self._content_port = content_port
         self._flexible: set[int] = set()
         self._runners: list[web.AppRunner] = []
+        self.idle_timeout_s = idle_timeout_s
         self.notices: list[str] = []
         """Ports that could not be had again (a new one was picked instead)."""
 
@@ -168,7 +196,11 @@ class HttpService:
     async def _serve(self, app: web.Application, port: int, policy: HostPolicy) -> None:
         # handler_cancellation: an open event stream must not hold up shutdown.
         runner = web.AppRunner(
-            app, access_log=None, handle_signals=False, handler_cancellation=True
+            app,
+            access_log=None,
+            handle_signals=False,
+            handler_cancellation=True,
+            keepalive_timeout=self.idle_timeout_s,
         )
         await runner.setup()
         self._runners.append(runner)

@@ -9,63 +9,57 @@ from eth_utils.address import is_address, to_checksum_address
 
 from peer.api.context import chain, context, json_body
 from peer.api.errors import ApiError
+from peer.api.params import optional_base_units, token_amount
 from peer.api.views import quote_json, token_json, trade_json
 from peer.events import WalletTx
-from tokens.client import large_trade_warning, slippage_bound
-from tokens.curve import to_base_units, to_whole
-from tokens.errors import TokensError
+from tokens.client import ChainClient, large_trade_warning, slippage_bound
+from tokens.curve import to_whole
 
 
 def token_address(request: web.Request) -> str:
     raw = request.match_info["token"]
     if not is_address(raw):
         raise ApiError(400, "bad_address", "not a token address")
-    return str(to_checksum_address(raw))
+    token = str(to_checksum_address(raw))
+    if int(token, 16) == 0:
+        raise ApiError(400, "bad_address", "the zero address is not a token")
+    return token
+
+
+async def creator_token(request: web.Request) -> tuple[str, ChainClient]:
+    """The path's token, checked to be a creator token of the factory (404 if it is not)."""
+    token, client = token_address(request), chain(request).client
+    if await client.creator_of(token) is None:
+        raise ApiError(404, "unknown_token", f"{token} is not a creator token of this chain")
+    return token, client
 
 
 def amount_of(value: Any, name: str = "amount") -> int:
-    """Whole tokens as a decimal string (or integer) -> base units, > 0."""
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        raise ApiError(400, "bad_amount", f"'{name}' must be a decimal string of whole tokens")
-    try:
-        amount = to_base_units(value)
-    except (TokensError, ValueError) as exc:
-        raise ApiError(400, "bad_amount", f"'{name}': {exc}") from exc
-    if amount <= 0:
-        raise ApiError(400, "bad_amount", f"'{name}' must be more than zero")
-    return amount
-
-
-def _optional_units(body: dict[str, Any], name: str) -> int | None:
-    value = body.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, str) or not value.isdigit():
-        raise ApiError(400, "bad_amount", f"'{name}' must be a decimal string of base units")
-    return int(value)
+    """Whole tokens as an ASCII decimal string (or integer) -> base units, 1 to the cap."""
+    return token_amount(value, name)
 
 
 async def info(request: web.Request) -> web.Response:
-    token = token_address(request)
-    return web.json_response(token_json(await chain(request).client.token_info(token)))
+    token, client = await creator_token(request)
+    return web.json_response(token_json(await client.token_info(token)))
 
 
 async def quote(request: web.Request) -> web.Response:
-    service = chain(request)
-    token, client = token_address(request), service.client
     side = request.query.get("side", "buy")
+    if side not in ("buy", "sell"):
+        raise ApiError(400, "bad_side", "side must be 'buy' or 'sell'")
     amount = amount_of(request.query.get("amount", ""))
+    token, client = await creator_token(request)
     if side == "buy":
         result = await client.quote_buy(token, amount)
-    elif side == "sell":
-        result = await client.quote_sell(token, amount)
     else:
-        raise ApiError(400, "bad_side", "side must be 'buy' or 'sell'")
+        result = await client.quote_sell(token, amount)
     return web.json_response(quote_json(result, side))
 
 
 async def history(request: web.Request) -> web.Response:
-    points = await chain(request).client.price_history(token_address(request))
+    token, client = await creator_token(request)
+    points = await client.price_history(token)
     return web.json_response(
         {
             "points": [
@@ -82,7 +76,8 @@ async def history(request: web.Request) -> web.Response:
 
 
 async def holders(request: web.Request) -> web.Response:
-    balances = await chain(request).client.holders(token_address(request))
+    token, client = await creator_token(request)
+    balances = await client.holders(token)
     ranked = sorted(balances.items(), key=lambda kv: kv[1], reverse=True)
     return web.json_response({"holders": [{"address": a, "balance": str(b)} for a, b in ranked]})
 
@@ -95,15 +90,14 @@ def _require_confirmation(body: dict[str, Any], summary: str) -> None:
 async def _trade(request: web.Request, side: str) -> web.Response:
     """A confirmed buy or sell: quote, refuse without ``confirm``, trade, announce."""
     service = chain(request)
-    token, client = token_address(request), service.client
     body = await json_body(request)
     amount = amount_of(body.get("amount"))
+    bound = optional_base_units(body, "max_cost" if side == "buy" else "min_refund")
+    token, client = await creator_token(request)
     if side == "buy":
-        bound = _optional_units(body, "max_cost")
         quoted = await client.quote_buy(token, amount)
         summary = f"buying {to_whole(amount)} tokens costs {to_whole(quoted.total)} TOK"
     else:
-        bound = _optional_units(body, "min_refund")
         quoted = await client.quote_sell(token, amount)
         summary = f"selling {to_whole(amount)} tokens refunds {to_whole(quoted.total)} TOK"
     warning = large_trade_warning(
@@ -139,7 +133,11 @@ async def create_token(request: web.Request) -> web.Response:
         raise ApiError(400, "bad_request", "'symbol' must be 1 to 5 characters")
     client = chain(request).client
     token = await client.create_token(name, symbol)
-    context(request).bus.publish(WalletTx("create_token", "", token, "0"))
+    ctx = context(request)
+    ctx.bus.publish(WalletTx("create_token", "", token, "0"))
+    if ctx.feed is not None and await ctx.feed.current_profile() is not None:
+        # a profile names the creator's token: sign the next version, which carries it
+        await ctx.feed.update_profile()
     return web.json_response(token_json(await client.token_info(token)))
 
 

@@ -6,38 +6,43 @@ are decimal strings; ids are 0x-hex. Handlers and nothing below ``peer/api`` use
 
 from __future__ import annotations
 
+from collections.abc import Container
 from typing import Any
 
 from peer.daemon.publish import Job
 from peer.feed.queries import FeedItem, Page
+from peer.feed.text import escape_controls
 from tokens.client import TokenInfo, Trade
 from tokens.curve import Quote
 
 
-def item_json(item: FeedItem) -> dict[str, Any]:
-    """A feed item (a post with its creator's name and likes)."""
+def item_json(item: FeedItem, unavailable: Container[str] = frozenset()) -> dict[str, Any]:
+    """A feed item (a post with its creator's name and likes); ``available`` is false while
+    its manifest is in ``unavailable``."""
     return {
         "id": "0x" + item.id.hex(),
         "creator": item.creator,
-        "creator_name": item.creator_name,
+        "creator_name": escape_controls(item.creator_name),
         "creator_forked": item.creator_forked,
         "seq": item.seq,
         "token": item.token,
         "manifest": item.manifest,
-        "title": item.title,
-        "tags": list(item.tags),
+        "title": escape_controls(item.title),
+        "tags": [escape_controls(tag) for tag in item.tags],
         "duration_ms": item.duration_ms,
         "created_at": item.created_at,
         "premium": item.premium,
         "min_balance": str(item.min_balance),
         "key_servers": list(item.key_servers),
         "likes": item.likes,
+        "available": item.manifest not in unavailable,
     }
 
 
-def page_json(page: Page) -> dict[str, Any]:
+def page_json(page: Page, unavailable: Container[str] = frozenset()) -> dict[str, Any]:
     """A page of feed items and the cursor of the next one."""
-    return {"items": [item_json(i) for i in page.items], "next": page.next_cursor}
+    items = [item_json(i, unavailable) for i in page.items]
+    return {"items": items, "next": page.next_cursor}
 
 
 def token_json(info: TokenInfo) -> dict[str, Any]:

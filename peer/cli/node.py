@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import webbrowser
 from pathlib import Path
 from typing import Any
 
 import click
 
+from peer import logsetup
 from peer.cli.client import DaemonClient
 from peer.cli.context import CliState, emit, fail, json_option, pass_state
 from peer.datadir import DataDir
@@ -96,11 +96,8 @@ def run(state: CliState) -> None:
     from peer.daemon.app import App, toktok_version  # imports libp2p: only when the daemon runs
 
     config = state.config
-    logging.basicConfig(
-        level=config.peer.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
     state.data_dir.ensure()
+    logsetup.configure(config.peer.log_level, state.data_dir.logs)
     app = App(config, state.data_dir)
 
     def ready(app: App) -> None:

@@ -16,11 +16,12 @@ from typing import Any
 
 import click
 
+from peer.cli import remote_cat
 from peer.cli.client import DaemonClient
 from peer.cli.context import CliState, emit, json_option, pass_state, refuse_data_dir_path
 from storage import unixfs
 from storage.cid import CID
-from storage.errors import StoreIOError
+from storage.errors import BlockNotFoundError, StoreIOError
 from storage.local import READ_SIZE, LocalStore
 
 PROGRESS_THRESHOLD = 16 * 1024 * 1024
@@ -132,15 +133,39 @@ def _parse_range(text: str) -> tuple[int, int | None]:
     metavar="A-B",
     help="Only bytes A..B-1 (offsets from 0, B exclusive like a Python slice); 'A-' to the end.",
 )
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1),
+    default=60.0,
+    show_default=True,
+    help="Seconds without a byte from the network before giving up (with a running daemon).",
+)
 @pass_state
-def cat(state: CliState, cid_text: str, byte_range: str | None) -> None:
-    """Write the content of CID to standard output (every block verified)."""
+def cat(state: CliState, cid_text: str, byte_range: str | None, timeout: float) -> None:
+    """Write the content of CID to standard output (every block verified).
+
+    With a running daemon, blocks missing here are fetched from the network through it (like
+    'ipfs cat'); progress goes to stderr on a terminal. Without one, only the local store is
+    read.
+    """
     root = _parse_cid(cid_text)
     start, end = _parse_range(byte_range) if byte_range else (0, None)
-    store = _reader(state)
+    client = state.daemon()
     out = sys.stdout.buffer
-    for piece in store.iter_file(root, start, end):
-        out.write(piece)
+    if client is not None:
+        remote_cat.stream(
+            client.creds, str(root), start, end, out, timeout, remote_cat.terminal_progress()
+        )
+        return
+    store = _reader(state)
+    try:
+        for piece in store.iter_file(root, start, end):
+            out.write(piece)
+    except BlockNotFoundError as exc:
+        raise BlockNotFoundError(
+            f"{exc}; start the daemon ('toktok run') to fetch missing blocks from the network",
+            exc.cid,
+        ) from exc
     out.flush()
 
 

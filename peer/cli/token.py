@@ -1,4 +1,4 @@
-"""``toktok token create | quote | buy | sell | balance | info``: creator tokens.
+"""``toktok token create | quote | buy | sell | balance | info | fee-recipient``: creator tokens.
 
 Amounts are whole tokens (decimals allowed, e.g. 1.5); TOK amounts print the same way.
 TOKEN may be a creator token's address or its creator's address.
@@ -197,3 +197,25 @@ def info(state: CliState, token_or_creator: str, as_json: bool) -> None:
         }  # fmt: skip
 
     emit(_run(state, body, account=False), as_json)
+
+
+@token.command(name="fee-recipient")
+@click.argument("address", required=False)
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@json_option
+@pass_state
+def fee_recipient(state: CliState, address: str | None, yes: bool, as_json: bool) -> None:
+    """Show where your token's creator fees go, or send future fees to ADDRESS (e.g. a new
+    wallet if this key is lost or leaked); your creator identity does not change."""
+
+    async def body(c: ChainClient, _: Chain) -> dict[str, Any]:
+        token = await c.require_token_of(c.address)
+        current = await c.fee_recipient(token)
+        if address is None:
+            return {"token": token, "fee_recipient": current}
+        if not yes and not click.confirm(f"send future creator fees of {token} to {address}?"):
+            raise click.Abort()
+        await c.set_fee_recipient(address)
+        return {"token": token, "previous": current, "fee_recipient": await c.fee_recipient(token)}
+
+    emit(_run(state, body, account=True), as_json)

@@ -189,6 +189,7 @@ class App:
             self.auth,
             ui_port=config.ui.port,
             content_port=config.ui.content_port,
+            idle_timeout_s=config.ui.idle_timeout_s,
             content_setup=lambda app: gateway.add_routes(app, self.store.store),
         )
         # Order matters: later services may use earlier ones; stop runs in reverse.

@@ -32,6 +32,33 @@ from tokens.client import TokenInfo
 from tokens.errors import ChainUnavailableError
 
 
+class UnavailableManifests:
+    """Manifests this peer recently failed to get from anyone (for ``ttl_s`` seconds): their
+    posts are shown as unavailable instead of as cards that never play."""
+
+    def __init__(self, ttl_s: float = 300.0, limit: int = 4096) -> None:
+        self._ttl_s = ttl_s
+        self._limit = limit
+        self._until: dict[str, float] = {}
+
+    def mark(self, manifest: str, now: float | None = None) -> None:
+        if len(self._until) >= self._limit:
+            self._until.pop(next(iter(self._until)))
+        self._until[manifest] = (time.monotonic() if now is None else now) + self._ttl_s
+
+    def clear(self, manifest: str) -> None:
+        self._until.pop(manifest, None)
+
+    def __contains__(self, manifest: object) -> bool:
+        until = self._until.get(manifest) if isinstance(manifest, str) else None
+        if until is None:
+            return False
+        if until < time.monotonic():
+            del self._until[manifest]  # type: ignore[arg-type]
+            return False
+        return True
+
+
 class FeedService:
     """Owns the feed index and the gossip service; signs the user's own records."""
 
@@ -59,6 +86,7 @@ class FeedService:
         self._registry: CachedTokenRegistry | None = None
         # one post at a time: each continues the log from the head the previous one stored
         self._publishing = asyncio.Lock()
+        self.unavailable = UnavailableManifests()
 
     @property
     def index(self) -> FeedIndex:

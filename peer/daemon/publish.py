@@ -29,12 +29,14 @@ from peer.daemon.wallet import WalletService
 from peer.datadir import DataDir
 from peer.errors import BadRequestError, PostInputError
 from peer.events import PublishDone, PublishFailed, PublishProgress
+from peer.feed.text import first_control
 from storage.cid import CID
 from storage.errors import NotPinnedError, StorageError
 from storage.media import progress as media_progress
 from storage.media.pipeline import ClipPublisher, MediaSettings
 from storage.media.probe import ProbeLimits
 from storage.pinjournal import JournalEntry, PinJournal
+from tokens.curve import MAX_SUPPLY
 
 log = logging.getLogger(__name__)
 BASE_UNITS = 10**18
@@ -70,6 +72,13 @@ class PublishRequest:
             post_input.check_premium(premium, min_balance)
         except PostInputError as exc:
             raise BadRequestError(f"{exc.field}: {exc}") from exc
+        control = first_control([title, *clean])
+        if control is not None:
+            raise BadRequestError(f"title and tags must not hold control characters ({control})")
+        if not 0 <= min_balance <= MAX_SUPPLY // 10**18:
+            raise BadRequestError(
+                f"min_balance: at most {MAX_SUPPLY // 10**18} whole tokens (the supply cap)"
+            )
         return PublishRequest(path, title, clean, premium, min_balance, remove_after)
 
 

@@ -161,6 +161,8 @@ class FeedGossip:
         verdict = await self._validator.validate_envelope(envelope, int(self._clock()))
         if isinstance(verdict, v.Rejected):
             raise RecordRejected(f"{verdict.reason}: {verdict.detail}")
+        if isinstance(verdict, v.Ignored) and verdict.reason is v.IgnoreReason.CONTROL_CHARACTERS:
+            raise RecordRejected(f"{verdict.reason}: {verdict.detail}")  # we never sign those
         if isinstance(verdict, v.Accepted) and verdict.fork:
             raise RecordRejected(
                 "fork: this creator already published another post with the same seq; "

@@ -2,7 +2,8 @@
 
 Pure apart from two awaited ports: the chain lookup (``TokenRegistry.token_of``) and the local
 state (``FeedView``). The current time is a parameter. Order of checks: size, decoding, field
-rules, signature, clock, duplicates, chain token, forks; the first failing check decides.
+rules, signature, control characters in text (Ignored), clock, duplicates, chain token, forks;
+the first failing check decides.
 
 ``Accepted.fork`` is True when the creator already has a different post at the same ``seq``: the
 post is stored as evidence, the creator is marked forked, and gossip must not forward it.
@@ -19,6 +20,7 @@ from peer.feed.errors import DecodeError, OversizeError, RegistryUnavailable, Si
 from peer.feed.ports import FeedView, FreshLookup, TokenRegistry
 from peer.feed.records import ZERO_ADDRESS, ZERO_ID, Post, Profile, Record, Tombstone, signer_of
 from peer.feed.signatures import recover_signer
+from peer.feed.text import first_control
 from peer.feed.wire import Envelope, decode
 from storage.cid import is_cid
 
@@ -47,6 +49,7 @@ class IgnoreReason(StrEnum):
     DUPLICATE = "duplicate"
     STALE = "stale-profile"
     CHAIN_UNAVAILABLE = "chain-unavailable"
+    CONTROL_CHARACTERS = "control-characters"
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +80,15 @@ class Ignored:
 Verdict = Accepted | Rejected | Ignored
 
 
+def text_fields(record: Record) -> tuple[str, ...]:
+    """The free-text fields of a record (those a person typed or an address list)."""
+    if isinstance(record, Post):
+        return (record.title, *record.tags, *record.key_servers)
+    if isinstance(record, Profile):
+        return (record.name, record.avatar, *record.key_servers)
+    return ()
+
+
 def field_problem(record: Record) -> tuple[RejectReason, str] | None:
     """Rules a single record must satisfy on its own (no signature, clock or chain)."""
     if isinstance(record, Post):
@@ -98,6 +110,13 @@ def field_problem(record: Record) -> tuple[RejectReason, str] | None:
         if len(record.key_servers) > MAX_KEY_SERVERS:
             return RejectReason.INVALID, "too many key servers"
     return None
+
+
+def _free_before_token(record: Post | Profile) -> bool:
+    """A free post with the zero token is valid whatever the registry says now: the creator
+    may have posted it before creating a token (a registration never goes away, so requiring
+    the current token would make every older free post invalid for good)."""
+    return isinstance(record, Post) and not record.premium and record.token == ZERO_ADDRESS
 
 
 class Validator:
@@ -143,6 +162,9 @@ class Validator:
     async def check(self, envelope: Envelope, record_id: bytes, now: int) -> Verdict:
         """The remaining rules for a record ``authenticate`` passed with id ``record_id``."""
         record = envelope.record
+        control = first_control(text_fields(record))
+        if control is not None:  # signed by its author, but not shown or passed on by us
+            return Ignored(IgnoreReason.CONTROL_CHARACTERS, f"a text field holds {control}")
         if record.created_at > now + MAX_CLOCK_SKEW_S:
             return Rejected(RejectReason.FUTURE, f"createdAt {record.created_at} > now {now} + 300")
         if await self._view.has_record(record_id):
@@ -155,7 +177,7 @@ class Validator:
             stored = await self._view.profile_version(record.creator)
             if stored is not None and record.version <= stored:
                 return Ignored(IgnoreReason.STALE, f"profile version {record.version} <= {stored}")
-        if isinstance(record, Post | Profile):
+        if isinstance(record, Post | Profile) and not _free_before_token(record):
             verdict = await self._check_token(record)
             if verdict is not None:
                 return verdict

@@ -1,9 +1,11 @@
 """One sync round against one peer: heads, then missing post ranges and profiles, in pages.
 
 Every record goes through the feed ``Validator``; Accept -> ``index.store``; Ignore (already
-stored, stale profile, chain down) -> counted; Reject, or a response that breaks the protocol
-(wrong creator, seq below the asked range, a non-post in a range) -> the round with this peer
-stops and the reason is counted. Work is bounded by ``SyncOptions`` caps whatever the peer
+stored, stale profile, chain down) -> counted; Reject or undecodable -> that record is dropped
+and counted, the rest of the page and the round go on (a peer that sends more than
+``max_rejects_per_round`` such records loses the rest of the round); a response that breaks the
+protocol (wrong creator, seq below the asked range, a non-post in a range) -> the round with
+this peer stops and the reason is counted. Work is bounded by ``SyncOptions`` caps whatever the peer
 advertises: creators per round, pages per round, records per round.
 
 Paging: the next page starts at the last seq of a full page (not after it), so a fork whose two
@@ -65,6 +67,10 @@ class SyncOptions:
     """Most range/profiles requests to one peer per round."""
     max_records_per_round: int = 500
     """Most records received from one peer per round (duplicates included)."""
+    max_rejects_per_round: int = 20
+    """Records breaking the feed rules tolerated from one peer per round: each costs only
+    itself (a creator's older records may follow rules that changed since); one more ends the
+    round."""
     request_timeout_s: float = 10.0
     """Timeout of one sync request."""
     max_parallel_peers: int = 4
@@ -97,6 +103,10 @@ class RoundReport:
     creators: int = 0
     rejected: str | None = None
     """Why the round stopped because the peer misbehaved (None if it did not)."""
+    refused: int = 0
+    """Records dropped because they broke the feed rules (each costs only itself)."""
+    last_refused: str = ""
+    """Why the last of them was dropped."""
     error: str | None = None
     """Why the round stopped on a network error (timeout, unsupported protocol...)."""
     answered: bool = False
@@ -150,7 +160,11 @@ class RoundRunner:
         try:
             heads = await self.heads(peer)
             report.answered = True
-            budget = _Budget(self._options.max_pages_per_round, self._options.max_records_per_round)
+            budget = _Budget(
+                self._options.max_pages_per_round,
+                self._options.max_records_per_round,
+                self._options.max_rejects_per_round,
+            )
             await self._posts(peer, heads, budget, report)
             await self._profiles(peer, heads, budget, report)
             report.capped = budget.pages <= 0 or budget.records <= 0
@@ -245,19 +259,27 @@ class RoundRunner:
                 report.pages += 1
                 before = report.stored
                 checked = [self._check_post(raw, creator, from_seq) for raw in page]
-                seqs = [seq for _envelope, seq in checked]
+                envelopes = [envelope for envelope, _seq in checked if envelope is not None]
+                seqs = [seq for envelope, seq in checked if envelope is not None]
                 if seqs != sorted(seqs):
                     raise _Stop("range response not in seq order")
-                await self._take([envelope for envelope, _seq in checked], report)
-                if len(page) < limit:
+                for _ in range(len(checked) - len(envelopes)):
+                    self._refuse("undecodable", "a record of a range page", report, budget)
+                await self._take(envelopes, report, budget)
+                if len(page) < limit or not seqs:
                     break
                 if report.stored == before and seqs[-1] <= local_head:
                     break  # a page of what we already have, below our head: the gap is theirs too
                 # every seq >= from_seq, so either choice moves forward
                 from_seq = seqs[-1] if seqs[0] != seqs[-1] else seqs[-1] + 1
 
-    def _check_post(self, raw: bytes, creator: str, from_seq: int) -> tuple[Envelope, int]:
-        envelope = self._decode(raw)
+    def _check_post(self, raw: bytes, creator: str, from_seq: int) -> tuple[Envelope | None, int]:
+        """The record and its seq; an undecodable record is (None, 0) and costs only itself. A
+        decodable record outside the asked range stops the round."""
+        try:
+            envelope = decode(raw)
+        except DecodeError:
+            return None, 0
         record = envelope.record
         if not isinstance(record, Post) or record.creator != creator or record.seq < from_seq:
             raise _Stop(f"range response holds a record outside {creator} seq >= {from_seq}")
@@ -284,41 +306,49 @@ class RoundRunner:
             budget.pages -= 1
             budget.records -= len(page)
             report.pages += 1
-            envelopes = [self._decode(raw) for raw in page]
-            for envelope in envelopes:
+            envelopes = []
+            for raw in page:
+                try:
+                    envelope = decode(raw)
+                except DecodeError as exc:
+                    self._refuse("undecodable", str(exc), report, budget)
+                    continue
                 record = envelope.record
                 if not isinstance(record, Profile) or record.creator not in batch:
                     raise _Stop("profiles response holds a record we did not ask for")
-            await self._take(envelopes, report)
+                envelopes.append(envelope)
+            await self._take(envelopes, report, budget)
 
-    def _decode(self, raw: bytes) -> Envelope:
-        try:
-            return decode(raw)
-        except DecodeError as exc:
-            raise _Stop(f"undecodable record: {exc}") from exc
-
-    async def _take(self, envelopes: list[Envelope], report: RoundReport) -> None:
-        """Validate a page concurrently, store what precedes the first Reject (one batch for
-        the index's writer, in order), then stop at that Reject."""
+    async def _take(self, envelopes: list[Envelope], report: RoundReport, budget: _Budget) -> None:
+        """Validate a page concurrently and store what passes (one batch for the index's
+        writer, in order). A rejected record costs that record only; the round stops once the
+        peer has sent ``max_rejects_per_round`` of them."""
         now = int(self._clock())
         verdicts = await asyncio.gather(
             *(self._validator.validate_envelope(e, now) for e in envelopes)
         )
-        rejected = next((x for x in verdicts if isinstance(x, v.Rejected)), None)
-        upto = verdicts.index(rejected) if rejected is not None else len(verdicts)
         accepted: list[tuple[Envelope, bytes]] = []
-        for envelope, verdict in zip(envelopes[:upto], verdicts[:upto], strict=True):
+        for envelope, verdict in zip(envelopes, verdicts, strict=True):
             if isinstance(verdict, v.Ignored):
                 report.ignored += 1
                 self.stats[f"ignore:{verdict.reason}"] += 1
-            elif isinstance(verdict, v.Accepted):
+            elif isinstance(verdict, v.Rejected):
+                self._refuse(f"{verdict.reason}", verdict.detail, report, budget)
+            else:
                 accepted.append((envelope, verdict.record_id))
         results = await asyncio.gather(*(self._index.store(e, rid) for e, rid in accepted))
         for (envelope, record_id), result in zip(accepted, results, strict=True):
             self._count(envelope, record_id, result, report)
-        if rejected is not None:
-            self.stats[f"reject:{rejected.reason}"] += 1
-            raise _Stop(f"{rejected.reason}: {rejected.detail}")
+        if budget.rejects < 0:
+            raise _Stop(f"{report.refused} bad records, the last one {report.last_refused}")
+
+    def _refuse(self, reason: str, detail: str, report: RoundReport, budget: _Budget) -> None:
+        """Count one bad record (it is dropped; the rest of the page still counts)."""
+        report.refused += 1
+        report.last_refused = f"{reason}: {detail}"
+        budget.rejects -= 1
+        self.stats[f"reject:{reason}"] += 1
+        logger.debug("sync: dropped a record from %s: %s: %s", report.peer, reason, detail)
 
     def _count(
         self, envelope: Envelope, record_id: bytes, result: StoreResult, report: RoundReport
@@ -343,3 +373,4 @@ class RoundRunner:
 class _Budget:
     pages: int
     records: int
+    rejects: int

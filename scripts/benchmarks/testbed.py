@@ -45,11 +45,13 @@ sys.path.insert(0, str(ROOT))
 from netbed import Bed
 from netbed.errors import BedError
 from netbed.peers import BedPeer, start_chain, start_peer
+from peer.errors import DaemonError
 from storage.media.samples import SampleSpec, make_sample
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 OUT = ROOT / "bench-results"
+FAILED_PLAYS: list[str] = []
 
 
 def cpu_ticks(pid: int) -> int:
@@ -82,8 +84,11 @@ def follow_one(fan: BedPeer, post: str, done_at: float, want: str) -> dict[str, 
             return {}
         time.sleep(0.2)
     reach = time.monotonic() - done_at
-    r = rendition(fan, post)
-    data = fan.fetch(r["url"])
+    try:
+        data = fan.fetch(rendition(fan, post)["url"])
+    except (DaemonError, OSError) as exc:  # a failed play is a result (N=30: a timeout)
+        FAILED_PLAYS.append(f"{fan.name}: {exc}")
+        return {"reach_s": reach}
     played = time.monotonic() - done_at
     if hashlib.sha256(data).hexdigest() != want:
         raise BedError(f"{fan.name} played different bytes")
@@ -212,8 +217,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 outcomes = list(
                     pool.map(follow_one, fans, *zip(*[(post, done, want)] * len(fans), strict=True))
                 )
-            reach = [o["reach_s"] for o in outcomes if o]
-            play = [o["play_s"] for o in outcomes if o]
+            reach = [o["reach_s"] for o in outcomes if "reach_s" in o]
+            play = [o["play_s"] for o in outcomes if "play_s" in o]
             sample = rng.choice(fans)
             result["posts"].append({
                 "reach_s": [round(v, 3) for v in reach], "play_s": [round(v, 3) for v in play],
@@ -223,15 +228,22 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 "reach": quantiles(reach), "play": quantiles(play),
             })  # fmt: skip
             fresh = creator.publish(clips[2 * n + 1], f"bench first byte {n}", ["bench"])
-            while not sample.has_post(fresh):
+            deadline = time.monotonic() + 120
+            while not sample.has_post(fresh) and time.monotonic() < deadline:
                 time.sleep(0.2)
-            url = rendition(sample, fresh)["url"]
-            result["posts"][-1]["first_byte_ms_random_fan"] = round(first_byte_ms(sample, url), 1)
+            try:
+                url = rendition(sample, fresh)["url"]
+                first = round(first_byte_ms(sample, url), 1)
+            except (DaemonError, OSError) as exc:
+                FAILED_PLAYS.append(f"{sample.name} (first byte): {exc}")
+                first = None
+            result["posts"][-1]["first_byte_ms_random_fan"] = first
         window = time.monotonic() - w0
         cpu = [100 * (cpu_ticks(pid) - cpu0[pid]) / CLK_TCK / window for pid in pids]
         result["cpu_percent_per_peer"] = quantiles(cpu)
         result["rss_mb_per_peer"] = quantiles([rss_mb(pid) for pid in pids])
         result["latencies_ms"] = [round(v, 1) for v in latencies]
+        result["failed_plays"] = FAILED_PLAYS
     return result
 
 

@@ -14,7 +14,8 @@ busy. The want moves on to the next provider when the current one
 A want with no provider left is parked; it is retried on every new connection and every
 ``retry_interval``, and reported as *starved* (the service then looks for providers through
 content routing, when it has one, and dials them). A caller waits at most ``fetch_timeout``
-and then gets :class:`~storage.errors.ContentUnavailableError`, never empty bytes.
+and then gets :class:`~storage.errors.ContentUnavailableError`, never empty bytes; when no
+peer was ever asked and routing knows no provider (``no_providers``), it gets it at once.
 
 Blocks are verified by construction: the received block's CID is computed from OUR hash of
 its bytes (``wire.block_cid``) and matched against the want by multihash.
@@ -150,6 +151,26 @@ class BitswapClient:
                 self._unassign(want)
                 want.tried.add(peer)
                 self._assign(want)
+
+    def no_providers(self, cid: CID) -> None:
+        """Content routing found no provider of ``cid`` (or there is none to ask). A want that
+        has not been asked of any peer and has nobody to ask fails now (the caller gets
+        ``ContentUnavailableError`` at once instead of after ``fetch_timeout``); a want some
+        peer already has (or had) keeps waiting, since that peer may still get the block."""
+        want = self._wants.get(cid.multihash)
+        if want is None or want.current is not None or want.asked or want.future.done():
+            return
+        if any(p not in want.tried and p not in self.bad_peers for p in self._connected()):
+            return
+        self._drop(want, cancel=False)
+        want.future.set_exception(
+            ContentUnavailableError(
+                f"no provider known for block {cid}: no connected peer to ask and content "
+                "routing found none; connect to a peer that has it",
+                str(cid),
+                asked=0,
+            )
+        )
 
     def peer_connected(self, peer: str) -> None:
         """Give parked wants a chance with the new peer."""

@@ -84,6 +84,7 @@ class Bitswap:
         self.options = options or BitswapOptions()
         self._routing = routing
         self._lookups: dict[bytes, float] = {}
+        self._found_none: set[bytes] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._senders: dict[str, PeerSender] = {}
         self.client = BitswapClient(
@@ -251,13 +252,19 @@ class Bitswap:
         return True
 
     def _find_providers(self, cid: CID) -> None:
-        if self._routing is None or not self._started:
+        if not self._started:
             return
         loop = asyncio.get_running_loop()
+        if self._routing is None:
+            loop.call_soon(self.client.no_providers, cid)  # nobody else to ask
+            return
         last = self._lookups.get(cid.multihash)
         if last is not None and loop.time() - last < self.options.lookup_interval:
+            if cid.multihash in self._found_none:
+                loop.call_soon(self.client.no_providers, cid)
             return
         self._lookups[cid.multihash] = loop.time()
+        self._found_none.discard(cid.multihash)
         task = loop.create_task(self._dial_providers(self._routing, cid))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -267,15 +274,23 @@ class Bitswap:
             found = await routing.find_providers(cid, self.options.providers_per_lookup)
         except Exception as exc:
             logger.info("bitswap: provider lookup for %s failed: %s", cid, exc)
-            return
+            found = []
         connected = set(self._connected())
+        reached = 0
         for addr in found:
             if addr.rpartition("/p2p/")[2] in connected:
+                reached += 1
                 continue
             try:
                 await self._network.connect(addr)  # the connection event re-assigns wants
+                reached += 1
             except Exception as exc:
                 logger.info("bitswap: could not dial provider %s: %s", addr, exc)
+        if not reached:
+            if len(self._found_none) > 4096:
+                self._found_none.clear()
+            self._found_none.add(cid.multihash)
+            self.client.no_providers(cid)
 
     # -- stats
     def stats(self) -> BitswapStats:

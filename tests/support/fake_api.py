@@ -86,6 +86,7 @@ class FakePeer:
             "creator": creator,
             "creator_name": {ANA: "ana", BEN: "ben", ME: "me"}.get(creator, ""),
             "creator_forked": False,
+            "available": True,
             "seq": seq,
             "token": ANA_TOKEN if creator == ANA else "0x" + "0" * 40,
             "manifest": "bafyfake" + post_id[2:20],
@@ -175,6 +176,9 @@ class FakePeer:
 
     async def clip(self, request: web.Request) -> web.Response:
         item = self._post(request)
+        if not item["available"]:
+            error = {"code": "content_unavailable", "message": "no provider known"}
+            return web.json_response({"error": error}, status=504)
         locked = item["premium"] and item["id"] not in self.unlocked
         if item["premium"]:
             url = f"/api/v1/clips/{item['id']}/media/360p"

@@ -10,7 +10,6 @@ import json
 import os
 import shutil
 import subprocess
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any
@@ -96,30 +95,52 @@ class HeliaProcess:
 JSIPFS = HERE / "jsipfs"
 
 
+def jsipfs_cache_root() -> Path:
+    """Where installed js-ipfs fixture trees are kept, one per lockfile hash, for every checkout of
+    this machine: ``$XDG_CACHE_HOME/toktok`` (``~/.cache/toktok``), or ``$TOKTOK_TEST_CACHE``."""
+    explicit = os.environ.get("TOKTOK_TEST_CACHE")
+    if explicit:
+        return Path(explicit)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "toktok"
+
+
+def _installed(modules: Path, want: str) -> bool:
+    stamp = modules / ".toktok-installed"
+    return (modules / ".bin" / "jsipfs").exists() and stamp.exists() and stamp.read_text() == want
+
+
 def ensure_jsipfs() -> Path:
-    """The js-ipfs CLI of the fixture folder, installed there once (~3 min).
+    """The js-ipfs CLI of the fixture folder; its ``node_modules`` is installed once per lockfile.
+
+    The install (~1000 packages, 3-4 min on a loaded machine, most of it waiting on the registry)
+    goes to ``jsipfs_cache_root()/jsipfs-<hash of package.json and package-lock.json>`` and the
+    fixture's ``node_modules`` is a symlink to it, so a fresh clone on the same machine (CI's)
+    reuses it; a changed lockfile gets a new tree, as a CI cache keyed by the lockfile would.
 
     ``npm install`` with the committed lockfile, not ``npm ci``: js-ipfs 0.66 pulls the optional
     ``wrtc``, whose dependency ``headless`` is a GitHub tarball that the lockfile cannot record,
     so ``npm ci`` refuses the tree on a clean clone; ``npm install`` keeps the locked versions
     and skips that optional package.
     """
-    cli = JSIPFS / "node_modules" / ".bin" / "jsipfs"
-    stamp = JSIPFS / "node_modules" / ".toktok-installed"
+    local = JSIPFS / "node_modules"
     want = hashlib.sha256(
         (JSIPFS / "package.json").read_bytes() + (JSIPFS / "package-lock.json").read_bytes()
     ).hexdigest()
-    if cli.exists() and stamp.exists() and stamp.read_text() == want:
-        return cli
+    if _installed(local, want):
+        return local / ".bin" / "jsipfs"
     npm = shutil.which("npm")
     if npm is None:
         tool_missing("npm is not installed: run scripts/setup (installs Node and npm)")
-    with (Path(tempfile.gettempdir()) / "toktok-jsipfs-install.lock").open("w") as lock:
+    cached = jsipfs_cache_root() / f"jsipfs-{want[:16]}"
+    cached.mkdir(parents=True, exist_ok=True)
+    with (cached.parent / "jsipfs-install.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (cli.exists() and stamp.exists() and stamp.read_text() == want):
+        if not _installed(cached / "node_modules", want):
+            for name in ("package.json", "package-lock.json"):
+                shutil.copyfile(JSIPFS / name, cached / name)
             done = subprocess.run(
                 [npm, "install", "--no-audit", "--no-fund", "--no-save"],
-                cwd=JSIPFS,
+                cwd=cached,
                 capture_output=True,
                 text=True,
                 timeout=900,
@@ -129,8 +150,13 @@ def ensure_jsipfs() -> Path:
                 raise AssertionError(
                     f"npm install of the js-ipfs fixture failed:\n{done.stderr[-3000:]}"
                 )
-            stamp.write_text(want)
-    return cli
+            (cached / "node_modules" / ".toktok-installed").write_text(want)
+        if local.is_symlink() or local.is_file():
+            local.unlink()
+        elif local.is_dir():
+            shutil.rmtree(local)
+        local.symlink_to(cached / "node_modules", target_is_directory=True)
+    return local / ".bin" / "jsipfs"
 
 
 class JsIpfsDaemon:

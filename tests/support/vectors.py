@@ -27,6 +27,12 @@ def post_vectors() -> dict[str, Any]:
     return _load("post_vectors.json")
 
 
+def feed_rule_vectors() -> dict[str, Any]:
+    """``feed_rules.json``: signed records, what the registry says now, the expected verdict
+    and gossip topics (docs/ARCHITECTURE.md, Feed rules)."""
+    return _load("feed_rules.json")
+
+
 @functools.cache
 def vector_bytes(size: int) -> bytes:
     """The first ``size`` bytes of sha256(b'toktok-vector-0') || sha256(b'toktok-vector-1') || …"""

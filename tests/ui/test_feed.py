@@ -3,6 +3,7 @@ and the premium lock overlay (against the contract fake)."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -235,3 +236,14 @@ def test_an_empty_feed_shows_new_clips_at_once(fake: FakeServer, open_page: Any)
     page.wait_for_selector(".card-clip.active >> text=First one")
     assert page.get_by_text("Clips of creators you follow appear here.").count() == 0
     assert probe.problems() == []
+
+
+def test_a_post_nobody_serves_is_shown_as_unavailable(fake: FakeServer, open_page: Any) -> None:
+    # the peer could not get this post's manifest from anyone lately (FeedItem.available)
+    fake.call(functools.partial(fake.peer.add_post, available=False), BEN, "Gone with the peer")
+    probe = open_page(fake.login_url())
+    page = probe.page
+    page.wait_for_selector(".card-clip.active >> text=Gone with the peer")
+    card = page.locator(".card-clip.active")
+    assert "unavailable" in (card.get_attribute("class") or "")
+    assert "Unavailable" in card.locator(".clip-status").inner_text()

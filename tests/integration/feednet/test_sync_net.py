@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import secrets
 import time
+from pathlib import Path
 
 import pytest
 from eth_utils.crypto import keccak
+from support.daemon import Daemon
 from support.feednet import (
     SYNC_INTERVAL_S,
     SYNC_PAGE_SIZE,
@@ -27,6 +29,7 @@ from support.feednet import (
     daemon_peer_id,
     eventually,
     has_post,
+    import_key,
     peer_ids,
     publish_on_a,
 )
@@ -34,9 +37,11 @@ from support.feednet import (
 from peer.errors import DaemonError
 from peer.feed.builders import CreatorLog
 from peer.feed.gossip import creator_topic
+from peer.feed.records import ZERO_ADDRESS
 from peer.feed.signatures import address_of
 from peer.feed.wire import encode
 from peer.sync import SyncOptions
+from tokens.devnet import DEV_PRIVATE_KEYS
 
 pytestmark = pytest.mark.integration
 
@@ -153,6 +158,40 @@ def test_a_post_with_an_oversized_manifest_costs_one_block_and_is_refused(net: N
     assert blocks_received(net) - before <= 1, "only the root block was fetched"
     assert api(net.b).get("/healthz")["ready"] is True
     d.stop()
+
+
+def test_free_posts_made_before_the_creators_token_reach_a_peer_by_sync(net: Net) -> None:
+    # E (a daemon on the same devnet) posts 5 free posts while it has no token (token 0x0),
+    # creates a token, posts 2 more. B, which never heard of E, syncs them all. Before the
+    # rule, every round from E ended at post 1 with `wrong-token` and B stored nothing.
+    import_key(net.root / "e", DEV_PRIVATE_KEYS[8], net.rpc_env["TOKTOK_PASSPHRASE"])
+    e = net.procs.daemon(net.root / "e", net.rpc_env)
+    creator = api(e).get("/api/v1/profile")["address"]
+    publish_all(e, net.clip, ["free 1", "free 2", "free 3", "free 4", "free 5"])
+    api(e).post("/api/v1/token", {"name": "Early Poster", "symbol": "EARLY"})
+    publish_all(e, net.clip, ["with token 6", "with token 7"])
+    on_e = sorted(creator_posts(e, creator), key=lambda i: i["seq"])
+    assert [i["token"] == ZERO_ADDRESS for i in on_e] == [True] * 5 + [False] * 2
+
+    connect(net.b, daemon_addr(e))
+    eventually(lambda: len(creator_posts(net.b, creator)) == 7, what="B has all 7 posts")
+    on_b = sorted(creator_posts(net.b, creator), key=lambda i: i["seq"])
+    assert [i["id"] for i in on_b] == [i["id"] for i in on_e]
+    e.kill()
+
+
+def publish_all(daemon: Daemon, clip: Path, titles: list[str]) -> None:
+    """Publish one post per title through the daemon's API (jobs run side by side) and wait
+    until every job is done."""
+    body = {"path": str(clip.resolve()), "tags": []}
+    jobs = [api(daemon).post("/api/v1/publish/file", {**body, "title": t})["job"] for t in titles]
+
+    def finished() -> bool:
+        states = [api(daemon).get(f"/api/v1/publish/{job}") for job in jobs]
+        assert all(s["state"] != "failed" for s in states), states
+        return all(s["state"] == "done" for s in states)
+
+    eventually(finished, timeout=120, what="every publish job done")
 
 
 def blocks_received(net: Net) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import time
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +16,7 @@ from support.daemon import eventually as support_eventually
 from peer.cli.client import DaemonClient
 from peer.datadir import DataDir, read_credentials
 from peer.errors import DaemonError
+from peer.feed.gossip import creator_topic
 from tokens.devnet import DEV_PRIVATE_KEYS
 
 pytestmark = pytest.mark.integration
@@ -31,6 +32,19 @@ def client(daemon: Daemon) -> DaemonClient:
 
 def eventually(check: Callable[[], Any], timeout: float = PROPAGATION_TIMEOUT_S) -> Any:
     return support_eventually(check, timeout)
+
+
+def wait_for_follower(creator_peer: Daemon, follower: Daemon, creator: str) -> None:
+    """Until the creator's peer knows the follower subscribed to the creator's gossipsub topic
+    (a post published before that would reach the follower only by a later sync)."""
+    follower_id = client(follower).get("/api/v1/status")["peer_id"]
+    query = urllib.parse.urlencode({"topic": creator_topic(creator)})
+
+    def subscribed() -> bool:
+        peers = client(creator_peer).get(f"/api/v1/peers?{query}")["peers"]
+        return follower_id in {p["peer_id"] for p in peers}
+
+    eventually(subscribed)
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +91,7 @@ def test_post_published_on_one_peer_reaches_a_follower(
     creator = client(a).get("/api/v1/profile")["address"]
     assert client(b).post(f"/api/v1/creators/{creator}/follow", {"on": True}) == {"following": True}
     client(a).post("/api/v1/profile", {"name": "Ana"})
-    time.sleep(2)  # let the follower's creator-topic subscription reach the mesh
+    wait_for_follower(a, b, creator)
 
     published = run_cli(a.data_dir, "publish", str(clip), "--title", "Hello fans", "--json")
     assert published.returncode == 0, published.stderr
@@ -243,7 +257,7 @@ def test_holder_buys_unlocks_and_plays_a_premium_clip(
     creator = client(a).get("/api/v1/profile")["address"]
     client(a).post("/api/v1/token", {"name": "Ana", "symbol": "ANA"})
     assert run_cli(b.data_dir, "follow", creator).returncode == 0
-    time.sleep(2)
+    wait_for_follower(a, b, creator)
     published = run_cli(
         a.data_dir, "publish", str(clip), "--title", "Paid", "--premium", "--min-balance", "3",
         "--json",

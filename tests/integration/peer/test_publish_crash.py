@@ -130,10 +130,19 @@ def test_a_publish_killed_at_any_stage_leaves_no_debris(
     eventually(lambda: not alive(ffmpeg), 5, "ffmpeg dying with its parent")
     assert list((data / "tmp" / "media").glob("transcode-*"))
 
-    # add: SIGKILL once the first pin is journalled
+    # add: hold the pin database's write lock from the transcode on, so the run stops at its
+    # first pin (journalled, then waiting to be written); SIGKILL there
     cli = publish_in_process(data, clip)
-    noted = wait_for(lambda: [e for e in journal(data).values() if e["pins"]], "a journalled pin")
-    kill(cli)
+    wait_for(lambda: child_named(cli.pid, "ffmpeg"), "ffmpeg")
+    lock = sqlite3.connect(data / "store" / "pins.sqlite", isolation_level=None)
+    try:
+        lock.execute("BEGIN EXCLUSIVE")
+        noted = wait_for(
+            lambda: [e for e in journal(data).values() if e["pins"]], "a journalled pin"
+        )
+        kill(cli)
+    finally:
+        lock.close()
     assert noted[0]["result"] is None
 
     # The daemon's start sweeps tmp/ and releases the interrupted run's pins.

@@ -202,3 +202,18 @@ async def test_eip1271_contract_wallet_signatures_are_checked_on_chain(
         assert not await c.is_valid_signature(wallet, digest, siwe.sign(text, stranger.key))
         assert not await c.is_valid_signature(wallet, digest, b"\x00" * 65)
         assert not await c.is_valid_signature(owner.address, digest, siwe.sign(text, owner.key))
+
+
+async def test_a_creator_rotates_its_fee_recipient_and_fees_follow(devnet: DevnetInfo) -> None:
+    cold = Account.create().address
+    async with client(devnet, 8) as creator, client(devnet, 5) as fan:
+        token = await creator.create_token("Rotating", "ROT")
+        assert await creator.fee_recipient(token) == creator.address
+        assert await creator.set_fee_recipient(cold) == token
+        assert await creator.fee_recipient(token) == cold
+        assert await creator.creator_of(token) == creator.address
+        trade = await fan.buy(token, 10**18)
+        assert trade.creator_fee > 0
+        assert await fan.tok_balance(cold) == trade.creator_fee
+        with pytest.raises(NoCreatorTokenError, match="has no creator token"):
+            await fan.set_fee_recipient(fan.address)

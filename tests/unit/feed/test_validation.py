@@ -147,13 +147,21 @@ async def test_token_other_than_registered_is_rejected(
     assert verdict.reason is RejectReason.WRONG_TOKEN
 
 
-async def test_zero_token_when_creator_has_one_is_rejected(
+async def test_free_post_with_zero_token_of_creator_who_has_one_now_is_accepted(
     validator: Validator, new_log: Callable[..., CreatorLog]
 ) -> None:
+    # posted before the creator created a token: valid whatever the registry says now
     envelope, _ = new_log(KEY_A, ZERO_ADDRESS).next_post(MANIFEST, "x", NOW)
-    verdict = await _check(validator, envelope)
-    assert isinstance(verdict, Rejected)
-    assert verdict.reason is RejectReason.WRONG_TOKEN
+    assert isinstance(await _check(validator, envelope), Accepted)
+
+
+async def test_free_post_with_zero_token_needs_no_chain(
+    domain: Domain, view: MemoryFeedView, new_log: Callable[..., CreatorLog]
+) -> None:
+    registry = FakeTokenRegistry()
+    registry.down = True
+    envelope, _ = new_log(KEY_A, ZERO_ADDRESS).next_post(MANIFEST, "x", NOW)
+    assert isinstance(await _check(Validator(domain, registry, view), envelope), Accepted)
 
 
 async def test_free_post_of_creator_without_token_is_accepted(

@@ -356,3 +356,31 @@ async def test_a_broken_routing_never_breaks_adds_or_fetches(
             await bitswap.get_block(CID.for_block(RAW, b"elsewhere"), timeout=1)
     finally:
         await bitswap.stop()
+
+
+PATIENT = BitswapOptions(client=ClientOptions(block_timeout=30, fetch_timeout=30))
+
+
+async def test_a_block_nobody_can_be_asked_for_fails_at_once_and_says_why(
+    nodes: Callable[..., Awaitable[Node]],
+) -> None:
+    lonely = await nodes(PATIENT)  # no peer, no content routing
+    missing = CID.for_block(RAW, b"nobody has this either")
+    with pytest.raises(ContentUnavailableError, match="no provider known") as failed:
+        await asyncio.wait_for(lonely.bitswap.get_block(missing), 10)
+    assert failed.value.asked == 0
+
+
+async def test_a_routing_lookup_that_finds_no_provider_fails_the_want_at_once(
+    nodes: Callable[..., Awaitable[Node]],
+) -> None:
+    host = await bare_host(nodes)
+    local = LocalStore.memory()
+    bitswap = Bitswap(host, local, PATIENT, MemoryRouting().view(host.addrs[0]))
+    await bitswap.start()
+    try:
+        missing = CID.for_block(RAW, b"nobody provides this")
+        with pytest.raises(ContentUnavailableError, match="no provider known"):
+            await asyncio.wait_for(bitswap.get_block(missing), 10)
+    finally:
+        await bitswap.stop()

@@ -139,16 +139,37 @@ async def test_records_below_the_asked_seq_stop_the_round(make_node: NodeFactory
     assert "seq >= 4" in report.rejected
 
 
-async def test_garbage_records_stop_the_round(make_node: NodeFactory) -> None:
-    async def garbage(_request: sp.RangeRequest) -> bytes:
-        return sp.encode_records(sp.Records((b'{"v":1}',)))
+async def test_a_garbage_record_costs_only_itself(make_node: NodeFactory) -> None:
+    log = CreatorLog(make_log().domain, ATTACKER_KEY, ZERO_ADDRESS)
+    good = [encode(log.next_post(MANIFEST, "fine", NOW)[0]) for _ in range(2)]
 
-    evil, _ = await hostile(make_node, sp.Heads({ATTACKER: (1, bytes(32))}, {}), garbage)
+    async def garbage(_request: sp.RangeRequest) -> bytes:
+        return sp.encode_records(sp.Records((good[0], b'{"v":1}', good[1])))
+
+    evil, _ = await hostile(make_node, sp.Heads({ATTACKER: (2, bytes(32))}, {}), garbage)
     victim = await make_node(tokens={})
     await victim.connect(evil)
     report = await victim.sync.sync_peer(evil.host.peer_id)
+    assert report.rejected is None
+    assert report.refused == 1
+    assert await victim.seqs(ATTACKER) == [1, 2]
+    assert victim.sync.stats["reject:undecodable"] == 1
+
+
+async def test_more_bad_records_than_the_round_allows_stop_the_round(
+    make_node: NodeFactory,
+) -> None:
+    async def garbage(request: sp.RangeRequest) -> bytes:
+        return sp.encode_records(sp.Records((b'{"v":1}',) * request.limit))
+
+    evil, _ = await hostile(make_node, sp.Heads({ATTACKER: (1000, bytes(32))}, {}), garbage)
+    victim = await make_node(replace(QUIET, max_rejects_per_round=3), tokens={})
+    await victim.connect(evil)
+    report = await victim.sync.sync_peer(evil.host.peer_id)
     assert report.rejected is not None
-    assert "undecodable" in report.rejected
+    assert "bad records" in report.rejected
+    assert (report.pages, report.refused) == (1, QUIET.page_size), "the first page ends it"
+    assert await victim.seqs(ATTACKER) == []
 
 
 async def test_a_silent_peer_times_out_and_the_round_ends(make_node: NodeFactory) -> None:
@@ -164,7 +185,7 @@ async def test_a_silent_peer_times_out_and_the_round_ends(make_node: NodeFactory
     assert victim.sync.stats["error"] >= 1
 
 
-async def test_a_forged_record_mid_page_keeps_the_ones_before_it_and_stops(
+async def test_a_forged_record_mid_page_costs_only_itself(
     make_node: NodeFactory,
 ) -> None:
     log = CreatorLog(make_log().domain, ATTACKER_KEY, ZERO_ADDRESS)
@@ -179,9 +200,10 @@ async def test_a_forged_record_mid_page_keeps_the_ones_before_it_and_stops(
     victim = await make_node(tokens={})
     await victim.connect(evil)
     report = await victim.sync.sync_peer(evil.host.peer_id)
-    assert report.rejected is not None
-    assert "bad-signature" in report.rejected
-    assert await victim.seqs(ATTACKER) == [1, 2]
+    assert report.rejected is None
+    assert (report.refused, report.stored) == (1, 3)
+    assert "bad-signature" in report.last_refused
+    assert await victim.seqs(ATTACKER) == [1, 2, 4]
     assert victim.sync.stats["reject:bad-signature"] == 1
 
 

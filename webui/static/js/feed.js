@@ -312,6 +312,14 @@ function clipCard(item, focusSelf) {
     status,
   );
   if (item.creator_forked) el.append(h("p.fork-badge", {}, "forked log"));
+  if (item.available === false) showUnavailable();
+
+  /** No peer serves this clip right now: say so instead of a card that never plays. */
+  function showUnavailable() {
+    el.classList.add("unavailable");
+    el.dataset.unavailable = "true";
+    status.textContent = "Unavailable: no peer is serving this clip right now.";
+  }
 
   let clip = null;
   let clipPromise = null;
@@ -333,6 +341,8 @@ function clipCard(item, focusSelf) {
         (c) => {
           clip = c;
           status.textContent = "";
+          el.classList.remove("unavailable");
+          delete el.dataset.unavailable;
           if (c.poster?.url) video.poster = c.poster.url;
           showLock();
           return c;
@@ -340,6 +350,7 @@ function clipCard(item, focusSelf) {
         (error) => {
           const detail = api.explain(error);
           status.textContent = error.status === 404 ? `This clip has not reached your peer yet (${detail}).` : detail;
+          if (error.status === 504) showUnavailable();
           clipPromise = null;
           // Content may still be on its way from other peers: retry a few times while shown.
           if (active && error.status !== 400 && retries < MAX_RETRIES) {
