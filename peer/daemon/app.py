@@ -29,7 +29,7 @@ from peer.config import Config
 from peer.daemon.chain import ChainService
 from peer.daemon.feed import FeedService
 from peer.daemon.gating import GatingRunner
-from peer.daemon.ports import PortBook, first_tcp_port, stable_listen_addrs
+from peer.daemon.portbook import PortBook, first_tcp_port, stable_listen_addrs
 from peer.daemon.publish import PublishService, media_settings
 from peer.daemon.replication import ReplicationRunner
 from peer.daemon.services import Managed, Readiness, Service

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from peer.daemon.ports import PortBook, first_tcp_port, port_is_free, stable_listen_addrs
+from peer.daemon.portbook import PortBook, first_tcp_port, port_is_free, stable_listen_addrs
 
 
 @pytest.fixture
