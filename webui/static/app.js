@@ -12,7 +12,15 @@ const view = document.getElementById("view");
 const state = document.getElementById("state");
 let cleanup = null;
 
-const TITLES = { feed: "Feed", post: "Clip", search: "Search", creator: "Creator", upload: "Upload", status: "Status", notfound: "Not found" };
+const TITLES = {
+  feed: "Feed",
+  post: "Clip",
+  search: "Search",
+  creator: "Creator",
+  upload: "Upload",
+  status: "Status",
+  notfound: "Not found",
+};
 
 function mount(route) {
   switch (route.name) {
@@ -20,7 +28,8 @@ function mount(route) {
       return mountFeed(view, {
         title: route.tab === "following" ? "Following" : "For you",
         tabs: route.tab,
-        empty: route.tab === "following" ? "Clips of creators you follow appear here." : "No clips yet.",
+        empty:
+          route.tab === "following" ? "Clips of creators you follow appear here." : "No clips yet.",
         load: (cursor) => api.get("/feed", { tab: route.tab, cursor }),
       });
     case "post":
@@ -37,7 +46,14 @@ function mount(route) {
     case "status":
       return mountStatus(view);
     default:
-      view.replaceChildren(h("div.page", {}, h("h1", {}, "Page not found"), h("p", {}, h("a", { href: "#/" }, "Back to the feed"))));
+      view.replaceChildren(
+        h(
+          "div.page",
+          {},
+          h("h1", {}, "Page not found"),
+          h("p", {}, h("a", { href: "#/" }, "Back to the feed")),
+        ),
+      );
       return null;
   }
 }
@@ -50,7 +66,8 @@ function render() {
   document.title = `${TITLES[route.name] ?? "Toktok"} · Toktok`;
   for (const link of document.querySelectorAll(".nav a")) {
     const target = parseHash(link.getAttribute("href"));
-    const current = target.name === route.name && (route.name !== "feed" || target.tab === route.tab);
+    const current =
+      target.name === route.name && (route.name !== "feed" || target.tab === route.tab);
     if (current) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
   }

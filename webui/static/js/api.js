@@ -82,10 +82,19 @@ export function upload(path, form, onProgress) {
       if (xhr.status >= 200 && xhr.status < 300) resolve(body);
       else {
         const err = body?.error ?? {};
-        reject(new ApiError(xhr.status, err.code ?? `http_${xhr.status}`, err.message ?? "Upload failed.", body));
+        reject(
+          new ApiError(
+            xhr.status,
+            err.code ?? `http_${xhr.status}`,
+            err.message ?? "Upload failed.",
+            body,
+          ),
+        );
       }
     });
-    xhr.addEventListener("error", () => reject(new ApiError(0, "network", "The peer is unreachable.")));
+    xhr.addEventListener("error", () =>
+      reject(new ApiError(0, "network", "The peer is unreachable.")),
+    );
     xhr.send(form);
   });
 }
@@ -113,9 +122,18 @@ function dispatch(kind, data) {
 
 // Every kind the peer sends (docs/API.md; a test keeps this list equal to peer/events.py).
 const KINDS = [
-  "service.ready", "service.stopped", "post.new", "publish.progress", "publish.done",
-  "publish.failed", "wallet.tx", "unlock.done", "replication.pinned", "replication.evicted",
-  "replication.failed", "dropped",
+  "service.ready",
+  "service.stopped",
+  "post.new",
+  "publish.progress",
+  "publish.done",
+  "publish.failed",
+  "wallet.tx",
+  "unlock.done",
+  "replication.pinned",
+  "replication.evicted",
+  "replication.failed",
+  "dropped",
 ];
 
 export function connectEvents() {
@@ -139,7 +157,8 @@ export function connectEvents() {
 /** A message fit for the user from any error. */
 export function explain(error) {
   if (error instanceof ApiError) {
-    if (error.status === 404 && error.message === "Not Found") return "This feature is not available on this peer yet.";
+    if (error.status === 404 && error.message === "Not Found")
+      return "This feature is not available on this peer yet.";
     return error.message;
   }
   return "The peer is unreachable. Is `toktok run` still running?";

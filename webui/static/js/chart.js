@@ -37,8 +37,17 @@ export function priceChart(points) {
     {},
     svg(
       "svg",
-      { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": label, preserveAspectRatio: "none", class: "chart-svg" },
-      svg("polyline", { points: `${PAD},${H - PAD} ${line} ${W - PAD},${H - PAD}`, class: "chart-area" }),
+      {
+        viewBox: `0 0 ${W} ${H}`,
+        role: "img",
+        "aria-label": label,
+        preserveAspectRatio: "none",
+        class: "chart-svg",
+      },
+      svg("polyline", {
+        points: `${PAD},${H - PAD} ${line} ${W - PAD},${H - PAD}`,
+        class: "chart-area",
+      }),
       svg("polyline", { points: line, class: "chart-line" }),
     ),
     h("figcaption.muted", {}, label),

@@ -16,12 +16,19 @@ export function mountCreator(container, address) {
     try {
       info = await api.get(`/creators/${address}`);
     } catch (error) {
-      page.replaceChildren(h("h1", {}, shortAddress(address)), h("p.error-text", { role: "alert" }, api.explain(error)));
+      page.replaceChildren(
+        h("h1", {}, shortAddress(address)),
+        h("p.error-text", { role: "alert" }, api.explain(error)),
+      );
       return;
     }
     if (!alive) return;
     const wallet = await api.get("/wallet").catch(() => null);
-    const followButton = h("button.primary", { type: "button", "aria-pressed": String(Boolean(info.following)) }, info.following ? "Following" : "Follow");
+    const followButton = h(
+      "button.primary",
+      { type: "button", "aria-pressed": String(Boolean(info.following)) },
+      info.following ? "Following" : "Follow",
+    );
     followButton.addEventListener("click", async () => {
       const on = followButton.getAttribute("aria-pressed") !== "true";
       try {
@@ -38,14 +45,41 @@ export function mountCreator(container, address) {
       h(
         "header.profile.panel",
         {},
-        h("span.avatar.big", { "aria-hidden": "true" }, (info.name || "?").slice(0, 1).toUpperCase()),
-        h("div", {}, h("h1", {}, info.name || shortAddress(address)), h("p.mono.muted", {}, address), h("p", {}, `${info.posts ?? 0} clips`), info.forked ? h("p.warn-text", {}, "Warning: this creator's log is forked (two posts with the same number).") : null),
+        h(
+          "span.avatar.big",
+          { "aria-hidden": "true" },
+          (info.name || "?").slice(0, 1).toUpperCase(),
+        ),
+        h(
+          "div",
+          {},
+          h("h1", {}, info.name || shortAddress(address)),
+          h("p.mono.muted", {}, address),
+          h("p", {}, `${info.posts ?? 0} clips`),
+          info.forked
+            ? h(
+                "p.warn-text",
+                {},
+                "Warning: this creator's log is forked (two posts with the same number).",
+              )
+            : null,
+        ),
         wallet?.address?.toLowerCase() === address.toLowerCase()
-          ? h("div.row", {}, h("span.pill", {}, "You"), h("a.button-link", { href: "#/status" }, "Edit profile"))
+          ? h(
+              "div.row",
+              {},
+              h("span.pill", {}, "You"),
+              h("a.button-link", { href: "#/status" }, "Edit profile"),
+            )
           : followButton,
       ),
       info.token ? tokenSection(info.token, wallet, load) : noToken(wallet, address, load),
-      h("section.panel", { "aria-labelledby": "clips-title" }, h("h2#clips-title", {}, "Clips"), grid),
+      h(
+        "section.panel",
+        { "aria-labelledby": "clips-title" },
+        h("h2#clips-title", {}, "Clips"),
+        grid,
+      ),
     );
     fillGrid(grid);
   }
@@ -68,7 +102,13 @@ export function mountCreator(container, address) {
 /** A clip tile linking to the clip; its poster is loaded from the clip. */
 export function tile(item) {
   const img = h("img", { alt: "", loading: "lazy", width: 180, height: 320 });
-  const link = h("a.tile", { href: `#/post/${item.id}` }, img, h("span.tile-title", {}, item.title || "Untitled clip"), item.premium ? h("span.badge", {}, "Premium") : null);
+  const link = h(
+    "a.tile",
+    { href: `#/post/${item.id}` },
+    img,
+    h("span.tile-title", {}, item.title || "Untitled clip"),
+    item.premium ? h("span.badge", {}, "Premium") : null,
+  );
   api.get(`/posts/${item.id}/clip`).then(
     (clip) => {
       if (clip.poster?.url) img.src = clip.poster.url;
@@ -81,7 +121,12 @@ export function tile(item) {
 
 function noToken(wallet, address, onCreated) {
   if (wallet?.address?.toLowerCase() !== address.toLowerCase()) {
-    return h("section.panel", {}, h("h2", {}, "Token"), h("p.muted", {}, "This creator has no token yet."));
+    return h(
+      "section.panel",
+      {},
+      h("h2", {}, "Token"),
+      h("p.muted", {}, "This creator has no token yet."),
+    );
   }
   const name = h("input#token-name", { type: "text", required: true, maxlength: 40 });
   const symbol = h("input#token-symbol", { type: "text", required: true, maxlength: 8 });
@@ -121,10 +166,40 @@ function tokenSection(token, wallet, onTraded) {
     (data) => {
       const list = data.holders ?? [];
       const me = list.find((x) => x.address.toLowerCase() === wallet?.address?.toLowerCase());
-      mine.textContent = `Your balance: ${formatUnits(me?.balance ?? "0")} ${token.symbol}` + (wallet ? ` · ${formatUnits(wallet.tok_balance)} TOK` : "");
+      mine.textContent =
+        `Your balance: ${formatUnits(me?.balance ?? "0")} ${token.symbol}` +
+        (wallet ? ` · ${formatUnits(wallet.tok_balance)} TOK` : "");
       holders.replaceChildren(
         list.length
-          ? h("table", {}, h("caption.visually-hidden", {}, "Holders"), h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Holder"), h("th", { scope: "col" }, "Balance"))), h("tbody", {}, list.slice(0, 20).map((x) => h("tr", {}, h("td.mono", {}, shortAddress(x.address)), h("td", {}, formatUnits(x.balance))))))
+          ? h(
+              "table",
+              {},
+              h("caption.visually-hidden", {}, "Holders"),
+              h(
+                "thead",
+                {},
+                h(
+                  "tr",
+                  {},
+                  h("th", { scope: "col" }, "Holder"),
+                  h("th", { scope: "col" }, "Balance"),
+                ),
+              ),
+              h(
+                "tbody",
+                {},
+                list
+                  .slice(0, 20)
+                  .map((x) =>
+                    h(
+                      "tr",
+                      {},
+                      h("td.mono", {}, shortAddress(x.address)),
+                      h("td", {}, formatUnits(x.balance)),
+                    ),
+                  ),
+              ),
+            )
           : h("p.muted", {}, "No holders yet."),
       );
     },
@@ -134,7 +209,16 @@ function tokenSection(token, wallet, onTraded) {
     "section.panel.token",
     { "aria-labelledby": "token-title" },
     h("h2#token-title", {}, `${token.name} (${token.symbol})`),
-    h("dl.facts", {}, h("dt", {}, "Price"), h("dd", {}, `${formatUnits(token.spot_price)} TOK`), h("dt", {}, "Supply"), h("dd", {}, formatUnits(token.total_supply)), h("dt", {}, "Reserve"), h("dd", {}, `${formatUnits(token.reserve)} TOK`)),
+    h(
+      "dl.facts",
+      {},
+      h("dt", {}, "Price"),
+      h("dd", {}, `${formatUnits(token.spot_price)} TOK`),
+      h("dt", {}, "Supply"),
+      h("dd", {}, formatUnits(token.total_supply)),
+      h("dt", {}, "Reserve"),
+      h("dd", {}, `${formatUnits(token.reserve)} TOK`),
+    ),
     chart,
     mine,
     tradeForm(token, onTraded),
@@ -144,9 +228,25 @@ function tokenSection(token, wallet, onTraded) {
 }
 
 function tradeForm(token, onTraded) {
-  const side = h("select#trade-side", {}, h("option", { value: "buy" }, "Buy"), h("option", { value: "sell" }, "Sell"));
-  const amount = h("input#trade-amount", { type: "text", inputmode: "decimal", value: "1", autocomplete: "off" });
-  const slippage = h("select#trade-slippage", {}, h("option", { value: "50", selected: true }, "0.5\u00a0%"), h("option", { value: "100" }, "1\u00a0%"), h("option", { value: "300" }, "3\u00a0%"));
+  const side = h(
+    "select#trade-side",
+    {},
+    h("option", { value: "buy" }, "Buy"),
+    h("option", { value: "sell" }, "Sell"),
+  );
+  const amount = h("input#trade-amount", {
+    type: "text",
+    inputmode: "decimal",
+    value: "1",
+    autocomplete: "off",
+  });
+  const slippage = h(
+    "select#trade-slippage",
+    {},
+    h("option", { value: "50", selected: true }, "0.5\u00a0%"),
+    h("option", { value: "100" }, "1\u00a0%"),
+    h("option", { value: "300" }, "3\u00a0%"),
+  );
   const quoteOut = h("div.quote", { role: "status", "aria-live": "polite" });
   const form = h(
     "form.trade",
@@ -178,14 +278,22 @@ function tradeForm(token, onTraded) {
     const total = s === "buy" ? quote.cost : quote.refund;
     const limit = withSlippage(total, slippage.value, s);
     const confirm = h("button.primary", { type: "button" }, `Confirm ${s} of ${a} ${token.symbol}`);
-    const cancel = h("button", { type: "button", onclick: () => quoteOut.replaceChildren() }, "Cancel");
+    const cancel = h(
+      "button",
+      { type: "button", onclick: () => quoteOut.replaceChildren() },
+      "Cancel",
+    );
     confirm.addEventListener("click", async () => {
       confirm.disabled = true;
       const body = { amount: a, confirm: true, [s === "buy" ? "max_cost" : "min_refund"]: limit };
       try {
         const answer = await api.post(`/tokens/${token.address}/${s}`, body);
         const total = formatUnits(answer.cost ?? answer.refund);
-        announce(s === "buy" ? `Bought ${a} ${token.symbol} for ${total} TOK` : `Sold ${a} ${token.symbol} for ${total} TOK`);
+        announce(
+          s === "buy"
+            ? `Bought ${a} ${token.symbol} for ${total} TOK`
+            : `Sold ${a} ${token.symbol} for ${total} TOK`,
+        );
         onTraded(); // price, supply, chart, holders and balances all moved
       } catch (error) {
         confirm.disabled = false;

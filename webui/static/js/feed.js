@@ -13,7 +13,10 @@ const creatorCache = new Map();
 
 export function creatorInfo(address) {
   if (!creatorCache.has(address)) {
-    creatorCache.set(address, api.get(`/creators/${address}`).catch(() => null));
+    creatorCache.set(
+      address,
+      api.get(`/creators/${address}`).catch(() => null),
+    );
   }
   return creatorCache.get(address);
 }
@@ -33,7 +36,9 @@ export function mountFeed(container, { load, title, tabs = null, empty }) {
   const side = h("aside.side", { "aria-label": "Clip details" });
   const fresh = new Set(); // ids of new posts announced by the event stream, not shown yet
   const badge = h("button.new-posts", { type: "button", hidden: true, onclick: () => showNew() });
-  const badgeRegion = tabs ? h("div.new-posts-region", { role: "status", "aria-live": "polite" }, badge) : null;
+  const badgeRegion = tabs
+    ? h("div.new-posts-region", { role: "status", "aria-live": "polite" }, badge)
+    : null;
   const column = h("div.feed-column", {}, tabs ? tabBar(tabs) : null, badgeRegion, list);
   container.replaceChildren(h("div.feed-layout", {}, column, side));
   let emptyEl = null;
@@ -54,7 +59,9 @@ export function mountFeed(container, { load, title, tabs = null, empty }) {
       }
     } catch (error) {
       state.done = true;
-      list.append(h("article.card-clip.message", {}, h("p", { role: "alert" }, api.explain(error))));
+      list.append(
+        h("article.card-clip.message", {}, h("p", { role: "alert" }, api.explain(error))),
+      );
     } finally {
       state.loading = false;
       list.setAttribute("aria-busy", "false");
@@ -97,7 +104,10 @@ export function mountFeed(container, { load, title, tabs = null, empty }) {
     (entries) => {
       for (const entry of entries) {
         if (entry.isIntersecting && entry.intersectionRatio >= 0.6) {
-          select(state.cards.findIndex((c) => c.el === entry.target), false);
+          select(
+            state.cards.findIndex((c) => c.el === entry.target),
+            false,
+          );
         }
       }
     },
@@ -121,7 +131,8 @@ export function mountFeed(container, { load, title, tabs = null, empty }) {
       if (!info?.following || !alive) return;
     }
     fresh.add(id);
-    if (emptyEl) showNew(); // nothing on screen to keep in place
+    if (emptyEl)
+      showNew(); // nothing on screen to keep in place
     else updateBadge();
   }
 
@@ -173,7 +184,11 @@ export function mountFeed(container, { load, title, tabs = null, empty }) {
     list.scrollTop = 0;
     select(0, false);
     cards[0].el.focus({ preventScroll: true });
-    announce(cards.length === 1 ? "1 new clip added at the top" : `${cards.length} new clips added at the top`);
+    announce(
+      cards.length === 1
+        ? "1 new clip added at the top"
+        : `${cards.length} new clips added at the top`,
+    );
   }
 
   function onKey(event) {
@@ -247,7 +262,13 @@ function emptyCard(text) {
     "article.card-clip.message",
     {},
     h("p", {}, text ?? "No clips yet."),
-    h("p", {}, h("a", { href: "#/upload" }, "Upload a clip"), " or ", h("a", { href: "#/search" }, "search")),
+    h(
+      "p",
+      {},
+      h("a", { href: "#/upload" }, "Upload a clip"),
+      " or ",
+      h("a", { href: "#/search" }, "search"),
+    ),
   );
 }
 
@@ -258,14 +279,34 @@ function sidePanel(item, upNext) {
     h(
       "p.muted",
       {},
-      h("a", { href: `#/creator/${item.creator}` }, item.creator_name || shortAddress(item.creator)),
+      h(
+        "a",
+        { href: `#/creator/${item.creator}` },
+        item.creator_name || shortAddress(item.creator),
+      ),
       ` · ${timeAgo(item.created_at)} · ${formatDuration(item.duration_ms)}`,
     ),
-    item.tags?.length ? h("p.tags", {}, item.tags.map((t) => h("a.tag", { href: `#/search?q=${encodeURIComponent(t)}` }, `#${t}`))) : null,
-    item.premium ? h("p.premium", {}, `Premium: hold ${formatUnits(item.min_balance)} tokens`) : null,
+    item.tags?.length
+      ? h(
+          "p.tags",
+          {},
+          item.tags.map((t) =>
+            h("a.tag", { href: `#/search?q=${encodeURIComponent(t)}` }, `#${t}`),
+          ),
+        )
+      : null,
+    item.premium
+      ? h("p.premium", {}, `Premium: hold ${formatUnits(item.min_balance)} tokens`)
+      : null,
     item.creator_forked ? h("p.warn-text", {}, "Warning: this creator's log is forked.") : null,
     upNext.length ? h("h3", {}, "Up next") : null,
-    upNext.length ? h("ol.up-next", {}, upNext.map((n) => h("li", {}, n.title || "Untitled clip"))) : null,
+    upNext.length
+      ? h(
+          "ol.up-next",
+          {},
+          upNext.map((n) => h("li", {}, n.title || "Untitled clip")),
+        )
+      : null,
     h("p.hint", {}, "Keys: ↑/↓ or j/k next clip, m sound, space pause, ←/→ seek, l like"),
   ];
   return parts.filter(Boolean);
@@ -290,16 +331,56 @@ function clipCard(item, focusSelf) {
     "aria-label": "Seek",
   });
   const likeCount = h("span.count", {}, String(item.likes ?? 0));
-  const likeButton = h("button.action", { type: "button", "aria-pressed": "false", "aria-label": `Like (${item.likes ?? 0})`, onclick: () => like() }, icon("heart"), likeCount);
-  const muteButton = h("button.action", { type: "button", "aria-label": "Sound", "aria-pressed": String(!prefs.muted), onclick: () => el.dispatchEvent(new CustomEvent("toktok:mute", { bubbles: true })) }, icon(prefs.muted ? "soundOff" : "soundOn"));
-  const followButton = h("button.action.follow", { type: "button", "aria-pressed": "false", onclick: () => follow() }, "Follow");
+  const likeButton = h(
+    "button.action",
+    {
+      type: "button",
+      "aria-pressed": "false",
+      "aria-label": `Like (${item.likes ?? 0})`,
+      onclick: () => like(),
+    },
+    icon("heart"),
+    likeCount,
+  );
+  const muteButton = h(
+    "button.action",
+    {
+      type: "button",
+      "aria-label": "Sound",
+      "aria-pressed": String(!prefs.muted),
+      onclick: () => el.dispatchEvent(new CustomEvent("toktok:mute", { bubbles: true })),
+    },
+    icon(prefs.muted ? "soundOff" : "soundOn"),
+  );
+  const followButton = h(
+    "button.action.follow",
+    { type: "button", "aria-pressed": "false", onclick: () => follow() },
+    "Follow",
+  );
   const price = h("span.price", {}, "");
-  const chip = h("a.creator-chip", { href: `#/creator/${item.creator}` }, h("span.avatar", { "aria-hidden": "true" }, (item.creator_name || "?").slice(0, 1).toUpperCase()), h("span", {}, item.creator_name || shortAddress(item.creator)), price);
+  const chip = h(
+    "a.creator-chip",
+    { href: `#/creator/${item.creator}` },
+    h(
+      "span.avatar",
+      { "aria-hidden": "true" },
+      (item.creator_name || "?").slice(0, 1).toUpperCase(),
+    ),
+    h("span", {}, item.creator_name || shortAddress(item.creator)),
+    price,
+  );
   const status = h("p.clip-status", { role: "status" });
   const overlay = h(
     "div.overlay",
     {},
-    h("div.meta", {}, chip, h("h2.clip-title", {}, item.title || "Untitled clip"), item.tags?.length ? h("p.tags", {}, item.tags.map((t) => `#${t}`).join(" ")) : null, seek),
+    h(
+      "div.meta",
+      {},
+      chip,
+      h("h2.clip-title", {}, item.title || "Untitled clip"),
+      item.tags?.length ? h("p.tags", {}, item.tags.map((t) => `#${t}`).join(" ")) : null,
+      seek,
+    ),
     h("div.actions", {}, likeButton, followButton, muteButton),
   );
   const lock = h("div.lock", { hidden: true });
@@ -349,7 +430,8 @@ function clipCard(item, focusSelf) {
         },
         (error) => {
           const detail = api.explain(error);
-          status.textContent = error.status === 404 ? `This clip has not reached your peer yet (${detail}).` : detail;
+          status.textContent =
+            error.status === 404 ? `This clip has not reached your peer yet (${detail}).` : detail;
           if (error.status === 504) showUnavailable();
           clipPromise = null;
           // Content may still be on its way from other peers: retry a few times while shown.
@@ -419,7 +501,10 @@ function clipCard(item, focusSelf) {
     if (video.duration && document.activeElement !== seek) {
       seek.value = String(Math.round((video.currentTime / video.duration) * 1000));
     }
-    seek.setAttribute("aria-valuetext", `${formatDuration(video.currentTime * 1000)} of ${formatDuration(video.duration * 1000)}`);
+    seek.setAttribute(
+      "aria-valuetext",
+      `${formatDuration(video.currentTime * 1000)} of ${formatDuration(video.duration * 1000)}`,
+    );
   });
   seek.addEventListener("input", () => {
     if (video.duration) video.currentTime = (Number(seek.value) / 1000) * video.duration;
@@ -504,7 +589,11 @@ function clipCard(item, focusSelf) {
       else video.pause();
     },
     seekBy(seconds) {
-      if (video.duration) video.currentTime = Math.max(0, Math.min(video.duration - 0.05, video.currentTime + seconds));
+      if (video.duration)
+        video.currentTime = Math.max(
+          0,
+          Math.min(video.duration - 0.05, video.currentTime + seconds),
+        );
     },
   };
 }

@@ -27,7 +27,10 @@ export class BandwidthMeter {
  * those whose bitrate fits 80 % of the measured bandwidth (all of them before any measurement);
  * when none fits, the lowest bitrate. `canPlay(mime, codecs)` filters what the browser can decode.
  */
-export function chooseRendition(renditions, { viewportHeight, dpr = 1, bandwidth = null, canPlay = () => true }) {
+export function chooseRendition(
+  renditions,
+  { viewportHeight, dpr = 1, bandwidth = null, canPlay = () => true },
+) {
   const playable = (renditions ?? []).filter((r) => canPlay(r.mime, r.codecs));
   if (!playable.length) return null;
   const byHeight = [...playable].sort((a, b) => a.height - b.height || a.bitrate - b.bitrate);

@@ -5,9 +5,20 @@ import { tile } from "./creator.js";
 
 export function mountSearch(container, query) {
   const q = query.q ?? "";
-  const input = h("input#search-q", { type: "search", name: "q", value: q, autocomplete: "off", placeholder: "cats, travel…" });
+  const input = h("input#search-q", {
+    type: "search",
+    name: "q",
+    value: q,
+    autocomplete: "off",
+    placeholder: "cats, travel…",
+  });
   const results = h("div.results", { "aria-live": "polite" });
-  const form = h("form.search-form", { role: "search" }, h("label", { for: "search-q" }, "Search clips"), h("div.row", {}, input, h("button.primary", { type: "submit" }, "Search")));
+  const form = h(
+    "form.search-form",
+    { role: "search" },
+    h("label", { for: "search-q" }, "Search clips"),
+    h("div.row", {}, input, h("button.primary", { type: "submit" }, "Search")),
+  );
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     location.hash = `#/search?q=${encodeURIComponent(input.value.trim())}`;
@@ -31,7 +42,13 @@ async function run(q, results) {
       h("h2", {}, `${items.length} clip${items.length === 1 ? "" : "s"}`),
       h("ul.grid", { "aria-label": "Results" }, items.map(tile)),
       h("h2", {}, "Creators"),
-      h("ul.chips", {}, [...creators].map(([address, name]) => h("li", {}, h("a.creator-chip", { href: `#/creator/${address}` }, name)))),
+      h(
+        "ul.chips",
+        {},
+        [...creators].map(([address, name]) =>
+          h("li", {}, h("a.creator-chip", { href: `#/creator/${address}` }, name)),
+        ),
+      ),
     );
   } catch (error) {
     results.replaceChildren(h("p.error-text", { role: "alert" }, api.explain(error)));

@@ -10,9 +10,19 @@ export function mountStatus(container) {
   const peers = h("ul#peers.peer-list");
   const wallet = h("dl#wallet.facts");
   const storage = h("dl#storage.facts", {}, h("dt", {}, "Storage"), h("dd", {}, "…"));
-  const multiaddr = h("input#connect-addr", { type: "text", autocomplete: "off", placeholder: "/ip4/127.0.0.1/tcp/4001/p2p/12D3…" });
+  const multiaddr = h("input#connect-addr", {
+    type: "text",
+    autocomplete: "off",
+    placeholder: "/ip4/127.0.0.1/tcp/4001/p2p/12D3…",
+  });
   const connectOut = h("p", { role: "status" });
-  const connect = h("form.row", { "aria-label": "Connect to a peer" }, h("label.visually-hidden", { for: "connect-addr" }, "Peer multiaddr"), multiaddr, h("button", { type: "submit" }, "Connect"));
+  const connect = h(
+    "form.row",
+    { "aria-label": "Connect to a peer" },
+    h("label.visually-hidden", { for: "connect-addr" }, "Peer multiaddr"),
+    multiaddr,
+    h("button", { type: "submit" }, "Connect"),
+  );
   connect.addEventListener("submit", async (e) => {
     e.preventDefault();
     try {
@@ -29,11 +39,38 @@ export function mountStatus(container) {
       {},
       h("h1", {}, "Status"),
       profilePanel(),
-      h("section.panel", { "aria-labelledby": "peer-title" }, h("h2#peer-title", {}, "Your peer"), facts),
-      h("section.panel", { "aria-labelledby": "services-title" }, h("h2#services-title", {}, "Services"), services),
-      h("section.panel", { "aria-labelledby": "peers-title" }, h("h2#peers-title", {}, "Peers"), peers, connect, connectOut),
-      h("section.panel", { "aria-labelledby": "storage-title" }, h("h2#storage-title", {}, "Storage and replication"), storage),
-      h("section.panel", { "aria-labelledby": "wallet-title" }, h("h2#wallet-title", {}, "Wallet"), wallet),
+      h(
+        "section.panel",
+        { "aria-labelledby": "peer-title" },
+        h("h2#peer-title", {}, "Your peer"),
+        facts,
+      ),
+      h(
+        "section.panel",
+        { "aria-labelledby": "services-title" },
+        h("h2#services-title", {}, "Services"),
+        services,
+      ),
+      h(
+        "section.panel",
+        { "aria-labelledby": "peers-title" },
+        h("h2#peers-title", {}, "Peers"),
+        peers,
+        connect,
+        connectOut,
+      ),
+      h(
+        "section.panel",
+        { "aria-labelledby": "storage-title" },
+        h("h2#storage-title", {}, "Storage and replication"),
+        storage,
+      ),
+      h(
+        "section.panel",
+        { "aria-labelledby": "wallet-title" },
+        h("h2#wallet-title", {}, "Wallet"),
+        wallet,
+      ),
     ),
   );
 
@@ -54,9 +91,17 @@ export function mountStatus(container) {
       row(facts, "Addresses", (status.p2p_addrs ?? []).join("\n") || "—");
       row(facts, "Storage", status.storage?.backend ?? "—");
       const chain = status.chain ?? {};
-      row(facts, "Chain", chain.chain_id ? `${chain.mode}, chain id ${chain.chain_id}` : (chain.mode ?? "—"));
+      row(
+        facts,
+        "Chain",
+        chain.chain_id ? `${chain.mode}, chain id ${chain.chain_id}` : (chain.mode ?? "—"),
+      );
       row(facts, "Version", status.version ?? "—");
-      row(facts, "Uptime", status.uptime_s !== undefined ? `${Math.round(status.uptime_s)} s` : "—");
+      row(
+        facts,
+        "Uptime",
+        status.uptime_s !== undefined ? `${Math.round(status.uptime_s)} s` : "—",
+      );
       services.replaceChildren(
         ...Object.entries(status.services ?? {}).map(([name, s]) =>
           h("li", {}, h("span", {}, name), h(`span.pill.${s === "ready" ? "ok" : "warn"}`, {}, s)),
@@ -68,7 +113,9 @@ export function mountStatus(container) {
     try {
       const list = (await api.get("/peers")).peers ?? [];
       peers.replaceChildren(
-        ...(list.length ? list.map((p) => h("li.mono", {}, p.peer_id)) : [h("li.muted", {}, "No peers connected.")]),
+        ...(list.length
+          ? list.map((p) => h("li.mono", {}, p.peer_id))
+          : [h("li.muted", {}, "No peers connected.")]),
       );
     } catch (error) {
       peers.replaceChildren(h("li.muted", {}, api.explain(error)));
@@ -80,7 +127,11 @@ export function mountStatus(container) {
     }
     if (!lastChainOn) {
       wallet.replaceChildren();
-      row(wallet, "Address", lastStatus?.wallet?.address ?? lastStatus?.wallet_address ?? "none yet");
+      row(
+        wallet,
+        "Address",
+        lastStatus?.wallet?.address ?? lastStatus?.wallet_address ?? "none yet",
+      );
       row(wallet, "State", lastStatus?.wallet?.state ?? "—");
       row(wallet, "TOK balance", "no chain configured");
       return;
@@ -119,19 +170,38 @@ export function formatBytes(n) {
 function storageFacts(info) {
   const out = [];
   const fact = (label, value) => out.push(h("dt", {}, label), h("dd", {}, value));
-  fact("Backend", info.health ? `${info.backend} at ${info.health.api} (${info.health.agent || "unknown agent"})` : (info.backend ?? "—"));
-  if (info.usage) fact("Stored", `${formatBytes(info.usage.bytes)} in ${info.usage.blocks} blocks, ${info.usage.pins} pins`);
+  fact(
+    "Backend",
+    info.health
+      ? `${info.backend} at ${info.health.api} (${info.health.agent || "unknown agent"})`
+      : (info.backend ?? "—"),
+  );
+  if (info.usage)
+    fact(
+      "Stored",
+      `${formatBytes(info.usage.bytes)} in ${info.usage.blocks} blocks, ${info.usage.pins} pins`,
+    );
   const bitswap = info.bitswap;
   if (bitswap) {
-    fact("Fetched", `${formatBytes(bitswap.client?.bytes_received)} (${bitswap.client?.blocks_received ?? 0} blocks)`);
-    fact("Served", `${formatBytes(bitswap.server?.bytes_sent)} (${bitswap.server?.blocks_sent ?? 0} blocks); ${bitswap.peers === 1 ? "1 peer" : `${bitswap.peers ?? 0} peers`} connected`);
+    fact(
+      "Fetched",
+      `${formatBytes(bitswap.client?.bytes_received)} (${bitswap.client?.blocks_received ?? 0} blocks)`,
+    );
+    fact(
+      "Served",
+      `${formatBytes(bitswap.server?.bytes_sent)} (${bitswap.server?.blocks_sent ?? 0} blocks); ${bitswap.peers === 1 ? "1 peer" : `${bitswap.peers ?? 0} peers`} connected`,
+    );
   }
   const r = info.replication;
   if (r === null || r === undefined) fact("Replication", "off");
   else if (!r.enabled) fact("Replication", `not running${r.last_error ? `: ${r.last_error}` : ""}`);
   else {
-    fact("Replication", `${r.pinned_posts} clips kept for creators you follow, ${formatBytes(r.used_bytes)} of ${formatBytes(r.budget_bytes)}`);
-    if (r.queued || r.failed || r.evicted) fact("Queue", `${r.queued} waiting, ${r.failed} failed, ${r.evicted} evicted`);
+    fact(
+      "Replication",
+      `${r.pinned_posts} clips kept for creators you follow, ${formatBytes(r.used_bytes)} of ${formatBytes(r.budget_bytes)}`,
+    );
+    if (r.queued || r.failed || r.evicted)
+      fact("Queue", `${r.queued} waiting, ${r.failed} failed, ${r.evicted} evicted`);
     if (r.last_error) fact("Last error", r.last_error);
   }
   return out;
@@ -139,8 +209,17 @@ function storageFacts(info) {
 
 /** Edit the display name: checked here, confirmed by the user, then signed and published. */
 function profilePanel() {
-  const name = h("input#profile-name", { type: "text", autocomplete: "nickname", "aria-describedby": "profile-name-help profile-name-error", disabled: true });
-  const help = h("p#profile-name-help.help", {}, `Shown on your clips and creator page; 1 to ${NAME_MAX} characters. Publishing signs a new version of your profile.`);
+  const name = h("input#profile-name", {
+    type: "text",
+    autocomplete: "nickname",
+    "aria-describedby": "profile-name-help profile-name-error",
+    disabled: true,
+  });
+  const help = h(
+    "p#profile-name-help.help",
+    {},
+    `Shown on your clips and creator page; 1 to ${NAME_MAX} characters. Publishing signs a new version of your profile.`,
+  );
   const error = h("p#profile-name-error.error-text", { role: "alert" });
   const who = h("p.mono.muted", {}, "Loading your profile…");
   const save = h("button.primary", { type: "submit", disabled: true }, "Save");
@@ -161,7 +240,8 @@ function profilePanel() {
   function problem(value) {
     const length = [...value].length;
     if (length === 0) return "Enter a display name.";
-    if (length > NAME_MAX) return `The display name is ${length} characters long; at most ${NAME_MAX} are allowed.`;
+    if (length > NAME_MAX)
+      return `The display name is ${length} characters long; at most ${NAME_MAX} are allowed.`;
     if (value === current) return "That is already your display name.";
     return "";
   }
@@ -196,8 +276,22 @@ function profilePanel() {
     }
     save.disabled = true;
     const publish = h("button.primary", { type: "button", onclick: () => send(value) }, "Publish");
-    const cancel = h("button", { type: "button", onclick: () => { closeConfirm(); name.focus(); } }, "Cancel");
-    confirmRow.replaceChildren(h("p", {}, `Publish “${value}” as your display name? Peers that follow you will see it.`), publish, cancel);
+    const cancel = h(
+      "button",
+      {
+        type: "button",
+        onclick: () => {
+          closeConfirm();
+          name.focus();
+        },
+      },
+      "Cancel",
+    );
+    confirmRow.replaceChildren(
+      h("p", {}, `Publish “${value}” as your display name? Peers that follow you will see it.`),
+      publish,
+      cancel,
+    );
     confirmRow.hidden = false;
     publish.focus();
   });
@@ -227,7 +321,14 @@ function profilePanel() {
       name.value = current;
       name.disabled = false;
       save.disabled = false;
-      who.replaceChildren("Address ", h("a", { href: `#/creator/${profile.address}`, title: profile.address }, shortAddress(profile.address)));
+      who.replaceChildren(
+        "Address ",
+        h(
+          "a",
+          { href: `#/creator/${profile.address}`, title: profile.address },
+          shortAddress(profile.address),
+        ),
+      );
     },
     (err) => {
       who.textContent = `Your profile cannot be edited: ${api.explain(err)}`;

@@ -32,5 +32,7 @@ export function wholeTokensNeeded(required, have) {
 export function withSlippage(baseUnits, bps, side) {
   const n = BigInt(baseUnits);
   const b = BigInt(bps);
-  return side === "buy" ? String((n * (10000n + b) + 9999n) / 10000n) : String((n * (10000n - b)) / 10000n);
+  return side === "buy"
+    ? String((n * (10000n + b) + 9999n) / 10000n)
+    : String((n * (10000n - b)) / 10000n);
 }

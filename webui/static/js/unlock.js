@@ -7,7 +7,11 @@ import { icon } from "./icons.js";
 const SLIPPAGE_BPS = 50; // 0.5 %, as wallet.slippage_bps
 
 export function unlockPanel(item, onUnlocked) {
-  const message = h("p.lock-message", { role: "status", "aria-live": "polite" }, `Premium clip: hold ${formatUnits(item.min_balance)} tokens of this creator to watch.`);
+  const message = h(
+    "p.lock-message",
+    { role: "status", "aria-live": "polite" },
+    `Premium clip: hold ${formatUnits(item.min_balance)} tokens of this creator to watch.`,
+  );
   const buttons = h("div.lock-buttons");
   const unlockButton = h("button.primary", { type: "button", onclick: () => start() }, "Unlock");
   buttons.append(unlockButton);
@@ -38,7 +42,11 @@ export function unlockPanel(item, onUnlocked) {
     );
     const cancel = h("button", { type: "button", onclick: () => reset() }, "Cancel");
     buttons.replaceChildren(
-      h("p.quote", {}, `Quote ${formatUnits(plan.quote)} TOK with fees; at most 1\u00a0% more if the price moves.`),
+      h(
+        "p.quote",
+        {},
+        `Quote ${formatUnits(plan.quote)} TOK with fees; at most 1\u00a0% more if the price moves.`,
+      ),
       confirm,
       cancel,
     );
@@ -52,7 +60,9 @@ export function unlockPanel(item, onUnlocked) {
 
   async function unlock(body) {
     for (const b of buttons.querySelectorAll("button")) b.disabled = true;
-    message.textContent = body.buy ? "Buying and asking the creator's key server…" : "Asking the creator's key server…";
+    message.textContent = body.buy
+      ? "Buying and asking the creator's key server…"
+      : "Asking the creator's key server…";
     try {
       await api.post(`/clips/${item.id}/unlock`, body);
       message.textContent = "Unlocked.";

@@ -17,7 +17,11 @@ const STAGE_LABELS = {
 };
 
 export function mountUpload(container) {
-  const fileInput = h("input#upload-file.visually-hidden", { type: "file", accept: "video/*", name: "file" });
+  const fileInput = h("input#upload-file.visually-hidden", {
+    type: "file",
+    accept: "video/*",
+    name: "file",
+  });
   const fileName = h("span.file-name", {}, "No file chosen");
   const drop = h(
     "label.dropzone",
@@ -27,13 +31,47 @@ export function mountUpload(container) {
     fileName,
     fileInput,
   );
-  const title = h("input#upload-title", { type: "text", name: "title", required: true, maxlength: 200, autocomplete: "off" });
-  const tags = h("input#upload-tags", { type: "text", name: "tags", placeholder: "cats, travel", autocomplete: "off" });
+  const title = h("input#upload-title", {
+    type: "text",
+    name: "title",
+    required: true,
+    maxlength: 200,
+    autocomplete: "off",
+  });
+  const tags = h("input#upload-tags", {
+    type: "text",
+    name: "tags",
+    placeholder: "cats, travel",
+    autocomplete: "off",
+  });
   const premium = h("input#upload-premium", { type: "checkbox", name: "premium" });
-  const minBalance = h("input#upload-min", { type: "text", name: "min_balance", inputmode: "numeric", value: "1", "aria-describedby": "upload-min-help" });
-  const minRow = h("div.field", { hidden: true }, h("label", { for: "upload-min" }, "Minimum balance (whole tokens)"), minBalance, h("p#upload-min-help.help", {}, "Viewers must hold at least this many of your tokens."));
+  const minBalance = h("input#upload-min", {
+    type: "text",
+    name: "min_balance",
+    inputmode: "numeric",
+    value: "1",
+    "aria-describedby": "upload-min-help",
+  });
+  const minRow = h(
+    "div.field",
+    { hidden: true },
+    h("label", { for: "upload-min" }, "Minimum balance (whole tokens)"),
+    minBalance,
+    h("p#upload-min-help.help", {}, "Viewers must hold at least this many of your tokens."),
+  );
   const submit = h("button.primary", { type: "submit" }, "Publish");
-  const stageList = h("ol.stages", { "aria-label": "Progress" }, STAGES.map((s) => h("li", { dataset: { stage: s } }, h("span.stage-name", {}, STAGE_LABELS[s]), h("span.stage-state", {}, ""))));
+  const stageList = h(
+    "ol.stages",
+    { "aria-label": "Progress" },
+    STAGES.map((s) =>
+      h(
+        "li",
+        { dataset: { stage: s } },
+        h("span.stage-name", {}, STAGE_LABELS[s]),
+        h("span.stage-state", {}, ""),
+      ),
+    ),
+  );
   const progress = h("progress", { max: 100, value: 0, "aria-label": "Publishing progress" });
   const live = h("p#upload-status", { role: "status", "aria-live": "polite" });
   const result = h("div.result");
@@ -44,11 +82,31 @@ export function mountUpload(container) {
     drop,
     h("div.field", {}, h("label", { for: "upload-title" }, "Title"), title),
     h("div.field", {}, h("label", { for: "upload-tags" }, "Tags (comma-separated)"), tags),
-    h("div.field.check", {}, premium, h("label", { for: "upload-premium" }, "Premium: only holders of my token can watch")),
+    h(
+      "div.field.check",
+      {},
+      premium,
+      h("label", { for: "upload-premium" }, "Premium: only holders of my token can watch"),
+    ),
     minRow,
     submit,
   );
-  container.replaceChildren(h("div.page", {}, form, h("section.panel", { "aria-label": "Publishing" }, h("h2", {}, "Progress"), progress, live, stageList, result)));
+  container.replaceChildren(
+    h(
+      "div.page",
+      {},
+      form,
+      h(
+        "section.panel",
+        { "aria-label": "Publishing" },
+        h("h2", {}, "Progress"),
+        progress,
+        live,
+        stageList,
+        result,
+      ),
+    ),
+  );
 
   let file = null;
   let job = null;
@@ -110,7 +168,16 @@ export function mountUpload(container) {
       progress.value = 100;
       live.textContent = "Published.";
       announce("Your clip is published");
-      result.replaceChildren(h("p", {}, "Published. ", h("a", { href: `#/post/${data.post_id}` }, "Watch it"), " · ", h("a", { href: "#/" }, "Back to the feed")));
+      result.replaceChildren(
+        h(
+          "p",
+          {},
+          "Published. ",
+          h("a", { href: `#/post/${data.post_id}` }, "Watch it"),
+          " · ",
+          h("a", { href: "#/" }, "Back to the feed"),
+        ),
+      );
       reset();
     } else if (kind === "publish.failed") {
       live.textContent = `Publishing failed: ${data.message}`;
@@ -119,7 +186,9 @@ export function mountUpload(container) {
     }
   }
 
-  const offs = ["publish.progress", "publish.done", "publish.failed"].map((k) => api.on(k, (d) => handle(k, d)));
+  const offs = ["publish.progress", "publish.done", "publish.failed"].map((k) =>
+    api.on(k, (d) => handle(k, d)),
+  );
   offs.push(api.on("dropped", () => check()));
 
   // The event stream drives the progress; a slow poll of the job covers events the stream
@@ -130,8 +199,13 @@ export function mountUpload(container) {
     const current = job;
     try {
       const state = await api.get(`/publish/${current}`);
-      if (state.state === "done") handle("publish.done", { job: current, post_id: state.post_id, manifest: state.manifest });
-      else if (state.state === "failed") handle("publish.failed", { job: current, ...(state.error ?? { message: "Publishing failed." }) });
+      if (state.state === "done")
+        handle("publish.done", { job: current, post_id: state.post_id, manifest: state.manifest });
+      else if (state.state === "failed")
+        handle("publish.failed", {
+          job: current,
+          ...(state.error ?? { message: "Publishing failed." }),
+        });
     } catch {
       // the stream may still deliver; try again on the next tick
     }
