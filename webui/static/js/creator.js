@@ -166,9 +166,8 @@ function tokenSection(token, wallet, onTraded) {
     (data) => {
       const list = data.holders ?? [];
       const me = list.find((x) => x.address.toLowerCase() === wallet?.address?.toLowerCase());
-      mine.textContent =
-        `Your balance: ${formatUnits(me?.balance ?? "0")} ${token.symbol}` +
-        (wallet ? ` · ${formatUnits(wallet.tok_balance)} TOK` : "");
+      const tok = wallet ? ` · ${formatUnits(wallet.tok_balance)} TOK` : "";
+      mine.textContent = `Your balance: ${formatUnits(me?.balance ?? "0")} ${token.symbol}${tok}`;
       holders.replaceChildren(
         list.length
           ? h(

@@ -72,7 +72,7 @@ export function formatUnits(value, decimals = 18, digits = 4) {
   const base = 10n ** BigInt(decimals);
   const whole = n / base;
   let frac = (n % base).toString().padStart(decimals, "0").slice(0, digits).replace(/0+$/, "");
-  if (whole === 0n && frac === "" && n > 0n) frac = "0".repeat(digits - 1) + "1";
+  if (whole === 0n && frac === "" && n > 0n) frac = `${"0".repeat(digits - 1)}1`;
   return `${negative ? "-" : ""}${whole.toLocaleString("en-US")}${frac ? `.${frac}` : ""}`;
 }
 

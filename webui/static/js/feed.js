@@ -178,7 +178,9 @@ export function mountFeed(container, { load, title, tabs = null, empty }) {
     list.prepend(...cards.map((card) => card.el));
     state.items.unshift(...items);
     state.cards.unshift(...cards);
-    state.cards.forEach((card, i) => card.el.setAttribute("aria-posinset", String(i + 1)));
+    for (const [i, card] of state.cards.entries()) {
+      card.el.setAttribute("aria-posinset", String(i + 1));
+    }
     if (state.current >= 0) state.current += cards.length; // the clip the user was on stays put
     // Jump, not a smooth scroll: passing over the cards in between would start each of them.
     list.scrollTop = 0;

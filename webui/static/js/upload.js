@@ -164,7 +164,7 @@ export function mountUpload(container) {
       mark(data.stage, `working${pct}`, "active");
       live.textContent = `${STAGE_LABELS[data.stage] ?? data.stage}…`;
     } else if (kind === "publish.done") {
-      STAGES.forEach((s) => mark(s, "done", "done"));
+      for (const s of STAGES) mark(s, "done", "done");
       progress.value = 100;
       live.textContent = "Published.";
       announce("Your clip is published");
@@ -265,7 +265,7 @@ export function mountUpload(container) {
   });
 
   return () => {
-    offs.forEach((off) => off());
+    for (const off of offs) off();
     clearInterval(poll);
   };
 }
