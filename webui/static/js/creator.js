@@ -2,7 +2,7 @@
 import * as api from "./api.js";
 import { h, announce, formatUnits, shortAddress } from "./dom.js";
 import { priceChart } from "./chart.js";
-import { forgetCreator } from "./feed.js";
+import { followButton } from "./follow.js";
 import { toBase, withSlippage } from "./units.js";
 
 export function mountCreator(container, address) {
@@ -24,22 +24,7 @@ export function mountCreator(container, address) {
     }
     if (!alive) return;
     const wallet = await api.get("/wallet").catch(() => null);
-    const followButton = h(
-      "button.primary",
-      { type: "button", "aria-pressed": String(Boolean(info.following)) },
-      info.following ? "Following" : "Follow",
-    );
-    followButton.addEventListener("click", async () => {
-      const on = followButton.getAttribute("aria-pressed") !== "true";
-      try {
-        const answer = await api.post(`/creators/${address}/follow`, { on });
-        followButton.setAttribute("aria-pressed", String(answer.following));
-        followButton.textContent = answer.following ? "Following" : "Follow";
-        forgetCreator(address);
-      } catch (error) {
-        announce(api.explain(error), "error");
-      }
-    });
+    const follow = followButton(address, { tag: "button.primary", following: info.following });
     const grid = h("ul.grid", { "aria-label": "Clips" });
     page.replaceChildren(
       h(
@@ -71,7 +56,7 @@ export function mountCreator(container, address) {
               h("span.pill", {}, "You"),
               h("a.button-link", { href: "#/status" }, "Edit profile"),
             )
-          : followButton,
+          : follow,
       ),
       info.token ? tokenSection(info.token, wallet, load) : noToken(wallet, address, load),
       h(
@@ -97,26 +82,6 @@ export function mountCreator(container, address) {
   return () => {
     alive = false;
   };
-}
-
-/** A clip tile linking to the clip; its poster is loaded from the clip. */
-export function tile(item) {
-  const img = h("img", { alt: "", loading: "lazy", width: 180, height: 320 });
-  const link = h(
-    "a.tile",
-    { href: `#/post/${item.id}` },
-    img,
-    h("span.tile-title", {}, item.title || "Untitled clip"),
-    item.premium ? h("span.badge", {}, "Premium") : null,
-  );
-  api.get(`/posts/${item.id}/clip`).then(
-    (clip) => {
-      if (clip.poster?.url) img.src = clip.poster.url;
-      else img.remove();
-    },
-    () => img.remove(),
-  );
-  return h("li", {}, link);
 }
 
 function noToken(wallet, address, onCreated) {

@@ -1,7 +1,7 @@
 // Search: words in titles and tags, results as clip tiles.
 import * as api from "./api.js";
 import { h } from "./dom.js";
-import { tile } from "./creator.js";
+import { tile } from "./tile.js";
 
 export function mountSearch(container, query) {
   const q = query.q ?? "";

@@ -1,0 +1,311 @@
+// One clip card of the feed: poster, video, overlay with actions; loads its Clip lazily.
+import * as api from "./api.js";
+import { announce, formatDuration, formatUnits, h, shortAddress } from "./dom.js";
+import { creatorInfo, followButton, showFollowing } from "./follow.js";
+import { icon } from "./icons.js";
+import { BandwidthMeter, browserCanPlay, chooseRendition } from "./player.js";
+import { unlockPanel } from "./unlock.js";
+
+const meter = new BandwidthMeter(); // one estimate for the whole page, fed by every card
+const MAX_RETRIES = 5;
+const RETRY_MS = 3000;
+
+/**
+ * The card of `item`. `prefs.muted` is the feed's sound setting; `focusSelf()` makes this card
+ * the feed's current one. Returns the element and the controls the feed drives.
+ */
+export function clipCard(item, prefs, focusSelf) {
+  const parts = cardParts(item, prefs.muted);
+  const { el, video, status, lock } = parts;
+  const state = {
+    clip: null,
+    clipPromise: null,
+    retries: 0,
+    active: false,
+    wanted: null,
+    rendition: null,
+    loadStart: 0,
+  };
+  if (item.available === false) showUnavailable(parts);
+  showCreatorFacts(item.creator, parts);
+  wireVideo(parts, state, focusSelf);
+  const like = likeAction(item, parts);
+
+  function loadClip() {
+    if (!state.clipPromise) {
+      state.clipPromise = api.get(`/posts/${item.id}/clip`).then(
+        (clip) => {
+          state.clip = clip;
+          clearUnavailable(parts);
+          if (clip.poster?.url) video.poster = clip.poster.url;
+          showLock();
+          return clip;
+        },
+        (error) => {
+          showLoadError(parts, error);
+          state.clipPromise = null;
+          // Content may still be on its way from other peers: retry a few times while shown.
+          if (state.active && error.status !== 400 && state.retries < MAX_RETRIES) {
+            state.retries += 1;
+            setTimeout(() => state.active && attach("auto").then((ok) => ok && play()), RETRY_MS);
+          }
+          return null;
+        },
+      );
+    }
+    return state.clipPromise;
+  }
+
+  function showLock() {
+    const locked = Boolean(state.clip?.locked);
+    el.classList.toggle("locked", locked);
+    lock.hidden = !locked;
+    if (!locked) return;
+    lock.replaceChildren(
+      unlockPanel(item, async () => {
+        state.clipPromise = null;
+        state.clip = null;
+        await loadClip();
+        if (state.active) attach("auto").then(play);
+      }),
+    );
+  }
+
+  /** Point the video at the clip's rendition with `preload`; false when it cannot play (yet). */
+  async function attach(preload) {
+    state.wanted = preload;
+    const clip = await loadClip();
+    if (!clip || clip.locked || state.wanted !== preload) return false;
+    if (!state.rendition) {
+      state.rendition = pickRendition(clip, el, video);
+      if (!state.rendition) {
+        status.textContent = "This browser cannot play this clip.";
+        return false;
+      }
+      el.dataset.rendition = state.rendition.name;
+    }
+    video.preload = preload;
+    if (video.getAttribute("src") !== state.rendition.url) {
+      state.loadStart = performance.now();
+      video.src = state.rendition.url;
+    }
+    return true;
+  }
+
+  async function play() {
+    if (!state.active) return;
+    try {
+      await video.play();
+    } catch (error) {
+      if (error.name === "NotAllowedError" && !video.muted) {
+        video.muted = true;
+        await video.play().catch(() => {});
+      }
+    }
+  }
+
+  function deactivate() {
+    state.active = false;
+    el.classList.remove("active");
+    video.pause();
+  }
+
+  return {
+    el,
+    like,
+    activate() {
+      state.active = true;
+      el.classList.add("active");
+      video.muted = prefs.muted;
+      attach("auto").then((ok) => ok && play());
+    },
+    preload(level) {
+      deactivate();
+      attach(level);
+    },
+    release() {
+      state.wanted = null;
+      deactivate();
+      if (video.getAttribute("src")) {
+        video.removeAttribute("src");
+        video.load();
+      }
+    },
+    setMuted(muted) {
+      video.muted = muted;
+      showSound(parts.muteButton, muted);
+      if (state.active && video.paused) play();
+    },
+    togglePause() {
+      if (video.paused) play();
+      else video.pause();
+    },
+    seekBy(seconds) {
+      if (!video.duration) return;
+      const last = video.duration - 0.05;
+      video.currentTime = Math.max(0, Math.min(last, video.currentTime + seconds));
+    },
+  };
+}
+
+/** The card's elements: video, seek bar, creator chip, actions, lock and status line. */
+function cardParts(item, muted) {
+  const title = item.title || "Untitled clip";
+  const video = h("video.clip-video", {
+    muted: true,
+    loop: true,
+    playsinline: true,
+    preload: "none",
+    "aria-label": `Video: ${item.title || "untitled clip"}`,
+  });
+  video.muted = muted;
+  const seek = h("input.seek", {
+    type: "range",
+    min: 0,
+    max: 1000,
+    value: 0,
+    step: 1,
+    "aria-label": "Seek",
+  });
+  const likeCount = h("span.count", {}, String(item.likes ?? 0));
+  const likeButton = h(
+    "button.action",
+    { type: "button", "aria-pressed": "false", "aria-label": `Like (${item.likes ?? 0})` },
+    icon("heart"),
+    likeCount,
+  );
+  const muteButton = h("button.action", {
+    type: "button",
+    "aria-label": "Sound",
+    onclick: () => askToggleSound(el),
+  });
+  showSound(muteButton, muted);
+  const follow = followButton(item.creator, { tag: "button.action.follow" });
+  const price = h("span.price", {}, "");
+  const tags = item.tags?.length ? h("p.tags", {}, item.tags.map((t) => `#${t}`).join(" ")) : null;
+  const overlay = h(
+    "div.overlay",
+    {},
+    h("div.meta", {}, creatorChip(item, price), h("h2.clip-title", {}, title), tags, seek),
+    h("div.actions", {}, likeButton, follow, muteButton),
+  );
+  const status = h("p.clip-status", { role: "status" });
+  const lock = h("div.lock", { hidden: true });
+  const el = h(
+    "article.card-clip",
+    { "aria-label": title, tabindex: "-1", dataset: { id: item.id } },
+    video,
+    lock,
+    overlay,
+    status,
+  );
+  if (item.creator_forked) el.append(h("p.fork-badge", {}, "forked log"));
+  return { el, video, seek, likeButton, likeCount, muteButton, follow, price, status, lock };
+}
+
+function creatorChip(item, price) {
+  const name = item.creator_name || shortAddress(item.creator);
+  const initial = (item.creator_name || "?").slice(0, 1).toUpperCase();
+  return h(
+    "a.creator-chip",
+    { href: `#/creator/${item.creator}` },
+    h("span.avatar", { "aria-hidden": "true" }, initial),
+    h("span", {}, name),
+    price,
+  );
+}
+
+/** The sound button shows and tells whether sound is on. */
+function showSound(muteButton, muted) {
+  muteButton.setAttribute("aria-pressed", String(!muted));
+  muteButton.replaceChildren(icon(muted ? "soundOff" : "soundOn"));
+}
+
+/** Ask the feed to switch the sound (it is one setting for every card). */
+function askToggleSound(el) {
+  el.dispatchEvent(new CustomEvent("toktok:mute", { bubbles: true }));
+}
+
+/** Fill in whether the user follows the creator, and the creator token's price. */
+function showCreatorFacts(address, { follow, price }) {
+  creatorInfo(address).then((info) => {
+    if (!info) return;
+    showFollowing(follow, info.following);
+    if (info.token?.spot_price) price.textContent = ` · ${formatUnits(info.token.spot_price)} TOK`;
+  });
+}
+
+/** No peer serves this clip right now: say so instead of a card that never plays. */
+function showUnavailable({ el, status }) {
+  el.classList.add("unavailable");
+  el.dataset.unavailable = "true";
+  status.textContent = "Unavailable: no peer is serving this clip right now.";
+}
+
+function clearUnavailable({ el, status }) {
+  status.textContent = "";
+  el.classList.remove("unavailable");
+  delete el.dataset.unavailable;
+}
+
+function showLoadError(parts, error) {
+  const detail = api.explain(error);
+  parts.status.textContent =
+    error.status === 404 ? `This clip has not reached your peer yet (${detail}).` : detail;
+  if (error.status === 504) showUnavailable(parts);
+}
+
+/** The rendition that suits this screen, this browser and the measured bandwidth (or null). */
+function pickRendition(clip, el, video) {
+  return chooseRendition(clip.renditions, {
+    viewportHeight: el.clientHeight || window.innerHeight,
+    dpr: window.devicePixelRatio || 1,
+    bandwidth: meter.estimate(),
+    canPlay: browserCanPlay(video),
+  });
+}
+
+/** Seek bar, bandwidth measurement, click to focus and sound, load errors. */
+function wireVideo({ el, video, seek, status }, state, focusSelf) {
+  video.addEventListener("canplaythrough", () => {
+    if (!state.rendition || !video.duration || !video.buffered.length) return;
+    const seconds = (performance.now() - state.loadStart) / 1000;
+    const fraction = video.buffered.end(video.buffered.length - 1) / video.duration;
+    meter.record(fraction * (state.rendition.size || 0), seconds);
+  });
+  video.addEventListener("timeupdate", () => {
+    if (video.duration && document.activeElement !== seek) {
+      seek.value = String(Math.round((video.currentTime / video.duration) * 1000));
+    }
+    seek.setAttribute(
+      "aria-valuetext",
+      `${formatDuration(video.currentTime * 1000)} of ${formatDuration(video.duration * 1000)}`,
+    );
+  });
+  seek.addEventListener("input", () => {
+    if (video.duration) video.currentTime = (Number(seek.value) / 1000) * video.duration;
+  });
+  video.addEventListener("click", () => {
+    focusSelf();
+    askToggleSound(el);
+  });
+  video.addEventListener("error", () => {
+    if (video.getAttribute("src")) status.textContent = "The clip could not be loaded.";
+  });
+}
+
+/** The like action (button and the `l` key): likes the post and shows the new count. */
+function likeAction(item, { likeButton, likeCount }) {
+  async function like() {
+    try {
+      const answer = await api.post(`/posts/${item.id}/like`, {});
+      likeCount.textContent = String(answer.likes);
+      likeButton.setAttribute("aria-label", `Like (${answer.likes})`);
+      likeButton.setAttribute("aria-pressed", "true");
+    } catch (error) {
+      announce(api.explain(error), "error");
+    }
+  }
+  likeButton.addEventListener("click", () => like());
+  return like;
+}
