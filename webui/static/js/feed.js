@@ -111,8 +111,8 @@ export function mountFeed(container, { load, title, tabs = null, empty }) {
       if (!info?.following || !alive) return;
     }
     fresh.add(id);
-    if (emptyEl)
-      showNew(); // nothing on screen to keep in place
+    // With nothing on screen there is no place to keep: show the clip at once.
+    if (emptyEl) showNew();
     else updateBadge();
   }
 
