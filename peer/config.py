@@ -19,6 +19,7 @@ Sources, later ones win:
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -106,6 +107,16 @@ class P2PSection:
     relay_service: bool = field(
         default=False,
         metadata=_doc("Act as a circuit relay v2 (hop) for other peers. Off by default."),
+    )
+    public_ranges: tuple[str, ...] = field(
+        default=(),
+        metadata=_doc(
+            "Networks (CIDR) whose addresses count as public, besides the globally routable "
+            "ones (Python's ipaddress is_global). This one setting decides which addresses this "
+            "peer's AutoNAT service agrees to dial back (never private networks otherwise); "
+            "whether this peer itself is reachable is learnt from other peers' dial-backs only. "
+            "Empty by default; the test bed sets 198.18.0.0/15."
+        ),
     )
 
 
@@ -310,6 +321,9 @@ _RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("ui", "idle_timeout_s"): (1.0, 3600.0),
 }
 
+# lists of networks in CIDR form
+_NETWORK_LISTS = {("p2p", "public_ranges")}
+
 _CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("peer", "log_level"): ("debug", "info", "warning", "error"),
     ("p2p", "dht"): ("off", "client", "server"),
@@ -410,10 +424,21 @@ def _coerce(section: str, key: str, typ: Any, value: Any, origin: str) -> Any:
         return value
     if typ == tuple[str, ...]:
         if isinstance(value, str):
-            return tuple(part.strip() for part in value.split(",") if part.strip())
-        if isinstance(value, list) and all(isinstance(v, str) for v in value):
-            return tuple(value)
-        raise ConfigError(f"{where}: expected a list of strings, got {value!r}")
+            items = tuple(part.strip() for part in value.split(",") if part.strip())
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            items = tuple(value)
+        else:
+            raise ConfigError(f"{where}: expected a list of strings, got {value!r}")
+        if (section, key) in _NETWORK_LISTS:
+            for item in items:
+                try:
+                    ipaddress.ip_network(item, strict=True)
+                except ValueError:
+                    raise ConfigError(
+                        f"{where}: {item!r} is not a network in CIDR form "
+                        "(e.g. 198.18.0.0/15, no host bits set)"
+                    ) from None
+        return items
     raise ConfigError(f"{where}: unsupported setting type {typ!r}")  # pragma: no cover
 
 

@@ -153,6 +153,7 @@ COMPONENTS: dict[str, Schema] = {
             "version": STR,
             "peer_id": nullable(STR),
             "p2p_addrs": STRS,
+            "reachability": nullable(ref("Reachability")),
             "data_dir": STR,
             "ui_url": STR,
             "content_url": STR,
@@ -179,6 +180,25 @@ COMPONENTS: dict[str, Schema] = {
             "ready": BOOL,
         }
     ),
+    "Reachability": {
+        "description": (
+            "Whether other peers can dial this peer, learnt from AutoNAT dial-backs only: "
+            "summary is 'reachable', 'behind NAT, via relay <addr>', 'behind NAT, "
+            "unreachable' or 'not known yet'; reason says why when it is not reachable"
+        ),
+        **obj(
+            {
+                "state": {"enum": ["unknown", "public", "private"]},
+                "summary": STR,
+                "relay": nullable(STR),
+                "reason": nullable(STR),
+                "announced": STRS,
+                "circuits": STRS,
+                "dialbacks": {"type": "object", "additionalProperties": BOOL},
+                "dialbacks_served": NAT,
+            }
+        ),
+    },
     "WalletState": obj(
         {"address": nullable(ADDRESS), "state": {"enum": ["none", "locked", "unlocked"]}}
     ),

@@ -93,6 +93,7 @@ class App:
                 relay_client=config.p2p.relay_client,
                 relays=_merged(config.p2p.relays, network.relays if network else ()),
                 relay_service=config.p2p.relay_service,
+                public_ranges=config.p2p.public_ranges,
             )
         )
         self.store = StoreService(
@@ -220,6 +221,7 @@ class App:
             "version": toktok_version(),
             "peer_id": self.p2p.peer_id if self.p2p.running else None,
             "p2p_addrs": self.p2p.addrs if self.p2p.running else [],
+            "reachability": self.p2p.reachability() if self.p2p.running else None,
             "data_dir": str(self.data_dir.root),
             "ui_url": self.http.url,
             "content_url": self.http.content_url,

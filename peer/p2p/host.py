@@ -21,10 +21,13 @@ import multiaddr
 import trio
 from libp2p.abc import IHost, INetConn, INetStream, INetwork, INotifee
 from libp2p.crypto.keys import KeyPair
+from libp2p.custom_types import TProtocol
 from libp2p.peer.id import ID
 from libp2p.pubsub.pb import rpc_pb2
 from libp2p.tools.anyio_service import background_trio_service
 
+from .autonat import PROTOCOL as AUTONAT_PROTOCOL
+from .autonat import AutoNat
 from .bridge import TrioThread
 from .dht import MODES as DHT_MODES
 from .dht import DhtNode, Found
@@ -65,6 +68,7 @@ from .ports import (
     ValidationResult,
 )
 from .queues import EventFeed, MessageFeed
+from .reachability import AddressPolicy, Reachability, Verdicts, describe
 from .relay import RelayNode, is_circuit
 from .streams import StreamService, parse_peer
 
@@ -108,6 +112,9 @@ class P2PHost:
         self._streams: StreamService | None = None
         self._dht: DhtNode | None = None
         self._relay: RelayNode | None = None
+        self._circuits: list[str] = []
+        self._policy = AddressPolicy.from_setting(options.public_ranges)
+        self._autonat: AutoNat | None = None
         self._mdns_factory = mdns_factory or zeroconf_discovery
         self._mdns: MdnsNode | None = None
         self._validators: dict[str, TopicValidator | None] = {}
@@ -177,6 +184,27 @@ class P2PHost:
         """Full multiaddrs we announce, each ending in ``/p2p/<our id>``."""
         return list(self._addrs)
 
+    def reachability(self) -> dict[str, Any]:
+        """Whether other peers can dial us, learnt from AutoNAT dial-backs only (ARCHITECTURE
+        "Reachability"), with what we announce."""
+        autonat = self._autonat
+        verdicts = autonat.verdicts if autonat is not None else Verdicts()
+        state = verdicts.state
+        why = verdicts.why_private() if state is Reachability.PRIVATE else ""
+        if autonat is None:
+            why = "AutoNAT is off"
+        words = describe(
+            state, circuits=self._circuits, relays_configured=len(self._options.relays), why=why
+        )
+        return {
+            "state": state.value,
+            **words,
+            "announced": list(self._addrs),
+            "circuits": list(self._circuits),
+            "dialbacks": dict(verdicts.results),
+            "dialbacks_served": autonat.dialbacks_served if autonat is not None else 0,
+        }
+
     async def _trio_main(self, stop: trio.Event, task_status: Any) -> None:
         opts = self._options
         key_pair = load_or_create_identity(opts.identity_path)
@@ -200,6 +228,20 @@ class P2PHost:
             else None
         )
         self._relay = relay
+        autonat = (
+            AutoNat(
+                host,
+                self._policy,
+                dial_timeout=opts.dial_timeout,
+                recheck_s=opts.autonat_recheck_s,
+                announced=lambda: self._base_addrs,
+            )
+            if opts.autonat
+            else None
+        )
+        if autonat is not None:
+            host.set_stream_handler(TProtocol(AUTONAT_PROTOCOL), autonat.handle)
+        self._autonat = autonat
         try:
             async with (
                 host.run(self._listen),
@@ -230,6 +272,8 @@ class P2PHost:
                             tasks.start_soon(
                                 relay.keep, addr, opts.relay_check_interval, self._t_circuits
                             )
+                    if autonat is not None:
+                        tasks.start_soon(autonat.run_client)
                     if opts.mdns:
                         self._mdns = MdnsNode(
                             host, self._thread.post, self._t_connect, self._mdns_factory
@@ -249,6 +293,8 @@ class P2PHost:
             self._streams = None
             self._dht = None
             self._relay = None
+            self._autonat = None
+            self._circuits = []
 
     # connections -------------------------------------------------------------------------
 
@@ -284,6 +330,7 @@ class P2PHost:
 
     def _t_circuits(self, circuits: list[str]) -> None:
         """Our relay addresses changed (a reservation was made or lost)."""
+        self._circuits = list(circuits)
         self._addrs = self._base_addrs + circuits
         if circuits:
             logger.info("reachable through relays at %s", ", ".join(circuits))

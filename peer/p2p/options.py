@@ -133,6 +133,13 @@ class HostOptions:
     relay_service: bool = False
     # How often reservations are checked and renewed when lost (seconds).
     relay_check_interval: float = 10.0
+    # Networks (CIDR) whose addresses count as public besides the globally routable ones
+    # (peer.p2p.reachability.AddressPolicy; the test bed lists 198.18.0.0/15).
+    public_ranges: tuple[str, ...] = ()
+    # AutoNAT (/libp2p/autonat/1.0.0): answer other peers' dial-back requests, and ask
+    # connected peers to dial us back; a settled verdict is re-checked this often (seconds).
+    autonat: bool = True
+    autonat_recheck_s: float = 300.0
     # Discover and dial peers on the local network with mDNS (multicast, leaves loopback:
     # off by default, never on in tests; see peer.p2p.mdns).
     mdns: bool = False

@@ -142,6 +142,18 @@ class FakePeer:
                 "version": "fake",
                 "peer_id": PEER_ID,
                 "p2p_addrs": [f"/ip4/127.0.0.1/tcp/4001/p2p/{PEER_ID}"],
+                "reachability": {
+                    "state": "private",
+                    "summary": "behind NAT, unreachable",
+                    "relay": None,
+                    "reason": "no dial-back reached us (12D3KooA: dial-back to 1 address(es) "
+                    "failed); no relay in p2p.relays or the network profile, so no peer can "
+                    "reach us",
+                    "announced": [f"/ip4/127.0.0.1/tcp/4001/p2p/{PEER_ID}"],
+                    "circuits": [],
+                    "dialbacks": {"12D3KooA": False},
+                    "dialbacks_served": 0,
+                },
                 "content_url": self.content_origin + "/",
                 "chain": {"mode": "devnet", "chain_id": 31337},
                 "wallet": {"address": ME, "state": "unlocked"},

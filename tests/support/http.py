@@ -270,6 +270,7 @@ def full_status() -> dict[str, Any]:
         "version": "test",
         "peer_id": None,
         "p2p_addrs": [],
+        "reachability": None,
         "data_dir": "/nonexistent",
         "ui_url": "http://127.0.0.1:1/",
         "content_url": "http://127.0.0.1:2/",

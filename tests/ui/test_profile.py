@@ -1,5 +1,6 @@
 """The status page against the contract fake: editing the display name (validation before
-anything is sent, an explicit confirmation, the published result) and the storage panel."""
+anything is sent, an explicit confirmation, the published result), the storage panel and the
+reachability line."""
 
 from __future__ import annotations
 
@@ -66,4 +67,14 @@ def test_status_page_shows_storage_bitswap_and_replication(
     assert "2.5 MiB (10 blocks)" in text
     assert "768 KiB (3 blocks); 1 peer connected" in text
     assert "2 clips kept for creators you follow, 5.0 MiB of 1.0 GiB" in text
+    assert probe.problems() == []
+
+
+def test_status_page_says_the_peer_is_behind_nat_and_why(fake: FakeServer, open_page: Any) -> None:
+    probe = open_page(fake.login_url() + "#/status")
+    facts = probe.page.locator("#peer")
+    facts.get_by_text("behind NAT, unreachable", exact=False).wait_for()
+    text = facts.inner_text()
+    assert "Reachability" in text
+    assert "no relay in p2p.relays or the network profile" in text
     assert probe.problems() == []

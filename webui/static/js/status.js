@@ -88,6 +88,7 @@ export function mountStatus(container) {
       lastChainOn = (status.chain?.mode ?? "off") !== "off";
       facts.replaceChildren();
       row(facts, "Peer ID", status.peer_id ?? "—");
+      row(facts, "Reachability", reachabilityText(status.reachability));
       row(facts, "Addresses", (status.p2p_addrs ?? []).join("\n") || "—");
       row(facts, "Storage", status.storage?.backend ?? "—");
       const chain = status.chain ?? {};
@@ -150,6 +151,13 @@ export function mountStatus(container) {
   refresh();
   const timer = setInterval(refresh, 5000);
   return () => clearInterval(timer);
+}
+
+/** "reachable", "behind NAT, via relay R", "behind NAT, unreachable" (and why), from the
+ * AutoNAT verdict in GET /status. */
+export function reachabilityText(r) {
+  if (!r) return "—";
+  return r.reason ? `${r.summary}: ${r.reason}` : r.summary;
 }
 
 /** "1.5 MiB" */
