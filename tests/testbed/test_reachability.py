@@ -1,8 +1,9 @@
-"""Reachability on the bed with real daemons (issue 21, scenario c without a relay): two public
-hosts (AutoNAT servers) and two peers behind routers, one endpoint-independent and one
-symmetric, with no relay in their settings. The NAT is first shown to be in the way; then the
-public peer learns from a dial-back that it is reachable, and each NAT'd peer learns from the
-servers' refusals that it is not, and its status says why."""
+"""Reachability on the bed with real daemons (issue 21): two public hosts (AutoNAT servers; "pub"
+also a circuit relay) and two peers behind routers: "home1" (endpoint-independent) with pub as
+its relay, "home2" (symmetric) with no relay (scenario c). The NAT is first shown to be in the
+way; then the public peer learns from a dial-back that it is reachable, each NAT'd peer learns
+from the servers' refusals that it is not, and its status says why, or through which relay
+others reach it (and "boot" does reach home1 there)."""
 
 from __future__ import annotations
 
@@ -38,21 +39,38 @@ def test_peers_behind_routers_learn_they_are_unreachable_and_say_why(bed: Bed) -
             assert refused.returncode != 0, f"{target} answered from the backbone"
 
     with ThreadPoolExecutor(2) as pool:
-        boot, pub = pool.map(lambda h: h.run_peer(env=BED_RANGES, name="peer"), public)
+        relay_env = {**BED_RANGES, "TOKTOK_P2P_RELAY_SERVICE": "true"}
+        boot, pub = pool.map(
+            lambda h: h.run_peer(env=relay_env if h.name == "pub" else BED_RANGES, name="peer"),
+            public,
+        )
         pub.connect(boot)
         seeds = [boot.multiaddr, pub.multiaddr]
-        nat_peers = list(
-            pool.map(lambda h: h.run_peer(env=BED_RANGES, bootstrap=seeds, name="peer"), homes)
+        envs = [{**BED_RANGES, "TOKTOK_P2P_RELAYS": pub.multiaddr}, BED_RANGES]
+        relayed, alone = pool.map(
+            lambda he: he[0].run_peer(env=he[1], bootstrap=seeds, name="peer"),
+            zip(homes, envs, strict=True),
         )
 
     seen = wait_for(lambda: settled(pub, "public"), VERDICT_TIMEOUT_S, "pub's dial-back")
     assert seen["summary"] == "reachable"
-    for peer in nat_peers:
+    for peer in (relayed, alone):
         seen = wait_for(lambda p=peer: settled(p, "private"), VERDICT_TIMEOUT_S, "refusals")
         print(f"{peer.name}: {seen['summary']}: {seen['reason']}")
-        assert seen["summary"] == "behind NAT, unreachable"
-        assert "no relay in p2p.relays or the network profile" in seen["reason"]
         assert f"IP this request came from ({peer.host.wan_address})" in seen["reason"]
-        assert all(peer.host.address in a for a in seen["announced"])  # its inside address
+        assert peer.host.address in seen["announced"][0]  # its inside address, not dialable
+    seen = reachability(alone)
+    assert seen["summary"] == "behind NAT, unreachable"
+    assert "no relay in p2p.relays or the network profile" in seen["reason"]
+    assert seen["circuits"] == []
+    relay_addr = pub.multiaddr
+    seen = wait_for(
+        lambda: (r := reachability(relayed))["circuits"] and r, VERDICT_TIMEOUT_S, "a reservation"
+    )
+    assert seen["summary"] == f"behind NAT, via relay {relay_addr}"
+    circuit = seen["circuits"][0]
+    assert circuit in seen["announced"]
+    reply = boot.api.post("/api/v1/peers/connect", {"multiaddr": circuit})
+    assert reply["peer_id"] == relayed.status()["peer_id"]  # boot reached home1 through pub
     served = sum(reachability(p)["dialbacks_served"] for p in (boot, pub))
     assert served >= 1
