@@ -27,6 +27,23 @@ def is_own(name: str) -> bool:
     return name.split(".", 1)[0] in OWN_PACKAGES
 
 
+class TolerantFormatter(logging.Formatter):
+    """Formats a record whose arguments do not fit its message with the raw text and arguments.
+
+    py-libp2p 0.8.1's gossipsub logs its network health with a format string split so that
+    part of it lands among the arguments (``TypeError: must be real number, not str``); the
+    stock formatter raises, and logging prints a "--- Logging error ---" traceback on stderr at
+    every such record, however the handler's level is set.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        try:
+            return super().format(record)
+        except (TypeError, ValueError, KeyError):
+            record.msg, record.args = f"{record.msg} [unformatted: {record.args!r}]", ()
+            return super().format(record)
+
+
 class OwnRecords(logging.Filter):
     """Passes Toktok's records only."""
 
@@ -44,7 +61,7 @@ def configure(level: str, log_dir: Path | None) -> Path | None:
     console = logging.StreamHandler()
     console.setLevel(level.upper())
     console.addFilter(OwnRecords())
-    console.setFormatter(logging.Formatter(FORMAT))
+    console.setFormatter(TolerantFormatter(FORMAT))
     setattr(console, _MARK, True)
     root.addHandler(console)
     path = None
@@ -55,7 +72,7 @@ def configure(level: str, log_dir: Path | None) -> Path | None:
             path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
         )
         file.setLevel(logging.DEBUG)
-        file.setFormatter(logging.Formatter(FORMAT))
+        file.setFormatter(TolerantFormatter(FORMAT))
         setattr(file, _MARK, True)
         root.addHandler(file)
     root.setLevel(logging.DEBUG if path is not None else level.upper())
