@@ -9,7 +9,8 @@ authenticates the peer id), closed again after the verdict.
 
 Service: answers only over direct connections; dials only addresses whose IP is the one the
 request came from and that :class:`~peer.p2p.reachability.AddressPolicy` calls public (no
-scanning of private networks through us), at most ``MAX_DIALS`` of them.
+scanning of private networks through us), at most ``MAX_DIALS`` of them, within a
+:class:`~peer.p2p.reachability.DialBackBudget` (3 requests per peer, 30 in all, a minute).
 Client: asks connected peers (at most ``SERVERS_PER_ROUND`` per round) to dial us back, until
 :class:`~peer.p2p.reachability.Verdicts` settles, then again every ``recheck_s``.
 """
@@ -26,7 +27,7 @@ from libp2p.peer.id import ID
 from libp2p.utils.varint import encode_varint_prefixed, read_varint_prefixed_bytes_limited
 from multiaddr import Multiaddr
 
-from peer.p2p.reachability import AddressPolicy, Reachability, Verdicts, ip_of
+from peer.p2p.reachability import AddressPolicy, DialBackBudget, Reachability, Verdicts, ip_of
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +67,7 @@ class AutoNat:
         self.announced = announced  # () -> list[str]: the addresses we ask servers to try
         self.verdicts = Verdicts()
         self.dialbacks_served = 0
+        self.budget = DialBackBudget()
 
     # --- service ------------------------------------------------------------------------------
     async def handle(self, stream: Any) -> None:
@@ -89,6 +91,8 @@ class AutoNat:
         remote = stream.get_remote_address()
         if not remote or any("/p2p-circuit" in str(a) for a in conn.get_transport_addresses()):
             return _response(Message.E_DIAL_REFUSED, "no dial-backs over relayed connections")
+        if not self.budget.take(str(peer_id), trio.current_time()):
+            return _response(Message.E_DIAL_REFUSED, "too many dial-back requests; try later")
         observed = str(remote[0])
         candidates = []
         for raw in request.dial.peer.addrs[:16]:

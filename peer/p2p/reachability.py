@@ -25,6 +25,11 @@ from peer.p2p.errors import InvalidMultiaddrError
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 CONFIRMATIONS = 2  # failures from this many distinct servers (and no success) mean "private"
+# dial-backs our AutoNAT service makes per window (go-libp2p's service defaults: 30 in all,
+# 3 per peer, each minute)
+DIALBACK_WINDOW_S = 60.0
+DIALBACKS_PER_PEER = 3
+DIALBACKS_TOTAL = 30
 
 
 class Reachability(enum.StrEnum):
@@ -132,3 +137,24 @@ def describe(
     else:
         reason += "; no relay reservation is held yet"
     return {"summary": "behind NAT, unreachable", "relay": None, "reason": reason.lstrip("; ")}
+
+
+@dataclass
+class DialBackBudget:
+    """How many dial-back requests the AutoNAT service still serves: ``per_peer`` per peer and
+    ``total`` in all, per ``window_s`` (so it cannot be made to dial without end)."""
+
+    window_s: float = DIALBACK_WINDOW_S
+    per_peer: int = DIALBACKS_PER_PEER
+    total: int = DIALBACKS_TOTAL
+    _started: float = 0.0
+    _by_peer: dict[str, int] = field(default_factory=dict)
+
+    def take(self, peer: str, now: float) -> bool:
+        """Count one request from ``peer`` at ``now`` (monotonic seconds); False: refuse it."""
+        if now - self._started >= self.window_s:
+            self._started, self._by_peer = now, {}
+        if sum(self._by_peer.values()) >= self.total or self._by_peer.get(peer, 0) >= self.per_peer:
+            return False
+        self._by_peer[peer] = self._by_peer.get(peer, 0) + 1
+        return True

@@ -8,7 +8,13 @@ import pytest
 
 from peer.config import ConfigError, load_config
 from peer.p2p.errors import InvalidMultiaddrError
-from peer.p2p.reachability import AddressPolicy, Reachability, Verdicts, describe
+from peer.p2p.reachability import (
+    AddressPolicy,
+    DialBackBudget,
+    Reachability,
+    Verdicts,
+    describe,
+)
 
 BED = "/ip4/198.18.0.6/tcp/4001"
 
@@ -63,3 +69,13 @@ def test_the_words_shown_for_each_case() -> None:
     assert "no relay in p2p.relays or the network profile" in str(alone["reason"])
     waiting = describe(Reachability.PRIVATE, circuits=[], relays_configured=2, why="x")
     assert "no relay reservation is held yet" in str(waiting["reason"])
+
+
+def test_the_dial_back_budget_limits_each_peer_and_the_total_per_window() -> None:
+    budget = DialBackBudget(window_s=60, per_peer=2, total=3)
+    assert budget.take("a", 0.0)
+    assert budget.take("a", 1.0)
+    assert not budget.take("a", 2.0)  # per peer
+    assert budget.take("b", 3.0)
+    assert not budget.take("c", 4.0)  # in all
+    assert budget.take("a", 60.0)  # a new window
