@@ -13,7 +13,7 @@ references another struct, so ``typeHash = keccak256(type string)``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from typing import Final
 
 from peer.feed.hashing import keccak256 as keccak
@@ -50,6 +50,15 @@ def _type_hash(type_string: str) -> bytes:
     return keccak(type_string.encode())
 
 
+_EMPTY_ARRAY_HASH: Final = keccak(b"")
+
+
+@lru_cache(maxsize=8192)
+def _item_hash(item: str) -> bytes:
+    """keccak256 of one ``string[]`` item (tags and key servers recur from post to post)."""
+    return keccak(item.encode())
+
+
 def _address(value: str) -> bytes:
     return bytes(12) + bytes.fromhex(value[2:])
 
@@ -72,7 +81,9 @@ def _encode_value(typ: str, value: object) -> bytes:
         return keccak(value.encode())
     if typ == "string[]":
         assert isinstance(value, tuple)
-        return keccak(b"".join(keccak(item.encode()) for item in value))
+        if not value:
+            return _EMPTY_ARRAY_HASH
+        return keccak(b"".join(map(_item_hash, value)))
     raise AssertionError(f"unsupported EIP-712 type {typ}")
 
 

@@ -1,7 +1,9 @@
 """secp256k1 signatures over EIP-712 digests (pure): 65 bytes ``r || s || v``, v in {27, 28}.
 
 Only canonical (low-s, EIP-2) signatures are accepted, so a record has exactly one valid
-signature encoding. eth-keys does the curve arithmetic; its errors become ``SignatureError``.
+signature encoding. Recovery calls libsecp256k1 through coincurve directly (the backend eth-keys
+would use anyway, without its per-call wrapping, which cost more than the curve arithmetic);
+signing uses eth-keys. Every failure becomes ``SignatureError``.
 """
 
 from __future__ import annotations
@@ -9,12 +11,12 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Final
 
+from coincurve import PublicKey
 from eth_keys import keys  # type: ignore[attr-defined]
-from eth_keys.exceptions import BadSignature
 from eth_utils.address import to_checksum_address
-from eth_utils.exceptions import ValidationError as KeyValidationError
 
 from peer.feed.errors import SignatureError
+from peer.feed.hashing import keccak256
 
 SIGNATURE_BYTES: Final = 65
 _SECP256K1_N: Final = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
@@ -31,11 +33,16 @@ def recover_signer(digest: bytes, signature: bytes) -> str:
         raise SignatureError(f"signature v must be 27 or 28, got {v}")
     if not 0 < r < _SECP256K1_N or not 0 < s <= _SECP256K1_N // 2:
         raise SignatureError("signature r/s out of range (only low-s signatures are valid)")
+    if len(digest) != 32:
+        raise SignatureError(f"digest must be 32 bytes, got {len(digest)}")
     try:
-        public_key = keys.Signature(vrs=(v - 27, r, s)).recover_public_key_from_msg_hash(digest)
-    except (BadSignature, KeyValidationError) as exc:
+        public_key = PublicKey.from_signature_and_message(
+            signature[:64] + bytes((v - 27,)), digest, hasher=None
+        )
+    except ValueError as exc:
         raise SignatureError(f"signature does not recover a public key: {exc}") from exc
-    return _checksum(bytes(public_key.to_canonical_address()))
+    # The address is the last 20 bytes of keccak256 of the 64-byte uncompressed point.
+    return _checksum(keccak256(public_key.format(compressed=False)[1:])[12:])
 
 
 @lru_cache(maxsize=65536)

@@ -142,3 +142,33 @@ def test_malformed_signatures_are_refused(mutate: Any, message: str) -> None:
 def test_signature_over_other_digest_recovers_another_address() -> None:
     signature = sign_digest(keccak(b"x"), KEY_A)
     assert recover_signer(keccak(b"y"), signature) != recover_signer(keccak(b"x"), signature)
+
+
+def test_recovery_agrees_with_eth_keys_for_both_parities() -> None:
+    from eth_keys import keys  # type: ignore[attr-defined]
+
+    parities: set[int] = set()
+    for n in range(40):
+        private_key = keccak(f"key {n}".encode())
+        digest_ = keccak(f"message {n}".encode())
+        signature = sign_digest(digest_, private_key)
+        parities.add(signature[64])
+        expected = keys.PrivateKey(private_key).public_key.to_checksum_address()
+        assert recover_signer(digest_, signature) == expected
+        vrs = (signature[64] - 27, *(int.from_bytes(signature[i : i + 32], "big") for i in (0, 32)))
+        by_eth_keys = keys.Signature(vrs=vrs).recover_public_key_from_msg_hash(digest_)
+        assert recover_signer(digest_, signature) == by_eth_keys.to_checksum_address()
+    assert parities == {27, 28}
+
+
+def test_an_r_off_the_curve_recovers_nothing() -> None:
+    # x = 5 is not the x-coordinate of any secp256k1 point (5^3 + 7 = 132 is no square mod p).
+    signature = (5).to_bytes(32, "big") + (1).to_bytes(32, "big") + b"\x1b"
+    with pytest.raises(SignatureError, match="does not recover"):
+        recover_signer(keccak(b"x"), signature)
+
+
+def test_a_digest_of_the_wrong_length_is_refused() -> None:
+    signature = sign_digest(keccak(b"x"), KEY_A)
+    with pytest.raises(SignatureError, match="digest must be 32 bytes"):
+        recover_signer(b"short", signature)
