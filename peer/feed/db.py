@@ -57,6 +57,8 @@ class Writer:
         self._ready: concurrent.futures.Future[None] = concurrent.futures.Future()
         self._thread = threading.Thread(target=self._run, name="feed-writer", daemon=True)
         self._closed = False
+        self.transactions = 0
+        """Transactions committed so far (written by the writer thread only)."""
 
     async def start(self) -> None:
         """Start the thread, open the database and migrate it; raises if that fails."""
@@ -137,6 +139,7 @@ class Writer:
                     conn.execute("RELEASE job")
                     outcomes.append((future, result, None))
             conn.execute("COMMIT")
+            self.transactions += 1
         except sqlite3.Error as exc:
             logger.exception("feed index transaction failed")
             with contextlib.suppress(sqlite3.Error):

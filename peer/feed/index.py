@@ -8,6 +8,7 @@ the event loop. The composition root passes ``IndexOptions(path=<data>/index/fee
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,7 @@ from peer.feed import queries
 from peer.feed.coalesce import Coalescer
 from peer.feed.db import Readers, Writer
 from peer.feed.errors import FeedIndexError
-from peer.feed.ingest import StoreResult, set_listed, store
+from peer.feed.ingest import StoreItem, StoreResult, set_listed, store_batch
 from peer.feed.queries import FeedItem, Page
 from peer.feed.wire import Envelope, encode
 
@@ -67,6 +68,7 @@ class FeedIndex:
         self._slots: Coalescer[tuple[str, int], tuple[bytes, ...]] = Coalescer(
             self._slots_batch, ()
         )
+        self._to_store: list[tuple[StoreItem, asyncio.Future[StoreResult]]] = []
 
     async def start(self) -> None:
         """Create the folder, open the database and apply migrations."""
@@ -99,10 +101,45 @@ class FeedIndex:
     async def store(
         self, envelope: Envelope, record_id: bytes, *, received_at: int | None = None
     ) -> StoreResult:
-        """Store a validated record (idempotent); tells whether it was new, a fork or known."""
+        """Store a validated record (idempotent); tells whether it was new, a fork or known.
+
+        Stores issued in the same event-loop iteration (a sync page, a burst of gossip) go to
+        the writer as one job, so they share one transaction and one thread hop; each still
+        fails alone (its own savepoint) and only its own caller sees the error.
+        """
         wire = encode(envelope)
         at = int(time.time()) if received_at is None else received_at
-        return await self._writer.submit(lambda db: store(db, envelope, record_id, wire, at))
+        future: asyncio.Future[StoreResult] = asyncio.get_running_loop().create_future()
+        if not self._to_store:
+            asyncio.get_running_loop().call_soon(self._flush_stores)
+        self._to_store.append(((envelope, record_id, wire, at), future))
+        return await future
+
+    def _flush_stores(self) -> None:
+        pending, self._to_store = self._to_store, []
+        live = [(item, future) for item, future in pending if not future.cancelled()]
+        if live:
+            task = asyncio.ensure_future(self._store_pending(live))
+            task.add_done_callback(_retrieve)
+
+    async def _store_pending(
+        self, pending: list[tuple[StoreItem, asyncio.Future[StoreResult]]]
+    ) -> None:
+        items = [item for item, _future in pending]
+        try:
+            outcomes = await self._writer.submit(lambda db: store_batch(db, items))
+        except BaseException as exc:
+            for _item, future in pending:
+                if not future.done():
+                    future.set_exception(exc)
+            raise
+        for (_item, future), outcome in zip(pending, outcomes, strict=True):
+            if future.done():
+                continue
+            if isinstance(outcome, Exception):
+                future.set_exception(outcome)
+            else:
+                future.set_result(outcome)
 
     async def mute(self, address: str, on: bool = True) -> bool:
         """Hide (``on``) or show again a creator's posts; True if the list changed."""
@@ -113,6 +150,11 @@ class FeedIndex:
         """Block or unblock an address: hidden everywhere, and gossip drops its records."""
         now = int(time.time())
         return await self._writer.submit(lambda db: set_listed(db, "blocked", address, on, now))
+
+    @property
+    def transactions(self) -> int:
+        """Write transactions committed since ``start`` (one per writer batch)."""
+        return self._writer.transactions
 
     # ---- FeedView (validator) -------------------------------------------------------------
 
@@ -306,3 +348,8 @@ class FeedIndex:
             return [tuple(row) for row in db.execute(sql, params).fetchall()]
 
         return await self._readers.run(read)
+
+
+def _retrieve(task: asyncio.Future[None]) -> None:
+    if not task.cancelled():
+        task.exception()

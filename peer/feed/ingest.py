@@ -8,11 +8,14 @@ posts arriving at once are still seen as a fork), independent of what the valida
 from __future__ import annotations
 
 import json
+import sqlite3
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Final
 
 import sqlite_utils
 
+from peer.feed.errors import FeedIndexError
 from peer.feed.records import Follow, Like, Post, Profile, Tombstone
 from peer.feed.wire import Envelope
 
@@ -76,6 +79,33 @@ def store(
     elif isinstance(record, Tombstone):
         _store_tombstone(db, record, record_id, wire)
     return StoreResult.STORED
+
+
+StoreItem = tuple[Envelope, bytes, bytes, int]
+"""What ``store`` needs of one record: envelope, record id, wire bytes, received-at time."""
+
+
+def store_batch(
+    db: sqlite_utils.Database, items: Sequence[StoreItem]
+) -> list[StoreResult | Exception]:
+    """Store ``items`` in order, each in its own savepoint: a record that fails is rolled back
+    alone and its error is returned in its place; the others are kept."""
+    conn = db.conn
+    outcomes: list[StoreResult | Exception] = []
+    for envelope, record_id, wire, received_at in items:
+        conn.execute("SAVEPOINT item")
+        try:
+            result = store(db, envelope, record_id, wire, received_at)
+        except Exception as exc:
+            conn.execute("ROLLBACK TO item")
+            conn.execute("RELEASE item")
+            if isinstance(exc, sqlite3.Error):
+                exc = FeedIndexError(f"feed index write failed: {exc}")
+            outcomes.append(exc)
+        else:
+            conn.execute("RELEASE item")
+            outcomes.append(result)
+    return outcomes
 
 
 def _store_post(

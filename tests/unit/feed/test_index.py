@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from dataclasses import replace
 from typing import Any
 
 import pytest
 from eth_utils.crypto import keccak
 
+from peer.feed import ingest
 from peer.feed.builders import CreatorLog, sign_record
 from peer.feed.eip712 import Domain, digest
 from peer.feed.errors import CursorError, FeedIndexError
@@ -347,3 +350,57 @@ async def test_closed_index_refuses_work(index: FeedIndex) -> None:
         await index.has_record(b"\x00" * 32)
     with pytest.raises(FeedIndexError, match="closed"):
         await index.mute(VIEWER)
+
+
+async def test_stores_issued_together_share_one_transaction(
+    index: FeedIndex, domain: Domain
+) -> None:
+    log = CreatorLog(domain, _key(0), ZERO_ADDRESS)
+    page = [log.next_post(MANIFEST, f"clip {i}", NOW + i) for i in range(20)]
+    before = index.transactions
+    results = await asyncio.gather(*(index.store(e, post_id) for e, post_id in page))
+    assert results == [StoreResult.STORED] * 20
+    assert index.transactions == before + 1
+    assert (await index.heads())[log.creator] == (20, page[-1][1])
+    again = await asyncio.gather(*(index.store(e, post_id) for e, post_id in page[:3]))
+    assert again == [StoreResult.DUPLICATE] * 3
+
+
+async def test_a_failing_store_fails_only_its_own_caller(
+    index: FeedIndex, domain: Domain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = CreatorLog(domain, _key(1), ZERO_ADDRESS)
+    page = [log.next_post(MANIFEST, f"clip {i}", NOW + i) for i in range(5)]
+    bad_id = page[2][1]
+    real_store = ingest.store
+
+    def store(db: Any, envelope: Any, record_id: bytes, wire: bytes, at: int) -> StoreResult:
+        result = real_store(db, envelope, record_id, wire, at)
+        if record_id == bad_id:  # fails after writing: its rows must be rolled back
+            raise sqlite3.IntegrityError("disk says no")
+        return result
+
+    monkeypatch.setattr(ingest, "store", store)
+    results = await asyncio.gather(
+        *(index.store(e, post_id) for e, post_id in page), return_exceptions=True
+    )
+    assert [type(r) for r in results] == [StoreResult] * 2 + [FeedIndexError] + [StoreResult] * 2
+    assert "disk says no" in str(results[2])
+    assert not await index.has_record(bad_id)
+    assert await index.post_ids_at(log.creator, 2) == (page[1][1],)
+    assert await index.post_ids_at(log.creator, 3) == ()
+    assert await index.post_ids_at(log.creator, 4) == (page[3][1],)
+
+
+async def test_a_cancelled_store_does_not_disturb_the_others(
+    index: FeedIndex, domain: Domain
+) -> None:
+    log = CreatorLog(domain, _key(2), ZERO_ADDRESS)
+    page = [log.next_post(MANIFEST, f"clip {i}", NOW + i) for i in range(3)]
+    tasks = [asyncio.ensure_future(index.store(e, post_id)) for e, post_id in page]
+    await asyncio.sleep(0)  # every store is queued
+    tasks[1].cancel()
+    done = await asyncio.gather(*tasks, return_exceptions=True)
+    assert done[0] is StoreResult.STORED
+    assert done[2] is StoreResult.STORED
+    assert isinstance(done[1], asyncio.CancelledError)
