@@ -41,15 +41,19 @@ from typing import Any
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
-from peer.feed.builders import CreatorLog
-from peer.feed.db import connect
-from peer.feed.eip712 import Domain
-from peer.feed.index import FeedIndex, IndexOptions
-from peer.feed.schema import migrate
-from peer.feed.testing import FakeTokenRegistry, MemoryFeedView
-from peer.feed.token_link import CachedTokenRegistry
-from peer.feed.validation import Accepted, Validator
-from peer.feed.wire import encode
+# scripts/benchmarks/ is first on sys.path and holds a tokens.py, which would shadow the
+# tokens package that peer imports: drop it before importing anything of ours.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+from peer.feed.builders import CreatorLog  # noqa: E402
+from peer.feed.db import connect  # noqa: E402
+from peer.feed.eip712 import Domain  # noqa: E402
+from peer.feed.index import FeedIndex, IndexOptions  # noqa: E402
+from peer.feed.schema import migrate  # noqa: E402
+from peer.feed.testing import FakeTokenRegistry, MemoryFeedView  # noqa: E402
+from peer.feed.token_link import CachedTokenRegistry  # noqa: E402
+from peer.feed.validation import Accepted, Validator  # noqa: E402
+from peer.feed.wire import encode  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 DOMAIN = Domain(31337, "0x5FbDB2315678afecb367f032d93F642f64180aa3")

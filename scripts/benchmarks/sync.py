@@ -20,6 +20,7 @@ import asyncio
 import json
 import os
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -27,16 +28,20 @@ from typing import Any
 
 from eth_utils.crypto import keccak
 
-from peer.feed import validation as v
-from peer.feed.builders import CreatorLog
-from peer.feed.eip712 import Domain
-from peer.feed.index import FeedIndex, IndexOptions
-from peer.feed.signatures import address_of
-from peer.feed.testing import FakeTokenRegistry
-from peer.feed.wire import Envelope, encode
-from peer.p2p import HostOptions, Network, P2PHost
-from peer.p2p.testing import FakeNetwork
-from peer.sync import SyncOptions, SyncService
+# scripts/benchmarks/ is first on sys.path and holds a tokens.py, which would shadow the
+# tokens package that peer imports: drop it before importing anything of ours.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+from peer.feed import validation as v  # noqa: E402
+from peer.feed.builders import CreatorLog  # noqa: E402
+from peer.feed.eip712 import Domain  # noqa: E402
+from peer.feed.index import FeedIndex, IndexOptions  # noqa: E402
+from peer.feed.signatures import address_of  # noqa: E402
+from peer.feed.testing import FakeTokenRegistry  # noqa: E402
+from peer.feed.wire import Envelope, encode  # noqa: E402
+from peer.p2p import HostOptions, Network, P2PHost  # noqa: E402
+from peer.p2p.testing import FakeNetwork  # noqa: E402
+from peer.sync import SyncOptions, SyncService  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 DOMAIN = Domain(31337, "0x5FbDB2315678afecb367f032d93F642f64180aa3")
