@@ -15,7 +15,7 @@ from typing import Any
 
 from eth_abi.abi import encode as abi_encode
 from eth_account.signers.local import LocalAccount
-from eth_typing import ChecksumAddress
+from eth_typing import ChecksumAddress, HexStr
 from web3 import AsyncWeb3
 from web3.contract import AsyncContract
 from web3.logs import DISCARD
@@ -38,6 +38,8 @@ DEFAULT_SLIPPAGE_BPS = 50
 DEFAULT_LARGE_TRADE_TOK = 100
 MAX_UINT = 2**256 - 1
 _BALANCE_OF = bytes.fromhex("70a08231")  # balanceOf(address)
+# keccak256("Transfer(address,address,uint256)"), the ERC-20 Transfer topic
+_TRANSFER_TOPIC = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"
 _IS_VALID_SIGNATURE = bytes.fromhex("1626ba7e")  # EIP-1271 isValidSignature(bytes32,bytes)
 
 
@@ -293,6 +295,46 @@ class ChainClient:
             return 0  # the token did not exist yet at that block
         raise ChainError(f"{token} did not answer balanceOf with a uint256")
 
+    async def head_block(self) -> tuple[int, str]:
+        """The head's number and hash, from one block read (the holding rule pins to it)."""
+        block = await call("read block", self._w3.eth.get_block("latest"))
+        return int(block["number"]), "0x" + bytes(block["hash"]).hex()
+
+    async def block_hash(self, block: int) -> str:
+        """The hash of canonical block `block`."""
+        header = await call("read block", self._w3.eth.get_block(block))
+        return "0x" + bytes(header["hash"]).hex()
+
+    async def balance_at(self, token: str, holder: str, block_hash: str) -> int:
+        """Balance after the block with hash `block_hash` (EIP-1898: no reorg mix-up)."""
+        return await self.balance_of(token, holder, HexStr(block_hash))
+
+    async def transferred_out(self, token: str, holder: str, first: int, last: int) -> int:
+        """Sum of the holder's outgoing ``Transfer`` values in blocks ``first..last``
+        (one filtered ``eth_getLogs`` per ``log_chunk`` blocks)."""
+        topic_from = "0x" + "00" * 12 + checksum(holder)[2:].lower()
+        total = 0
+        step = self._options.log_chunk
+        for start in range(first, last + 1, step):
+            end = min(start + step - 1, last)
+            logs = await call(
+                "read transfer events",
+                self._w3.eth.get_logs(
+                    {
+                        "address": checksum(token),
+                        "fromBlock": start,
+                        "toBlock": end,
+                        "topics": [_TRANSFER_TOPIC, topic_from],
+                    }
+                ),
+            )
+            for log in logs:
+                data = bytes(log["data"])
+                if len(data) != 32:
+                    raise ChainError(f"{token} emitted a Transfer without a uint256 value")
+                total += int.from_bytes(data, "big")
+        return total
+
     async def is_valid_signature(
         self, account: str, digest: bytes, signature: bytes, block: BlockIdentifier = "latest"
     ) -> bool:
@@ -373,6 +415,12 @@ class ChainClient:
         trade = self._trade_from_receipt(c, receipt, "Buy")
         self.spent += trade.total
         return trade
+
+    async def transfer(self, token: str, to: str, amount: int) -> TxReceipt:
+        """ERC-20 ``transfer`` of a creator token to another address."""
+        c = self.token(token)
+        data = c.encode_abi("transfer", args=[checksum(to), amount])
+        return await self._tx().transact(str(c.address), data, "transfer creator token")
 
     async def sell(
         self, token: str, amount: int, min_refund: int | None = None, deadline: int | None = None

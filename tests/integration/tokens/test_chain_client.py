@@ -111,10 +111,11 @@ async def test_concurrent_transactions_get_distinct_nonces(devnet: DevnetInfo) -
 
 
 class AnvilWorld:
-    def __init__(self, c: ChainClient, token: str) -> None:
+    def __init__(self, c: ChainClient, token: str, *others: ChainClient) -> None:
         self.c = c
         self.source = c
         self.token = token
+        self.senders = {x.address.lower(): x for x in (c, *others)}
 
     async def acquire(self, holder: str, amount: int) -> None:
         await self.c.buy(self.token, amount)
@@ -130,6 +131,9 @@ class AnvilWorld:
             await asyncio.sleep(0.1)
         raise AssertionError("the devnet stopped producing blocks")
 
+    async def send(self, src: str, dst: str, amount: int) -> None:
+        await self.senders[src.lower()].transfer(self.token, dst, amount)
+
 
 async def test_anvil_passes_the_holding_conformance_suite(devnet: DevnetInfo) -> None:
     from tokens.conformance import check_holding_rule
@@ -137,6 +141,17 @@ async def test_anvil_passes_the_holding_conformance_suite(devnet: DevnetInfo) ->
     async with client(devnet, 7) as c:
         token = await c.create_token("Seven", "SVN")
         await check_holding_rule(AnvilWorld(c, token), c.address, 2 * ONE, lag=2)
+
+
+async def test_anvil_passes_the_window_conformance_suite(devnet: DevnetInfo) -> None:
+    from tokens.conformance import check_window_rule
+
+    async with client(devnet, 7) as c, client(devnet, 8) as h, client(devnet, 9) as other:
+        token = await c.token_of(c.address) or await c.create_token("Seven", "SVN")
+        world = AnvilWorld(h, token, other)
+        await h.buy(token, ONE)
+        await world.advance(5)
+        await check_window_rule(world, h.address, other.address, ONE, lag=4)
 
 
 def _closed_port() -> int:
