@@ -205,9 +205,15 @@ class ChainSection:
         default=1,
         metadata=_doc("Block time of the devnet, in seconds (lagged balance reads need blocks)."),
     )
-    lag_blocks: int = field(
-        default=2,
-        metadata=_doc("Holding window of token-gated playback, in blocks (ARCHITECTURE)."),
+    holding_window_s: float = field(
+        default=2.0,
+        metadata=_doc(
+            "Holding window of token-gated playback, in seconds: a holder qualifies only with "
+            "the post's minimum held through the whole window, no outgoing transfer inside it "
+            "(docs/GATING.md). Converted to blocks with block_time_s (rounded up). The devnet "
+            "keeps it short (2 s = 2 blocks); a network where tokens have value should use "
+            "hours (e.g. 14400), which needs an RPC that serves state that old."
+        ),
     )
     health_interval_s: float = field(
         default=5.0,
@@ -317,6 +323,7 @@ _RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("sync", "interval_s"): (1.0, 86_400.0),
     ("sync", "page_size"): (1, 100),
     ("chain", "health_interval_s"): (0.1, 3_600.0),
+    ("chain", "holding_window_s"): (0.0, 7 * 86_400.0),
     ("chain", "health_backoff_max_s"): (1.0, 3_600.0),
     ("ui", "idle_timeout_s"): (1.0, 3600.0),
 }

@@ -49,6 +49,7 @@ from peer.network import load_network
 from peer.p2p import HostOptions, P2PHost
 from peer.p2p.routing import DhtContentRouting
 from storage import gateway
+from tokens.ownership import window_blocks
 from tokens.recursion import settle_recursion_limit
 
 log = logging.getLogger(__name__)
@@ -151,7 +152,7 @@ class App:
                 self.chain,
                 self.wallet,
                 data_dir.keys / "released",
-                config.chain.lag_blocks,
+                window_blocks(config.chain.holding_window_s, config.chain.block_time_s or 1),
                 self.bus,
             )
             if self.feed is not None and self.chain is not None

@@ -34,13 +34,13 @@ class GatingRunner:
         chain: ChainService,
         wallet: WalletService,
         released_dir: Path,
-        lag_blocks: int,
+        window_blocks: int,
         bus: EventBus,
     ) -> None:
         self._bus = bus
         self._network, self._feed, self._store = network, feed, store
         self._chain, self._wallet = chain, wallet
-        self._released_dir, self._lag = released_dir, lag_blocks
+        self._released_dir, self._lag = released_dir, window_blocks
         self._service: GatingService | None = None
         self._released: ClipKeyStore | None = None
 
@@ -75,7 +75,10 @@ class GatingRunner:
             account=self._wallet.account,
             creator_keys=self._wallet.clip_keys,
             released=released,
-            options=GatingOptions(slippage_bps=self._chain.client.slippage_bps),
+            options=GatingOptions(
+                slippage_bps=self._chain.client.slippage_bps,
+                ledger_path=self._released_dir.parent / "unlocks.sqlite",
+            ),
             publish=self._bus.publish,
         )
         await self._service.start()

@@ -20,7 +20,7 @@ from peer.errors import DaemonError
 
 PUBLISH_TIMEOUT_S = 300.0
 # A premium post names the creator's token; the feed reads the token registry a few blocks
-# behind the head (chain.lag_blocks = 2 at a 1 s block time), so give it those blocks.
+# behind the head (chain.holding_window_s = 2 at a 1 s block time), so give it those blocks.
 TOKEN_SETTLE_S = 4.0
 
 
