@@ -22,7 +22,8 @@ the issued one, ``expiration-time`` present and at most 10 minutes after ``issue
 The server checks, in this order, and stops at the first failure (each has its own code):
 syntax, domain, chain, times, nonce (consumed even if a later check fails), resources (then
 the post: known, premium, key held), signature (EOA, else EIP-1271 at the lagged block),
-holding rule. See :func:`check_fields` and :func:`check_resources`; the I/O steps live in
+holding rule, then the unlock ledger's daily cap of peers per holder and post. See
+:func:`check_fields` and :func:`check_resources`; the I/O steps live in
 ``peer.gating.server``.
 
 Sealing: the server makes a fresh X25519 key pair per response; the content key is
@@ -89,6 +90,7 @@ CODES: Final[dict[str, str]] = {
     "signature": "the signature is not by the message's address",
     "not_holder": "the address does not hold the minimum balance under the holding rule",
     "chain_unavailable": "the chain cannot be read now; nothing is released (fail closed)",
+    "peer_cap": "this holder address unlocked the post for too many peers today",
     "internal": "the key server failed; try another one",
 }
 """Every refusal code with its meaning (``KeyRefusedError.code``)."""

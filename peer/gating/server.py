@@ -34,6 +34,7 @@ from tokens.ownership import OwnershipChecker
 
 from . import protocol as proto
 from .errors import KeyRefusedError, ProtocolError
+from .ledger import UnlockLedger
 from .nonces import NonceBook, NonceOptions
 from .ports import GatedPost, KeySource, PostSource, SignatureChain
 
@@ -46,6 +47,8 @@ class KeyServerOptions:
     """Nonce TTL and per-peer rate limit."""
     clock_skew: float = 30.0
     """Seconds of clock difference tolerated on issued-at / expiration / not-before."""
+    peers_per_day: int = 4
+    """Distinct peers one holder address may unlock one post for per rolling day."""
 
 
 class KeyServer:
@@ -62,6 +65,7 @@ class KeyServer:
         signatures: SignatureChain | None = None,
         clock: Callable[[], float] = time.time,
         options: KeyServerOptions | None = None,
+        ledger: UnlockLedger | None = None,
     ) -> None:
         self._network = network
         self._keys = keys
@@ -72,6 +76,8 @@ class KeyServer:
         self._clock = clock
         self._options = options or KeyServerOptions()
         self._nonces = NonceBook(clock, self._options.nonces)
+        self.ledger = ledger or UnlockLedger(peers_per_day=self._options.peers_per_day, clock=clock)
+        """Which holder unlocked which post for which peer (and the daily cap)."""
         self._running = False
         self.released = 0
         """Keys released since start."""
@@ -136,6 +142,13 @@ class KeyServer:
         if not holds:
             raise proto.refuse("not_holder")
         key = await asyncio.to_thread(self._keys.get, post.manifest)
+        others = await asyncio.to_thread(self.ledger.admit, message.address, post.post_id, peer)
+        if others is not None:
+            detail = (
+                f"{message.address} unlocked this post for {others} other peers in the last "
+                f"day (cap {self.ledger.peers_per_day})"
+            )
+            raise proto.refuse("peer_cap", detail)
         sealed = proto.seal(key, res.epk, post.post_id, post.manifest)
         self.released += 1
         return sealed

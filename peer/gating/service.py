@@ -23,6 +23,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from eth_account.signers.local import LocalAccount
@@ -39,6 +40,7 @@ from tokens.ownership import OwnershipChecker
 from .buy import BuyPlan, buy_and_wait, plan_buy
 from .delegation import DelegateReceiver, delegate_keys
 from .errors import BuyError, Requirements, UnknownPostError
+from .ledger import UnlockLedger
 from .playback import DecryptedMedia, decrypted_media, requirements
 from .ports import GatedPost, KeySource, PostSource, ProfileKeyServers
 from .server import KeyServer, KeyServerOptions
@@ -58,6 +60,8 @@ class GatingOptions:
     buy_wait_timeout: float = 120.0
     """Seconds to wait for the holding rule after a buy (the lag)."""
     server: KeyServerOptions = field(default_factory=KeyServerOptions)
+    ledger_path: Path | None = None
+    """SQLite file of the key server's unlock ledger (in memory when None)."""
 
 
 class GatingService:
@@ -88,9 +92,15 @@ class GatingService:
 
     async def start(self) -> None:
         if self._creator_keys is not None:
+            ledger = UnlockLedger(
+                self._options.ledger_path,
+                peers_per_day=self._options.server.peers_per_day,
+                clock=self._clock,
+            )
             self.server = KeyServer(
                 self._network, self._creator_keys, self._posts, self._checker, self._chain_id,
                 signatures=self._chain, options=self._options.server, clock=self._clock,
+                ledger=ledger,
             )  # fmt: skip
             await self.server.start()
             if self._account is not None:
