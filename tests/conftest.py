@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support.interop import prefetch_jsipfs
 
 # Every API answer a test receives over urllib is checked against the OpenAPI document.
 pytest_plugins = ("support.http",)
@@ -32,3 +34,24 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     ui = [item for item in items if "/tests/ui/" in str(item.path)]
     others = [item for item in items if "/tests/ui/" not in str(item.path)]
     items[:] = others + ui
+
+
+_JSIPFS_PREFETCH = pytest.StashKey[threading.Thread]()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """When a selected test needs the js-ipfs daemon, its fixture tree (a 3-4 min install on a
+    machine without the cache, CI's first run) is installed in the background from now on, so
+    the install overlaps the tests that run before the interop folder."""
+    if session.config.option.collectonly:
+        return
+    if any("jsipfs" in getattr(item, "fixturenames", ()) for item in session.items):
+        session.config.stash[_JSIPFS_PREFETCH] = prefetch_jsipfs()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """A run that ends before the interop tests (``-x``) still lets the install finish, so no
+    half-written tree or orphaned npm is left behind."""
+    thread = session.config.stash.get(_JSIPFS_PREFETCH, None)
+    if thread is not None:
+        thread.join()

@@ -159,6 +159,25 @@ def ensure_jsipfs() -> Path:
     return local / ".bin" / "jsipfs"
 
 
+def prefetch_jsipfs() -> threading.Thread:
+    """Start ``ensure_jsipfs`` in a background thread and return it.
+
+    The suite calls this once collection shows a test that needs the js-ipfs daemon: on a
+    machine without the cached tree (CI's first run) the install, mostly waiting on the
+    registry, then overlaps the tests that run before the interop folder instead of adding to
+    the suite's time. The fixture still calls ``ensure_jsipfs`` itself: the install lock makes
+    it wait for this thread, and if the thread failed it retries and reports the failure there.
+    """
+
+    def install() -> None:
+        with contextlib.suppress(BaseException):  # the fixture's own call reports any failure
+            ensure_jsipfs()
+
+    thread = threading.Thread(target=install, name="jsipfs-prefetch", daemon=True)
+    thread.start()
+    return thread
+
+
 class JsIpfsDaemon:
     """A js-ipfs daemon (Kubo-compatible RPC API) on loopback with an empty repo (sync API,
     so a session-scoped fixture can own it)."""
