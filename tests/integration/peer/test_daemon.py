@@ -6,16 +6,31 @@ import json
 import os
 import signal
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support.daemon import StartDaemon, children_of, run_cli, toktok
+from support.daemon import Daemon, StartDaemon, children_of, run_cli, spawn_daemons, toktok
 
 pytestmark = pytest.mark.integration
 
 
-def test_daemon_answers_healthz_and_status(start_daemon: StartDaemon, tmp_path: Path) -> None:
-    daemon = start_daemon(tmp_path / "a")
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Daemon, Daemon]]:
+    """Two daemons for the tests that only read them or connect them (started together, once
+    for the module); a test that stops a daemon or changes its store starts its own."""
+    root = tmp_path_factory.mktemp("daemons")
+    env = {"XDG_CONFIG_HOME": str(root / "xdg-config"), "XDG_DATA_HOME": str(root / "xdg-data")}
+    a, b = spawn_daemons(root / "a", root / "b", env=env)
+    try:
+        yield a, b
+    finally:
+        a.kill()
+        b.kill()
+
+
+def test_daemon_answers_healthz_and_status(pair: tuple[Daemon, Daemon]) -> None:
+    daemon = pair[0]
     status, body = daemon.get("/healthz")
     assert status == 200, body
     assert body["ready"] is True
@@ -28,14 +43,13 @@ def test_daemon_answers_healthz_and_status(start_daemon: StartDaemon, tmp_path: 
     status, info = daemon.get("/api/v1/status")
     assert status == 200
     assert info["ui_url"] == daemon.url
-    assert info["data_dir"] == str((tmp_path / "a").resolve())
+    assert info["data_dir"] == str(daemon.data_dir.resolve())
     assert info["peer_id"].startswith("12D3KooW")
     assert info["p2p_addrs"][0].startswith("/ip4/127.0.0.1/tcp/")
 
 
-def test_cli_connects_two_running_peers(start_daemon: StartDaemon, tmp_path: Path) -> None:
-    a = start_daemon(tmp_path / "a")
-    b = start_daemon(tmp_path / "b")
+def test_cli_connects_two_running_peers(pair: tuple[Daemon, Daemon]) -> None:
+    a, b = pair
     _, info_b = b.get("/api/v1/status")
     result = run_cli(a.data_dir, "connect", info_b["p2p_addrs"][0], "--json")
     assert result.returncode == 0, result.stderr
@@ -44,28 +58,22 @@ def test_cli_connects_two_running_peers(start_daemon: StartDaemon, tmp_path: Pat
     assert info_b["peer_id"] in [p["peer_id"] for p in listed["peers"]]
 
 
-def test_connect_to_a_malformed_address_is_a_clear_error(
-    start_daemon: StartDaemon, tmp_path: Path
-) -> None:
-    start_daemon(tmp_path / "a")
-    result = run_cli(tmp_path / "a", "connect", "not-a-multiaddr")
+def test_connect_to_a_malformed_address_is_a_clear_error(pair: tuple[Daemon, Daemon]) -> None:
+    result = run_cli(pair[0].data_dir, "connect", "not-a-multiaddr")
     assert result.returncode == 1
     assert result.stderr.startswith("Error: ")
     assert "Traceback" not in result.stderr
 
 
-def test_foreign_host_is_refused_by_the_running_daemon(
-    start_daemon: StartDaemon, tmp_path: Path
-) -> None:
-    daemon = start_daemon(tmp_path / "a")
+def test_foreign_host_is_refused_by_the_running_daemon(pair: tuple[Daemon, Daemon]) -> None:
+    daemon = pair[0]
     status, body = daemon.get("/healthz", host="rebind.example:80")
     assert status == 403
     assert body["error"]["code"] == "forbidden_host"
 
 
-def test_two_peers_run_side_by_side(start_daemon: StartDaemon, tmp_path: Path) -> None:
-    a = start_daemon(tmp_path / "a")
-    b = start_daemon(tmp_path / "b")
+def test_two_peers_run_side_by_side(pair: tuple[Daemon, Daemon]) -> None:
+    a, b = pair
     assert a.url != b.url
     _, status_a = a.get("/api/v1/status")
     _, status_b = b.get("/api/v1/status")
@@ -73,10 +81,10 @@ def test_two_peers_run_side_by_side(start_daemon: StartDaemon, tmp_path: Path) -
     assert a.get("/healthz")[0] == b.get("/healthz")[0] == 200
 
 
-def test_two_processes_never_own_one_data_dir(start_daemon: StartDaemon, tmp_path: Path) -> None:
-    first = start_daemon(tmp_path / "a")
+def test_two_processes_never_own_one_data_dir(pair: tuple[Daemon, Daemon]) -> None:
+    first = pair[0]
     second = subprocess.run(
-        toktok(tmp_path / "a", "run"),
+        toktok(first.data_dir, "run"),
         capture_output=True,
         text=True,
         timeout=60,
@@ -87,15 +95,15 @@ def test_two_processes_never_own_one_data_dir(start_daemon: StartDaemon, tmp_pat
     assert first.get("/healthz")[0] == 200
 
 
-def test_cli_commands_reach_the_running_daemon(start_daemon: StartDaemon, tmp_path: Path) -> None:
-    daemon = start_daemon(tmp_path / "a")
-    status = run_cli(tmp_path / "a", "status", "--json")
+def test_cli_commands_reach_the_running_daemon(pair: tuple[Daemon, Daemon]) -> None:
+    daemon = pair[0]
+    status = run_cli(daemon.data_dir, "status", "--json")
     assert status.returncode == 0, status.stderr
     info = json.loads(status.stdout)
     assert info["running"] is True
     assert info["ui_url"] == daemon.url
     # A state-changing command does not fight the daemon for the lock.
-    init = run_cli(tmp_path / "a", "init", "--json")
+    init = run_cli(daemon.data_dir, "init", "--json")
     assert init.returncode == 0, init.stderr
 
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support.daemon import Daemon, eventually, run_cli, spawn_daemon, toktok
+from support.daemon import Daemon, eventually, run_cli, spawn_daemons, toktok
 
 from peer.cli.client import DaemonClient
 from peer.datadir import DataDir, read_credentials
@@ -38,8 +38,7 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Daemon, Dae
     }
     daemons: list[Daemon] = []
     try:
-        daemons.append(spawn_daemon(root / "a", env=env))
-        daemons.append(spawn_daemon(root / "b", env=env))
+        daemons.extend(spawn_daemons(root / "a", root / "b", env=env))
         yield daemons[0], daemons[1]
     finally:
         for daemon in daemons:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.daemon import Daemon, StartDaemon, run_cli
+from support.daemon import Daemon, StartDaemon, run_cli, start_together
 
 from peer.cli.client import DaemonClient
 from peer.datadir import DataDir, read_credentials
@@ -44,8 +44,7 @@ def occupy(port: int) -> socket.socket:
 def test_a_restarted_peer_keeps_its_ports_or_says_why_and_is_reachable_at_once(
     start_daemon: StartDaemon, tmp_path: Path
 ) -> None:
-    a = start_daemon(tmp_path / "a")
-    b = start_daemon(tmp_path / "b")
+    a, b = start_together(start_daemon, tmp_path / "a", tmp_path / "b")
     first = where(b)
     assert first["notices"] == []
     b_id = client(a).post("/api/v1/peers/connect", {"multiaddr": first["p2p_addrs"][0]})
