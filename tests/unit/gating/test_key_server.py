@@ -300,3 +300,32 @@ async def test_a_contract_wallet_is_checked_with_eip1271_at_the_lagged_block(wor
     down = await ask(OTHER_KEY)
     assert isinstance(down, KeyRefusedError)
     assert down.code == "chain_unavailable"
+
+
+async def test_one_holder_address_is_served_to_at_most_the_daily_cap_of_peers(
+    world: World,
+) -> None:
+    world.give_threshold()
+    cap = world.server.ledger.peers_per_day
+    peers = [f"12D3KooWPeer{i:02d}" + "x" * 40 for i in range(cap + 1)]
+    codes = []
+    for peer in peers:
+        text, _ = message(world, await nonce(world, peer))
+        req = proto.KeyRequest(world.post.post_id, text, siwe.sign(text, world.holder.key))
+        answer = proto.decode_response(
+            await world.server.handle(peer, proto.encode_key_request(req))
+        )
+        codes.append(answer.code if isinstance(answer, KeyRefusedError) else "released")
+    assert codes == ["released"] * cap + ["peer_cap"]
+    assert world.server.released == cap
+    assert {u.peer for u in world.server.ledger.unlocks(world.holder.address)} == set(peers[:cap])
+
+
+async def test_a_holder_who_passed_the_stake_on_inside_the_window_is_refused(
+    world: World,
+) -> None:
+    world.give_threshold()
+    world.chain.transfer(TOKEN, world.holder.address, "0x" + "99" * 20, MIN)
+    world.chain.transfer(TOKEN, "0x" + "99" * 20, world.holder.address, MIN)  # and back
+    text, _ = message(world, await nonce(world))
+    assert await refused(world, text) == "not_holder"
