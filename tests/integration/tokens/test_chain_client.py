@@ -13,7 +13,7 @@ from eth_account import Account
 from tokens import build, siwe
 from tokens.client import ChainClient, ClientOptions
 from tokens.deployment import Deployment
-from tokens.devnet import DEV_PRIVATE_KEYS, DevnetInfo
+from tokens.devnet import DEV_PRIVATE_KEYS, DevnetInfo, fund_account
 from tokens.errors import (
     ChainUnavailableError,
     DeadlineError,
@@ -221,7 +221,11 @@ async def test_eip1271_contract_wallet_signatures_are_checked_on_chain(
 
 async def test_a_creator_rotates_its_fee_recipient_and_fees_follow(devnet: DevnetInfo) -> None:
     cold = Account.create().address
-    async with client(devnet, 8) as creator, client(devnet, 5) as fan:
+    # a creator of its own: every dev account may already own a token from another test
+    fresh = Account.create()
+    await fund_account(devnet.rpc_url, devnet.deployment, fresh.address, tok=0, eth_wei=10**18)
+    options = ClientOptions(rpc_url=devnet.rpc_url, deployment=devnet.deployment)
+    async with ChainClient(options, fresh) as creator, client(devnet, 5) as fan:
         token = await creator.create_token("Rotating", "ROT")
         assert await creator.fee_recipient(token) == creator.address
         assert await creator.set_fee_recipient(cold) == token
