@@ -20,8 +20,9 @@ from pathlib import Path
 
 import pytest
 from eth_account import Account
+from support.daemon import eventually
 from testbed.conftest import require_bed
-from testbed.scenarios_support import LINK, PEER_ENV, PREMIUM_MIN, eventually
+from testbed.scenarios_support import LINK, PEER_ENV, PREMIUM_MIN
 from testbed.scenarios_support import play_through_content_port as play
 
 from netbed import Bed, Host

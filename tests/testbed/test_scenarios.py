@@ -16,13 +16,13 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from support.daemon import eventually
 from testbed.conftest import require_bed
 from testbed.scenarios_support import (
     LINK,
     PEER_ENV,
     PREMIUM_MIN,
     World,
-    eventually,
     play_in_chromium,
     play_through_content_port,
 )
