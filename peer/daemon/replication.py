@@ -21,9 +21,9 @@ from peer.config import StorageSection
 from peer.daemon.store import StoreService
 from peer.daemon.wallet import WalletService
 from peer.events import PostStored
+from peer.feed.reader import IndexReader
 from peer.replication.service import ReplicationOptions, ReplicationService
-from peer.replication.source import FeedWants
-from peer.replication.state import ReplicationState
+from peer.replication.state import ReplicationState, WantedPost
 
 MIB = 1024 * 1024
 
@@ -34,6 +34,31 @@ def replication_options(settings: StorageSection) -> ReplicationOptions:
         budget_bytes=int(settings.disk_budget_mb * MIB),
         rate_bytes_s=settings.replication_rate_kbps * 1000 // 8,
     )
+
+
+class IndexWants:
+    """Replication's ``Wants`` port over the feed's read-only :class:`IndexReader`."""
+
+    def __init__(self, index_file: Path) -> None:
+        self._reader = IndexReader(index_file)
+
+    def close(self) -> None:
+        self._reader.close()
+
+    def data_version(self) -> int:
+        return self._reader.data_version()
+
+    def wanted(self, me: str, limit: int) -> list[WantedPost]:
+        return [
+            WantedPost(row.post_id, row.creator, row.manifest, row.created_at)
+            for row in self._reader.wanted_by(me, limit)
+        ]
+
+    def own_manifests(self, me: str) -> list[str]:
+        return self._reader.manifests_of(me)
+
+    def withdrawn(self, post_id: str) -> bool:
+        return self._reader.withdrawn(post_id)
 
 
 class ReplicationRunner:
@@ -56,7 +81,7 @@ class ReplicationRunner:
         self._options = options or replication_options(settings)
         self.service: ReplicationService | None = None
         self._state: ReplicationState | None = None
-        self._wants: FeedWants | None = None
+        self._wants: IndexWants | None = None
         self._subscription: Subscription | None = None
         self._watcher: asyncio.Task[None] | None = None
         self._why_not: str | None = None
@@ -71,7 +96,7 @@ class ReplicationRunner:
                 " its own pinning)"
             )
             return
-        self._wants = await asyncio.to_thread(FeedWants, self._index_file)
+        self._wants = await asyncio.to_thread(IndexWants, self._index_file)
         self._state = await asyncio.to_thread(ReplicationState, self._state_file)
         self.service = ReplicationService(
             self._options,

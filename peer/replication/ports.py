@@ -11,7 +11,7 @@ from storage.ports import GcResult
 
 
 class Wants(Protocol):
-    """What replication reads from the feed (``source.FeedWants``); blocking calls."""
+    """What replication reads from the feed (the daemon wires ``IndexWants``); blocking calls."""
 
     def data_version(self) -> int: ...
 

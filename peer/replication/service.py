@@ -1,6 +1,6 @@
 """The replication worker: keeps the wanted posts of others pinned within the disk budget.
 
-One background task runs *steps*. A step reads the wanted posts (:mod:`.source`), releases
+One background task runs *steps*. A step reads the wanted posts (the ``Wants`` port), releases
 pinned posts no longer wanted (unfollowed, unliked, withdrawn by a tombstone, muted, blocked),
 evicts what exceeds the budget, reads the manifests of wanted posts that may fit (caps checked
 before anything else of the clip is fetched), then fetches and pins the posts the policy keeps,

@@ -1,18 +1,19 @@
-"""What replication wants, read from a real feed index (follows, likes, tombstones, mutes)."""
+"""The feed's read-only view: what the local user wants kept (follows, likes, tombstones, mutes)."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
 
 from peer.feed.builders import CreatorLog, sign_record
 from peer.feed.eip712 import Domain, digest
+from peer.feed.errors import FeedIndexError
 from peer.feed.index import FeedIndex, IndexOptions
+from peer.feed.reader import IndexReader
 from peer.feed.records import Follow, Like, Tombstone
 from peer.feed.signatures import address_of
-from peer.replication.errors import StateError
-from peer.replication.source import FeedWants
 from tokens.devnet import DEV_PRIVATE_KEYS
 
 DOMAIN = Domain(31337, "0x" + "22" * 20)
@@ -55,24 +56,32 @@ async def test_followed_and_liked_posts_are_wanted_own_withdrawn_and_muted_are_n
         await record(alice, Tombstone(address_of(alice), withdrawn, 2))
         await index.mute(address_of(carol))
 
-        wants = FeedWants(path)
+        wants = IndexReader(path)
         try:
-            got = wants.wanted(me_addr, 100)
+            got = wants.wanted_by(me_addr, 100)
             assert [w.post_id for w in got] == [ids["bob-liked"], ids["alice-1"]]
             assert got[0].created_at == 13
             assert got[0].manifest == CID
-            assert wants.wanted(me_addr, 1) == got[:1]
+            assert wants.wanted_by(me_addr, 1) == got[:1]
             assert wants.withdrawn(ids["alice-2"])
             assert not wants.withdrawn(ids["alice-1"])
-            assert wants.own_manifests(me_addr) == [CID]
+            assert wants.manifests_of(me_addr) == [CID]
             version = wants.data_version()
             await record(me, Follow(me_addr, address_of(alice), False, 3))
             assert wants.data_version() != version, "a feed change is seen"
-            assert [w.post_id for w in wants.wanted(me_addr, 100)] == [ids["bob-liked"]]
+            assert [w.post_id for w in wants.wanted_by(me_addr, 100)] == [ids["bob-liked"]]
         finally:
             wants.close()
 
 
 def test_a_missing_index_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(StateError, match="feed index"):
-        FeedWants(tmp_path / "nope.sqlite")
+    with pytest.raises(FeedIndexError, match="cannot read the feed index"):
+        IndexReader(tmp_path / "nope.sqlite")
+
+
+async def test_an_index_not_yet_migrated_is_refused_with_the_reason(tmp_path: Path) -> None:
+    path = tmp_path / "feed.sqlite"
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA user_version = 2")
+    with pytest.raises(FeedIndexError, match="schema version 2; reading it needs 4"):
+        IndexReader(path)
