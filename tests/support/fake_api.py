@@ -154,7 +154,12 @@ class FakePeer:
                     "dialbacks": {"12D3KooA": False},
                     "dialbacks_served": 0,
                 },
+                "data_dir": "/home/me/.local/share/toktok",
+                "ui_url": "http://127.0.0.1:8080/",
                 "content_url": self.content_origin + "/",
+                "ports": {"p2p": 4001, "ui": 8080, "content": 8081},
+                "notices": [],
+                "bitswap": None,
                 "chain": {"mode": "devnet", "chain_id": 31337},
                 "wallet": {"address": ME, "state": "unlocked"},
                 "wallet_address": ME,
@@ -294,18 +299,27 @@ class FakePeer:
         amount = int(float(body["amount"]) * E18)
         self.balance += amount
         cost = str(amount // 4)
-        return web.json_response({"tx": "0x" + "ab" * 32, "amount": str(amount), "cost": cost})
+        price = str(E18 // 4 + self.balance // 1000)
+        trade = {"tx": "0x" + "ab" * 32, "amount": str(amount), "cost": cost, "price": price}
+        return web.json_response({**trade, "block": 100 + len(self.trades)})
 
     async def storage(self, request: web.Request) -> web.Response:
         return web.json_response(
             {
                 "backend": "embedded",
+                "root": "/home/me/.local/share/toktok/store",
                 "usage": {"blocks": 120, "bytes": 12_582_912, "pins": 4},
                 "bitswap": {
                     "peers": 1,
                     "wanted": 0,
-                    "client": {"blocks_received": 10, "bytes_received": 2_621_440},
-                    "server": {"blocks_sent": 3, "bytes_sent": 786_432},
+                    "client": {
+                        "blocks_received": 10,
+                        "bytes_received": 2_621_440,
+                        "duplicate_blocks": 0,
+                        "rejected_blocks": 0,
+                        "timeouts": 0,
+                    },
+                    "server": {"blocks_sent": 3, "bytes_sent": 786_432, "dont_haves_sent": 0},
                     "bad_peers": 0,
                 },
                 "replication": {
@@ -389,7 +403,15 @@ class FakePeer:
         if not size or not fields.get("title"):
             raise ApiError(400, "bad_request", "a file and a title are required")
         job = secrets.token_hex(4)
-        self.jobs[job] = {"id": job, "state": "running", "post_id": None, "error": None}
+        self.jobs[job] = {
+            "id": job,
+            "state": "running",
+            "stage": "queued",
+            "fraction": 0.0,
+            "post_id": None,
+            "manifest": None,
+            "error": None,
+        }
         asyncio.get_running_loop().create_task(self._run_job(job, fields))
         return web.json_response({"job": job}, status=202)
 
@@ -397,8 +419,9 @@ class FakePeer:
         stages = ["probe", "transcode", "add", "manifest", "sign", "gossip"]
         if fields.get("premium") == "true":
             stages.insert(2, "encrypt")
-        for stage in stages:
+        for number, stage in enumerate(stages, 1):
             await asyncio.sleep(self.publish_delay_s)
+            self.jobs[job].update(stage=stage, fraction=number / len(stages))
             self._emit("publish.progress", {"job": job, "stage": stage, "done": 1, "total": 1})
         if fields["title"] == "fail me":
             self.jobs[job].update(
@@ -410,7 +433,7 @@ class FakePeer:
             return
         tags = [t.strip() for t in fields.get("tags", "").split(",") if t.strip()]
         post_id = self.add_post(ME, fields["title"], tags=tags)
-        self.jobs[job].update(state="done", post_id=post_id)
+        self.jobs[job].update(state="done", post_id=post_id, manifest="bafyx")
         self._emit("publish.done", {"job": job, "post_id": post_id, "manifest": "bafyx"})
         self._emit("post.new", _post_new(self.posts[0]))
 
@@ -451,7 +474,7 @@ class FakePeer:
             Route("POST", f"{p}/profile", self.set_profile, ""),
             Route("POST", f"{p}/clips/{{post_id}}/unlock", self.unlock, ""),
             Route("GET", f"{p}/clips/{{post_id}}/buy-plan", self.buy_plan, ""),
-            Route("GET", f"{p}/clips/{{post_id}}/media/{{name}}", self.decrypted, ""),
+            Route("GET", f"{p}/clips/{{post_id}}/media/{{rendition}}", self.decrypted, ""),
             Route("POST", f"{p}/publish", self.publish, "", upload=True),
             Route("GET", f"{p}/publish/{{job}}", self.job, ""),
         )
