@@ -1,9 +1,18 @@
 """Versioned schema of the feed index (SQLite, through sqlite-utils).
 
-``PRAGMA user_version`` holds the number of applied migrations. ``migrate`` applies the missing
-ones in order, each in its own transaction together with the version bump, so a crash leaves
-the database at a whole version. A database newer than ``LATEST`` is refused (``SchemaError``):
-an old program must not write into a layout it does not know.
+Migrations are named (:class:`Migration`) and listed in order in ``MIGRATIONS``. The table
+``schema_migrations`` records the name of every migration applied to a database, so two lines
+of work that each append a migration cannot collide: after they meet, each database gets
+exactly the migrations whose names it lacks, in list order, whichever it had first. Hence the
+rule for a new migration: append it with a new name, and let it depend only on migrations that
+were on main when the work began (never on another open branch's). ``PRAGMA user_version``
+still holds the number of applied migrations (an older program refuses a database whose
+number exceeds what it knows). A database made before migrations had names (``user_version``
+set, no ``schema_migrations``) applied the first ``user_version`` migrations of the list.
+``migrate`` applies each missing migration in its own transaction together with its record, so
+a crash leaves the database at a whole version. A database that records a name this program
+does not know is newer and is refused (``SchemaError``): an old program must not write into a
+layout it does not know.
 
 Layout (v4):
 
@@ -26,7 +35,8 @@ Layout (v4):
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Final
 
 import sqlite_utils
@@ -152,8 +162,26 @@ def _split(script: str) -> list[str]:
     return [part.strip() for part in script.split(";") if part.strip()]
 
 
-MIGRATIONS: Final[tuple[Callable[[sqlite_utils.Database], None], ...]] = (_v1, _v2, _v3, _v4)
+@dataclass(frozen=True, slots=True)
+class Migration:
+    """One schema change: a unique, never reused ``name`` and the function that applies it."""
+
+    name: str
+    apply: Callable[[sqlite_utils.Database], None]
+
+
+MIGRATIONS: Final[tuple[Migration, ...]] = (
+    Migration("base", _v1),
+    Migration("search", _v2),
+    Migration("mute-and-block", _v3),
+    Migration("visible-post-indexes", _v4),
+)
 LATEST: Final = len(MIGRATIONS)
+_RECORD_TABLE: Final = (
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    " name TEXT PRIMARY KEY, position INTEGER NOT NULL, applied_at INTEGER NOT NULL"
+    ") WITHOUT ROWID"
+)
 
 
 def version(db: sqlite_utils.Database) -> int:
@@ -162,30 +190,61 @@ def version(db: sqlite_utils.Database) -> int:
     return int(row[0])
 
 
-def migrate(db: sqlite_utils.Database, target: int = LATEST) -> int:
-    """Apply migrations up to ``target``; returns the resulting version.
+def applied(db: sqlite_utils.Database, migrations: Sequence[Migration] = MIGRATIONS) -> list[str]:
+    """Names of the migrations applied to ``db``, in the order they were applied."""
+    if not db["schema_migrations"].exists():
+        return [m.name for m in migrations[: version(db)]]
+    rows = db.execute("SELECT name FROM schema_migrations ORDER BY position").fetchall()
+    return [str(row[0]) for row in rows]
+
+
+def migrate(
+    db: sqlite_utils.Database,
+    target: int | None = None,
+    migrations: Sequence[Migration] = MIGRATIONS,
+) -> int:
+    """Apply the missing ones of the first ``target`` (default: all) ``migrations``, in list
+    order; returns the number of migrations applied to ``db`` afterwards.
 
     ``db.conn`` must be in manual transaction mode (``isolation_level = None``).
     """
     current = version(db)
-    if current > LATEST:
+    done = applied(db, migrations)
+    known = {m.name for m in migrations}
+    unknown = [name for name in done if name not in known]
+    if current > len(migrations) or unknown:
+        what = f"migrations {', '.join(unknown)}" if unknown else f"schema version {current}"
         raise SchemaError(
-            f"the feed index has schema version {current}, newer than this Toktok knows "
-            f"({LATEST}); upgrade Toktok or move the index directory aside"
+            f"the feed index has {what}, newer than this Toktok knows "
+            f"({len(migrations)}); upgrade Toktok or move the index directory aside"
         )
-    for number in range(current + 1, target + 1):
+    recorded = db["schema_migrations"].exists()
+    for migration in migrations[:target]:
+        if migration.name in done:
+            continue
+        number = len(done) + 1
         db.execute("BEGIN IMMEDIATE")
         try:
-            MIGRATIONS[number - 1](db)
+            if not recorded:
+                db.execute(_RECORD_TABLE)
+                for position, name in enumerate(done, 1):
+                    db.execute("INSERT INTO schema_migrations VALUES (?, ?, 0)", (name, position))
+            migration.apply(db)
+            db.execute(
+                "INSERT INTO schema_migrations VALUES (?, ?, CAST(strftime('%s') AS INTEGER))",
+                (migration.name, number),
+            )
             db.execute(f"PRAGMA user_version = {number}")
         except sqlite3.Error as exc:
             db.execute("ROLLBACK")
             raise FeedIndexError(
-                f"migrating the feed index to version {number} failed: {exc}; the index is"
-                f" left at version {number - 1}"
+                f"migrating the feed index to version {number} failed: {exc} (migration"
+                f" '{migration.name}'); the index is left at version {number - 1}"
             ) from exc
         except BaseException:
             db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
-    return max(current, target)
+        recorded = True
+        done.append(migration.name)
+    return len(done)

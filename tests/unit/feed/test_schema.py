@@ -9,7 +9,7 @@ import pytest
 from peer.feed.db import Writer, connect
 from peer.feed.errors import FeedIndexError, SchemaError
 from peer.feed.index import FeedIndex, IndexOptions
-from peer.feed.schema import LATEST, migrate, version
+from peer.feed.schema import LATEST, MIGRATIONS, Migration, applied, migrate, version
 
 
 def _insert_v1_post(path: Path, title: str) -> None:
@@ -104,3 +104,47 @@ async def test_unwritable_location_is_a_clear_error(tmp_path: Path) -> None:
     index = FeedIndex(IndexOptions(blocker / "index" / "feed.sqlite"))
     with pytest.raises(FeedIndexError, match="cannot create"):
         await index.start()
+
+
+def _table_migration(name: str):  # type: ignore[no-untyped-def]
+    return Migration(name, lambda db: db.execute(f'CREATE TABLE "{name}" (x INTEGER)'))
+
+
+def test_two_lines_of_work_that_each_added_a_migration_meet_without_collision(
+    tmp_path: Path,
+) -> None:
+    comments, likes = _table_migration("comments"), _table_migration("likes-v2")
+    path = tmp_path / "feed.sqlite"
+    db = connect(path)
+    # A data dir used by a build of one branch: its own migration after main's.
+    assert migrate(db, migrations=(*MIGRATIONS, comments)) == LATEST + 1
+    # The merged program lists the other branch's migration first: only the missing one runs.
+    assert migrate(db, migrations=(*MIGRATIONS, likes, comments)) == LATEST + 2
+    assert applied(db) == [*(m.name for m in MIGRATIONS), "comments", "likes-v2"]
+    assert {"comments", "likes-v2"} <= set(db.table_names())
+    db.conn.close()
+
+
+def test_an_index_from_before_named_migrations_keeps_its_place(tmp_path: Path) -> None:
+    path = tmp_path / "feed.sqlite"
+    db = connect(path)
+    db.execute("BEGIN")
+    for migration in MIGRATIONS:  # as the numbered scheme left it: no record of names
+        migration.apply(db)
+    db.execute(f"PRAGMA user_version = {LATEST}")
+    db.execute("COMMIT")
+    assert migrate(db, migrations=(*MIGRATIONS, _table_migration("next"))) == LATEST + 1
+    assert applied(db) == [*(m.name for m in MIGRATIONS), "next"]
+    assert version(db) == LATEST + 1
+    db.conn.close()
+
+
+def test_an_index_with_a_migration_this_program_does_not_know_is_refused(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "feed.sqlite"
+    db = connect(path)
+    migrate(db, migrations=(*MIGRATIONS, _table_migration("from-the-future")))
+    with pytest.raises(SchemaError, match="migrations from-the-future, newer than this"):
+        migrate(db)
+    db.conn.close()
