@@ -79,6 +79,13 @@ def _no_float(text: str) -> Any:
     raise UntrustedJsonError(f"non-integer number {text[:20]!r} (only integers allowed)", "number")
 
 
+# Built once: ``json.loads`` with hooks would build a new decoder (and scanner) per call.
+_INTEGERS_ONLY: Final = json.JSONDecoder(
+    object_pairs_hook=_unique_keys, parse_constant=_no_constant, parse_float=_no_float
+)
+_ANY_NUMBER: Final = json.JSONDecoder(object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+
+
 def loads(
     data: bytes,
     *,
@@ -104,12 +111,7 @@ def loads(
     except UntrustedJsonError as exc:
         raise UntrustedJsonError(f"{what}: {exc}", exc.reason) from None
     try:
-        return json.loads(
-            text,
-            object_pairs_hook=_unique_keys,
-            parse_constant=_no_constant,
-            parse_float=_no_float if integers_only else float,
-        )
+        return (_INTEGERS_ONLY if integers_only else _ANY_NUMBER).decode(text)
     except UntrustedJsonError as exc:
         raise UntrustedJsonError(f"{what}: {exc}", exc.reason) from None
     except RecursionError as exc:  # unreachable after check_depth; kept as a second guard

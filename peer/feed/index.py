@@ -176,14 +176,17 @@ class FeedIndex:
         self, slots: list[tuple[str, int]]
     ) -> dict[tuple[str, int], tuple[bytes, ...]]:
         def read(db: sqlite_utils.Database) -> dict[tuple[str, int], tuple[bytes, ...]]:
+            # one statement for the whole batch, each slot looked up in posts_by_creator_seq
+            marks = ",".join(["(?, ?)"] * len(slots))
+            sql = (
+                f"WITH k(creator, seq) AS (VALUES {marks})"  # noqa: S608 - only placeholders
+                " SELECT p.creator, p.seq, p.id FROM k CROSS JOIN posts p"
+                " ON p.creator = k.creator AND p.seq = k.seq ORDER BY p.rowid"
+            )
+            params = [value for slot in slots for value in slot]
             found: dict[tuple[str, int], list[bytes]] = {}
-            for creator, seq in slots:
-                rows = db.execute(
-                    "SELECT id FROM posts WHERE creator = ? AND seq = ? ORDER BY rowid",
-                    (creator, seq),
-                ).fetchall()
-                if rows:
-                    found[(creator, seq)] = [bytes(row[0]) for row in rows]
+            for creator, seq, post_id in db.execute(sql, params):
+                found.setdefault((creator, seq), []).append(bytes(post_id))
             return {slot: tuple(ids) for slot, ids in found.items()}
 
         return await self._readers.run(read)

@@ -17,7 +17,8 @@ Every failure raises ``DecodeError`` (``OversizeError`` for size); nothing else 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Final
 
@@ -39,10 +40,16 @@ _HEX: Final = frozenset("0123456789abcdef")
 
 @dataclass(frozen=True, slots=True)
 class Envelope:
-    """A record with its signature, as carried on the wire."""
+    """A record with its signature, as carried on the wire.
+
+    ``wire`` holds the canonical bytes when they are already known (``decode`` sets it), so
+    ``encode`` of a decoded record costs nothing; it is not an init field, so
+    ``dataclasses.replace`` (a changed record) never carries stale bytes over.
+    """
 
     record: Record
     signature: bytes
+    wire: bytes | None = field(default=None, init=False, compare=False, repr=False)
 
     @property
     def kind(self) -> str:
@@ -106,24 +113,34 @@ def _string(value: object) -> str:
     return value
 
 
-def _decode_value(typ: str, value: object) -> object:
+def _decoder(typ: str) -> Callable[[object], object]:
+    """The checking decoder of one EIP-712 type (looked up once per schema, not per value)."""
     if typ == "address":
-        return _address(value)
+        return _address
     if typ.startswith("uint"):
-        return _uint(value, int(typ[4:]))
+        bits = int(typ[4:])
+        return lambda value: _uint(value, bits)
     if typ == "bytes32":
-        return _hex(value, 32)
+        return lambda value: _hex(value, 32)
     if typ == "bool":
-        if type(value) is not bool:
-            raise _Invalid("expected true or false")
-        return value
+        return _bool
     if typ == "string":
-        return _string(value)
+        return _string
     if typ == "string[]":
-        if not isinstance(value, list):
-            raise _Invalid("expected an array of strings")
-        return tuple(_string(item) for item in value)
+        return _strings
     raise AssertionError(f"unsupported type {typ}")
+
+
+def _bool(value: object) -> bool:
+    if type(value) is not bool:
+        raise _Invalid("expected true or false")
+    return value
+
+
+def _strings(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise _Invalid("expected an array of strings")
+    return tuple(_string(item) for item in value)
 
 
 def _parse(data: bytes) -> dict[str, Any]:
@@ -141,8 +158,23 @@ def _parse(data: bytes) -> dict[str, Any]:
     return obj
 
 
+_FIELD_DECODERS: Final = {
+    kind: (
+        record_type,
+        frozenset(wire for wire, _a, _t in SCHEMAS[record_type].fields),
+        tuple((wire, attr, _decoder(typ)) for wire, attr, typ in SCHEMAS[record_type].fields),
+    )
+    for kind, record_type in KIND_TO_TYPE.items()
+}
+_CANONICAL: Final = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def decode(data: bytes) -> Envelope:
-    """Decode one signed record strictly; raises ``DecodeError`` on any deviation."""
+    """Decode one signed record strictly; raises ``DecodeError`` on any deviation.
+
+    The envelope's ``wire`` is the canonical form of ``data`` (``data`` itself when the sender
+    encoded canonically, as every Toktok peer does).
+    """
     obj = _parse(data)
     kinds = [key for key in obj if key not in ("v", "sig")]
     if len(kinds) != 1 or kinds[0] not in KIND_TO_TYPE or set(obj) != {"v", "sig", kinds[0]}:
@@ -150,27 +182,30 @@ def decode(data: bytes) -> Envelope:
     if type(obj["v"]) is not int or obj["v"] != WIRE_VERSION:
         raise DecodeError(f"unsupported wire version {obj['v']!r}; expected {WIRE_VERSION}")
     kind = kinds[0]
-    record_type = KIND_TO_TYPE[kind]
-    schema = SCHEMAS[record_type]
+    record_type, expected, decoders = _FIELD_DECODERS[kind]
     body = obj[kind]
     if not isinstance(body, dict):
         raise DecodeError(f"{kind} must be a JSON object")
-    expected = {wire for wire, _a, _t in schema.fields}
-    if set(body) != expected:
+    if body.keys() != expected:
         unknown = sorted(set(body) - expected)
         missing = sorted(expected - set(body))
         raise DecodeError(f"{kind} fields wrong: unknown {unknown}, missing {missing}")
     values: dict[str, Any] = {}
-    for wire, attr, typ in schema.fields:
+    for wire, attr, check in decoders:
         try:
-            values[attr] = _decode_value(typ, body[wire])
+            values[attr] = check(body[wire])
         except _Invalid as exc:
             raise DecodeError(f"{kind}.{wire}: {exc}") from exc
     try:
         signature = _hex(obj["sig"], SIGNATURE_BYTES)
     except _Invalid as exc:
         raise DecodeError(f"sig: {exc}") from exc
-    return Envelope(record_type(**values), signature)
+    envelope = Envelope(record_type(**values), signature)
+    # Every value passed the checks above, so the canonical dump of the parsed object is
+    # exactly what ``encode`` would produce from the envelope.
+    canonical = _CANONICAL.encode(obj).encode()
+    object.__setattr__(envelope, "wire", data if canonical == data else canonical)
+    return envelope
 
 
 def _encode_value(typ: str, value: object) -> object:
@@ -197,7 +232,12 @@ def _encode_value(typ: str, value: object) -> object:
 
 
 def encode(envelope: Envelope) -> bytes:
-    """Canonical wire bytes of ``envelope``; ``EncodeError`` if a field or the size is invalid."""
+    """Canonical wire bytes of ``envelope``; ``EncodeError`` if a field or the size is invalid.
+
+    A decoded envelope already carries them (``Envelope.wire``).
+    """
+    if envelope.wire is not None:
+        return envelope.wire
     schema = schema_of(envelope.record)
     body = {
         wire: _encode_value(typ, getattr(envelope.record, attr))

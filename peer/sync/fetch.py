@@ -26,11 +26,13 @@ we move on.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 
 from peer.feed import validation as v
 from peer.feed.errors import DecodeError
@@ -75,6 +77,8 @@ class SyncOptions:
     """Timeout of one sync request."""
     max_parallel_peers: int = 4
     """Peers synced at the same time."""
+    parallel_creators: int = 4
+    """Creators' logs fetched from one peer at the same time (within the round's caps)."""
     followup_delay_s: float = 1.0
     """A round that used up its budget is followed by another one this many seconds later
     (so catching up a long log does not wait for the periodic round)."""
@@ -245,19 +249,38 @@ class RoundRunner:
     async def _posts(
         self, peer: str, heads: sp.Heads, budget: _Budget, report: RoundReport
     ) -> None:
-        limits = self._options.limits
-        for creator, start, local_head in await self._wanted_posts(heads):
-            report.creators += 1
-            from_seq = start
-            while budget.pages > 0 and budget.records > 0:
-                limit = min(self._options.page_size, limits.max_page, budget.records)
-                request = sp.RangeRequest(creator, from_seq, limit)
-                data = await self._ask(peer, request, limits.records_bytes(limit))
-                page = sp.decode_records(data, limit, limits).records
-                budget.pages -= 1
-                budget.records -= len(page)
-                report.pages += 1
-                before = report.stored
+        """Fetch the wanted logs, ``parallel_creators`` of them at a time (one budget)."""
+        wanted = iter(await self._wanted_posts(heads))
+
+        async def worker() -> None:
+            for creator, start, local_head in wanted:  # the workers share one iterator
+                report.creators += 1
+                await self._log(peer, creator, start, local_head, budget, report)
+
+        await _all_or_first_error([worker() for _ in range(self._options.parallel_creators)])
+
+    async def _log(
+        self,
+        peer: str,
+        creator: str,
+        from_seq: int,
+        local_head: int,
+        budget: _Budget,
+        report: RoundReport,
+    ) -> None:
+        """One creator's log from ``from_seq`` on, page by page. While a page is validated
+        and stored, the next one is already being fetched, when the page cannot be the last
+        (it was full and ends above our head)."""
+        pending: asyncio.Future[_Page | None] | None = asyncio.ensure_future(
+            self._fetch_page(peer, creator, from_seq, budget, report)
+        )
+        try:
+            while pending is not None:
+                fetched = await pending
+                pending = None
+                if fetched is None:
+                    return
+                from_seq, limit, page = fetched
                 checked = [self._check_post(raw, creator, from_seq) for raw in page]
                 envelopes = [envelope for envelope, _seq in checked if envelope is not None]
                 seqs = [seq for envelope, seq in checked if envelope is not None]
@@ -265,13 +288,52 @@ class RoundRunner:
                     raise _Stop("range response not in seq order")
                 for _ in range(len(checked) - len(envelopes)):
                     self._refuse("undecodable", "a record of a range page", report, budget)
-                await self._take(envelopes, report, budget)
-                if len(page) < limit or not seqs:
-                    break
-                if report.stored == before and seqs[-1] <= local_head:
-                    break  # a page of what we already have, below our head: the gap is theirs too
+                if not seqs or len(page) < limit:
+                    await self._take(envelopes, report, budget)
+                    return
                 # every seq >= from_seq, so either choice moves forward
-                from_seq = seqs[-1] if seqs[0] != seqs[-1] else seqs[-1] + 1
+                next_seq = seqs[-1] if seqs[0] != seqs[-1] else seqs[-1] + 1
+                if seqs[-1] > local_head and budget.rejects >= 0:
+                    pending = asyncio.ensure_future(
+                        self._fetch_page(peer, creator, next_seq, budget, report)
+                    )
+                before = report.stored
+                await self._take(envelopes, report, budget)
+                if pending is None:
+                    if report.stored == before and seqs[-1] <= local_head:
+                        return  # nothing new below our head: the gap is theirs too
+                    pending = asyncio.ensure_future(
+                        self._fetch_page(peer, creator, next_seq, budget, report)
+                    )
+        finally:
+            if pending is not None and not pending.done():
+                pending.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await pending
+
+    async def _fetch_page(
+        self, peer: str, creator: str, from_seq: int, budget: _Budget, report: RoundReport
+    ) -> _Page | None:
+        """Ask for one range page; None when the round's budget is used up. The page and
+        its records are reserved before asking (fetches in flight at once stay within the
+        caps) and what the answer did not use is given back."""
+        if budget.pages <= 0 or budget.records <= 0:
+            return None
+        limits = self._options.limits
+        limit = min(self._options.page_size, limits.max_page, budget.records)
+        budget.pages -= 1
+        budget.records -= limit
+        try:
+            request = sp.RangeRequest(creator, from_seq, limit)
+            data = await self._ask(peer, request, limits.records_bytes(limit))
+            page = sp.decode_records(data, limit, limits).records
+        except BaseException:
+            budget.pages += 1
+            budget.records += limit
+            raise
+        budget.records += limit - len(page)
+        report.pages += 1
+        return from_seq, limit, page
 
     def _check_post(self, raw: bytes, creator: str, from_seq: int) -> tuple[Envelope | None, int]:
         """The record and its seq; an undecodable record is (None, 0) and costs only itself. A
@@ -367,6 +429,27 @@ class RoundRunner:
                 self._on_stored(envelope, record_id, result)
             except Exception:
                 logger.exception("on_stored callback failed")
+
+
+_Page = tuple[int, int, tuple[bytes, ...]]
+"""A fetched range page: (from seq, limit asked, wire records)."""
+
+
+async def _all_or_first_error(jobs: list[Coroutine[Any, Any, None]]) -> None:
+    """Run ``jobs`` concurrently; the first one to fail cancels the others and its error is
+    raised as it is (not wrapped in an exception group)."""
+    tasks = [asyncio.ensure_future(job) for job in jobs]
+    try:
+        done, _pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        for task in done:
+            error = None if task.cancelled() else task.exception()
+            if error is not None:
+                raise error
+        await asyncio.gather(*tasks)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 @dataclass(slots=True)

@@ -1,6 +1,6 @@
 """Sync benchmark: time for an empty peer to catch up N posts over /toktok/sync/1.0.0.
 
-Usage: scripts/bench sync [--posts 25,1000] [--runs 3]
+Usage: scripts/bench sync [--posts 25,1000] [--runs 3] [--page-size N]
 
 Two real P2PHosts on loopback in this process (each in its own trio thread), each with its own
 FeedIndex (SQLite) and SyncService (default options: pages of 20, at most 500 records per
@@ -23,6 +23,7 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -183,7 +184,10 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", default="25,1000")
     parser.add_argument("--runs", type=int, default=3)
-    result = asyncio.run(main(parser.parse_args()))
+    parser.add_argument("--page-size", type=int, default=OPTIONS.page_size)
+    parsed = parser.parse_args()
+    OPTIONS = replace(OPTIONS, page_size=parsed.page_size)
+    result = asyncio.run(main(parsed))
     text = json.dumps(result, indent=2)
     print(text)
     out = ROOT / "bench-results"

@@ -404,3 +404,19 @@ async def test_a_cancelled_store_does_not_disturb_the_others(
     assert done[0] is StoreResult.STORED
     assert done[2] is StoreResult.STORED
     assert isinstance(done[1], asyncio.CancelledError)
+
+
+async def test_slots_asked_together_are_answered_each_with_its_own_posts(
+    index: FeedIndex, domain: Domain
+) -> None:
+    log = CreatorLog(domain, _key(3), ZERO_ADDRESS)
+    page = [log.next_post(MANIFEST, f"clip {i}", NOW + i) for i in range(3)]
+    rival_log = CreatorLog(domain, _key(3), ZERO_ADDRESS, seq=1, head=page[0][1])
+    rival, rival_id = rival_log.next_post(MANIFEST, "the other seq 2", NOW)
+    other = CreatorLog(domain, _key(0), ZERO_ADDRESS)
+    other_post, other_id = other.next_post(MANIFEST, "seq 1 of another creator", NOW)
+    for envelope, post_id in [*page, (rival, rival_id), (other_post, other_id)]:
+        await index.store(envelope, post_id)
+    slots = [(log.creator, 1), (log.creator, 2), (log.creator, 9), (other.creator, 1)]
+    answers = await asyncio.gather(*(index.post_ids_at(c, s) for c, s in slots))
+    assert answers == [(page[0][1],), (page[1][1], rival_id), (), (other_id,)]

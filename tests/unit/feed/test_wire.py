@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -302,4 +303,22 @@ def test_valid_posts_round_trip(
         (),
     )
     envelope = Envelope(post, b"\x01" * 65)
-    assert decode(encode(envelope)) == envelope
+    canonical = encode(envelope)
+    assert decode(canonical) == envelope
+    assert decode(canonical).wire == canonical
+    # the same record sent escaped, indented and unsorted carries the canonical bytes too
+    loose = json.dumps(json.loads(canonical), indent=1, ensure_ascii=True).encode()
+    assert decode(loose).wire == canonical
+
+
+def test_a_decoded_record_keeps_its_canonical_bytes_until_it_is_changed(
+    vectors: dict[str, Any],
+) -> None:
+    wire = vectors["posts"][0]["wire"].encode()
+    envelope = decode(wire)
+    assert envelope.wire == wire
+    assert encode(envelope) is envelope.wire, "no second encoding"
+    assert isinstance(envelope.record, Post)
+    changed = replace(envelope, record=replace(envelope.record, title="another title"))
+    assert changed.wire is None
+    assert b"another title" in encode(changed)

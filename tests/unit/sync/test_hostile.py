@@ -254,3 +254,43 @@ async def test_a_fork_advertised_but_not_delivered_costs_one_page_per_round(
     assert info is not None
     assert not info.forked
     assert await victim.seqs() == [1, 2, 3]
+
+
+async def test_several_creators_are_fetched_at_once_within_the_round_caps(
+    make_node: NodeFactory,
+) -> None:
+    logs = [CreatorLog(make_log().domain, keccak(b"c%d" % n), ZERO_ADDRESS) for n in range(6)]
+    made = {log.creator: [encode(e) for e in posts_of(log, 30)] for log in logs}
+    two_at_once = asyncio.Event()
+    waiting = 0
+
+    async def serve(request: sp.RangeRequest) -> bytes:
+        nonlocal waiting
+        waiting += 1
+        if waiting >= 2:
+            two_at_once.set()
+        # the first request is answered only once a second one is in flight: a sequential
+        # client would time out here
+        await asyncio.wait_for(two_at_once.wait(), 5)
+        waiting -= 1
+        rows = made[request.creator][request.from_seq - 1 : request.from_seq - 1 + request.limit]
+        return sp.encode_records(sp.Records(tuple(rows)))
+
+    heads = sp.Heads({log.creator: (30, log.head) for log in logs}, {})
+    evil, asked = await hostile(make_node, heads, serve)
+    options = replace(QUIET, page_size=10, max_records_per_round=100, parallel_creators=4)
+    victim = await make_node(options, tokens={})
+    await victim.connect(evil)
+    report = await asyncio.wait_for(victim.sync.sync_peer(evil.host.peer_id), 20)
+    assert report.rejected is None
+    assert report.error is None
+    # the cap is used exactly, never exceeded (a page repeats the last seq of the one before)
+    assert report.stored + report.ignored == 100
+    assert asked["RangeRequest"] == report.pages
+    stored = [len(await victim.seqs(log.creator)) for log in logs]
+    assert sum(stored) == report.stored
+    assert sum(1 for n in stored if n) >= 2
+
+
+def posts_of(log: CreatorLog, count: int) -> list[Envelope]:
+    return [log.next_post(MANIFEST, f"clip {log.seq + 1}", NOW)[0] for _ in range(count)]

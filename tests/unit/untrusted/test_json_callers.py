@@ -10,7 +10,9 @@ ROOT = Path(__file__).resolve().parents[3]
 
 # (module path, enclosing function) -> why a plain json.loads is safe there.
 ALLOWED: dict[tuple[str, str], str] = {
-    ("storage/untrusted.py", "loads"): "the decoder itself, after its size and depth checks",
+    ("storage/untrusted.py", "<module>"): (
+        "the decoder's own JSONDecoders, built once and used only by loads after its checks"
+    ),
     ("peer/cli/client.py", "DaemonClient._request"): (
         "answers of our own daemon on loopback, trusted only while it holds the data-dir lock"
     ),
@@ -36,7 +38,8 @@ ALLOWED: dict[tuple[str, str], str] = {
 
 
 def _json_calls(tree: ast.AST) -> list[tuple[str, int]]:
-    """(enclosing function qualname, line) of each json.loads / json.load / x.json() call."""
+    """(enclosing function qualname, line) of each json.loads / json.load / x.json() call and
+    each JSONDecoder built (its ``decode`` parses as ``json.loads`` does)."""
     found: list[tuple[str, int]] = []
 
     def visit(node: ast.AST, scope: list[str]) -> None:
@@ -47,14 +50,14 @@ def _json_calls(tree: ast.AST) -> list[tuple[str, int]]:
             if isinstance(child, ast.Call) and isinstance(child.func, ast.Attribute):
                 attr, target = child.func.attr, child.func.value
                 is_json_module = isinstance(target, ast.Name) and target.id == "json"
-                if (is_json_module and attr in ("loads", "load")) or (
+                if (is_json_module and attr in ("loads", "load", "JSONDecoder")) or (
                     attr == "json" and not child.args
                 ):
-                    found.append((".".join(scope), child.lineno))
+                    found.append((".".join(scope) or "<module>", child.lineno))
             if (
                 isinstance(child, ast.ImportFrom)
-                and child.module == "json"
-                and any(alias.name in ("loads", "load") for alias in child.names)
+                and child.module in ("json", "json.decoder")
+                and any(alias.name in ("loads", "load", "JSONDecoder") for alias in child.names)
             ):
                 found.append((".".join(scope) or "<module>", child.lineno))
             visit(child, scope)
@@ -98,6 +101,7 @@ def test_the_scan_finds_every_form_of_call() -> None:
         "def a(x):\n    return json.loads(x)\n"
         "class B:\n    async def c(self, r):\n        return await r.json()\n"
         "def d(f):\n    return json.load(f)\n"
+        "DECODER = json.JSONDecoder()\nfrom json.decoder import JSONDecoder\n"
     )
     scopes = [scope for scope, _line in _json_calls(ast.parse(source))]
-    assert scopes == ["<module>", "a", "B.c", "d"]
+    assert scopes == ["<module>", "a", "B.c", "d", "<module>", "<module>"]
