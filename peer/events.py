@@ -48,6 +48,38 @@ class PostStored(Event):
 
 
 @dataclass(frozen=True)
+class CommentStored(Event):
+    """A comment entered the index (ours or from the network); ``parent`` is zero or the id of
+    the comment it answers."""
+
+    kind: ClassVar[str] = "comment.new"
+    comment_id: str
+    post_id: str
+    author: str
+    parent: str
+
+
+@dataclass(frozen=True)
+class CommentModerated(Event):
+    """The post's creator hid (``hidden``) or showed again a comment."""
+
+    kind: ClassVar[str] = "comment.hidden"
+    comment_id: str
+    post_id: str
+    hidden: bool
+
+
+@dataclass(frozen=True)
+class CommentPolicySet(Event):
+    """The post's creator set who may comment: holders of ``min_balance`` base units ('0':
+    everyone)."""
+
+    kind: ClassVar[str] = "comment.policy"
+    post_id: str
+    min_balance: str
+
+
+@dataclass(frozen=True)
 class PublishProgress(Event):
     """A publish job reached ``stage``; ``done`` of ``total`` units of it are finished."""
 
@@ -132,6 +164,9 @@ EVENTS: Final[tuple[type[Event], ...]] = (
     ServiceReady,
     ServiceStopped,
     PostStored,
+    CommentStored,
+    CommentModerated,
+    CommentPolicySet,
     PublishProgress,
     PublishDone,
     PublishFailed,

@@ -18,7 +18,7 @@ from peer.errors import (
     NoWalletError,
     PeerError,
 )
-from peer.feed.errors import CursorError, FeedError
+from peer.feed.errors import CommentRefused, CursorError, FeedError, NotHolderError
 from peer.feed.gossip import RecordRejected
 from peer.gating.delegation import DelegationError
 from peer.gating.errors import (
@@ -145,6 +145,8 @@ ERROR_TABLE: tuple[ErrorRow, ...] = (
     ErrorRow(GatingError, 500, "gating_error"),
     ErrorRow(RecordRejected, 422, "record_rejected"),
     ErrorRow(CursorError, 400, "bad_cursor"),
+    ErrorRow(NotHolderError, 402, "not_holder"),
+    ErrorRow(CommentRefused, 409, "comment_refused"),
     ErrorRow(FeedError, 500, "feed_error"),
     ErrorRow(InputRejected, 422, "bad_media"),
     ErrorRow(ToolError, 500, "media_tool_failed"),

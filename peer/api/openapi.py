@@ -38,12 +38,16 @@ _PARAM = re.compile(r"\{(\w+)\}")
 
 PATH_PARAMS: dict[str, tuple[Schema, str]] = {
     "post_id": ({"type": "string", "pattern": "^(0x)?[0-9a-fA-F]{64}$"}, "post id (0x + hex)"),
+    "comment_id": (
+        {"type": "string", "pattern": "^(0x)?[0-9a-fA-F]{64}$"},
+        "comment id (0x + hex)",
+    ),
     "address": (ADDRESS, "creator address"),
     "token": (ADDRESS, "token contract address"),
     "job": ({"type": "string"}, "publish job id"),
     "rendition": ({"type": "string"}, "rendition name, e.g. 720p"),
 }
-VALIDATED_PARAMS = {"post_id", "address", "token"}  # a malformed one is 400
+VALIDATED_PARAMS = {"post_id", "comment_id", "address", "token"}  # a malformed one is 400
 
 COMMON_ERRORS = frozenset({403, 500})
 MUTATION_ERRORS = frozenset({400, 413, 415})

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from peer.api import events, feed, gating, node, openapi, publish, storage, tokens
+from peer.api import comments, events, feed, gating, node, openapi, publish, storage, tokens
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -50,6 +50,10 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/v1/posts/{post_id}/clip", feed.clip, "Poster and rendition URLs"),
     Route("POST", "/api/v1/posts/{post_id}/like", feed.like, "Like a post"),
     Route("POST", "/api/v1/posts/{post_id}/delete", feed.delete, "Withdraw an own post"),
+    Route("GET", "/api/v1/posts/{post_id}/comments", comments.list_comments, "A post's comments"),
+    Route("POST", "/api/v1/posts/{post_id}/comments", comments.add_comment, "Comment on a post"),
+    Route("POST", "/api/v1/posts/{post_id}/comment-policy", comments.set_policy, "Holders-only comments on an own post"),  # noqa: E501
+    Route("POST", "/api/v1/comments/{comment_id}/hide", comments.hide_comment, "Hide or show a comment on an own post"),  # noqa: E501
     Route("GET", "/api/v1/creators/{address}", feed.creator, "A creator and their token"),
     Route("GET", "/api/v1/creators/{address}/posts", feed.creator_posts, "A creator's posts"),
     Route("POST", "/api/v1/creators/{address}/follow", feed.follow, "Follow or unfollow"),

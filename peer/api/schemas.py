@@ -38,6 +38,9 @@ API_CODES = (
     "bad_limit",
     "bad_tab",
     "bad_post_id",
+    "bad_comment_id",
+    "bad_text",
+    "unknown_comment",
     "bad_address",
     "bad_amount",
     "unknown_token",
@@ -226,6 +229,29 @@ COMPONENTS: dict[str, Schema] = {
         }
     ),
     "Page": obj({"items": array(ref("FeedItem")), "next": nullable(STR)}),
+    "Comment": obj(
+        {
+            "id": POST_ID,
+            "post": POST_ID,
+            "parent": {**nullable(POST_ID), "description": "null for a comment on the post"},
+            "author": ADDRESS,
+            "author_name": STR,
+            "text": {**STR, "maxLength": 500},
+            "created_at": INT,
+            "hidden": {**BOOL, "description": "the post's creator hid it (only with hidden=1)"},
+        }
+    ),
+    "CommentPage": obj(
+        {
+            "items": array(ref("Comment")),
+            "next": nullable(STR),
+            "min_balance": {
+                **BIG,
+                "description": "holders-only: base units of the creator's token a commenter"
+                " must hold over the holding window ('0': everyone may comment)",
+            },
+        }
+    ),
     "Clip": obj(
         {
             "post": ref("FeedItem"),
@@ -367,6 +393,11 @@ EVENTS: dict[str, Schema] = {
     "service.ready": obj({"service": STR}),
     "service.stopped": obj({"service": STR}),
     "post.new": obj({"post_id": POST_ID, "creator": ADDRESS, "fork": BOOL}),
+    "comment.new": obj(
+        {"comment_id": POST_ID, "post_id": POST_ID, "author": ADDRESS, "parent": POST_ID}
+    ),
+    "comment.hidden": obj({"comment_id": POST_ID, "post_id": POST_ID, "hidden": BOOL}),
+    "comment.policy": obj({"post_id": POST_ID, "min_balance": BIG}),
     "publish.progress": obj(
         {"job": STR, "stage": {"enum": list(PUBLISH_STAGES)}, "done": NAT, "total": NAT}
     ),
@@ -484,6 +515,32 @@ SCHEMAS: dict[tuple[str, str], RouteSchema] = {
     ),
     ("POST", "/api/v1/posts/{post_id}/delete"): RouteSchema(
         {200: obj({"deleted": {"const": True}})}, FEED_WRITE, EMPTY
+    ),
+    ("GET", "/api/v1/posts/{post_id}/comments"): RouteSchema(
+        {200: ref("CommentPage")},
+        FEED_READ,
+        query=(
+            *PAGE_QUERY,
+            Param("hidden", {"enum": ["0", "1"], "default": "0"}, "1: include hidden comments"),
+        ),
+    ),
+    ("POST", "/api/v1/posts/{post_id}/comments"): RouteSchema(
+        {200: obj({"id": POST_ID})},
+        FEED_WRITE | {402},
+        obj(
+            {"text": {**STR, "minLength": 1, "maxLength": 500}},
+            {"parent": {**nullable(POST_ID), "description": "the comment this one answers"}},
+        ),
+    ),
+    ("POST", "/api/v1/posts/{post_id}/comment-policy"): RouteSchema(
+        {200: obj({"post": POST_ID, "min_balance": BIG})},
+        FEED_WRITE,
+        obj({"min_balance": {**BIG, "description": "base units; '0': everyone may comment"}}),
+    ),
+    ("POST", "/api/v1/comments/{comment_id}/hide"): RouteSchema(
+        {200: obj({"id": POST_ID, "post": POST_ID, "hidden": BOOL})},
+        FEED_WRITE,
+        obj({}, {"hidden": {**BOOL, "default": True}}),
     ),
     ("GET", "/api/v1/creators/{address}"): RouteSchema({200: ref("Creator")}, CHAIN | FEED_READ),
     ("GET", "/api/v1/creators/{address}/posts"): RouteSchema(

@@ -10,7 +10,9 @@ from collections.abc import Container
 from typing import Any
 
 from peer.daemon.publish import Job
+from peer.feed.comment_queries import CommentItem, CommentPage
 from peer.feed.queries import FeedItem, Page
+from peer.feed.records import ZERO_ID
 from peer.feed.text import escape_controls
 from tokens.client import TokenInfo, Trade
 from tokens.curve import Quote
@@ -43,6 +45,29 @@ def page_json(page: Page, unavailable: Container[str] = frozenset()) -> dict[str
     """A page of feed items and the cursor of the next one."""
     items = [item_json(i, unavailable) for i in page.items]
     return {"items": items, "next": page.next_cursor}
+
+
+def comment_json(item: CommentItem) -> dict[str, Any]:
+    """A comment with its author's name; ``parent`` is null for a comment on the post."""
+    return {
+        "id": "0x" + item.id.hex(),
+        "post": "0x" + item.post.hex(),
+        "parent": None if item.parent == ZERO_ID else "0x" + item.parent.hex(),
+        "author": item.author,
+        "author_name": escape_controls(item.author_name),
+        "text": escape_controls(item.text),
+        "created_at": item.created_at,
+        "hidden": item.hidden,
+    }
+
+
+def comment_page_json(page: CommentPage) -> dict[str, Any]:
+    """A page of comments, the next cursor and the post's holders-only minimum."""
+    return {
+        "items": [comment_json(i) for i in page.items],
+        "next": page.next_cursor,
+        "min_balance": str(page.min_balance),
+    }
 
 
 def token_json(info: TokenInfo) -> dict[str, Any]:

@@ -121,7 +121,16 @@ class App:
             else None
         )
         self.feed = (
-            FeedService(data_dir.index, self.p2p, self.chain, self.wallet, self.bus)
+            FeedService(
+                data_dir.index,
+                self.p2p,
+                self.chain,
+                self.wallet,
+                self.bus,
+                holding_lag=window_blocks(
+                    config.chain.holding_window_s, config.chain.block_time_s or 1
+                ),
+            )
             if self.chain is not None
             else None
         )

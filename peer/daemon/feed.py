@@ -16,20 +16,33 @@ from peer.bus import EventBus
 from peer.daemon.chain import ChainService
 from peer.daemon.wallet import WalletService
 from peer.errors import NoWalletError
-from peer.events import PostStored
+from peer.events import CommentModerated, CommentPolicySet, CommentStored, PostStored
 from peer.feed.builders import CreatorLog, sign_record
-from peer.feed.eip712 import Domain
-from peer.feed.errors import RegistryUnavailable
+from peer.feed.eip712 import Domain, digest
+from peer.feed.errors import CommentRefused, NotHolderError, RegistryUnavailable
 from peer.feed.gossip import FeedGossip
+from peer.feed.holdings import ChainHoldings
 from peer.feed.index import FeedIndex, IndexOptions
 from peer.feed.ingest import StoreResult
-from peer.feed.records import ZERO_ADDRESS, Follow, Like, Post, Profile, Tombstone
+from peer.feed.records import (
+    ZERO_ADDRESS,
+    ZERO_ID,
+    Comment,
+    CommentPolicy,
+    Follow,
+    Like,
+    Moderation,
+    Post,
+    Profile,
+    Tombstone,
+)
 from peer.feed.token_link import CachedTokenRegistry
-from peer.feed.validation import Validator
+from peer.feed.validation import Accepted, IgnoreReason, Validator
 from peer.feed.wire import Envelope, decode
 from peer.p2p import Network
 from tokens.client import TokenInfo
 from tokens.errors import ChainUnavailableError
+from tokens.ownership import OwnershipChecker
 
 
 class UnavailableManifests:
@@ -72,6 +85,8 @@ class FeedService:
         wallet: WalletService,
         bus: EventBus,
         clock: Callable[[], float] = time.time,
+        *,
+        holding_lag: int = 2,
     ) -> None:
         self._index_path = index_dir / "feed.sqlite"
         self._network = network
@@ -79,6 +94,8 @@ class FeedService:
         self._wallet = wallet
         self._bus = bus
         self._clock = clock
+        self._holding_lag = holding_lag
+        self._tasks: set[asyncio.Future[None]] = set()
         self._index: FeedIndex | None = None
         self._gossip: FeedGossip | None = None
         self._domain: Domain | None = None
@@ -110,11 +127,13 @@ class FeedService:
         self._index = index
         registry = CachedTokenRegistry(self._chain.client, unavailable=(ChainUnavailableError,))
         self._registry = registry
-        self._validator = Validator(self._domain, registry, index)
+        holdings = ChainHoldings(OwnershipChecker(self._chain.client, lag=self._holding_lag))
+        me = self._wallet.address
+        self._validator = Validator(self._domain, registry, index, holdings=holdings, me=me)
         self._gossip = FeedGossip(self._network, self._validator, index, on_stored=self.on_stored)
         await self._gossip.start()
-        me = self._wallet.address
         if me is not None:
+            await self._gossip.watch_comments(me)  # comments on the user's own posts
             for creator in await index.followed(me):
                 await self._gossip.follow_creator(creator)
 
@@ -136,11 +155,29 @@ class FeedService:
         return self._validator
 
     def on_stored(self, envelope: Envelope, record_id: bytes, result: StoreResult) -> None:
-        """Hook of gossip and sync: a stored post becomes a bus event."""
-        if isinstance(envelope.record, Post) and result is not StoreResult.DUPLICATE:
+        """Hook of gossip and sync: a stored post or comment record becomes a bus event."""
+        if result is StoreResult.DUPLICATE:
+            return
+        record, rid = envelope.record, "0x" + record_id.hex()
+        if isinstance(record, Post):
+            self._bus.publish(PostStored(rid, record.creator, result is StoreResult.FORK))
+        elif isinstance(record, Comment):
+            parent = "0x" + record.parent.hex()
+            self._bus.publish(CommentStored(rid, "0x" + record.post.hex(), record.author, parent))
+        elif isinstance(record, Moderation):
+            task = asyncio.ensure_future(self._moderated(record))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        elif isinstance(record, CommentPolicy):
+            self._bus.publish(CommentPolicySet("0x" + record.post.hex(), str(record.min_balance)))
+
+    async def _moderated(self, moderation: Moderation) -> None:
+        index = self._index
+        item = await index.comment(moderation.target) if index is not None else None
+        if item is not None:
             self._bus.publish(
-                PostStored(
-                    "0x" + record_id.hex(), envelope.record.creator, result is StoreResult.FORK
+                CommentModerated(
+                    "0x" + moderation.target.hex(), "0x" + item.post.hex(), moderation.hidden
                 )
             )
 
@@ -244,6 +281,53 @@ class FeedService:
 
     async def delete(self, post_id: bytes) -> None:
         await self._sign_and_publish(Tombstone(self.me, post_id, int(self._clock())))
+
+    async def _publish_comment_record(
+        self, record: Comment | Moderation | CommentPolicy, post_creator: str
+    ) -> bytes:
+        assert self._domain is not None
+        envelope = sign_record(record, self._domain, self._key())
+        verdict = await self.gossip.publish(envelope, post_creator=post_creator)
+        if not isinstance(verdict, Accepted) and verdict.reason is not IgnoreReason.DUPLICATE:
+            error = NotHolderError if verdict.reason is IgnoreReason.NOT_HOLDER else CommentRefused
+            raise error(str(verdict.reason), f"{verdict.reason}: {verdict.detail}")
+        return digest(record, self._domain)
+
+    async def _post_creator(self, post_id: bytes) -> str:
+        creator = await self.index.post_creator(post_id)
+        if creator is None or await self.index.withdrawn(post_id):
+            raise CommentRefused("unknown-post", "this peer holds no such post")
+        return creator
+
+    async def comment(self, post_id: bytes, text: str, parent: bytes = ZERO_ID) -> bytes:
+        """Sign, store and gossip a comment on a post (an answer to ``parent``); returns its id.
+        Afterwards the comments on that creator's posts reach this peer too."""
+        creator = await self._post_creator(post_id)
+        record = Comment(self.me, post_id, parent, text, int(self._clock()))
+        comment_id = await self._publish_comment_record(record, creator)
+        await self.gossip.watch_comments(creator)
+        return comment_id
+
+    async def moderate(self, comment_id: bytes, hidden: bool) -> bytes:
+        """Hide (or show again) a comment on one of the user's posts; returns the post id."""
+        item = await self.index.comment(comment_id)
+        if item is None:
+            raise CommentRefused("unknown-target", "this peer holds no such comment")
+        creator = await self._post_creator(item.post)
+        if creator != self.me:
+            raise CommentRefused("not-own-post", "only the post's creator hides its comments")
+        record = Moderation(self.me, comment_id, hidden, int(self._clock()))
+        await self._publish_comment_record(record, creator)
+        return item.post
+
+    async def set_comment_policy(self, post_id: bytes, min_balance: int) -> None:
+        """Let only holders of ``min_balance`` base units of the user's token comment on one of
+        the user's posts (0: everyone)."""
+        creator = await self._post_creator(post_id)
+        if creator != self.me:
+            raise CommentRefused("not-own-post", "only the post's creator sets its policy")
+        record = CommentPolicy(self.me, post_id, min_balance, int(self._clock()))
+        await self._publish_comment_record(record, creator)
 
     async def current_profile(self) -> Profile | None:
         """The user's latest stored profile."""

@@ -10,7 +10,9 @@ Exception tree::
     ├── FeedIndexError             the local index failed (SQLite error, closed index)
     │   ├── SchemaError            the database schema is newer than this program knows
     │   └── CursorError            a pagination cursor is malformed or for another query
-    └── RegistryUnavailable        the chain lookup behind the token link failed
+    ├── RegistryUnavailable        the chain lookup behind the token link failed
+    └── CommentRefused             our own comment record would not be stored (``reason``)
+        └── NotHolderError         holders-only post: the commenter holds too little
 
 Third-party errors (json, sqlite3, eth-keys) are translated into these at the boundary.
 """
@@ -52,3 +54,17 @@ class CursorError(FeedIndexError):
 
 class RegistryUnavailable(FeedError):
     """The token registry (chain) could not be reached; retry later."""
+
+
+class CommentRefused(FeedError):
+    """A comment, moderation or policy we were asked to sign would be Ignored by the rules
+    (``reason`` is the rule's code, e.g. ``unknown-post``, ``comment-cap``)."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class NotHolderError(CommentRefused):
+    """The post is holders-only and the commenter does not hold enough of the creator's token
+    over the holding window (buy, then wait for the window)."""

@@ -2,16 +2,21 @@
 
 Topics (ARCHITECTURE "Feed rules"): ``toktok/1/posts`` (posts of creators with a registered
 token), ``toktok/1/creator/<lowercase address>`` (all of one creator's posts, for followers),
-``toktok/1/profiles`` and ``toktok/1/social`` (follows, likes, tombstones).
+``toktok/1/profiles`` and ``toktok/1/social`` (follows, likes, tombstones), and
+``toktok/1/comments/<lowercase address>`` (comments on one creator's posts, and that creator's
+moderations and comment policies; subscribed by the creator, its followers and its commenters;
+peers that predate comments never subscribe it, so they never see, reject or penalise them).
 
 For every received message the facade's topic validator runs, in this order: decode (Reject),
 topic fit (Reject: a record on a topic that does not carry it), the rate limit per forwarding
 peer (Ignore: a relay under load is not a cheat), field rules and signature (Reject), blocked
 author (Ignore), the rate limit per author (Ignore; after the signature check, so nobody can
-spend a creator's budget with forged records, and before any chain lookup), then the rest of
-the feed rules. Accepted records are stored in the index before the validator answers. A
-fork, or a record the index already had, answers Ignore so gossip does not forward it. A
-Reject reaches the facade as Reject, which penalises the sending peer.
+spend a creator's budget with forged records, and before any chain lookup), for comment records
+the limits per peer and per author across all comment topics (Ignore) and, for a comment on a
+post we hold, that the topic is its creator's (Reject), then the rest of the feed rules.
+Accepted records are stored in the index before the validator answers. A fork, or a record the
+index already had, answers Ignore so gossip does not forward it. A Reject reaches the facade as
+Reject, which penalises the sending peer.
 """
 
 from __future__ import annotations
@@ -30,7 +35,18 @@ from peer.feed.errors import DecodeError, FeedError, OversizeError
 from peer.feed.ingest import StoreResult
 from peer.feed.ports import RecordStore
 from peer.feed.ratelimit import Rate, RateLimiter
-from peer.feed.records import ZERO_ADDRESS, Follow, Like, Post, Profile, Tombstone, signer_of
+from peer.feed.records import (
+    ZERO_ADDRESS,
+    Comment,
+    CommentPolicy,
+    Follow,
+    Like,
+    Moderation,
+    Post,
+    Profile,
+    Tombstone,
+    signer_of,
+)
 from peer.feed.wire import Envelope, decode, encode
 from peer.p2p.ports import Accept, Ignore, Message, Network, Reject, Subscription, ValidationResult
 
@@ -40,6 +56,7 @@ TOPIC_POSTS: Final = "toktok/1/posts"
 TOPIC_PROFILES: Final = "toktok/1/profiles"
 TOPIC_SOCIAL: Final = "toktok/1/social"
 CREATOR_TOPIC_PREFIX: Final = "toktok/1/creator/"
+COMMENT_TOPIC_PREFIX: Final = "toktok/1/comments/"
 
 
 def creator_topic(creator: str) -> str:
@@ -47,9 +64,20 @@ def creator_topic(creator: str) -> str:
     return CREATOR_TOPIC_PREFIX + creator.lower()
 
 
-def topics_for(envelope: Envelope) -> list[str]:
-    """The topics a record is published on."""
+def comment_topic(creator: str) -> str:
+    """The topic carrying the comments on ``creator``'s posts and their moderation."""
+    return COMMENT_TOPIC_PREFIX + creator.lower()
+
+
+def topics_for(envelope: Envelope, post_creator: str | None = None) -> list[str]:
+    """The topics a record is published on (a comment needs its post's creator)."""
     record = envelope.record
+    if isinstance(record, Comment):
+        if post_creator is None:
+            raise ValueError("a comment is published on its post creator's comment topic")
+        return [comment_topic(post_creator)]
+    if isinstance(record, Moderation | CommentPolicy):
+        return [comment_topic(record.creator)]
     if isinstance(record, Post):
         topics = [creator_topic(record.creator)]
         if record.token != ZERO_ADDRESS:
@@ -81,6 +109,14 @@ def topic_problem(topic: str, envelope: Envelope) -> str | None:
         if isinstance(record, Follow | Like | Tombstone):
             return None
         return f"{envelope.kind} on the social topic"
+    if topic.startswith(COMMENT_TOPIC_PREFIX):
+        if isinstance(record, Comment):
+            return None  # its post's creator is checked against the index (``_decide``)
+        if isinstance(record, Moderation | CommentPolicy):
+            if record.creator.lower() == topic.removeprefix(COMMENT_TOPIC_PREFIX):
+                return None
+            return f"{envelope.kind} not by this topic's creator"
+        return f"{envelope.kind} on a comment topic"
     return f"unknown topic {topic}"
 
 
@@ -96,6 +132,10 @@ class FeedGossipOptions:
     """Messages per second (sustained, burst) accepted from one forwarding peer per topic."""
     per_creator: Rate = field(default_factory=lambda: Rate(rate=1.0, burst=30.0))
     """Records per second (sustained, burst) accepted from one author per topic."""
+    comments_per_peer: Rate = field(default_factory=lambda: Rate(rate=20.0, burst=100.0))
+    """Comment records per second accepted from one forwarding peer, all comment topics."""
+    comments_per_author: Rate = field(default_factory=lambda: Rate(rate=0.2, burst=10.0))
+    """Comment records per second accepted from one author, all comment topics."""
 
 
 StoredCallback = Callable[[Envelope, bytes, StoreResult], None]
@@ -122,7 +162,10 @@ class FeedGossip:
         self._on_stored = on_stored
         self._peer_limits = RateLimiter(self._options.per_peer)
         self._creator_limits = RateLimiter(self._options.per_creator)
+        self._comment_peer_limits = RateLimiter(self._options.comments_per_peer)
+        self._comment_author_limits = RateLimiter(self._options.comments_per_author)
         self._subs: dict[str, tuple[Subscription, asyncio.Task[None]]] = {}
+        self._watched: set[str] = set()
         self.stats: Counter[str] = Counter()
         """Outcome counts, e.g. ``accept``, ``reject:bad-signature``, ``ignore:rate-peer``."""
 
@@ -137,22 +180,35 @@ class FeedGossip:
             await self._unsubscribe(topic)
 
     async def follow_creator(self, creator: str) -> None:
-        """Receive all posts of ``creator`` (its creator topic)."""
-        topic = creator_topic(creator)
-        if topic not in self._subs:
-            await self._subscribe(topic)
+        """Receive all posts of ``creator`` and the comments on them (its two topics)."""
+        for topic in (creator_topic(creator), comment_topic(creator)):
+            if topic not in self._subs:
+                await self._subscribe(topic)
 
     async def unfollow_creator(self, creator: str) -> None:
-        """Stop receiving ``creator``'s creator topic."""
+        """Stop receiving ``creator``'s topics (its comments stay if ``watch_comments``)."""
         await self._unsubscribe(creator_topic(creator))
+        if creator.lower() not in self._watched:
+            await self._unsubscribe(comment_topic(creator))
+
+    async def watch_comments(self, creator: str) -> None:
+        """Receive the comments on ``creator``'s posts (the user's own posts, or a post the
+        user commented on) until ``close``."""
+        self._watched.add(creator.lower())
+        topic = comment_topic(creator)
+        if topic not in self._subs:
+            await self._subscribe(topic)
 
     @property
     def topics(self) -> list[str]:
         """The topics currently subscribed."""
         return sorted(self._subs)
 
-    async def publish(self, envelope: Envelope) -> v.Accepted | v.Ignored:
-        """Validate, store and publish one of our own records.
+    async def publish(
+        self, envelope: Envelope, *, post_creator: str | None = None
+    ) -> v.Accepted | v.Ignored:
+        """Validate, store and publish one of our own records (a comment names its post's
+        creator: that creator's comment topic carries it).
 
         ``RecordRejected`` if it breaks the feed rules or would fork our own log; a record
         already stored is published again (a retry); Ignore for any other reason (the chain
@@ -174,7 +230,7 @@ class FeedGossip:
         elif verdict.reason is not v.IgnoreReason.DUPLICATE:
             return verdict  # e.g. the chain is unreachable: nothing published
         data = encode(envelope)
-        for topic in topics_for(envelope):
+        for topic in topics_for(envelope, post_creator):
             await self._network.publish(topic, data)
         return verdict
 
@@ -231,6 +287,18 @@ class FeedGossip:
             return Ignore("blocked")
         if not self._creator_limits.allow(f"{topic} {author}", now):
             return Ignore("rate-creator")
+        if topic.startswith(COMMENT_TOPIC_PREFIX):
+            if not self._comment_peer_limits.allow(str(message.received_from), now):
+                return Ignore("rate-peer-comments")
+            if not self._comment_author_limits.allow(author, now):
+                return Ignore("rate-author-comments")
+            record = envelope.record
+            if isinstance(record, Comment):
+                creator = await self._store.post_creator(record.post)
+                if creator is not None and creator.lower() != topic.removeprefix(
+                    COMMENT_TOPIC_PREFIX
+                ):
+                    return Reject("wrong-topic: a comment on another creator's post")
         verdict = await self._validator.check(envelope, authenticated, int(now))
         if isinstance(verdict, v.Rejected):
             return Reject(str(verdict.reason))

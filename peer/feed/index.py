@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -17,8 +18,9 @@ from typing import Any, Final, Self
 
 import sqlite_utils
 
-from peer.feed import queries
+from peer.feed import comment_queries, queries
 from peer.feed.coalesce import Coalescer
+from peer.feed.comment_queries import CommentItem, CommentPage
 from peer.feed.db import Readers, Writer
 from peer.feed.errors import FeedIndexError
 from peer.feed.ingest import StoreItem, StoreResult, set_listed, store_batch
@@ -141,6 +143,22 @@ class FeedIndex:
             else:
                 future.set_result(outcome)
 
+    async def store_many(
+        self, items: Sequence[tuple[Envelope, bytes]]
+    ) -> list[StoreResult | Exception]:
+        """Store validated ``(envelope, record id)`` pairs (a sync page) in one transaction,
+        each in its own savepoint; a failure is returned in its item's place."""
+        results = await asyncio.gather(
+            *(self.store(envelope, record_id) for envelope, record_id in items),
+            return_exceptions=True,
+        )
+        out: list[StoreResult | Exception] = []
+        for result in results:
+            if isinstance(result, BaseException) and not isinstance(result, Exception):
+                raise result
+            out.append(result)
+        return out
+
     async def mute(self, address: str, on: bool = True) -> bool:
         """Hide (``on``) or show again a creator's posts; True if the list changed."""
         now = int(time.time())
@@ -198,6 +216,21 @@ class FeedIndex:
     async def profile_version(self, creator: str) -> int | None:
         row = await self._one("SELECT version FROM profiles WHERE creator = ?", (creator,))
         return None if row is None else int(row[0])
+
+    async def comment_info(self, comment_id: bytes) -> tuple[bytes, str] | None:
+        row = await self._one("SELECT post, author FROM comments WHERE id = ?", (comment_id,))
+        return None if row is None else (bytes(row[0]), str(row[1]))
+
+    async def comment_policy(self, post_id: bytes) -> int:
+        return await self._readers.run(lambda db: comment_queries.policy_of(db, post_id))
+
+    async def comment_count(self, post_id: bytes) -> int:
+        row = await self._one("SELECT COUNT(*) FROM comments WHERE post = ?", (post_id,))
+        return 0 if row is None else int(row[0])
+
+    async def comment_bytes(self) -> int:
+        row = await self._one("SELECT bytes FROM comment_usage WHERE k = 0", ())
+        return 0 if row is None else int(row[0])
 
     # ---- local lists ----------------------------------------------------------------------
 
@@ -290,7 +323,59 @@ class FeedIndex:
         )
         return [(int(r[0]), bytes(r[1])) for r in rows]
 
+    async def comments(
+        self,
+        post_id: bytes,
+        cursor: str | None = None,
+        limit: int = DEFAULT_PAGE,
+        *,
+        include_hidden: bool = False,
+    ) -> CommentPage:
+        """A post's comments, oldest first (hidden ones only with ``include_hidden``)."""
+        size = self._limit(limit)
+        return await self._readers.run(
+            lambda db: comment_queries.comments_page(db, post_id, cursor, size, include_hidden)
+        )
+
+    async def comment(self, comment_id: bytes) -> CommentItem | None:
+        """One stored comment (hidden or not), or None."""
+        return await self._readers.run(lambda db: comment_queries.one(db, comment_id))
+
     # ---- sync -----------------------------------------------------------------------------
+
+    async def comment_records_since(
+        self, after: int = 0, limit: int = 100
+    ) -> tuple[list[bytes], int]:
+        """Wire records of the stored comments, moderations and policies in arrival order after
+        the cursor ``after`` (0: from the start), and the cursor to pass next. A record always
+        comes after what it depends on (a reply after its parent, a moderation after its
+        comment); a replaced moderation or policy is gone, its successor is at the end."""
+        rows = await self._all(
+            "SELECT seq, wire FROM comment_log WHERE seq > ? ORDER BY seq LIMIT ?",
+            (max(0, min(after, 2**63 - 1)), max(1, min(limit, 1000))),
+        )
+        return [bytes(r[1]) for r in rows], (int(rows[-1][0]) if rows else after)
+
+    async def comment_records_for_post(self, post_id: bytes, limit: int = 1000) -> list[bytes]:
+        """Wire records of one post's comments, their moderations and its policy, in arrival
+        order (dependencies first)."""
+        rows = await self._all(
+            "SELECT wire FROM comment_log WHERE post = ? ORDER BY seq LIMIT ?",
+            (post_id, max(1, min(limit, 10_000))),
+        )
+        return [bytes(r[0]) for r in rows]
+
+    async def comment_counts(self, post_ids: Sequence[bytes]) -> dict[bytes, int]:
+        """Stored comments per post (posts without comments are left out)."""
+        wanted = list(dict.fromkeys(post_ids))[:1000]
+        if not wanted:
+            return {}
+        marks = ",".join("?" * len(wanted))
+        rows = await self._all(
+            f"SELECT post, COUNT(*) FROM comments WHERE post IN ({marks}) GROUP BY post",  # noqa: S608
+            tuple(wanted),
+        )
+        return {bytes(r[0]): int(r[1]) for r in rows}
 
     async def heads(self) -> dict[str, tuple[int, bytes]]:
         """``{creator: (highest stored seq, its post id)}`` for every creator with posts."""

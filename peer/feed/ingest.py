@@ -15,8 +15,23 @@ from typing import Final
 
 import sqlite_utils
 
+from peer.feed.comment_store import (
+    remove_post_comments,
+    store_comment,
+    store_moderation,
+    store_policy,
+)
 from peer.feed.errors import FeedIndexError
-from peer.feed.records import Follow, Like, Post, Profile, Tombstone
+from peer.feed.records import (
+    Comment,
+    CommentPolicy,
+    Follow,
+    Like,
+    Moderation,
+    Post,
+    Profile,
+    Tombstone,
+)
 from peer.feed.wire import Envelope
 
 MAX_SQL_INT: Final = 2**63 - 1
@@ -78,6 +93,12 @@ def store(
         )
     elif isinstance(record, Tombstone):
         _store_tombstone(db, record, record_id, wire)
+    elif isinstance(record, Comment):
+        store_comment(db, record, record_id, wire, received_at)
+    elif isinstance(record, Moderation):
+        store_moderation(db, record, record_id, wire)
+    elif isinstance(record, CommentPolicy):
+        store_policy(db, record, record_id, wire)
     return StoreResult.STORED
 
 
@@ -233,6 +254,7 @@ def _store_tombstone(
         return
     conn.execute("UPDATE posts SET hidden = 1 WHERE rowid = ?", (row[0],))
     conn.execute("DELETE FROM posts_fts WHERE rowid = ?", (row[0],))
+    remove_post_comments(db, tombstone.post)
 
 
 def set_listed(db: sqlite_utils.Database, table: str, address: str, on: bool, now: int) -> bool:

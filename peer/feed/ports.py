@@ -4,6 +4,8 @@
   token the factory registered for an address, and the current block number.
 - ``FeedView``: the read side of the local feed state the validator consults (the index
   implements it).
+- ``Holdings``: the holding rule of key release, for holders-only comments
+  (``peer.feed.holdings.ChainHoldings`` implements it on the chain).
 """
 
 from __future__ import annotations
@@ -58,6 +60,35 @@ class FeedView(Protocol):
         """The version of the stored profile of ``creator``, or None."""
         ...
 
+    async def withdrawn(self, post_id: bytes) -> bool:
+        """True if the post's creator withdrew it (its tombstone is stored)."""
+        ...
+
+    async def comment_info(self, comment_id: bytes) -> tuple[bytes, str] | None:
+        """(post id, author) of a stored comment, or None."""
+        ...
+
+    async def comment_policy(self, post_id: bytes) -> int:
+        """The minimum balance the post's creator requires of commenters (0: everyone)."""
+        ...
+
+    async def comment_count(self, post_id: bytes) -> int:
+        """How many comments of the post are stored."""
+        ...
+
+    async def comment_bytes(self) -> int:
+        """Bytes of signed comments stored in all (what the disk budget counts)."""
+        ...
+
+
+class Holdings(Protocol):
+    """The key-release holding rule (ARCHITECTURE "Token-gated playback") at the lagged block;
+    raises ``RegistryUnavailable`` when the chain cannot answer."""
+
+    async def holds(self, token: str, holder: str, min_balance: int) -> bool:
+        """True when ``holder`` held at least ``min_balance`` base units over the window."""
+        ...
+
 
 class RecordStore(Protocol):
     """Where accepted records go (``FeedIndex`` implements it)."""
@@ -65,3 +96,5 @@ class RecordStore(Protocol):
     async def store(self, envelope: Envelope, record_id: bytes) -> StoreResult: ...
 
     async def is_blocked(self, address: str) -> bool: ...
+
+    async def post_creator(self, post_id: bytes) -> str | None: ...

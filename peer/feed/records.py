@@ -78,7 +78,42 @@ class Tombstone:
     created_at: int
 
 
-Record = Post | Profile | Follow | Like | Tombstone
+@dataclass(frozen=True, slots=True)
+class Comment:
+    """``author`` comments on the post with id ``post`` (``parent``: zero, or the id of the
+    comment this one answers)."""
+
+    author: str
+    post: bytes
+    parent: bytes
+    text: str
+    created_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class Moderation:
+    """The creator of a post hides (``hidden``) or shows again the comment with id ``target``."""
+
+    creator: str
+    target: bytes
+    hidden: bool
+    created_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class CommentPolicy:
+    """The creator of a post lets only holders of ``min_balance`` base units of their token
+    comment on it (0: everyone)."""
+
+    creator: str
+    post: bytes
+    min_balance: int
+    created_at: int
+
+
+Record = Post | Profile | Follow | Like | Tombstone | Comment | Moderation | CommentPolicy
+COMMENT_KINDS: Final = ("comment", "moderation", "commentPolicy")
+"""The wire kinds of the comment records (carried on the comment topics only)."""
 
 Field = tuple[str, str, str]  # (wire name, attribute name, EIP-712 type)
 
@@ -160,6 +195,40 @@ SCHEMAS: Final[dict[type[Record], Schema]] = {
         (
             ("creator", "creator", "address"),
             ("post", "post", "bytes32"),
+            ("createdAt", "created_at", "uint64"),
+        ),
+        "creator",
+    ),
+    Comment: Schema(
+        "Comment",
+        "comment",
+        (
+            ("author", "author", "address"),
+            ("post", "post", "bytes32"),
+            ("parent", "parent", "bytes32"),
+            ("text", "text", "string"),
+            ("createdAt", "created_at", "uint64"),
+        ),
+        "author",
+    ),
+    Moderation: Schema(
+        "Moderation",
+        "moderation",
+        (
+            ("creator", "creator", "address"),
+            ("target", "target", "bytes32"),
+            ("hidden", "hidden", "bool"),
+            ("createdAt", "created_at", "uint64"),
+        ),
+        "creator",
+    ),
+    CommentPolicy: Schema(
+        "CommentPolicy",
+        "commentPolicy",
+        (
+            ("creator", "creator", "address"),
+            ("post", "post", "bytes32"),
+            ("minBalance", "min_balance", "uint256"),
             ("createdAt", "created_at", "uint64"),
         ),
         "creator",

@@ -30,6 +30,12 @@ Layout (v4):
 - ``muted`` / ``blocked`` (v3): the local user's lists.
 - v4: the feed orders use partial indexes over visible posts (``hidden = 0``), so picking a
   page's rowids reads the index alone.
+- ``comments``: ``comments`` (one row per stored comment, ``rowid`` = arrival order),
+  ``moderations`` (the latest per target comment), ``comment_policies`` (the latest per post),
+  ``comment_log`` (the signed wire record and signer of each of those rows, ``seq`` = arrival
+  order; what sync serves; views ``comment_sync``, ``moderation_sync`` and
+  ``comment_policy_sync`` give ``(id, wire, author)`` per kind) and ``comment_usage`` (the bytes
+  and count of stored comments, for the budget).
 """
 
 from __future__ import annotations
@@ -162,6 +168,64 @@ def _split(script: str) -> list[str]:
     return [part.strip() for part in script.split(";") if part.strip()]
 
 
+_COMMENTS: Final = """
+CREATE TABLE comments (
+    rowid INTEGER PRIMARY KEY,
+    id BLOB NOT NULL UNIQUE,
+    post BLOB NOT NULL,
+    parent BLOB NOT NULL,
+    author TEXT NOT NULL,
+    text TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    received_at INTEGER NOT NULL
+);
+CREATE INDEX comments_by_post ON comments(post, created_at, rowid);
+CREATE TABLE moderations (
+    target BLOB PRIMARY KEY,
+    post BLOB NOT NULL,
+    creator TEXT NOT NULL,
+    hidden INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    id BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX moderations_by_post ON moderations(post);
+CREATE TABLE comment_policies (
+    post BLOB PRIMARY KEY,
+    creator TEXT NOT NULL,
+    min_balance TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    id BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE comment_log (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id BLOB NOT NULL UNIQUE,
+    post BLOB NOT NULL,
+    kind TEXT NOT NULL,
+    author TEXT NOT NULL,
+    wire BLOB NOT NULL
+);
+CREATE INDEX comment_log_by_post ON comment_log(post);
+CREATE INDEX comment_log_by_author ON comment_log(kind, author, id);
+CREATE VIEW comment_sync AS
+    SELECT id, wire, author FROM comment_log WHERE kind = 'comment';
+CREATE VIEW moderation_sync AS
+    SELECT id, wire, author FROM comment_log WHERE kind = 'moderation';
+CREATE VIEW comment_policy_sync AS
+    SELECT id, wire, author FROM comment_log WHERE kind = 'commentPolicy';
+CREATE TABLE comment_usage (
+    k INTEGER PRIMARY KEY CHECK (k = 0),
+    bytes INTEGER NOT NULL,
+    count INTEGER NOT NULL
+);
+INSERT INTO comment_usage(k, bytes, count) VALUES (0, 0, 0)
+"""
+
+
+def _comments(db: sqlite_utils.Database) -> None:
+    for statement in _split(_COMMENTS):
+        db.execute(statement)
+
+
 @dataclass(frozen=True, slots=True)
 class Migration:
     """One schema change: a unique, never reused ``name`` and the function that applies it."""
@@ -175,6 +239,7 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
     Migration("search", _v2),
     Migration("mute-and-block", _v3),
     Migration("visible-post-indexes", _v4),
+    Migration("comments", _comments),
 )
 LATEST: Final = len(MIGRATIONS)
 _RECORD_TABLE: Final = (

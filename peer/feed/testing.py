@@ -2,12 +2,14 @@
 
 - ``FakeTokenRegistry``: a chain with a settable head and creator -> token table.
 - ``MemoryFeedView``: a ``FeedView`` over dicts, filled with ``add``.
+- ``FakeHoldings``: a ``Holdings`` over a table of effective balances (what the holding rule
+  would compute), with a settable ``down``.
 """
 
 from __future__ import annotations
 
 from peer.feed.errors import RegistryUnavailable
-from peer.feed.records import Post, Profile, Record
+from peer.feed.records import Comment, CommentPolicy, Post, Profile, Record, Tombstone
 
 
 class FakeTokenRegistry:
@@ -47,9 +49,14 @@ class MemoryFeedView:
         self.slots: dict[tuple[str, int], list[bytes]] = {}
         self.creators: dict[bytes, str] = {}
         self.profiles: dict[str, int] = {}
+        self.tombstones: dict[bytes, str] = {}
+        self.comments: dict[bytes, tuple[bytes, str, int]] = {}
+        self.policies: dict[bytes, tuple[int, bytes, str, int]] = {}
 
-    def add(self, record: Record, record_id: bytes) -> None:
-        """Remember a stored record."""
+    def add(self, record: Record, record_id: bytes, wire: bytes | None = None) -> None:
+        """Remember a stored record (``wire``: its signed bytes, which the budget counts)."""
+        if record_id in self.ids:
+            return
         self.ids.add(record_id)
         if isinstance(record, Post):
             self.slots.setdefault((record.creator, record.seq), []).append(record_id)
@@ -57,6 +64,18 @@ class MemoryFeedView:
         if isinstance(record, Profile):
             known = self.profiles.get(record.creator, -1)
             self.profiles[record.creator] = max(known, record.version)
+        if isinstance(record, Tombstone):
+            self.tombstones.setdefault(record.post, record.creator)
+            if self.creators.get(record.post) == record.creator:  # its comments go with it
+                self.comments = {cid: c for cid, c in self.comments.items() if c[0] != record.post}
+                self.policies.pop(record.post, None)
+        if isinstance(record, Comment):
+            size = len(wire) if wire is not None else len(record.text.encode()) + 400
+            self.comments[record_id] = (record.post, record.author, size)
+        if isinstance(record, CommentPolicy):
+            latest = (record.created_at, record_id, record.creator, record.min_balance)
+            if latest[:2] > self.policies.get(record.post, (-1, b"", "", 0))[:2]:
+                self.policies[record.post] = latest
 
     async def has_record(self, record_id: bytes) -> bool:
         return record_id in self.ids
@@ -69,3 +88,42 @@ class MemoryFeedView:
 
     async def profile_version(self, creator: str) -> int | None:
         return self.profiles.get(creator)
+
+    async def withdrawn(self, post_id: bytes) -> bool:
+        if post_id not in self.tombstones:
+            return False
+        return self.creators.get(post_id, self.tombstones[post_id]) == self.tombstones[post_id]
+
+    async def comment_info(self, comment_id: bytes) -> tuple[bytes, str] | None:
+        found = self.comments.get(comment_id)
+        return None if found is None else (found[0], found[1])
+
+    async def comment_policy(self, post_id: bytes) -> int:
+        _at, _id, creator, min_balance = self.policies.get(post_id, (0, b"", "", 0))
+        return min_balance if creator == self.creators.get(post_id) else 0
+
+    async def comment_count(self, post_id: bytes) -> int:
+        return sum(1 for post, _a, _s in self.comments.values() if post == post_id)
+
+    async def comment_bytes(self) -> int:
+        return sum(size for _p, _a, size in self.comments.values())
+
+
+class FakeHoldings:
+    """A ``Holdings`` over ``balances[(token, holder)]``: the balance the holding rule would
+    find over the whole window (so a fresh buy counts as soon as it is set here)."""
+
+    def __init__(self) -> None:
+        self.balances: dict[tuple[str, str], int] = {}
+        self.down = False
+        self.calls = 0
+
+    def set(self, token: str, holder: str, amount: int) -> None:
+        """``holder`` has held ``amount`` of ``token`` for the whole window."""
+        self.balances[(token.lower(), holder.lower())] = amount
+
+    async def holds(self, token: str, holder: str, min_balance: int) -> bool:
+        self.calls += 1
+        if self.down:
+            raise RegistryUnavailable("fake chain is down")
+        return self.balances.get((token.lower(), holder.lower()), 0) >= min_balance

@@ -15,10 +15,22 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
+from peer.feed.comments import CommentLimits, CommentRules, comment_field_problem
 from peer.feed.eip712 import Domain, digest
 from peer.feed.errors import DecodeError, OversizeError, RegistryUnavailable, SignatureError
-from peer.feed.ports import FeedView, FreshLookup, TokenRegistry
-from peer.feed.records import ZERO_ADDRESS, ZERO_ID, Post, Profile, Record, Tombstone, signer_of
+from peer.feed.ports import FeedView, FreshLookup, Holdings, TokenRegistry
+from peer.feed.records import (
+    ZERO_ADDRESS,
+    ZERO_ID,
+    Comment,
+    CommentPolicy,
+    Moderation,
+    Post,
+    Profile,
+    Record,
+    Tombstone,
+    signer_of,
+)
 from peer.feed.signatures import recover_signer
 from peer.feed.text import first_control
 from peer.feed.wire import Envelope, decode
@@ -41,6 +53,8 @@ class RejectReason(StrEnum):
     PREMIUM_WITHOUT_TOKEN = "premium-without-token"  # noqa: S105 - a reason code
     MANIFEST_NOT_CID = "manifest-not-cid"
     NOT_OWN_POST = "tombstone-not-own-post"
+    MODERATION_NOT_OWN_POST = "moderation-not-own-post"
+    POLICY_NOT_OWN_POST = "policy-not-own-post"
 
 
 class IgnoreReason(StrEnum):
@@ -50,6 +64,13 @@ class IgnoreReason(StrEnum):
     STALE = "stale-profile"
     CHAIN_UNAVAILABLE = "chain-unavailable"
     CONTROL_CHARACTERS = "control-characters"
+    UNKNOWN_POST = "unknown-post"
+    WITHDRAWN_POST = "withdrawn-post"
+    UNKNOWN_PARENT = "unknown-parent"
+    UNKNOWN_TARGET = "unknown-target"
+    COMMENT_CAP = "comment-cap"
+    COMMENT_BUDGET = "comment-budget"
+    NOT_HOLDER = "not-holder"
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +107,8 @@ def text_fields(record: Record) -> tuple[str, ...]:
         return (record.title, *record.tags, *record.key_servers)
     if isinstance(record, Profile):
         return (record.name, record.avatar, *record.key_servers)
+    if isinstance(record, Comment):
+        return (record.text,)
     return ()
 
 
@@ -109,6 +132,9 @@ def field_problem(record: Record) -> tuple[RejectReason, str] | None:
             return RejectReason.INVALID, "avatar must be empty or a CID"
         if len(record.key_servers) > MAX_KEY_SERVERS:
             return RejectReason.INVALID, "too many key servers"
+    comment_problem = comment_field_problem(record)
+    if comment_problem is not None:
+        return RejectReason.INVALID, comment_problem
     return None
 
 
@@ -122,10 +148,21 @@ def _free_before_token(record: Post | Profile) -> bool:
 class Validator:
     """Validates wire records against the feed rules for one chain/domain."""
 
-    def __init__(self, domain: Domain, registry: TokenRegistry, view: FeedView) -> None:
+    def __init__(
+        self,
+        domain: Domain,
+        registry: TokenRegistry,
+        view: FeedView,
+        *,
+        holdings: Holdings | None = None,
+        comment_limits: CommentLimits | None = None,
+        me: str | None = None,
+    ) -> None:
         self._domain = domain
         self._registry = registry
         self._view = view
+        self.comments = CommentRules(view, registry, holdings, comment_limits, me)
+        """The comment rules (``me``, the local user, may be set once the wallet is open)."""
 
     async def validate(self, data: bytes, now: int) -> Verdict:
         """Decide what to do with ``data`` received at Unix time ``now``."""
@@ -177,6 +214,13 @@ class Validator:
             stored = await self._view.profile_version(record.creator)
             if stored is not None and record.version <= stored:
                 return Ignored(IgnoreReason.STALE, f"profile version {record.version} <= {stored}")
+        if isinstance(record, Comment | Moderation | CommentPolicy):
+            refusal = await self.comments.check(record)
+            if refusal is None:
+                return Accepted(envelope, record_id)
+            if refusal.reject:
+                return Rejected(RejectReason(refusal.reason), refusal.detail)
+            return Ignored(IgnoreReason(refusal.reason), refusal.detail)
         if isinstance(record, Post | Profile) and not _free_before_token(record):
             verdict = await self._check_token(record)
             if verdict is not None:

@@ -250,6 +250,7 @@ TEST_SCHEMAS: dict[tuple[str, str], RouteSchema] = {
 
 SAMPLE_PARAMS = {
     "post_id": "0x" + "ab" * 32,
+    "comment_id": "0x" + "cd" * 32,
     "address": "0x" + "11" * 20,
     "token": "0x" + "22" * 20,
     "job": "job1",

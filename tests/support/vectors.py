@@ -33,6 +33,12 @@ def feed_rule_vectors() -> dict[str, Any]:
     return _load("feed_rules.json")
 
 
+def comment_vectors() -> dict[str, Any]:
+    """``comment_vectors.json``: the comment record types, signed records with their ids, and
+    rule cases (state stored first, holdings, expected verdict)."""
+    return _load("comment_vectors.json")
+
+
 @functools.cache
 def vector_bytes(size: int) -> bytes:
     """The first ``size`` bytes of sha256(b'toktok-vector-0') || sha256(b'toktok-vector-1') || …"""

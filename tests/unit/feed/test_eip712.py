@@ -5,48 +5,28 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from eth_account.messages import encode_typed_data
 from eth_utils.crypto import keccak
+from support.eip712_check import eth_account_digest
 
 from peer.feed.builders import CreatorLog, sign_record
 from peer.feed.eip712 import Domain, digest
 from peer.feed.errors import SignatureError
-from peer.feed.records import SCHEMAS, Follow, Like, Post, Profile, Record, Tombstone
+from peer.feed.records import (
+    Comment,
+    CommentPolicy,
+    Follow,
+    Like,
+    Moderation,
+    Post,
+    Profile,
+    Record,
+    Tombstone,
+)
 from peer.feed.signatures import recover_signer, sign_digest
 from peer.feed.wire import decode
 
 KEY_A = bytes.fromhex("ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80")
 N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
-
-
-def _eth_account_digest(record: Record, domain: Domain) -> bytes:
-    schema = SCHEMAS[type(record)]
-    message: dict[str, Any] = {}
-    for wire, attr, typ in schema.fields:
-        value = getattr(record, attr)
-        message[wire] = list(value) if typ == "string[]" else value
-    signable = encode_typed_data(
-        full_message={
-            "types": {
-                "EIP712Domain": [
-                    {"name": "name", "type": "string"},
-                    {"name": "version", "type": "string"},
-                    {"name": "chainId", "type": "uint256"},
-                    {"name": "verifyingContract", "type": "address"},
-                ],
-                schema.struct: [{"name": w, "type": t} for w, _a, t in schema.fields],
-            },
-            "primaryType": schema.struct,
-            "domain": {
-                "name": "Toktok",
-                "version": "1",
-                "chainId": domain.chain_id,
-                "verifyingContract": domain.verifying_contract,
-            },
-            "message": message,
-        }
-    )
-    return keccak(b"\x19" + signable.version + signable.header + signable.body)
 
 
 def test_vector_post_ids_and_signatures_match(vectors: dict[str, Any], domain: Domain) -> None:
@@ -85,9 +65,14 @@ def test_every_record_kind_hashes_like_eth_account(
         Follow(creator_b, creator_a, False, 9),
         Like(creator_b, bytes(range(32, 64)), 10),
         Tombstone(creator_a, bytes(32), 11),
+        Comment(creator_b, bytes(range(32)), bytes(32), "hi ✨", 12),
+        Comment(creator_b, bytes(range(32)), bytes(range(1, 33)), "x" * 500, 2**64 - 1),
+        Moderation(creator_a, bytes(range(32)), True, 13),
+        Moderation(creator_a, bytes(32), False, 0),
+        CommentPolicy(creator_a, bytes(range(32)), 2**256 - 1, 14),
     ]
     for record in records:
-        assert digest(record, domain) == _eth_account_digest(record, domain), record
+        assert digest(record, domain) == eth_account_digest(record, domain), record
 
 
 def test_domain_fields_change_the_id(domain: Domain, creator_a: str) -> None:
