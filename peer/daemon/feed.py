@@ -301,12 +301,12 @@ class FeedService:
 
     async def comment(self, post_id: bytes, text: str, parent: bytes = ZERO_ID) -> bytes:
         """Sign, store and gossip a comment on a post (an answer to ``parent``); returns its id.
-        Afterwards the comments on that creator's posts reach this peer too."""
+        From then on the comments on that creator's posts reach this peer too (subscribed first,
+        so that this peer's mesh of the topic carries the comment to the creator's followers)."""
         creator = await self._post_creator(post_id)
-        record = Comment(self.me, post_id, parent, text, int(self._clock()))
-        comment_id = await self._publish_comment_record(record, creator)
         await self.gossip.watch_comments(creator)
-        return comment_id
+        record = Comment(self.me, post_id, parent, text, int(self._clock()))
+        return await self._publish_comment_record(record, creator)
 
     async def moderate(self, comment_id: bytes, hidden: bool) -> bytes:
         """Hide (or show again) a comment on one of the user's posts; returns the post id."""

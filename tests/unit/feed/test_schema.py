@@ -113,15 +113,16 @@ def _table_migration(name: str):  # type: ignore[no-untyped-def]
 def test_two_lines_of_work_that_each_added_a_migration_meet_without_collision(
     tmp_path: Path,
 ) -> None:
-    comments, likes = _table_migration("comments"), _table_migration("likes-v2")
+    # (names no real migration has: "comments" is a real one now)
+    comments, likes = _table_migration("branch-a-table"), _table_migration("branch-b-table")
     path = tmp_path / "feed.sqlite"
     db = connect(path)
     # A data dir used by a build of one branch: its own migration after main's.
     assert migrate(db, migrations=(*MIGRATIONS, comments)) == LATEST + 1
     # The merged program lists the other branch's migration first: only the missing one runs.
     assert migrate(db, migrations=(*MIGRATIONS, likes, comments)) == LATEST + 2
-    assert applied(db) == [*(m.name for m in MIGRATIONS), "comments", "likes-v2"]
-    assert {"comments", "likes-v2"} <= set(db.table_names())
+    assert applied(db) == [*(m.name for m in MIGRATIONS), "branch-a-table", "branch-b-table"]
+    assert {"branch-a-table", "branch-b-table"} <= set(db.table_names())
     db.conn.close()
 
 
