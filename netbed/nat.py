@@ -9,7 +9,9 @@ The router is an ordinary bed host (its WAN address is on the backbone, with the
 properties in the delay line). The inside host's /30 lies in 198.19.0.0/16, which the backbone
 has no route to: nothing outside the router can send a packet to the inside address. The
 router forwards only what the inside host starts (and the replies to it); it drops anything
-else arriving on its WAN side, as a home router does.
+else arriving on its WAN side silently, as a home router does (no RST for a SYN to an unmapped
+port: an RST would end the first SYN of a TCP hole punch that arrives before the other side's
+SYN has opened the mapping, where a drop lets its retransmission through).
 
 Mapping behaviours:
 
@@ -55,7 +57,7 @@ def inside_subnet(index: int) -> ipaddress.IPv4Network:
 
 def ruleset(mapping: Mapping) -> str:
     """The router's nftables rules: masquerade on the WAN link, forward only what the inside
-    host started."""
+    host started, drop (never answer) new connections to the router itself from outside."""
     flags = " random" if mapping is Mapping.SYMMETRIC else ""
     return f"""\
 table ip toktok_nat {{
@@ -67,6 +69,10 @@ table ip toktok_nat {{
         type filter hook forward priority filter; policy drop;
         ct state established,related accept
         iifname "{LAN_DEV}" oifname "{WAN_DEV}" accept
+    }}
+    chain input {{
+        type filter hook input priority filter; policy accept;
+        iifname "{WAN_DEV}" ct state new drop
     }}
 }}
 """

@@ -34,25 +34,25 @@ def reflect(bind: str) -> None:
                 conn.sendall(f"{source[0]}:{source[1]}".encode())
 
 
-def _reusable(kind: int, local_port: int) -> socket.socket:
+def _reusable(kind: int, local_port: int, timeout: float) -> socket.socket:
     sock = socket.socket(socket.AF_INET, kind)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind(("0.0.0.0", local_port))  # noqa: S104 - inside a bed host: its one address
-    sock.settimeout(10)
+    sock.settimeout(timeout)
     return sock
 
 
-def mapping(reflectors: list[str], local_port: int, protocol: str) -> None:
+def mapping(reflectors: list[str], local_port: int, protocol: str, timeout: float) -> None:
     seen: dict[str, str] = {}
     if protocol == "udp":
-        with _reusable(socket.SOCK_DGRAM, local_port) as sock:
+        with _reusable(socket.SOCK_DGRAM, local_port, timeout) as sock:
             for reflector in reflectors:
                 sock.sendto(b"?", split(reflector))
                 seen[reflector] = sock.recv(64).decode()
     else:
         for reflector in reflectors:
-            with _reusable(socket.SOCK_STREAM, local_port) as sock:
+            with _reusable(socket.SOCK_STREAM, local_port, timeout) as sock:
                 sock.connect(split(reflector))
                 seen[reflector] = sock.recv(64).decode()
     print(json.dumps({"local_port": local_port, "protocol": protocol, "seen": seen}))
@@ -67,11 +67,12 @@ def main() -> None:
     p.add_argument("--to", required=True, action="append", help="a reflector (repeatable)")
     p.add_argument("--local-port", type=int, required=True)
     p.add_argument("--protocol", choices=("udp", "tcp"), default="udp")
+    p.add_argument("--timeout", type=float, default=10.0, help="seconds per reflector")
     args = parser.parse_args()
     if args.cmd == "reflect":
         reflect(args.bind)
     else:
-        mapping(args.to, args.local_port, args.protocol)
+        mapping(args.to, args.local_port, args.protocol, args.timeout)
 
 
 if __name__ == "__main__":

@@ -62,7 +62,12 @@ class P2PSection:
         metadata=_doc(
             "Multiaddrs the libp2p host listens on. Port 0 picks a free port on the first start "
             "and keeps it (<data-dir>/ports.json; a new one if it is taken). Loopback by "
-            "default; add a public address to take part in the wider network."
+            "default. On a real network list the interface's own address with a fixed port, "
+            "e.g. /ip4/192.168.1.20/tcp/4001 (LAN, or the machine behind a home router: other "
+            "peers then reach it through AutoNAT's verdict, a relay and hole punching) or a "
+            "public address (rather than 0.0.0.0, which announces nothing dialable). A fixed "
+            "port keeps router mappings "
+            "and other peers' address books valid across restarts."
         ),
     )
     announce_addrs: tuple[str, ...] = field(
@@ -107,6 +112,60 @@ class P2PSection:
     relay_service: bool = field(
         default=False,
         metadata=_doc("Act as a circuit relay v2 (hop) for other peers. Off by default."),
+    )
+    reachability: str = field(
+        default="auto",
+        metadata=_doc(
+            "When to hold reservations on the relays (p2p.relays and the network profile's): "
+            "'auto' once AutoNAT dial-backs say this peer is behind NAT (or it listens on no "
+            "address), dropped again when they say it is reachable; 'private' always; "
+            "'public' never."
+        ),
+    )
+    hole_punching: bool = field(
+        default=True,
+        metadata=_doc(
+            "DCUtR: turn a connection through a relay into a direct one by hole punching "
+            "(both peers dial each other from their listen port at once); works behind "
+            "routers that keep one external port per socket, not behind symmetric NATs."
+        ),
+    )
+    relay_circuit_duration_s: int = field(
+        default=120,
+        metadata=_doc(
+            "Relay service: longest life of one relayed connection, in seconds (go-libp2p's "
+            "default, as public relays set it)."
+        ),
+    )
+    relay_circuit_bytes: int = field(
+        default=131072,
+        metadata=_doc(
+            "Relay service: most bytes one relayed connection carries, both directions "
+            "together (128 KiB, go-libp2p's default: enough for posts, sync and keys, not for "
+            "clips, which go direct after hole punching or come from fans)."
+        ),
+    )
+    relay_reservation_ttl_s: int = field(
+        default=3600,
+        metadata=_doc(
+            "Relay service: lifetime of a reservation in seconds (clients renew it); the test "
+            "bed uses 120."
+        ),
+    )
+    relay_max_reservations: int = field(
+        default=128,
+        metadata=_doc("Relay service: reservations held at once, in all."),
+    )
+    relay_max_reservations_per_ip: int = field(
+        default=8,
+        metadata=_doc(
+            "Relay service: reservations from one IP address (one per peer id; a household "
+            "behind one router shares its address)."
+        ),
+    )
+    relay_max_circuits_per_peer: int = field(
+        default=16,
+        metadata=_doc("Relay service: relayed connections open at once to one reserved peer."),
     )
     public_ranges: tuple[str, ...] = field(
         default=(),
@@ -326,6 +385,8 @@ _RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("chain", "holding_window_s"): (0.0, 7 * 86_400.0),
     ("chain", "health_backoff_max_s"): (1.0, 3_600.0),
     ("ui", "idle_timeout_s"): (1.0, 3600.0),
+    ("p2p", "relay_circuit_duration_s"): (1, 86_400),
+    ("p2p", "relay_reservation_ttl_s"): (10, 86_400),
 }
 
 # lists of networks in CIDR form
@@ -334,6 +395,7 @@ _NETWORK_LISTS = {("p2p", "public_ranges")}
 _CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("peer", "log_level"): ("debug", "info", "warning", "error"),
     ("p2p", "dht"): ("off", "client", "server"),
+    ("p2p", "reachability"): ("auto", "private", "public"),
     ("storage", "backend"): ("embedded", "kubo"),
     ("chain", "mode"): ("devnet", "rpc", "off"),
 }

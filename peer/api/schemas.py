@@ -199,6 +199,22 @@ COMPONENTS: dict[str, Schema] = {
                 "circuits": STRS,
                 "dialbacks": {"type": "object", "additionalProperties": BOOL},
                 "dialbacks_served": NAT,
+                "observed": STRS,
+                "connections": {
+                    "type": "object",
+                    "additionalProperties": {"enum": ["direct", "relayed"]},
+                },
+                "holding_reservations": BOOL,
+                "relay_service": nullable(
+                    obj(
+                        {
+                            "reservations": NAT,
+                            "relayed_bytes": NAT,
+                            "circuit_bytes": NAT,
+                            "refused": NAT,
+                        }
+                    )
+                ),
             }
         ),
     },

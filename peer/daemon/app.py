@@ -95,6 +95,14 @@ class App:
                 relays=_merged(config.p2p.relays, network.relays if network else ()),
                 relay_service=config.p2p.relay_service,
                 public_ranges=config.p2p.public_ranges,
+                reachability=config.p2p.reachability,
+                hole_punching=config.p2p.hole_punching,
+                relay_circuit_duration_s=config.p2p.relay_circuit_duration_s,
+                relay_circuit_bytes=config.p2p.relay_circuit_bytes,
+                relay_reservation_ttl_s=config.p2p.relay_reservation_ttl_s,
+                relay_max_reservations=config.p2p.relay_max_reservations,
+                relay_max_reservations_per_ip=config.p2p.relay_max_reservations_per_ip,
+                relay_max_circuits_per_peer=config.p2p.relay_max_circuits_per_peer,
             )
         )
         self.store = StoreService(

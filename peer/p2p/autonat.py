@@ -59,12 +59,15 @@ class AutoNat:
         dial_timeout: float,
         recheck_s: float,
         announced: Any,
+        on_confirmed: Any = None,
     ) -> None:
         self.host = host
         self.policy = policy
         self.dial_timeout = dial_timeout
         self.recheck_s = recheck_s
         self.announced = announced  # () -> list[str]: the addresses we ask servers to try
+        self.on_confirmed = on_confirmed  # () -> None: `confirmed` changed
+        self.confirmed: list[str] = []  # addresses a dial-back reached (without /p2p)
         self.verdicts = Verdicts()
         self.dialbacks_served = 0
         self.budget = DialBackBudget()
@@ -110,19 +113,35 @@ class AutoNat:
                 Message.E_DIAL_REFUSED,
                 f"no public address with the IP this request came from ({observed})",
             )
+        reached = await self._dial_back(peer_id, candidates[:MAX_DIALS])
+        if reached is not None:
+            self.dialbacks_served += 1
+            return _response(Message.OK, addr=reached.to_bytes())
+        tried = ", ".join(str(a) for a in candidates[:MAX_DIALS])
+        return _response(Message.E_DIAL_ERROR, f"dial-back to {tried} failed")
+
+    async def _dial_back(self, peer_id: ID, addrs: list[Multiaddr]) -> Multiaddr | None:
+        """Dial ``addrs`` at once (a router that drops unasked packets makes each failing dial
+        last the whole timeout); the first that connects wins, the rest are cancelled."""
         swarm = self.host.get_network()
-        for addr in candidates[:MAX_DIALS]:
+        reached: list[Multiaddr] = []
+
+        async def one(addr: Multiaddr, done: trio.CancelScope) -> None:
             try:
                 with trio.fail_after(self.dial_timeout):
                     fresh = await swarm.dial_addr(addr, peer_id)
             except Exception as exc:
                 logger.debug("autonat dial-back to %s failed: %s", addr, exc)
-                continue
-            self.dialbacks_served += 1
-            with trio.move_on_after(2):
+                return
+            reached.append(addr)
+            done.cancel()
+            with trio.CancelScope(shield=True), trio.move_on_after(2):
                 await fresh.close()
-            return _response(Message.OK, addr=addr.to_bytes())
-        return _response(Message.E_DIAL_ERROR, f"dial-back to {len(candidates)} address(es) failed")
+
+        async with trio.open_nursery() as nursery:
+            for addr in addrs:
+                nursery.start_soon(one, addr, nursery.cancel_scope)
+        return reached[0] if reached else None
 
     # --- client -------------------------------------------------------------------------------
     async def ask(self, server: ID, verdicts: Verdicts) -> None:
@@ -151,6 +170,18 @@ class AutoNat:
         status = answer.dialResponse.status
         reason = answer.dialResponse.statusText or Message.ResponseStatus.Name(status)
         verdicts.record(str(server), status == Message.OK, reason)
+        if status == Message.OK and answer.dialResponse.addr:
+            try:
+                reached = str(Multiaddr(answer.dialResponse.addr))
+            except Exception:  # a server's bad bytes change nothing
+                return
+            if reached not in self.confirmed:
+                self.confirmed.append(reached)
+                self._confirmed_changed()
+
+    def _confirmed_changed(self) -> None:
+        if self.on_confirmed is not None:
+            self.on_confirmed()
 
     async def run_client(self) -> None:
         """Rounds of requests to connected peers; a settled round becomes ``verdicts`` (what
@@ -162,12 +193,16 @@ class AutoNat:
                 if current.state is not self.verdicts.state:
                     logger.info("reachability: %s (AutoNAT dial-backs)", current.state.value)
                 self.verdicts = current
+                if current.state is Reachability.PRIVATE and self.confirmed:
+                    self.confirmed = []
+                    self._confirmed_changed()
                 await trio.sleep(self.recheck_s)
                 current, tried = Verdicts(), set()
                 continue
             peers = [p for p in self.host.get_network().connections if str(p) not in tried]
             random.shuffle(peers)
-            for server in peers[:SERVERS_PER_ROUND]:
-                tried.add(str(server))
-                await self.ask(server, current)
+            async with trio.open_nursery() as asking:  # at once: each may wait out a dial-back
+                for server in peers[:SERVERS_PER_ROUND]:
+                    tried.add(str(server))
+                    asking.start_soon(self.ask, server, current)
             await trio.sleep(0.5 if peers else 2.0)

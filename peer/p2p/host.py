@@ -68,8 +68,8 @@ from .ports import (
     ValidationResult,
 )
 from .queues import EventFeed, MessageFeed
-from .reachability import AddressPolicy, Reachability, Verdicts, describe
-from .relay import RelayNode, is_circuit
+from .reachability import AddressPolicy, Reachability, Verdicts, describe, wants_reservations
+from .relay import RelayNode, ServiceLimits, is_circuit
 from .streams import StreamService, parse_peer
 
 logger = logging.getLogger(__name__)
@@ -77,6 +77,7 @@ logger = logging.getLogger(__name__)
 PUBLISH_BACKPRESSURE_S = 1.0
 OUTBOUND_QUEUE_HIGH = 16  # half of py-libp2p's OutBoundQueueSize (32)
 LISTEN_ADDRS_WAIT_S = 10.0  # how long identify may take to tell an inbound peer's listen addresses
+REACHABILITY_MODES = ("auto", "private", "public")
 
 
 class P2PHost:
@@ -99,6 +100,11 @@ class P2PHost:
             parse_peer_multiaddr(relay_addr)
         if options.relays and not options.relay_client:
             raise HostStartError("relays are configured but relay_client is off; turn it on")
+        if options.reachability not in REACHABILITY_MODES:
+            raise HostStartError(
+                f"unknown reachability {options.reachability!r}; use one of "
+                + ", ".join(REACHABILITY_MODES)
+            )
         self._base_addrs: list[str] = []
         self._listening: list[str] = []
         # asyncio side
@@ -113,6 +119,7 @@ class P2PHost:
         self._dht: DhtNode | None = None
         self._relay: RelayNode | None = None
         self._circuits: list[str] = []
+        self._observed: list[str] = []  # our addresses as other peers see them (identify)
         self._policy = AddressPolicy.from_setting(options.public_ranges)
         self._autonat: AutoNat | None = None
         self._mdns_factory = mdns_factory or zeroconf_discovery
@@ -187,7 +194,7 @@ class P2PHost:
     def reachability(self) -> dict[str, Any]:
         """Whether other peers can dial us, learnt from AutoNAT dial-backs only (ARCHITECTURE
         "Reachability"), with what we announce."""
-        autonat = self._autonat
+        autonat, relay = self._autonat, self._relay
         verdicts = autonat.verdicts if autonat is not None else Verdicts()
         state = verdicts.state
         why = verdicts.why_private() if state is Reachability.PRIVATE else ""
@@ -201,9 +208,37 @@ class P2PHost:
             **words,
             "announced": list(self._addrs),
             "circuits": list(self._circuits),
+            "observed": list(self._observed),
             "dialbacks": dict(verdicts.results),
             "dialbacks_served": autonat.dialbacks_served if autonat is not None else 0,
+            "connections": self._connection_kinds(),
+            "holding_reservations": relay is not None and relay.holding,
+            "relay_service": (
+                {
+                    "reservations": relay.reservations_served(),
+                    "relayed_bytes": relay.relayed_bytes,
+                    "circuit_bytes": relay.limits.circuit_bytes,
+                    "refused": relay.resources.refused,
+                }
+                if relay is not None and relay.hop
+                else None
+            ),
         }
+
+    def _connection_kinds(self) -> dict[str, str]:
+        """Each connected peer: "direct" when one of its connections is not relayed."""
+        host = self._host
+        kinds: dict[str, str] = {}
+        if host is None:
+            return kinds
+        try:  # read from the asyncio thread: a snapshot, retried never (status only)
+            for peer_id, conns in list(host.get_network().connections.items()):
+                addrs = [str(a) for c in list(conns) for a in c.get_transport_addresses()]
+                direct = any(not is_circuit(a) for a in addrs) or not addrs
+                kinds[peer_id.to_base58()] = "direct" if direct else "relayed"
+        except RuntimeError:  # the trio thread changed the table meanwhile
+            pass
+        return kinds
 
     async def _trio_main(self, stop: trio.Event, task_status: Any) -> None:
         opts = self._options
@@ -223,7 +258,20 @@ class P2PHost:
         )
         self._dht = dht
         relay = (
-            RelayNode(host, hop=opts.relay_service, dial_timeout=opts.dial_timeout)
+            RelayNode(
+                host,
+                hop=opts.relay_service,
+                dial_timeout=opts.dial_timeout,
+                limits=ServiceLimits(
+                    circuit_duration_s=opts.relay_circuit_duration_s,
+                    circuit_bytes=opts.relay_circuit_bytes,
+                    reservation_ttl_s=opts.relay_reservation_ttl_s,
+                    max_reservations=opts.relay_max_reservations,
+                    max_reservations_per_ip=opts.relay_max_reservations_per_ip,
+                    max_circuits_per_peer=opts.relay_max_circuits_per_peer,
+                ),
+                hole_punching=opts.hole_punching and opts.relay_client,
+            )
             if opts.relay_client or opts.relay_service
             else None
         )
@@ -234,7 +282,8 @@ class P2PHost:
                 self._policy,
                 dial_timeout=opts.dial_timeout,
                 recheck_s=opts.autonat_recheck_s,
-                announced=lambda: self._base_addrs,
+                announced=self._t_dial_candidates,
+                on_confirmed=self._t_refresh_addrs,
             )
             if opts.autonat
             else None
@@ -253,6 +302,8 @@ class P2PHost:
                     await extra.enter_async_context(background_trio_service(dht.kad))
                 if relay is not None:
                     await extra.enter_async_context(background_trio_service(relay.protocol))
+                    if relay.dcutr is not None:
+                        await extra.enter_async_context(background_trio_service(relay.dcutr))
                 await pubsub.wait_until_ready()
                 listening = host.get_transport_addrs()
                 if len(listening) < len(self._listen):  # py-libp2p only logs a failed bind
@@ -267,11 +318,14 @@ class P2PHost:
                 async with trio.open_nursery() as tasks:
                     for addr in opts.bootstrap:
                         tasks.start_soon(self._t_bootstrap, addr)
-                    if relay is not None:
-                        for addr in opts.relays:
-                            tasks.start_soon(
-                                relay.keep, addr, opts.relay_check_interval, self._t_circuits
-                            )
+                    if relay is not None and opts.relays:
+                        tasks.start_soon(
+                            relay.hold,
+                            opts.relays,
+                            self._t_want_relays,
+                            opts.relay_check_interval,
+                            self._t_circuits,
+                        )
                     if autonat is not None:
                         tasks.start_soon(autonat.run_client)
                     if opts.mdns:
@@ -331,9 +385,58 @@ class P2PHost:
     def _t_circuits(self, circuits: list[str]) -> None:
         """Our relay addresses changed (a reservation was made or lost)."""
         self._circuits = list(circuits)
-        self._addrs = self._base_addrs + circuits
+        self._t_refresh_addrs()
         if circuits:
             logger.info("reachable through relays at %s", ", ".join(circuits))
+
+    def _t_refresh_addrs(self) -> None:
+        """What we announce: our own addresses, observed addresses a dial-back confirmed,
+        and circuit addresses while a reservation holds."""
+        confirmed = self._autonat.confirmed if self._autonat is not None else []
+        me = f"/p2p/{self._peer_id}"
+        extra = [a + me for a in confirmed if a + me not in self._base_addrs]
+        self._addrs = self._base_addrs + extra + self._circuits
+
+    def _t_want_relays(self) -> bool:
+        """Whether to hold reservations on our relays now (``HostOptions.reachability``)."""
+        autonat = self._autonat
+        return wants_reservations(
+            self._options.reachability,
+            has_addrs=bool(self._base_addrs),
+            state=autonat.verdicts.state if autonat is not None else None,
+        )
+
+    def _t_dial_candidates(self) -> list[str]:
+        """Addresses to ask AutoNAT servers to dial: ours, and those identify says other
+        peers see us at (the router's address), with the port seen and with our listen port
+        (a router that keeps ports maps it there once we dial from it)."""
+        candidates = list(self._base_addrs)
+        self._observed = self._t_observed()
+        for addr in self._observed:
+            if addr not in candidates:
+                candidates.append(addr)
+        return candidates
+
+    def _t_observed(self) -> list[str]:
+        host = self._host
+        manager = getattr(host, "_observed_addr_manager", None)
+        if host is None or manager is None:
+            return []
+        ports = {str(a).split("/")[4] for a in host.get_transport_addrs() if "/tcp/" in str(a)}
+        found: list[str] = []
+        try:
+            seen = [str(a) for a in manager.addrs(min_observers=1)]
+        except Exception:  # py-libp2p internals: never let them break a request
+            return []
+        for addr in seen:
+            parts = addr.split("/")
+            if is_circuit(addr) or len(parts) < 5 or parts[3] != "tcp":
+                continue
+            base = "/".join(parts[:5])
+            for candidate in (base, *(f"/{parts[1]}/{parts[2]}/tcp/{p}" for p in ports)):
+                if candidate not in found:
+                    found.append(candidate)
+        return found
 
     async def _t_connect(self, info: Any) -> None:
         host = self._need_host()
@@ -629,6 +732,10 @@ class P2PHost:
             "relay_client": self._options.relay_client,
             "relay_service": self._options.relay_service,
             "relay_addrs": sorted(relay.circuit_addrs.values()) if relay is not None else [],
+            "relay_holding": relay is not None and relay.holding,
+            "relay_reservations_served": relay.reservations_served() if relay is not None else 0,
+            "relayed_bytes": relay.relayed_bytes if relay is not None else 0,
+            "hole_punching": relay is not None and relay.dcutr is not None,
             "mdns": mdns is not None and mdns.running,
             "mdns_discovered": mdns.discovered if mdns is not None else 0,
         }

@@ -133,6 +133,26 @@ class HostOptions:
     relay_service: bool = False
     # How often reservations are checked and renewed when lost (seconds).
     relay_check_interval: float = 10.0
+    # When to hold reservations on `relays`: "auto" once AutoNAT says we are private (or when
+    # we listen on no address at all), dropped again when it says public (go-libp2p's
+    # AutoRelay); "private" always (a peer known to sit behind a router); "public" never.
+    reachability: str = "auto"
+    # Limits of our relay service, per circuit and per client, as public relays set them
+    # (go-libp2p's relay v2 defaults): a relayed connection lasts at most
+    # `relay_circuit_duration_s` and carries at most `relay_circuit_bytes` (both directions
+    # together; enough for gossip, sync and key release, not for clips); a reservation lasts
+    # `relay_reservation_ttl_s` (the client renews it); at most `relay_max_reservations` in
+    # all, `relay_max_reservations_per_ip` per IP address (one per peer id), and
+    # `relay_max_circuits_per_peer` open circuits to one reserved peer.
+    relay_circuit_duration_s: int = 120
+    relay_circuit_bytes: int = 128 * 1024
+    relay_reservation_ttl_s: int = 3600
+    relay_max_reservations: int = 128
+    relay_max_reservations_per_ip: int = 8
+    relay_max_circuits_per_peer: int = 16
+    # DCUtR (/libp2p/dcutr): upgrade a relayed connection to a direct one by hole punching
+    # (TCP simultaneous open from the listen port), as go-libp2p's holepunch service does.
+    hole_punching: bool = True
     # Networks (CIDR) whose addresses count as public besides the globally routable ones
     # (peer.p2p.reachability.AddressPolicy; the test bed lists 198.18.0.0/15).
     public_ranges: tuple[str, ...] = ()

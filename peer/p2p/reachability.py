@@ -139,6 +139,18 @@ def describe(
     return {"summary": "behind NAT, unreachable", "relay": None, "reason": reason.lstrip("; ")}
 
 
+def wants_reservations(mode: str, *, has_addrs: bool, state: Reachability | None) -> bool:
+    """Whether to hold relay reservations now. ``mode`` is ``p2p.reachability``: "private"
+    always, "public" never, "auto" when AutoNAT (``state``; None: AutoNAT is off) says private,
+    or when we have no address of our own at all; never while the verdict is unknown or public
+    (go-libp2p's AutoRelay)."""
+    if mode != "auto":
+        return mode == "private"
+    if not has_addrs or state is None:
+        return True
+    return state is Reachability.PRIVATE
+
+
 @dataclass
 class DialBackBudget:
     """How many dial-back requests the AutoNAT service still serves: ``per_peer`` per peer and

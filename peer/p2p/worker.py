@@ -77,7 +77,12 @@ class ScriptedPeer:
                 await task
 
     async def info(self) -> dict[str, Any]:
-        return {"peer_id": self.network.peer_id, "addrs": self.network.addrs}
+        reachability = getattr(self.network, "reachability", None)  # the real host only
+        return {
+            "peer_id": self.network.peer_id,
+            "addrs": self.network.addrs,
+            "reachability": reachability() if callable(reachability) else None,
+        }
 
     async def connect(self, addr: str) -> str:
         return await self.network.connect(addr)

@@ -146,13 +146,17 @@ class FakePeer:
                     "state": "private",
                     "summary": "behind NAT, unreachable",
                     "relay": None,
-                    "reason": "no dial-back reached us (12D3KooA: dial-back to 1 address(es) "
-                    "failed); no relay in p2p.relays or the network profile, so no peer can "
-                    "reach us",
+                    "reason": "no dial-back reached us (12D3KooA: dial-back to "
+                    "/ip4/198.18.0.14/tcp/4001 failed); no relay in p2p.relays or the network "
+                    "profile, so no peer can reach us",
                     "announced": [f"/ip4/127.0.0.1/tcp/4001/p2p/{PEER_ID}"],
                     "circuits": [],
                     "dialbacks": {"12D3KooA": False},
                     "dialbacks_served": 0,
+                    "observed": ["/ip4/198.18.0.14/tcp/4001"],
+                    "connections": {"12D3KooA": "direct"},
+                    "holding_reservations": False,
+                    "relay_service": None,
                 },
                 "data_dir": "/home/me/.local/share/toktok",
                 "ui_url": "http://127.0.0.1:8080/",

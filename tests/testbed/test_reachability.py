@@ -34,16 +34,15 @@ def test_peers_behind_routers_learn_they_are_unreachable_and_say_why(bed: Bed) -
     # the NAT is in the way: nothing on the backbone reaches an inside address or the router
     for home in homes:
         for target in (home.address, home.wan_address):
-            dial = f"import socket; socket.create_connection(('{target}', {P2P_PORT}), timeout=3)"
+            dial = f"import socket; socket.create_connection(('{target}', {P2P_PORT}), timeout=1)"
             refused = public[0].exec("python3", "-c", dial, check=False)
             assert refused.returncode != 0, f"{target} answered from the backbone"
 
     with ThreadPoolExecutor(2) as pool:
+        # boot is a relay too, and in pub's relays: pub, public, must hold no reservation on it
+        boot = public[0].run_peer(env={**BED_RANGES, "TOKTOK_P2P_RELAY_SERVICE": "true"})
         relay_env = {**BED_RANGES, "TOKTOK_P2P_RELAY_SERVICE": "true"}
-        boot, pub = pool.map(
-            lambda h: h.run_peer(env=relay_env if h.name == "pub" else BED_RANGES, name="peer"),
-            public,
-        )
+        pub = public[1].run_peer(env={**relay_env, "TOKTOK_P2P_RELAYS": boot.multiaddr})
         pub.connect(boot)
         seeds = [boot.multiaddr, pub.multiaddr]
         envs = [{**BED_RANGES, "TOKTOK_P2P_RELAYS": pub.multiaddr}, BED_RANGES]
@@ -57,8 +56,12 @@ def test_peers_behind_routers_learn_they_are_unreachable_and_say_why(bed: Bed) -
     for peer in (relayed, alone):
         seen = wait_for(lambda p=peer: settled(p, "private"), VERDICT_TIMEOUT_S, "refusals")
         print(f"{peer.name}: {seen['summary']}: {seen['reason']}")
-        assert f"IP this request came from ({peer.host.wan_address})" in seen["reason"]
+        wan = peer.host.wan_address
+        # identify told it the router's address; the servers tried it there, and failed
+        assert any(a.startswith(f"/ip4/{wan}/tcp/") for a in seen["observed"]), seen
+        assert f"dial-back to /ip4/{wan}/tcp/" in seen["reason"]
         assert peer.host.address in seen["announced"][0]  # its inside address, not dialable
+        assert not any(wan in a for a in seen["announced"])  # no dial-back confirmed it
     seen = reachability(alone)
     assert seen["summary"] == "behind NAT, unreachable"
     assert "no relay in p2p.relays or the network profile" in seen["reason"]
@@ -74,3 +77,8 @@ def test_peers_behind_routers_learn_they_are_unreachable_and_say_why(bed: Bed) -
     assert reply["peer_id"] == relayed.status()["peer_id"]  # boot reached home1 through pub
     served = sum(reachability(p)["dialbacks_served"] for p in (boot, pub))
     assert served >= 1
+    # pub is public: it holds no reservation on boot, though boot is in its relays
+    seen = reachability(pub)
+    assert seen["state"] == "public"
+    assert (seen["holding_reservations"], seen["circuits"]) == (False, [])
+    assert reachability(boot)["relay_service"]["reservations"] == 0

@@ -1,6 +1,7 @@
 """Circuit relay v2 with real hosts, each in its own process (loopback only): X listens on no
 address at all (as behind a NAT) and holds a reservation on relay R; Y dials X through R and
-pubsub and request/response work over the relayed connection, both ways."""
+pubsub and request/response work over the relayed connection, both ways. R grants one
+reservation per IP address here, so a second peer on 127.0.0.1 is refused one."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ async def test_a_peer_behind_a_relay_is_reachable_only_through_it(
 ) -> None:
     backend = PeerFactory("real", tmp_path_factory.mktemp("relay"))
     try:
-        relay = await backend.remote(relay_service=True)
+        relay = await backend.remote(relay_service=True, relay_max_reservations_per_ip=1)
         r_info = await relay.info()
         x = await backend.remote(listen_addrs=[], relays=[r_info["addrs"][0]])
         y = await backend.remote()
@@ -44,6 +45,15 @@ async def test_a_peer_behind_a_relay_is_reachable_only_through_it(
         y_id = (await y.info())["peer_id"]
         assert await y.request(x_id, "/t/echo/1", b"ping".hex()) == b"ping".hex()
         assert await x.request(y_id, "/t/echo/1", b"pong".hex()) == b"pong".hex()
+
+        z = await backend.remote(listen_addrs=[], relays=[r_info["addrs"][0]])
+
+        async def refused() -> bool:
+            return bool((await relay.info())["reachability"]["relay_service"]["refused"] >= 1)
+
+        await wait_until(refused, what="R refusing Z's reservation (the one per IP is X's)")
+        assert not any("/p2p-circuit/" in a for a in (await z.info())["addrs"])
+        assert (await relay.info())["reachability"]["relay_service"]["reservations"] == 1
     finally:
         await backend.close()
 
@@ -58,7 +68,7 @@ async def test_a_relay_address_without_the_relay_client_is_refused(
     backend = PeerFactory("real", tmp_path_factory.mktemp("norelay"))
     try:
         local = await backend.local(relay_client=False)
-        relay = await backend.remote(relay_service=True)
+        relay = await backend.remote(relay_service=True, relay_max_reservations_per_ip=1)
         circuit = (
             f"{(await relay.info())['addrs'][0]}/p2p-circuit/p2p/{(await local.info())['peer_id']}"
         )

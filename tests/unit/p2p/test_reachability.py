@@ -14,6 +14,7 @@ from peer.p2p.reachability import (
     Reachability,
     Verdicts,
     describe,
+    wants_reservations,
 )
 
 BED = "/ip4/198.18.0.6/tcp/4001"
@@ -79,3 +80,24 @@ def test_the_dial_back_budget_limits_each_peer_and_the_total_per_window() -> Non
     assert budget.take("b", 3.0)
     assert not budget.take("c", 4.0)  # in all
     assert budget.take("a", 60.0)  # a new window
+
+
+def test_reservations_are_held_only_while_autonat_says_private() -> None:
+    def auto(state: Reachability | None, has_addrs: bool = True) -> bool:
+        return wants_reservations("auto", has_addrs=has_addrs, state=state)
+
+    assert auto(Reachability.PRIVATE)
+    assert not auto(Reachability.PUBLIC)  # dropped again once a dial-back reaches us
+    assert not auto(Reachability.UNKNOWN)  # not before the verdict
+    assert auto(Reachability.UNKNOWN, has_addrs=False)  # nothing of our own to be reached at
+    assert auto(None)  # AutoNAT off: nothing says we are public
+    for state in Reachability:
+        assert wants_reservations("private", has_addrs=True, state=state)
+        assert not wants_reservations("public", has_addrs=False, state=state)
+
+
+def test_the_reachability_setting_refuses_unknown_modes(tmp_path: Path) -> None:
+    empty = tmp_path / "config.toml"
+    empty.write_text("")
+    with pytest.raises(ConfigError, match="reachability"):
+        load_config(tmp_path, config_file=empty, environ={"TOKTOK_P2P_REACHABILITY": "sometimes"})
