@@ -20,6 +20,10 @@ and announcing it (the pipeline's own ``done`` is not a stage: ``publish.done`` 
 WALLET_ACTIONS: Final = ("buy", "sell", "create_token")
 """What a ``wallet.tx`` reports."""
 
+NOTIFICATION_TYPES: Final = ("follow", "like", "comment", "reply", "trade", "post")
+"""What a notification is about: a new follower, a like or a comment on an own post, a reply to
+an own comment, a trade of the user's creator token, a new clip of a followed creator."""
+
 
 @dataclass(frozen=True)
 class ServiceReady(Event):
@@ -160,6 +164,44 @@ class UnlockDone(Event):
     post_id: str
 
 
+@dataclass(frozen=True)
+class LikeStored(Event):
+    """A like entered the index (this user's or another's)."""
+
+    kind: ClassVar[str] = "like.new"
+    post_id: str
+    actor: str
+
+
+@dataclass(frozen=True)
+class FollowStored(Event):
+    """A follow or unfollow entered the index."""
+
+    kind: ClassVar[str] = "follow.new"
+    actor: str
+    creator: str
+    on: bool
+
+
+@dataclass(frozen=True)
+class PostCounts(Event):
+    """A post's like count changed (sent at most once a second per post)."""
+
+    kind: ClassVar[str] = "post.counts"
+    post_id: str
+    likes: int
+
+
+@dataclass(frozen=True)
+class NotificationNew(Event):
+    """A notification was added or grew (a grouped one); ``unread`` counts unread groups."""
+
+    kind: ClassVar[str] = "notification.new"
+    id: int
+    type: str
+    unread: int
+
+
 EVENTS: Final[tuple[type[Event], ...]] = (
     ServiceReady,
     ServiceStopped,
@@ -175,5 +217,9 @@ EVENTS: Final[tuple[type[Event], ...]] = (
     ReplicationPinned,
     ReplicationEvicted,
     ReplicationFailed,
+    LikeStored,
+    FollowStored,
+    PostCounts,
+    NotificationNew,
 )
 """Every event type the bus carries (the SSE stream adds ``dropped`` of its own)."""

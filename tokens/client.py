@@ -448,6 +448,19 @@ class ChainClient:
             out.extend(await call("read events", event.get_logs(from_block=start, to_block=end)))
         return out
 
+    async def trades_between(self, first: int, last: int) -> list[tuple[str, Trade]]:
+        """``(token address, trade)`` of every Buy and Sell event in blocks ``first..last``,
+        oldest first, from ANY contract that emits the creator token's events: callers keep
+        only tokens the factory registered (``creator_of``)."""
+        if last < first:
+            return []
+        events = self._w3.eth.contract(abi=self._token_abi).events
+        logs = await self._logs(events.Buy, first, last) + await self._logs(
+            events.Sell, first, last
+        )
+        logs.sort(key=lambda log: (log["blockNumber"], log["logIndex"]))
+        return [(str(checksum(log["address"])), _trade(log["event"], log)) for log in logs]
+
     async def holders(self, token: str) -> dict[str, int]:
         """Every address with a positive balance, replayed from Transfer events."""
         head = await self.block_number()

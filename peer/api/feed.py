@@ -8,12 +8,16 @@ from typing import Any
 from aiohttp import web
 from eth_utils.address import is_address, to_checksum_address
 
+from peer.api import social
 from peer.api.context import context, feed, json_body, store
 from peer.api.errors import ApiError
 from peer.api.params import bounded_int
 from peer.api.views import item_json, page_json, token_json
 from peer.feed.queries import Page
 from peer.feed.text import first_control
+from peer.social.discovery import creator_extras
+from peer.social.trending import mix
+from storage.cid import is_cid
 from storage.errors import ContentUnavailableError
 from storage.media.manifest import decode_manifest
 
@@ -59,6 +63,9 @@ async def feed_page(request: web.Request) -> web.Response:
     me = service.me if service.has_wallet else None
     if tab == "for_you":
         page = await service.index.for_you(me, int(time.time()), cursor, limit)
+        if cursor is None:  # the first page mixes in trending (peer.social.trending.mix)
+            hot = await social.ranked(request, max(1, limit // 2))
+            page = Page(tuple(mix(page.items, hot.items)), page.next_cursor)
     elif tab == "following":
         page = await service.index.following(me, cursor, limit) if me else Page((), None)
     else:
@@ -106,6 +113,7 @@ async def creator(request: web.Request) -> web.Response:
     info = await service.index.creator_info(who)
     following = service.has_wallet and who in await service.index.followed(service.me)
     token = await service.token_info_of(who)
+    avatar, name_shared = await service.index.read(lambda db: creator_extras(db, who))
     return web.json_response(
         {
             "address": who,
@@ -114,8 +122,14 @@ async def creator(request: web.Request) -> web.Response:
             "forked": info.forked if info else False,
             "following": following,
             "token": None if token is None else token_json(token),
+            "avatar_url": _avatar_url(request, avatar),
+            "name_shared": name_shared,
         }
     )
+
+
+def _avatar_url(request: web.Request, cid: str) -> str | None:
+    return f"{context(request).content_origin()}/ipfs/{cid}" if cid else None
 
 
 async def creator_posts(request: web.Request) -> web.Response:
@@ -146,11 +160,15 @@ async def get_profile(request: web.Request) -> web.Response:
     service = feed(request)
     me = service.me
     info = await service.index.creator_info(me)
+    profile = await service.current_profile()
+    avatar = profile.avatar if profile else ""
     return web.json_response(
         {
             "address": me,
             "name": info.name if info else "",
             "token": await service.last_known_token_of(me),  # works while the chain is down
+            "avatar": avatar,
+            "avatar_url": _avatar_url(request, avatar),
         }
     )
 
@@ -163,8 +181,13 @@ async def set_profile(request: web.Request) -> web.Response:
     control = first_control([name])
     if control is not None:
         raise ApiError(400, "bad_name", f"'name' must not hold control characters ({control})")
-    profile = await feed(request).update_profile(name=name.strip())
-    return web.json_response({"address": profile.creator, "name": profile.name})
+    avatar = body.get("avatar")
+    if avatar is not None and (not isinstance(avatar, str) or (avatar and not is_cid(avatar))):
+        raise ApiError(400, "bad_avatar", "'avatar' must be a CID (from POST /profile/avatar)")
+    profile = await feed(request).update_profile(name=name.strip(), avatar=avatar)
+    return web.json_response(
+        {"address": profile.creator, "name": profile.name, "avatar": profile.avatar}
+    )
 
 
 MAX_MANIFEST = 64 * 1024  # ARCHITECTURE "Replication caps"

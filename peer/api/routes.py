@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from peer.api import comments, events, feed, gating, node, openapi, publish, storage, tokens
+from peer.api import comments, events, feed, gating, node, openapi, publish, social, storage, tokens
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -84,5 +84,13 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/v1/storage/gc", storage.gc, "Remove unpinned blocks"),
     Route("GET", "/api/v1/profile", feed.get_profile, "The user's own profile"),
     Route("POST", "/api/v1/profile", feed.set_profile, "Sign and publish the user's profile"),
+    Route("POST", "/api/v1/profile/avatar", social.avatar, "Store an avatar image (base64)"),
+    Route("GET", "/api/v1/notifications", social.notifications, "Grouped notifications, unread count"),  # noqa: E501
+    Route("POST", "/api/v1/notifications/read", social.mark_read, "Mark notifications read"),
+    Route("GET", "/api/v1/tags/{tag}", social.tag, "Posts with a tag, newest first"),
+    Route("GET", "/api/v1/trending", social.trending_page, "The local trending ranking"),
+    Route("GET", "/api/v1/suggested-creators", social.suggested, "Creators to follow"),
+    Route("GET", "/api/v1/share", social.share, "A web+toktok: share link for a post or creator"),
+    Route("POST", "/api/v1/links/open", social.open_link, "Find what a share link names"),
 )
 # fmt: on

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from peer.api.errors import ERROR_TABLE
-from peer.events import PUBLISH_STAGES, WALLET_ACTIONS
+from peer.events import NOTIFICATION_TYPES, PUBLISH_STAGES, WALLET_ACTIONS
 
 Schema = dict[str, Any]
 
@@ -46,6 +46,9 @@ API_CODES = (
     "unknown_token",
     "bad_side",
     "bad_name",
+    "bad_avatar",
+    "bad_tag",
+    "bad_link",
     "unknown_post",
     "unknown_job",
     "not_your_post",
@@ -310,6 +313,11 @@ COMPONENTS: dict[str, Schema] = {
             "forked": BOOL,
             "following": BOOL,
             "token": nullable(ref("TokenInfo")),
+            "avatar_url": nullable(STR),
+            "name_shared": {
+                **BOOL,
+                "description": "another creator known here shows the same display name",
+            },
         }
     ),
     "Quote": {
@@ -428,6 +436,10 @@ EVENTS: dict[str, Schema] = {
         {"post_id": POST_ID, "reason": {"enum": ["budget", "unwanted", "withdrawn"]}, "bytes": NAT}
     ),
     "replication.failed": obj({"post_id": POST_ID, "error": STR, "permanent": BOOL}),
+    "like.new": obj({"post_id": POST_ID, "actor": ADDRESS}),
+    "follow.new": obj({"actor": ADDRESS, "creator": ADDRESS, "on": BOOL}),
+    "post.counts": obj({"post_id": POST_ID, "likes": NAT}),
+    "notification.new": obj({"id": NAT, "type": {"enum": list(NOTIFICATION_TYPES)}, "unread": NAT}),
     "dropped": obj({"count": NAT}),
 }
 
@@ -483,6 +495,91 @@ STORE = frozenset({400, 404, 503, 504})
 PUBLISH = frozenset({400, 404, 409, 422, 503})
 
 _TOGGLE = obj({}, {"on": {**BOOL, "default": True}})
+
+# ---- the social layer (peer/api/social.py) ----------------------------------------------
+_NOTIFICATION = obj(
+    {
+        "id": NAT,
+        "type": {"enum": list(NOTIFICATION_TYPES)},
+        "subject": {**STR, "description": "the post, the user, the token or the creator"},
+        "count": NAT,
+        "actors": {**STRS, "description": "the latest (up to 3) addresses that acted"},
+        "detail": {"type": "object", "additionalProperties": STR},
+        "first_at": INT,
+        "last_at": INT,
+        "read": BOOL,
+    }
+)
+_NOTIFICATIONS = obj({"items": array(_NOTIFICATION), "unread": NAT})
+_SUGGESTION = obj(
+    {
+        "address": ADDRESS,
+        "name": STR,
+        "avatar_url": nullable(STR),
+        "posts": NAT,
+        "followers": NAT,
+        "likes": NAT,
+        "holders": NAT,
+    }
+)
+_TRIED = obj(
+    {"addr": STR, "state": {"enum": ["refused", "unreachable", "connected"]}, "reason": STR}
+)
+SOCIAL_SCHEMAS: dict[tuple[str, str], RouteSchema] = {
+    ("POST", "/api/v1/profile/avatar"): RouteSchema(
+        {200: obj({"cid": STR, "url": STR})},
+        STORE,
+        obj({"image": {**STR, "description": "base64 (or a data: URL) of a JPEG or PNG"}}),
+    ),
+    ("GET", "/api/v1/notifications"): RouteSchema(
+        {200: _NOTIFICATIONS},
+        FEED_READ,
+        query=(
+            Param("limit", {"type": "integer", "minimum": 1, "maximum": 100, "default": 30}),
+            Param("before", NAT, "only notifications with a smaller id"),
+        ),
+    ),
+    ("POST", "/api/v1/notifications/read"): RouteSchema(
+        {200: obj({"unread": NAT})},
+        FEED_READ,
+        obj({}, {"ids": {**array(NAT), "maxItems": 500, "description": "none: all"}}),
+    ),
+    ("GET", "/api/v1/tags/{tag}"): RouteSchema({200: ref("Page")}, FEED_READ, query=PAGE_QUERY),
+    ("GET", "/api/v1/trending"): RouteSchema(
+        {200: ref("Page")},
+        FEED_READ,
+        query=(Param("limit", {"type": "integer", "minimum": 1, "maximum": 50, "default": 20}),),
+    ),
+    ("GET", "/api/v1/suggested-creators"): RouteSchema(
+        {200: obj({"creators": array(_SUGGESTION)})},
+        FEED_READ,
+        query=(Param("limit", {"type": "integer", "minimum": 1, "maximum": 50, "default": 8}),),
+    ),
+    ("GET", "/api/v1/share"): RouteSchema(
+        {200: obj({"link": STR, "hints": STRS, "own": BOOL})},
+        FEED_READ | P2P,
+        query=(
+            Param("post", POST_ID),
+            Param("creator", ADDRESS),
+            Param("own", {"enum": ["true", "false"]}, "add this peer's own addresses"),
+        ),
+    ),
+    ("POST", "/api/v1/links/open"): RouteSchema(
+        {
+            200: obj(
+                {
+                    "post": nullable(POST_ID),
+                    "creator": ADDRESS,
+                    "tried": array(_TRIED),
+                    "found": BOOL,
+                    "message": STR,
+                }
+            )
+        },
+        FEED_READ | P2P,
+        obj({"link": {**STR, "maxLength": 4096}}),
+    ),
+}
 _PEER = obj({"peer": STR})
 
 SCHEMAS: dict[tuple[str, str], RouteSchema] = {
@@ -721,14 +818,28 @@ SCHEMAS: dict[tuple[str, str], RouteSchema] = {
         {200: obj({"removed_blocks": NAT, "freed_bytes": NAT})}, STORE, EMPTY
     ),
     ("GET", "/api/v1/profile"): RouteSchema(
-        {200: obj({"address": ADDRESS, "name": STR, "token": nullable(ADDRESS)})},
+        {
+            200: obj(
+                {
+                    "address": ADDRESS,
+                    "name": STR,
+                    "token": nullable(ADDRESS),
+                    "avatar": STR,
+                    "avatar_url": nullable(STR),
+                }
+            )
+        },
         CHAIN | FEED_READ,
     ),
     ("POST", "/api/v1/profile"): RouteSchema(
-        {200: obj({"address": ADDRESS, "name": STR})},
+        {200: obj({"address": ADDRESS, "name": STR, "avatar": STR})},
         FEED_WRITE,
-        obj({"name": {**STR, "minLength": 1, "maxLength": 64}}),
+        obj(
+            {"name": {**STR, "minLength": 1, "maxLength": 64}},
+            {"avatar": {**STR, "description": "a CID from POST /profile/avatar, or '' for none"}},
+        ),
     ),
+    **SOCIAL_SCHEMAS,
 }
 
 UPLOAD_FORM: Schema = obj(

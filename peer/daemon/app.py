@@ -33,6 +33,7 @@ from peer.daemon.portbook import PortBook, first_tcp_port, stable_listen_addrs
 from peer.daemon.publish import PublishService, media_settings
 from peer.daemon.replication import ReplicationRunner
 from peer.daemon.services import Managed, Readiness, Service
+from peer.daemon.social import SocialService
 from peer.daemon.store import StoreService
 from peer.daemon.sync import SyncRunner
 from peer.daemon.wallet import WalletService
@@ -187,6 +188,11 @@ class App:
             if self.feed is not None
             else None
         )
+        self.social = (
+            SocialService(data_dir.root / "social", self.feed, self.chain, self.bus)
+            if self.feed is not None and self.chain is not None
+            else None
+        )
         self.http = HttpService(
             ApiContext(
                 readiness=self.readiness,
@@ -203,7 +209,12 @@ class App:
                 upload_dir=data_dir.root / "tmp" / "uploads",
                 data_dir=data_dir,
                 max_upload_bytes=config.storage.max_upload_mb * 1024 * 1024,
-                extra={"replication": self.replication},
+                extra={
+                    "replication": self.replication,
+                    "social": self.social,
+                    "sync": self.sync,
+                    "p2p_options": self.p2p.options,
+                },
             ),
             self.auth,
             ui_port=config.ui.port,
@@ -225,6 +236,8 @@ class App:
             self.services.append(self.gating)
         if self.replication is not None:
             self.services.append(self.replication)
+        if self.social is not None:
+            self.services.append(self.social)
         self.services.append(self.http)
 
     def _chain_health(self, problem: str | None) -> None:

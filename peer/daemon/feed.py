@@ -16,7 +16,14 @@ from peer.bus import EventBus
 from peer.daemon.chain import ChainService
 from peer.daemon.wallet import WalletService
 from peer.errors import NoWalletError
-from peer.events import CommentModerated, CommentPolicySet, CommentStored, PostStored
+from peer.events import (
+    CommentModerated,
+    CommentPolicySet,
+    CommentStored,
+    FollowStored,
+    LikeStored,
+    PostStored,
+)
 from peer.feed.builders import CreatorLog, sign_record
 from peer.feed.eip712 import Domain, digest
 from peer.feed.errors import CommentRefused, NotHolderError, RegistryUnavailable
@@ -155,7 +162,8 @@ class FeedService:
         return self._validator
 
     def on_stored(self, envelope: Envelope, record_id: bytes, result: StoreResult) -> None:
-        """Hook of gossip and sync: a stored post or comment record becomes a bus event."""
+        """Hook of gossip and sync: a stored post, comment record, like or follow becomes a bus
+        event."""
         if result is StoreResult.DUPLICATE:
             return
         record, rid = envelope.record, "0x" + record_id.hex()
@@ -170,6 +178,10 @@ class FeedService:
             task.add_done_callback(self._tasks.discard)
         elif isinstance(record, CommentPolicy):
             self._bus.publish(CommentPolicySet("0x" + record.post.hex(), str(record.min_balance)))
+        elif isinstance(record, Like):
+            self._bus.publish(LikeStored("0x" + record.post.hex(), record.actor))
+        elif isinstance(record, Follow):
+            self._bus.publish(FollowStored(record.actor, record.creator, record.on))
 
     async def _moderated(self, moderation: Moderation) -> None:
         index = self._index
@@ -180,6 +192,10 @@ class FeedService:
                     "0x" + moderation.target.hex(), "0x" + item.post.hex(), moderation.hidden
                 )
             )
+        elif isinstance(record, Like):
+            self._bus.publish(LikeStored("0x" + record.post.hex(), record.actor))
+        elif isinstance(record, Follow):
+            self._bus.publish(FollowStored(record.actor, record.creator, record.on))
 
     # ---- the user's own records ----------------------------------------------------------
 
@@ -341,6 +357,7 @@ class FeedService:
         self,
         *,
         name: str | None = None,
+        avatar: str | None = None,
         add_key_server: str | None = None,
         remove_key_server: str | None = None,
     ) -> Profile:
@@ -355,7 +372,7 @@ class FeedService:
         profile = Profile(
             self.me,
             name if name is not None else (current.name if current else ""),
-            current.avatar if current else "",
+            avatar if avatar is not None else (current.avatar if current else ""),
             token,
             tuple(servers),
             (current.version if current else 0) + 1,

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Final, Self
+from typing import Any, Final, Self, TypeVar
 
 import sqlite_utils
 
@@ -28,6 +28,7 @@ from peer.feed.queries import FeedItem, Page
 from peer.feed.wire import Envelope, encode
 
 DEFAULT_PAGE: Final = 20
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -421,6 +422,10 @@ class FeedIndex:
         """True when a stored post names ``manifest`` (a publish that got as far as its post)."""
         row = await self._one("SELECT 1 FROM posts WHERE manifest = ? LIMIT 1", (manifest,))
         return row is not None
+
+    async def read(self, work: Callable[[sqlite_utils.Database], T]) -> T:
+        """Run the read-only query ``work`` on a reader thread (the social layer's queries)."""
+        return await self._readers.run(work)
 
     # ---- helpers --------------------------------------------------------------------------
 

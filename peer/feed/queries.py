@@ -33,6 +33,8 @@ _VISIBLE: Final = (
     "p.hidden = 0 AND p.creator NOT IN (SELECT address FROM muted)"
     " AND p.creator NOT IN (SELECT address FROM blocked)"
 )
+VISIBLE: Final = _VISIBLE
+"""The visibility condition on ``posts p`` (not withdrawn, muted or blocked), for other readers."""
 _FOLLOWED: Final = 'SELECT creator FROM follows WHERE actor = ? AND "on" = 1'
 _COLUMNS: Final = (
     "p.rowid, p.id, p.creator, p.seq, p.token, p.manifest, p.title, p.tags, p.duration_ms,"

@@ -181,6 +181,11 @@ class P2PHost:
         return list(self._listening)
 
     @property
+    def options(self) -> HostOptions:
+        """The settings this host was built with."""
+        return self._options
+
+    @property
     def peer_id(self) -> str:
         if not self._peer_id:
             raise HostNotRunningError()

@@ -257,6 +257,7 @@ SAMPLE_PARAMS = {
     "rendition": "720p",
     "cid": "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy",
     "filename": "app.js",
+    "tag": "cats",
 }
 
 

@@ -41,10 +41,14 @@ PEER: dict[str, frozenset[str]] = {
             "peer.gating",
             "peer.p2p",
             "peer.replication",
+            "peer.social",
             "peer.sync",
         }
     ),
-    "peer.api": frozenset({"peer", "peer.daemon", "peer.feed", "peer.gating", "peer.p2p"}),
+    "peer.social": frozenset({"peer", "peer.feed"}),
+    "peer.api": frozenset(
+        {"peer", "peer.daemon", "peer.feed", "peer.gating", "peer.p2p", "peer.social"}
+    ),
     "peer.cli": frozenset({"peer", "peer.daemon", "peer.p2p"}),
     "peer.demo": frozenset({"peer", "peer.cli"}),
 }

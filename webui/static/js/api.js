@@ -136,6 +136,10 @@ const KINDS = [
   "replication.pinned",
   "replication.evicted",
   "replication.failed",
+  "like.new",
+  "follow.new",
+  "post.counts",
+  "notification.new",
   "dropped",
 ];
 
