@@ -189,5 +189,10 @@ class SocialService:
             if trade.block < notify_from:
                 continue
             if me is not None and creator.lower() == me.lower() and trade.trader != me:
-                detail = {"side": trade.kind, "amount": str(trade.amount), "tx": trade.tx_hash}
+                detail = {
+                    "side": trade.kind,
+                    "amount": str(trade.amount),
+                    "tx": trade.tx_hash,
+                    "creator": creator,
+                }
                 await self.notify("trade", token, trade.trader, detail)

@@ -248,8 +248,20 @@ class FakePeer:
                 "forked": False,
                 "following": address in self.following,
                 "token": self._token() if address.lower() == ANA.lower() else None,
+                "avatar_url": None,
+                "name_shared": False,
             }
         )
+
+    async def notifications(self, request: web.Request) -> web.Response:
+        return web.json_response({"items": [], "unread": 0})
+
+    async def suggested(self, request: web.Request) -> web.Response:
+        return web.json_response({"creators": []})
+
+    async def tag(self, request: web.Request) -> web.Response:
+        tag = request.match_info["tag"].lower()
+        return self._page([p for p in self.posts if tag in p["tags"]], request)
 
     async def creator_posts(self, request: web.Request) -> web.Response:
         address = request.match_info["address"].lower()
@@ -340,7 +352,9 @@ class FakePeer:
         )
 
     async def profile(self, request: web.Request) -> web.Response:
-        return web.json_response({"address": ME, "name": self.name, "token": None})
+        return web.json_response(
+            {"address": ME, "name": self.name, "token": None, "avatar": "", "avatar_url": None}
+        )
 
     async def set_profile(self, request: web.Request) -> web.Response:
         name = (await request.json()).get("name")
@@ -348,7 +362,7 @@ class FakePeer:
             raise ApiError(400, "bad_name", "'name' must be 1 to 64 characters")
         self.name = name.strip()
         self.profiles_published += 1
-        return web.json_response({"address": ME, "name": self.name})
+        return web.json_response({"address": ME, "name": self.name, "avatar": ""})
 
     async def wallet(self, request: web.Request) -> web.Response:
         return web.json_response(
@@ -474,6 +488,9 @@ class FakePeer:
             Route("POST", f"{p}/tokens/{{token}}/buy", self.buy, ""),
             Route("GET", f"{p}/wallet", self.wallet, ""),
             Route("GET", f"{p}/profile", self.profile, ""),
+            Route("GET", f"{p}/notifications", self.notifications, ""),
+            Route("GET", f"{p}/suggested-creators", self.suggested, ""),
+            Route("GET", f"{p}/tags/{{tag}}", self.tag, ""),
             Route("GET", f"{p}/storage", self.storage, ""),
             Route("POST", f"{p}/profile", self.set_profile, ""),
             Route("POST", f"{p}/clips/{{post_id}}/unlock", self.unlock, ""),

@@ -73,16 +73,28 @@ def test_active_clip_autoplays_muted_looping_and_next_is_preloaded(
     assert probe.problems() == []
 
 
-def test_m_key_and_click_toggle_sound(fake: FakeServer, open_page: Any) -> None:
+def test_m_key_and_the_sound_hint_toggle_sound_and_a_tap_pauses(
+    fake: FakeServer, open_page: Any
+) -> None:
     page = open_page(fake.login_url()).page
     page.wait_for_selector(".card-clip.active video")
     muted = "() => document.querySelector('.card-clip.active video').muted"
+    paused = "() => document.querySelector('.card-clip.active video').paused"
+    hint = page.locator(".card-clip.active").get_by_role("button", name="Tap for sound")
     page.keyboard.press("m")
     assert page.evaluate(muted) is False
+    assert hint.is_hidden()
     page.keyboard.press("m")
     assert page.evaluate(muted) is True
-    page.locator(".card-clip.active video").click()
+    hint.click()  # visible while the sound is off
     assert page.evaluate(muted) is False
+    assert hint.is_hidden()
+    wait_playing(page)
+    page.locator(".card-clip.active video").click()  # tap: pause, and say so
+    assert page.evaluate(paused) is True
+    page.locator(".card-clip.active .paused-mark").wait_for()
+    page.locator(".card-clip.active video").click()
+    page.locator(".card-clip.active .paused-mark").wait_for(state="hidden")
     wait_playing(page)
 
 

@@ -7,6 +7,9 @@ import { mountUpload } from "./js/upload.js";
 import { mountCreator } from "./js/creator.js";
 import { mountSearch } from "./js/search.js";
 import { mountStatus } from "./js/status.js";
+import { bell, mountNotifications, startNotifications } from "./js/notifications.js";
+import { mountOpen, registerHandler } from "./js/share.js";
+import { mountWelcome, needsWelcome } from "./js/welcome.js";
 
 const view = document.getElementById("view");
 const state = document.getElementById("state");
@@ -19,6 +22,10 @@ const TITLES = {
   creator: "Creator",
   upload: "Upload",
   status: "Status",
+  tag: "Tag",
+  notifications: "Notifications",
+  welcome: "Welcome",
+  open: "Open link",
   notfound: "Not found",
 };
 
@@ -45,6 +52,19 @@ function mount(route) {
       return mountSearch(view, route.query);
     case "status":
       return mountStatus(view);
+    case "tag":
+      return mountFeed(view, {
+        title: `#${route.param}`,
+        heading: `#${route.param}`,
+        empty: `No clips tagged #${route.param} yet.`,
+        load: (cursor) => api.get(`/tags/${encodeURIComponent(route.param)}`, { cursor }),
+      });
+    case "notifications":
+      return mountNotifications(view);
+    case "welcome":
+      return mountWelcome(view);
+    case "open":
+      return mountOpen(view, route.query);
     default:
       view.replaceChildren(
         h(
@@ -76,7 +96,14 @@ function render() {
 
 document.getElementById("skip").addEventListener("click", () => view.focus());
 window.addEventListener("hashchange", () => {
+  document.getElementById("state").before(bell());
+  startNotifications();
+  registerHandler();
   render();
+  // First run: no display name yet (and not skipped): the welcome screen instead of the feed.
+  needsWelcome().then((show) => {
+    if (show && parseHash(location.hash).name === "feed") location.hash = "#/welcome";
+  });
   view.focus({ preventScroll: true });
 });
 
@@ -85,4 +112,11 @@ api.on("connection", ({ online }) => {
   state.className = online ? "pill ok" : "pill warn";
 });
 
+document.getElementById("state").before(bell());
+startNotifications();
+registerHandler();
 render();
+// First run: no display name yet (and not skipped): the welcome screen instead of the feed.
+needsWelcome().then((show) => {
+  if (show && parseHash(location.hash).name === "feed") location.hash = "#/welcome";
+});

@@ -3,6 +3,9 @@ import * as api from "./api.js";
 import { announce, formatDuration, formatUnits, h, shortAddress } from "./dom.js";
 import { creatorInfo, followButton, showFollowing } from "./follow.js";
 import { icon } from "./icons.js";
+import { watchCounts } from "./live.js";
+import { avatar, showAvatar, shortTag } from "./people.js";
+import { shareControl } from "./share.js";
 import { BandwidthMeter, browserCanPlay, chooseRendition } from "./player.js";
 import { unlockPanel } from "./unlock.js";
 
@@ -25,11 +28,13 @@ export function clipCard(item, prefs, focusSelf) {
     wanted: null,
     rendition: null,
     loadStart: 0,
+    userPaused: false,
   };
   if (item.available === false) showUnavailable(parts);
   showCreatorFacts(item.creator, parts);
   wireVideo(parts, state, focusSelf);
   const like = likeAction(item, parts);
+  watchCounts(item.id, el, ({ likes }) => showLikes(parts, likes));
 
   function loadClip() {
     if (!state.clipPromise) {
@@ -93,7 +98,7 @@ export function clipCard(item, prefs, focusSelf) {
   }
 
   async function play() {
-    if (!state.active) return;
+    if (!state.active || state.userPaused) return;
     try {
       await video.play();
     } catch (error) {
@@ -115,6 +120,7 @@ export function clipCard(item, prefs, focusSelf) {
     like,
     activate() {
       state.active = true;
+      state.userPaused = false;
       el.classList.add("active");
       video.muted = prefs.muted;
       attach("auto").then((ok) => ok && play());
@@ -134,11 +140,17 @@ export function clipCard(item, prefs, focusSelf) {
     setMuted(muted) {
       video.muted = muted;
       showSound(parts.muteButton, muted);
+      parts.soundHint.hidden = !muted;
       if (state.active && video.paused) play();
     },
     togglePause() {
-      if (video.paused) play();
-      else video.pause();
+      if (video.paused) {
+        state.userPaused = false;
+        play();
+      } else {
+        state.userPaused = true;
+        video.pause();
+      }
     },
     seekBy(seconds) {
       if (!video.duration) return;
@@ -182,37 +194,67 @@ function cardParts(item, muted) {
   showSound(muteButton, muted);
   const follow = followButton(item.creator, { tag: "button.action.follow" });
   const price = h("span.price", {}, "");
-  const tags = item.tags?.length ? h("p.tags", {}, item.tags.map((t) => `#${t}`).join(" ")) : null;
+  const tags = item.tags?.length
+    ? h(
+        "p.tags",
+        {},
+        item.tags.map((t) => h("a.tag", { href: `#/tag/${encodeURIComponent(t)}` }, `#${t}`)),
+      )
+    : null;
+  const share = shareControl({ post: item.id }, "button.action.share");
+  share.toggle.prepend(icon("share"));
+  share.toggle.setAttribute("aria-label", "Share");
+  const avatarEl = avatar(item.creator_name);
+  const nameEl = h("span.creator-name", {}, item.creator_name || shortAddress(item.creator));
+  const chip = h("a.creator-chip", { href: `#/creator/${item.creator}` }, avatarEl, nameEl, price);
   const overlay = h(
     "div.overlay",
     {},
-    h("div.meta", {}, creatorChip(item, price), h("h2.clip-title", {}, title), tags, seek),
-    h("div.actions", {}, likeButton, follow, muteButton),
+    h("div.meta", {}, chip, h("h2.clip-title", {}, title), tags, seek),
+    h("div.actions", {}, likeButton, follow, share.toggle, muteButton),
   );
   const status = h("p.clip-status", { role: "status" });
   const lock = h("div.lock", { hidden: true });
+  // Tap the video to pause; while the sound is off, a visible hint says how to turn it on.
+  const soundHint = h(
+    "button.sound-hint",
+    { type: "button", hidden: !muted, onclick: () => askToggleSound(el) },
+    icon("soundOff", 18),
+    "Tap for sound",
+  );
+  const pausedMark = h(
+    "span.paused-mark",
+    { "aria-hidden": "true", hidden: true },
+    icon("play", 56),
+  );
   const el = h(
     "article.card-clip",
     { "aria-label": title, tabindex: "-1", dataset: { id: item.id } },
     video,
+    pausedMark,
+    soundHint,
     lock,
     overlay,
+    share.panel,
     status,
   );
   if (item.creator_forked) el.append(h("p.fork-badge", {}, "forked log"));
-  return { el, video, seek, likeButton, likeCount, muteButton, follow, price, status, lock };
-}
-
-function creatorChip(item, price) {
-  const name = item.creator_name || shortAddress(item.creator);
-  const initial = (item.creator_name || "?").slice(0, 1).toUpperCase();
-  return h(
-    "a.creator-chip",
-    { href: `#/creator/${item.creator}` },
-    h("span.avatar", { "aria-hidden": "true" }, initial),
-    h("span", {}, name),
+  return {
+    el,
+    video,
+    seek,
+    likeButton,
+    likeCount,
+    muteButton,
+    follow,
     price,
-  );
+    status,
+    lock,
+    soundHint,
+    pausedMark,
+    avatarEl,
+    nameEl,
+  };
 }
 
 /** The sound button shows and tells whether sound is on. */
@@ -226,11 +268,16 @@ function askToggleSound(el) {
   el.dispatchEvent(new CustomEvent("toktok:mute", { bubbles: true }));
 }
 
-/** Fill in whether the user follows the creator, and the creator token's price. */
-function showCreatorFacts(address, { follow, price }) {
+/** Fill in whether the user follows the creator, the avatar, the short address beside a name
+ * another creator shares, and the creator token's price. */
+function showCreatorFacts(address, { follow, price, avatarEl, nameEl }) {
   creatorInfo(address).then((info) => {
     if (!info) return;
     showFollowing(follow, info.following);
+    showAvatar(avatarEl, info.name, info.avatar_url);
+    if (info.name_shared && !nameEl.querySelector(".short-address")) {
+      nameEl.append(" ", shortTag(address));
+    }
     if (info.token?.spot_price) price.textContent = ` · ${formatUnits(info.token.spot_price)} TOK`;
   });
 }
@@ -266,7 +313,7 @@ function pickRendition(clip, el, video) {
 }
 
 /** Seek bar, bandwidth measurement, click to focus and sound, load errors. */
-function wireVideo({ el, video, seek, status }, state, focusSelf) {
+function wireVideo({ video, seek, status, pausedMark }, state, focusSelf) {
   video.addEventListener("canplaythrough", () => {
     if (!state.rendition || !video.duration || !video.buffered.length) return;
     const seconds = (performance.now() - state.loadStart) / 1000;
@@ -287,7 +334,19 @@ function wireVideo({ el, video, seek, status }, state, focusSelf) {
   });
   video.addEventListener("click", () => {
     focusSelf();
-    askToggleSound(el);
+    if (video.paused) {
+      state.userPaused = false;
+      video.play().catch(() => {});
+    } else {
+      state.userPaused = true;
+      video.pause();
+    }
+  });
+  video.addEventListener("pause", () => {
+    pausedMark.hidden = !(state.active && state.userPaused);
+  });
+  video.addEventListener("play", () => {
+    pausedMark.hidden = true;
   });
   video.addEventListener("error", () => {
     if (video.getAttribute("src")) status.textContent = "The clip could not be loaded.";
@@ -295,12 +354,17 @@ function wireVideo({ el, video, seek, status }, state, focusSelf) {
 }
 
 /** The like action (button and the `l` key): likes the post and shows the new count. */
-function likeAction(item, { likeButton, likeCount }) {
+function showLikes({ likeButton, likeCount }, likes) {
+  likeCount.textContent = String(likes);
+  likeButton.setAttribute("aria-label", `Like (${likes})`);
+}
+
+function likeAction(item, parts) {
+  const { likeButton } = parts;
   async function like() {
     try {
       const answer = await api.post(`/posts/${item.id}/like`, {});
-      likeCount.textContent = String(answer.likes);
-      likeButton.setAttribute("aria-label", `Like (${answer.likes})`);
+      showLikes(parts, answer.likes);
       likeButton.setAttribute("aria-pressed", "true");
     } catch (error) {
       announce(api.explain(error), "error");

@@ -10,7 +10,7 @@ const prefs = { muted: true }; // the sound setting, one for every feed and card
  * Mount a feed into `container`. `load(cursor)` returns a page {items, next}; `title` names the
  * feed for assistive tech; `tabs` shows the For you / Following switch.
  */
-export function mountFeed(container, { load, title, tabs = null, empty }) {
+export function mountFeed(container, { load, title, tabs = null, empty, heading = null }) {
   const state = { items: [], cards: [], next: undefined, loading: false, current: -1, done: false };
   const list = h("div.cards", { role: "feed", "aria-label": title, "aria-busy": "true" });
   const side = h("aside.side", { "aria-label": "Clip details" });
@@ -19,7 +19,14 @@ export function mountFeed(container, { load, title, tabs = null, empty }) {
   const badgeRegion = tabs
     ? h("div.new-posts-region", { role: "status", "aria-live": "polite" }, badge)
     : null;
-  const column = h("div.feed-column", {}, tabs ? tabBar(tabs) : null, badgeRegion, list);
+  const column = h(
+    "div.feed-column",
+    {},
+    heading ? h("h1.feed-heading", {}, heading) : null,
+    tabs ? tabBar(tabs) : null,
+    badgeRegion,
+    list,
+  );
   container.replaceChildren(h("div.feed-layout", {}, column, side));
   let emptyEl = null;
   let alive = true; // false once the view is left (async work then stops)
@@ -272,9 +279,7 @@ function sidePanel(item, upNext) {
       ? h(
           "p.tags",
           {},
-          item.tags.map((t) =>
-            h("a.tag", { href: `#/search?q=${encodeURIComponent(t)}` }, `#${t}`),
-          ),
+          item.tags.map((t) => h("a.tag", { href: `#/tag/${encodeURIComponent(t)}` }, `#${t}`)),
         )
       : null,
     item.premium

@@ -1,9 +1,12 @@
-// Hash routes: #/, #/following, #/search?q=, #/creator/0x…, #/post/0x…, #/upload, #/status.
+// Hash routes: #/, #/following, #/search?q=, #/creator/0x…, #/post/0x…, #/upload, #/status,
+// #/tag/<tag>, #/notifications, #/welcome, #/open?link=web+toktok:….
 
 /** Parse location.hash into {name, param, query}. */
 export function parseHash(hash) {
   const raw = (hash || "#/").replace(/^#/, "") || "/";
-  const [path, queryString = ""] = raw.split("?");
+  const cut = raw.indexOf("?");
+  const path = cut < 0 ? raw : raw.slice(0, cut);
+  const queryString = cut < 0 ? "" : raw.slice(cut + 1);
   const query = Object.fromEntries(new URLSearchParams(queryString));
   const parts = path.split("/").filter(Boolean);
   const name = parts[0] ?? "";
@@ -26,6 +29,19 @@ export function parseHash(hash) {
       return { name: "upload", query };
     case "status":
       return { name: "status", query };
+    case "tag": {
+      let tag = "";
+      try {
+        tag = decodeURIComponent(parts[1] ?? "");
+      } catch {
+        tag = "";
+      }
+      return tag ? { name: "tag", param: tag, query } : { name: "notfound", query };
+    }
+    case "notifications":
+    case "welcome":
+    case "open":
+      return { name, query };
     default:
       return { name: "notfound", query };
   }

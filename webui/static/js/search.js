@@ -1,6 +1,8 @@
 // Search: words in titles and tags, results as clip tiles.
 import * as api from "./api.js";
+import { suggestedCreators } from "./discover.js";
 import { h } from "./dom.js";
+import { creatorLink } from "./people.js";
 import { tile } from "./tile.js";
 
 export function mountSearch(container, query) {
@@ -23,7 +25,9 @@ export function mountSearch(container, query) {
     e.preventDefault();
     location.hash = `#/search?q=${encodeURIComponent(input.value.trim())}`;
   });
-  container.replaceChildren(h("div.page", {}, h("h1", {}, "Search"), form, results));
+  container.replaceChildren(
+    h("div.page", {}, h("h1", {}, "Search"), form, results, suggestedCreators()),
+  );
   if (q) run(q, results);
   else input.focus();
 }
@@ -37,7 +41,7 @@ async function run(q, results) {
       results.replaceChildren(h("p", {}, `No clips match “${q}”.`));
       return;
     }
-    const creators = new Map(items.map((i) => [i.creator, i.creator_name || i.creator]));
+    const creators = new Map(items.map((i) => [i.creator, i.creator_name]));
     results.replaceChildren(
       h("h2", {}, `${items.length} clip${items.length === 1 ? "" : "s"}`),
       h("ul.grid", { "aria-label": "Results" }, items.map(tile)),
@@ -45,9 +49,7 @@ async function run(q, results) {
       h(
         "ul.chips",
         {},
-        [...creators].map(([address, name]) =>
-          h("li", {}, h("a.creator-chip", { href: `#/creator/${address}` }, name)),
-        ),
+        [...creators].map(([address, name]) => h("li", {}, creatorLink(address, name))),
       ),
     );
   } catch (error) {
