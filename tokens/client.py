@@ -451,15 +451,26 @@ class ChainClient:
     async def trades_between(self, first: int, last: int) -> list[tuple[str, Trade]]:
         """``(token address, trade)`` of every Buy and Sell event in blocks ``first..last``,
         oldest first, from ANY contract that emits the creator token's events: callers keep
-        only tokens the factory registered (``creator_of``)."""
+        only tokens the factory registered (``creator_of``). One ``eth_getLogs`` per event and
+        ``log_chunk`` blocks, filtered by the event topic alone."""
         if last < first:
             return []
         events = self._w3.eth.contract(abi=self._token_abi).events
-        logs = await self._logs(events.Buy, first, last) + await self._logs(
-            events.Sell, first, last
-        )
-        logs.sort(key=lambda log: (log["blockNumber"], log["logIndex"]))
-        return [(str(checksum(log["address"])), _trade(log["event"], log)) for log in logs]
+        found: list[tuple[int, int, str, Trade]] = []
+        step = self._options.log_chunk
+        for name in ("Buy", "Sell"):
+            event = events[name]
+            for start in range(first, last + 1, step):
+                end = min(start + step - 1, last)
+                params: Any = {"fromBlock": start, "toBlock": end, "topics": [event.topic]}
+                for entry in await call("read trade events", self._w3.eth.get_logs(params)):
+                    log = event.process_log(entry)
+                    trade = _trade(name, log)
+                    found.append(
+                        (trade.block, int(log["logIndex"]), checksum(log["address"]), trade)
+                    )
+        found.sort(key=lambda row: (row[0], row[1]))
+        return [(str(token), trade) for _block, _index, token, trade in found]
 
     async def holders(self, token: str) -> dict[str, int]:
         """Every address with a positive balance, replayed from Transfer events."""

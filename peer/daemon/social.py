@@ -152,6 +152,8 @@ class SocialService:
                 await self.scan_trades()
             except ChainError as exc:
                 logger.info("social: trade scan failed (%s); retrying", exc)
+            except Exception:
+                logger.exception("social: trade scan failed; retrying")
             await asyncio.sleep(TRADE_POLL_S)
 
     async def _creator_of(self, token: str) -> str | None:

@@ -8,7 +8,8 @@ import { mountCreator } from "./js/creator.js";
 import { mountSearch } from "./js/search.js";
 import { mountStatus } from "./js/status.js";
 import { bell, mountNotifications, startNotifications } from "./js/notifications.js";
-import { mountOpen, registerHandler } from "./js/share.js";
+import { mountOpen } from "./js/open-link.js";
+import { registerHandler } from "./js/share.js";
 import { mountWelcome, needsWelcome } from "./js/welcome.js";
 
 const view = document.getElementById("view");
@@ -96,14 +97,7 @@ function render() {
 
 document.getElementById("skip").addEventListener("click", () => view.focus());
 window.addEventListener("hashchange", () => {
-  document.getElementById("state").before(bell());
-  startNotifications();
-  registerHandler();
   render();
-  // First run: no display name yet (and not skipped): the welcome screen instead of the feed.
-  needsWelcome().then((show) => {
-    if (show && parseHash(location.hash).name === "feed") location.hash = "#/welcome";
-  });
   view.focus({ preventScroll: true });
 });
 

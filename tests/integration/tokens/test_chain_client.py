@@ -74,6 +74,13 @@ async def test_create_buy_sell_with_quotes_equal_to_results(devnet: DevnetInfo) 
         ]
         assert history[0].timestamp <= history[1].timestamp
         assert await fan.holders(token) == {fan.address: 2 * ONE}
+        # every creator token's trades in a block range (the social layer's trade watcher)
+        trades = await fan.trades_between(bought.block, sold.block)
+        assert [(t, x.kind, x.trader, x.tx_hash) for t, x in trades] == [
+            (token, "buy", fan.address, bought.tx_hash),
+            (token, "sell", fan.address, sold.tx_hash),
+        ]
+        assert await fan.trades_between(sold.block + 1, sold.block) == []
 
 
 async def test_slippage_and_deadline_are_enforced(devnet: DevnetInfo) -> None:

@@ -3,6 +3,8 @@ import * as api from "./api.js";
 import { h, announce, formatUnits, shortAddress } from "./dom.js";
 import { priceChart } from "./chart.js";
 import { followButton } from "./follow.js";
+import { avatar } from "./people.js";
+import { shareControl } from "./share.js";
 import { toBase, withSlippage } from "./units.js";
 
 export function mountCreator(container, address) {
@@ -26,21 +28,20 @@ export function mountCreator(container, address) {
     const wallet = await api.get("/wallet").catch(() => null);
     const follow = followButton(address, { tag: "button.primary", following: info.following });
     const grid = h("ul.grid", { "aria-label": "Clips" });
+    const share = shareControl({ creator: address }, "button.small");
     page.replaceChildren(
       h(
         "header.profile.panel",
         {},
-        h(
-          "span.avatar.big",
-          { "aria-hidden": "true" },
-          (info.name || "?").slice(0, 1).toUpperCase(),
-        ),
+        avatar(info.name, { big: true, url: info.avatar_url }),
         h(
           "div",
           {},
           h("h1", {}, info.name || shortAddress(address)),
           h("p.mono.muted", {}, address),
           h("p", {}, `${info.posts ?? 0} clips`),
+          share.toggle,
+          share.panel,
           info.forked
             ? h(
                 "p.warn-text",

@@ -86,7 +86,7 @@ export function mountWelcome(container) {
   );
   container.replaceChildren(h("div.page", {}, form));
   api.get("/status").then(
-    (status) => tokens.replaceChildren(tokenText(status.chain?.mode)),
+    (status) => tokens.replaceChildren(...tokenText(status.chain ?? {})),
     () => {},
   );
   api.get("/profile").then(
@@ -137,13 +137,15 @@ export function mountWelcome(container) {
   return null;
 }
 
-function tokenText(mode) {
-  const devnet = mode === "devnet";
+const DEVNET_CHAIN_ID = 31337; // the local test chain (tokens/devnet.py)
+
+function tokenText(chain) {
+  const devnet = chain?.mode === "devnet" || chain?.chain_id === DEVNET_CHAIN_ID;
   return [
     "TOK is the platform's token: you pay with it. Every creator can have their own creator " +
       "token, bought and sold for TOK at a price that rises as more people hold it; holding " +
       "enough of it unlocks the creator's premium clips, and part of each trade goes to the creator. ",
-    mode === null
+    chain === null
       ? ""
       : devnet
         ? h(
