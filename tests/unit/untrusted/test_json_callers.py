@@ -22,6 +22,12 @@ ALLOWED: dict[tuple[str, str], str] = {
         "SQLite columns we wrote: flat lists from records the decoder already checked"
     ),
     ("peer/replication/state.py", "_record"): "SQLite columns we wrote: flat lists of CIDs",
+    ("peer/social/notifications.py", "NotificationStore.add_sync"): (
+        "SQLite column we wrote: a list of up to 3 addresses"
+    ),
+    ("peer/social/notifications.py", "NotificationStore.page_sync"): (
+        "SQLite columns we wrote: up to 3 addresses and a flat dict of short strings"
+    ),
     ("peer/p2p/worker.py", "WorkerProcess.call"): "pipe from our own child (test/bench harness)",
     ("peer/p2p/worker.py", "_serve_stdio"): "pipe from our own parent (test/bench harness)",
     ("peer/p2p/worker.py", "main"): "options on our own command line (test/bench harness)",
