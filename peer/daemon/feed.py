@@ -192,10 +192,6 @@ class FeedService:
                     "0x" + moderation.target.hex(), "0x" + item.post.hex(), moderation.hidden
                 )
             )
-        elif isinstance(record, Like):
-            self._bus.publish(LikeStored("0x" + record.post.hex(), record.actor))
-        elif isinstance(record, Follow):
-            self._bus.publish(FollowStored(record.actor, record.creator, record.on))
 
     # ---- the user's own records ----------------------------------------------------------
 
