@@ -254,7 +254,9 @@ class P2PHost:
         pubsub, router = build_gossipsub(host, opts.gossip, self._dispatch, self._t_deliver)
         self._host, self._pubsub = host, pubsub
         self._scorer = router.scorer if isinstance(router.scorer, ToktokScorer) else None
-        self._streams = StreamService(self._thread, host, opts.max_request_size)
+        self._streams = StreamService(
+            self._thread, host, opts.max_request_size, opts.request_sessions
+        )
         host.get_network().register_notifee(_Notifee(self))
         dht = (
             DhtNode(host, opts.dht, opts.dht_query_timeout, opts.dht_lookup_timeout)
@@ -530,6 +532,8 @@ class P2PHost:
         if host.get_network().connections.get(peer_id):
             return
         self._t_connected.discard(peer_id)
+        if self._streams is not None:
+            self._streams.forget(peer_id)
         self._thread.post_asyncio(self._on_connection, "disconnected", peer_id.to_base58(), ())
 
     def _on_connection(self, kind: str, peer: str, addrs: tuple[str, ...]) -> None:

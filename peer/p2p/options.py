@@ -96,6 +96,9 @@ class HostOptions:
     # response a requester accepts (bytes).
     max_request_size: int = 1024 * 1024
     max_response_size: int = 4 * 1024 * 1024
+    # Request/response sessions (/toktok/rr/1.0.0, several exchanges per stream): served, and
+    # used with peers that serve them. Off: one stream per exchange only (as older peers).
+    request_sessions: bool = True
     # Default timeout of `request` (seconds) and timeout for one dial (seconds).
     request_timeout: float = 10.0
     dial_timeout: float = 10.0

@@ -16,7 +16,7 @@ from libp2p.host.exceptions import StreamFailure
 from libp2p.network.stream.exceptions import StreamEOF, StreamError
 from libp2p.peer.id import ID
 
-from . import wire
+from . import session, wire
 from .bridge import TrioThread
 from .errors import (
     MessageTooLargeError,
@@ -117,10 +117,28 @@ class AsyncStream:
 class StreamService:
     """Serves request/response handlers and raw stream handlers on one host (trio side)."""
 
-    def __init__(self, bridge: TrioThread, host: IHost, max_request: int) -> None:
+    def __init__(
+        self, bridge: TrioThread, host: IHost, max_request: int, sessions: bool = True
+    ) -> None:
         self._bridge = bridge
         self._host = host
         self._max_request = max_request
+        self._handlers: dict[str, RequestHandler] = {}
+        self._sessions = session.SessionPool(host) if sessions else None
+
+        async def on_session(stream: INetStream) -> None:
+            await session.serve_session(stream, self._handlers, self._call, max_request)
+
+        if sessions:
+            host.set_stream_handler(TProtocol(session.SESSION_PROTOCOL), on_session)
+
+    async def _call(self, handler: RequestHandler, peer: str, request: bytes) -> bytes:
+        return await self._bridge.call_asyncio(_call_handler, handler, peer, request)
+
+    def forget(self, peer_id: ID) -> None:
+        """The connection to ``peer_id`` closed: its session streams went with it."""
+        if self._sessions is not None:
+            self._sessions.forget(peer_id)
 
     # request/response --------------------------------------------------------------------
 
@@ -129,8 +147,10 @@ class StreamService:
             await self._answer(stream, protocol, handler)
 
         self._host.set_stream_handler(TProtocol(protocol), on_stream)
+        self._handlers[protocol] = handler
 
     def unserve(self, protocol: str) -> None:
+        self._handlers.pop(protocol, None)
         remove = getattr(self._host, "remove_stream_handler", None)
         if remove is not None:
             remove(TProtocol(protocol))
@@ -172,6 +192,15 @@ class StreamService:
             raise MessageTooLargeError("the request", len(payload), self._max_request)
         peer_id = parse_peer(peer)
         with trio.move_on_after(timeout) as scope:
+            if not self._host.get_network().connections.get(peer_id):
+                raise NotConnectedError(f"not connected to {peer_id}; connect to it first")
+            if self._sessions is not None and self._sessions.supports(peer_id):
+                try:
+                    return await self._sessions.exchange(peer_id, protocol, payload, max_response)
+                except session.Unsupported:
+                    pass  # an older peer: one stream per exchange, as it expects
+                except (wire.FrameError, StreamError) as exc:
+                    raise RequestError(f"the exchange on {protocol} broke off: {exc!r}") from exc
             stream = await self._open(peer_id, [protocol])
             try:
                 return await self._exchange(stream, protocol, payload, max_response)
