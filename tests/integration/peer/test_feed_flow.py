@@ -1,16 +1,24 @@
-"""Two real peers on one real devnet: a post published on one reaches the other's feed."""
+"""Two real peers on one real devnet: a post published on one reaches the other's feed.
+
+The module shares one pair for its tests (a daemon with a devnet costs seconds to start): A runs
+the devnet and is the creator (its token is made once, by :func:`a_token`); B uses A's chain over
+RPC with its own wallet, follows A and buys A's token. B never gets a token of its own. Each test
+asserts on what it made itself (its own post ids, titles, balances before and after), so the
+tests pass in any order and on their own.
+"""
 
 from __future__ import annotations
 
 import json
 import urllib.parse
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from support.daemon import Daemon, StartDaemon, run_cli
+from support.daemon import Daemon, run_cli, spawn_daemon
 from support.daemon import eventually as support_eventually
 
 from peer.cli.client import DaemonClient
@@ -60,42 +68,88 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out / "portrait.mp4"
 
 
-def two_peers(
-    start_daemon: StartDaemon, tmp_path: Path, a: Daemon | None = None
-) -> tuple[Daemon, Daemon]:
-    """A runs the devnet; B uses A's chain over RPC with its own imported wallet."""
-    a = a or start_daemon(tmp_path / "a", env={"TOKTOK_CHAIN_MODE": "devnet"})
+@dataclass
+class Pair:
+    a: Daemon
+    b: Daemon
+    root: Path
+    started: list[Daemon]
+    a_posts: int = 0  # posts A has signed so far (its next post's seq is one more)
+
+    def publish(self, *args: str) -> str:
+        """``toktok publish`` on A with ``args`` (``--json`` added); returns the post id."""
+        done = run_cli(self.a.data_dir, "publish", *args, "--json")
+        assert done.returncode == 0, done.stderr
+        self.a_posts += 1
+        return str(json.loads(done.stdout)["post_id"])
+
+    def join(self, name: str, key_index: int) -> Daemon:
+        """One more peer on A's chain (see :func:`join`), stopped with the pair."""
+        peer = join(self.a, self.root, name, key_index)
+        self.started.append(peer)
+        return peer
+
+
+def join(a: Daemon, root: Path, name: str, key_index: int) -> Daemon:
+    """Start a peer that uses A's chain over RPC with dev wallet ``key_index``, connected to A."""
     chain = client(a).get("/api/v1/status")["chain"]
     env = {
         "TOKTOK_CHAIN_MODE": "rpc",
         "TOKTOK_CHAIN_RPC_URL": chain["rpc_url"],
-        "TOKTOK_CHAIN_DEPLOYMENT_FILE": str(tmp_path / "a" / "devnet" / "deployment.json"),
+        "TOKTOK_CHAIN_DEPLOYMENT_FILE": str(a.data_dir / "devnet" / "deployment.json"),
         "TOKTOK_PASSPHRASE": "test passphrase",
     }
-    key_file = tmp_path / "b-key.txt"
-    key_file.write_text(DEV_PRIVATE_KEYS[5])
+    key_file = root / f"{name}-key.txt"
+    key_file.write_text(DEV_PRIVATE_KEYS[key_index])
     imported = run_cli(
-        tmp_path / "b", "wallet", "import", "--private-key-file", str(key_file), env=env
+        root / name, "wallet", "import", "--private-key-file", str(key_file), env=env
     )
     assert imported.returncode == 0, imported.stderr
-    b = start_daemon(tmp_path / "b", env=env)
-    peer_a = client(a).get("/api/v1/status")["p2p_addrs"][0]
-    client(b).post("/api/v1/peers/connect", {"multiaddr": peer_a})
-    return a, b
+    peer = spawn_daemon(root / name, env=env)
+    try:
+        peer_a = client(a).get("/api/v1/status")["p2p_addrs"][0]
+        client(peer).post("/api/v1/peers/connect", {"multiaddr": peer_a})
+    except BaseException:
+        peer.kill()
+        raise
+    return peer
 
 
-def test_post_published_on_one_peer_reaches_a_follower(
-    start_daemon: StartDaemon, tmp_path: Path, clip: Path
-) -> None:
-    a, b = two_peers(start_daemon, tmp_path)
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
+    root = tmp_path_factory.mktemp("flow")
+    started: list[Daemon] = []
+    try:
+        a = spawn_daemon(root / "a", env={"TOKTOK_CHAIN_MODE": "devnet"})
+        started.append(a)
+        b = join(a, root, "b", 5)
+        started.append(b)
+        yield Pair(a, b, root, started)
+    finally:
+        for daemon in started:
+            daemon.kill()
+
+
+@pytest.fixture(scope="module")
+def a_token(pair: Pair) -> dict[str, Any]:
+    """A's creator token, made once for the module (what the API answered)."""
+    info: dict[str, Any] = client(pair.a).post("/api/v1/token", {"name": "Ana", "symbol": "ANA"})
+    return info
+
+
+def feed_ids(daemon: Daemon, query: str = "") -> set[str]:
+    return {i["id"] for i in client(daemon).get(f"/api/v1/feed{query}")["items"]}
+
+
+def test_post_published_on_one_peer_reaches_a_follower(pair: Pair, clip: Path) -> None:
+    a, b = pair.a, pair.b
     creator = client(a).get("/api/v1/profile")["address"]
     assert client(b).post(f"/api/v1/creators/{creator}/follow", {"on": True}) == {"following": True}
     client(a).post("/api/v1/profile", {"name": "Ana"})
     wait_for_follower(a, b, creator)
 
-    published = run_cli(a.data_dir, "publish", str(clip), "--title", "Hello fans", "--json")
-    assert published.returncode == 0, published.stderr
-    post_id = json.loads(published.stdout)["post_id"]
+    post_id = pair.publish(str(clip), "--title", "Hello fans")
+    seq = pair.a_posts
 
     def seen() -> Any:
         items = client(b).get("/api/v1/feed?tab=following")["items"]
@@ -104,7 +158,7 @@ def test_post_published_on_one_peer_reaches_a_follower(
     (item,) = eventually(seen)
     assert item["title"] == "Hello fans"
     assert item["creator"] == creator
-    assert item["seq"] == 1
+    assert item["seq"] == seq
     assert client(b).get(f"/api/v1/posts/{post_id}")["manifest"] == item["manifest"]
     found = client(b).get("/api/v1/search?q=hello")["items"]
     assert [i["id"] for i in found] == [post_id]
@@ -143,21 +197,20 @@ def test_post_published_on_one_peer_reaches_a_follower(
     deleted = run_cli(a.data_dir, "delete", post_id)
     assert deleted.returncode == 0, deleted.stderr
     for peer in (a, b):
-        eventually(lambda peer=peer: not client(peer).get("/api/v1/feed")["items"])
+        eventually(lambda peer=peer: post_id not in feed_ids(peer))
 
 
-def test_profile_and_creator_page(start_daemon: StartDaemon, tmp_path: Path) -> None:
-    a = start_daemon(tmp_path / "a", env={"TOKTOK_CHAIN_MODE": "devnet"})
-    me = client(a).post("/api/v1/profile", {"name": "Bo"})["address"]
-    page = client(a).get(f"/api/v1/creators/{me}")
+def test_profile_and_creator_page(pair: Pair) -> None:
+    b = client(pair.b)  # B never makes a token
+    me = b.post("/api/v1/profile", {"name": "Bo"})["address"]
+    page = b.get(f"/api/v1/creators/{me}")
     assert page["address"] == me
     assert page["token"] is None
-    assert eventually(lambda: client(a).get("/api/v1/profile")["name"] == "Bo")
+    assert eventually(lambda: b.get("/api/v1/profile")["name"] == "Bo")
 
 
-def test_bad_requests_get_specific_errors(start_daemon: StartDaemon, tmp_path: Path) -> None:
-    a = start_daemon(tmp_path / "a", env={"TOKTOK_CHAIN_MODE": "devnet"})
-    c = client(a)
+def test_bad_requests_get_specific_errors(pair: Pair) -> None:
+    c = client(pair.a)
     for path, status, code in [
         ("/api/v1/posts/0x1234", 400, "bad_post_id"),
         ("/api/v1/posts/0x" + "00" * 32, 404, "unknown_post"),
@@ -172,16 +225,22 @@ def test_bad_requests_get_specific_errors(start_daemon: StartDaemon, tmp_path: P
     with pytest.raises(DaemonError) as excinfo:
         c.post("/api/v1/publish/file", {"path": "/nonexistent.mp4", "title": "x"})
     assert excinfo.value.code == "bad_request"
-    assert not list((tmp_path / "a" / "tmp").glob("uploads/*"))
+    assert not list((pair.a.data_dir / "tmp").glob("uploads/*"))
 
 
-def test_creator_token_trading_through_the_api(start_daemon: StartDaemon, tmp_path: Path) -> None:
-    a = start_daemon(tmp_path / "a", env={"TOKTOK_CHAIN_MODE": "devnet"})
-    c = client(a)
-    info = c.post("/api/v1/token", {"name": "Ana Clips", "symbol": "ANA"})
-    token = info["address"]
-    assert info["total_supply"] == "0"
+def test_creator_token_trading_through_the_api(pair: Pair, a_token: dict[str, Any]) -> None:
+    c = client(pair.a)
+    token = a_token["address"]
+    assert a_token["total_supply"] == "0"
     assert c.get("/api/v1/profile")["token"] == token
+    me = c.get("/api/v1/profile")["address"]
+    # B may hold some of A's token already (the unlock test buys it): measure from here.
+    supply = int(c.get(f"/api/v1/tokens/{token}")["total_supply"])
+    holders = {
+        h["address"]: int(h["balance"]) for h in c.get(f"/api/v1/tokens/{token}/holders")["holders"]
+    }
+    assert me not in holders, "A never bought its own token before"
+    points = len(c.get(f"/api/v1/tokens/{token}/history")["points"])
     quote = c.get(f"/api/v1/tokens/{token}/quote?side=buy&amount=2.5")
     assert quote["amount"] == str(25 * 10**17)
     with pytest.raises(DaemonError) as excinfo:
@@ -190,14 +249,17 @@ def test_creator_token_trading_through_the_api(start_daemon: StartDaemon, tmp_pa
     assert "2.5 tokens" in str(excinfo.value)
     trade = c.post(f"/api/v1/tokens/{token}/buy", {"amount": "2.5", "confirm": True})
     assert trade["cost"] == quote["cost"], "a quote equals the on-chain cost when nothing moved"
-    me = c.get("/api/v1/profile")["address"]
     assert c.get(f"/api/v1/tokens/{token}/holders") == {
-        "holders": [{"address": me, "balance": str(25 * 10**17)}]
+        "holders": sorted(
+            [{"address": a, "balance": str(v)} for a, v in holders.items()]
+            + [{"address": me, "balance": str(25 * 10**17)}],
+            key=lambda h: -int(h["balance"]),
+        )
     }
     sold = c.post(f"/api/v1/tokens/{token}/sell", {"amount": "1", "confirm": True})
     assert int(sold["refund"]) > 0
-    points = c.get(f"/api/v1/tokens/{token}/history")["points"]
-    assert [p["supply"] for p in points] == [str(25 * 10**17), str(15 * 10**17)]
+    history = c.get(f"/api/v1/tokens/{token}/history")["points"][points:]
+    assert [p["supply"] for p in history] == [str(supply + 25 * 10**17), str(supply + 15 * 10**17)]
     wallet = c.get("/api/v1/wallet")
     assert wallet["address"] == me
     assert int(wallet["tok_balance"]) < 10_000 * 10**18
@@ -207,27 +269,21 @@ def test_creator_token_trading_through_the_api(start_daemon: StartDaemon, tmp_pa
 
 
 def test_premium_clip_is_encrypted_and_plays_decrypted_for_its_creator(
-    start_daemon: StartDaemon, tmp_path: Path, clip: Path
+    pair: Pair, a_token: dict[str, Any], clip: Path
 ) -> None:
-    a = start_daemon(tmp_path / "a", env={"TOKTOK_CHAIN_MODE": "devnet"})
-    c = client(a)
-    c.post("/api/v1/token", {"name": "Ana", "symbol": "ANA"})
-    free = run_cli(a.data_dir, "publish", str(clip), "--title", "Free", "--json")
-    premium = run_cli(
-        a.data_dir, "publish", str(clip), "--title", "Paid", "--premium", "--min-balance", "5"
-    )
-    assert free.returncode == 0, free.stderr
-    assert premium.returncode == 0, premium.stderr
-    items = {i["title"]: i for i in c.get("/api/v1/feed")["items"]}
-    assert items["Paid"]["premium"] is True
-    assert items["Paid"]["min_balance"] == str(5 * 10**18)
-    assert items["Paid"]["key_servers"] == c.get("/api/v1/status")["p2p_addrs"]
-    paid = c.get(f"/api/v1/posts/{items['Paid']['id']}/clip")
-    plain = c.get(f"/api/v1/posts/{items['Free']['id']}/clip")
+    c = client(pair.a)
+    free_id = pair.publish(str(clip), "--title", "Free")
+    paid_id = pair.publish(str(clip), "--title", "Paid", "--premium", "--min-balance", "5")
+    items = {i["id"]: i for i in c.get("/api/v1/feed")["items"]}
+    assert items[paid_id]["premium"] is True
+    assert items[paid_id]["min_balance"] == str(5 * 10**18)
+    assert items[paid_id]["key_servers"] == c.get("/api/v1/status")["p2p_addrs"]
+    paid = c.get(f"/api/v1/posts/{paid_id}/clip")
+    plain = c.get(f"/api/v1/posts/{free_id}/clip")
     assert paid["locked"] is False, "the creator holds the key of its own clip"
     media_path = paid["renditions"][0]["url"]
     assert media_path.startswith("/api/v1/clips/")
-    creds = client(a).creds
+    creds = client(pair.a).creds
     with urllib.request.urlopen(plain["renditions"][0]["url"], timeout=10) as response:
         free_bytes = response.read()
     request = urllib.request.Request(
@@ -241,7 +297,7 @@ def test_premium_clip_is_encrypted_and_plays_decrypted_for_its_creator(
     stored_cid = [
         r
         for r in json.loads(
-            run_cli(a.data_dir, "cat", items["Paid"]["manifest"]).stdout or "{}"
+            run_cli(pair.a.data_dir, "cat", items[paid_id]["manifest"]).stdout or "{}"
         ).get("renditions", [])
     ]
     assert stored_cid, "the manifest lists encrypted renditions"
@@ -251,19 +307,15 @@ def test_premium_clip_is_encrypted_and_plays_decrypted_for_its_creator(
 
 
 def test_holder_buys_unlocks_and_plays_a_premium_clip(
-    start_daemon: StartDaemon, tmp_path: Path, clip: Path
+    pair: Pair, a_token: dict[str, Any], clip: Path
 ) -> None:
-    a, b = two_peers(start_daemon, tmp_path)
+    a, b = pair.a, pair.b
     creator = client(a).get("/api/v1/profile")["address"]
-    client(a).post("/api/v1/token", {"name": "Ana", "symbol": "ANA"})
     assert run_cli(b.data_dir, "follow", creator).returncode == 0
     wait_for_follower(a, b, creator)
-    published = run_cli(
-        a.data_dir, "publish", str(clip), "--title", "Paid", "--premium", "--min-balance", "3",
-        "--json",
-    )  # fmt: skip
-    assert published.returncode == 0, published.stderr
-    post_id = json.loads(published.stdout)["post_id"]
+    post_id = pair.publish(
+        str(clip), "--title", "Paid for holders", "--premium", "--min-balance", "3"
+    )  # B holds none of A's token before (only this test buys it for B)
     eventually(lambda: client(b).get(f"/api/v1/posts/{post_id}"))
     clip_b = client(b).get(f"/api/v1/posts/{post_id}/clip")
     assert clip_b["locked"] is True
@@ -296,20 +348,13 @@ def test_holder_buys_unlocks_and_plays_a_premium_clip(
     assert holder_bytes[4:8] == b"ftyp"
 
 
-def test_a_peer_that_was_offline_catches_up_by_sync(
-    start_daemon: StartDaemon, tmp_path: Path, clip: Path
-) -> None:
-    a = start_daemon(tmp_path / "a", env={"TOKTOK_CHAIN_MODE": "devnet"})
-    ids = []
-    for title in ("one", "two"):
-        done = run_cli(a.data_dir, "publish", str(clip), "--title", title, "--json")
-        assert done.returncode == 0, done.stderr
-        ids.append(json.loads(done.stdout)["post_id"])
-    _, b = two_peers(start_daemon, tmp_path, a)  # B starts only now, and does not follow A
+def test_a_peer_that_was_offline_catches_up_by_sync(pair: Pair, clip: Path) -> None:
+    ids = [pair.publish(str(clip), "--title", title) for title in ("one", "two")]
+    c = pair.join("c", 6)  # C starts only now, and does not follow A
 
     def synced() -> Any:
-        items = client(b).get("/api/v1/feed")["items"]
-        return sorted(i["id"] for i in items) == sorted(ids) and items
+        items = [i for i in client(c).get("/api/v1/feed")["items"] if i["id"] in ids]
+        return len(items) == len(ids) and items
 
     items = eventually(synced)
     assert [i["title"] for i in items] == ["two", "one"]
