@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.daemon import Daemon, StartDaemon, run_cli
+from support.daemon import Daemon, StartDaemon, run_cli, spawn_daemon
 
 from peer.api.headers import SECRET_HEADER, SESSION_COOKIE
 from storage import unixfs
@@ -72,12 +72,19 @@ def private_files(data_dir: Path) -> dict[str, Path]:
     }
 
 
-@pytest.fixture
-def owned_daemon(start_daemon: StartDaemon, tmp_path: Path) -> Daemon:
-    data_dir = tmp_path / "peer"
+@pytest.fixture(scope="module")
+def owned_daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
+    """One owner's daemon with a wallet, shared by the module's tests: none of them changes
+    what another checks (they add only files outside the data dir, and only the browser test
+    uses the login link)."""
+    data_dir = tmp_path_factory.mktemp("owner") / "peer"
     created = run_cli(data_dir, "wallet", "create", env=PASSPHRASE)
     assert created.returncode == 0, created.stderr
-    return start_daemon(data_dir, env=PASSPHRASE)
+    daemon = spawn_daemon(data_dir, env=PASSPHRASE)
+    try:
+        yield daemon
+    finally:
+        daemon.kill()
 
 
 @pytest.fixture
