@@ -1,4 +1,10 @@
-"""``scripts/run`` as the README tells a newcomer to use it: devnet + peer, healthy, Ctrl-C."""
+"""``scripts/run`` as the README tells a newcomer to use it: devnet + peer, healthy, Ctrl-C.
+
+A restart of ``scripts/run`` keeping the devnet's deployment and state is shown by
+``tests/integration/demo/test_demo_run.py`` (its second run reuses the demo only while the
+creator's token is still on the chain) and, for the devnet itself, by
+``tests/integration/tokens/test_devnet.py::test_restart_keeps_deployment_tokens_and_balances``.
+"""
 
 from __future__ import annotations
 
@@ -103,30 +109,3 @@ def test_scripts_run_starts_devnet_peer_and_funded_wallet_and_ctrl_c_stops_all(
             process.wait(10)
         if process.stdout is not None:
             process.stdout.close()
-
-
-def test_devnet_restart_keeps_the_deployment(tmp_path: Path) -> None:
-    env_data = tmp_path / "peer"
-    deployments = []
-    for _ in range(2):
-        process = subprocess.Popen(
-            [str(REPO / "scripts" / "run")],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env={**os.environ, "TOKTOK_DATA_DIR": str(env_data), "TOKTOK_DEMO": "0"},
-        )
-        try:
-            url, _ = read_url(process)
-            _, info = get_json(url + "api/v1/status", env_data)
-            deployments.append(info["chain"])
-        finally:
-            process.send_signal(signal.SIGTERM)
-            process.wait(60)
-            if process.stdout is not None:
-                process.stdout.close()
-    first, second = deployments
-    assert isinstance(first, dict)
-    assert isinstance(second, dict)
-    assert (first["tok"], first["factory"]) == (second["tok"], second["factory"])
-    assert json.loads(run_cli(env_data, "status", "--json").stdout)["running"] is False
