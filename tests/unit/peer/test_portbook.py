@@ -49,6 +49,20 @@ def test_a_taken_port_is_replaced_and_said(tmp_path: Path, taken: int) -> None:
     ]
 
 
+def test_the_port_picked_instead_of_a_taken_one_is_kept_from_then_on(
+    tmp_path: Path, taken: int
+) -> None:
+    path = tmp_path / "ports.json"
+    PortBook(path).record({"content": taken}, configured={})
+    moved = PortBook(path)
+    assert moved.pick("content", 0) == 0
+    new = free_port()
+    moved.record({"content": new}, configured={})  # what the daemon bound instead
+    again = PortBook(path)
+    assert again.pick("content", 0) == new
+    assert again.notices == []
+
+
 def test_configured_ports_are_never_stored(tmp_path: Path) -> None:
     path = tmp_path / "ports.json"
     PortBook(path).record({"ui": 8080}, configured={"ui": 8080})
