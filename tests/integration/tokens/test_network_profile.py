@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -19,7 +21,7 @@ from eth_abi.abi import encode
 from eth_account import Account
 from support.daemon import Daemon, eventually, run_cli, spawn_daemon
 
-from tokens.artifacts import default_contracts_dir, load_artifact
+from tokens.artifacts import load_artifact
 from tokens.codecheck import verify_deployment
 from tokens.deployment import load_deployment, save_deployment
 from tokens.devnet import DevnetInfo
@@ -53,21 +55,19 @@ async def test_a_profile_that_is_not_our_deployment_is_refused(
         await disconnect(w3)
 
 
-def _compile_modified_tok(tmp_path: Path) -> str:
-    source = (default_contracts_dir() / "TOK.vy").read_text()
-    modified = source.replace('"Toktok", "TOK", 18', '"Toktok", "TOKX", 18')
-    assert modified != source
-    (tmp_path / "TOK.vy").write_text(modified)
-    done = subprocess.run(
-        [sys.executable, "-m", "vyper", "-f", "bytecode", str(tmp_path / "TOK.vy")],
-        capture_output=True, text=True, check=True, timeout=300,
-    )  # fmt: skip
-    return done.stdout.strip()
+def _modified_tok_bytecode() -> str:
+    """TOK's deploy code with its symbol changed from TOK to TOX: the same length, so the code
+    is valid and deploys, but the immutable ``erc20.symbol`` it writes is not ours (the same
+    kind of foreign copy a recompiled source gives, without a vyper run)."""
+    code = load_artifact("TOK").bytecode.removeprefix("0x")
+    symbol = "7f" + b"TOK".hex() + "00" * 29  # PUSH32 "TOK", left-aligned
+    assert code.count(symbol) == 1, "the symbol literal is where it was"
+    return "0x" + code.replace(symbol, "7f" + b"TOX".hex() + "00" * 29)
 
 
-async def _deploy_modified_tok(devnet: DevnetInfo, tmp_path: Path) -> str:
-    """A copy of TOK compiled with another symbol, deployed: code that is not ours."""
-    bytecode = _compile_modified_tok(tmp_path)
+async def _deploy_modified_tok(devnet: DevnetInfo) -> str:
+    """A copy of TOK with another symbol, deployed: code that is not ours."""
+    bytecode = _modified_tok_bytecode()
     w3 = connect(devnet.rpc_url)
     try:
         sender = TxSender(w3, Account.from_key(devnet.dev_keys[3]), devnet.chain_id)
@@ -135,20 +135,30 @@ def test_network_create_join_and_run_and_a_tampered_profile_stops_the_start(
 
     # Each of these makes `toktok run` refuse, naming what differs: another chain, a factory
     # with other parameters, a modified copy of TOK, a blueprint that is not ours.
-    fake_tok = asyncio.run(_deploy_modified_tok(devnet, tmp_path))
+    fake_tok = asyncio.run(_deploy_modified_tok(devnet))
     cases = [
         (replace(profile, chain_id=1), "chain id 31337"),
         (replace(profile, creator_fee_bps=profile.creator_fee_bps + 1), "creator_fee_bps"),
         (replace(profile, tok=fake_tok), "TOK"),
         (replace(profile, blueprint=devnet.deployment.factory), "blueprint"),
     ]
-    for tampered, names in cases:
-        save_deployment(data / "network.json", tampered)
-        refused = subprocess.run(
-            [sys.executable, "-m", "peer.cli", "--data-dir", str(data), "run"],
+
+    def refusal(case: int) -> tuple[str, subprocess.CompletedProcess[str]]:
+        """``toktok run`` on a copy of the fan's data dir holding tampered profile ``case``
+        (the cases run side by side: each start is a process of its own)."""
+        tampered, names = cases[case]
+        copy = tmp_path / f"fan-{case}"
+        shutil.copytree(data, copy, symlinks=True)
+        save_deployment(copy / "network.json", tampered)
+        return names, subprocess.run(
+            [sys.executable, "-m", "peer.cli", "--data-dir", str(copy), "run"],
             capture_output=True, text=True, timeout=120,
             env={**os.environ, **_env()},
         )  # fmt: skip
+
+    with ThreadPoolExecutor(max_workers=len(cases)) as pool:
+        refusals = list(pool.map(refusal, range(len(cases))))
+    for names, refused in refusals:
         said = refused.stdout + refused.stderr
         assert refused.returncode != 0, names
         assert names in said, said
