@@ -14,10 +14,11 @@ import json
 import subprocess
 import sys
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support.daemon import Daemon, StartDaemon, run_cli
+from support.daemon import Daemon, StartDaemon, run_cli, spawn_daemons
 
 from peer.gating.delegation import PROTOCOL as DELEGATE_PROTOCOL
 from peer.gating.protocol import PROTOCOL as KEYS_PROTOCOL
@@ -102,12 +103,24 @@ def _fetch(daemon: Daemon, cid: str) -> tuple[int, str, bytes]:
         return response.status, response.headers["Content-Type"], response.read()
 
 
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Daemon, Daemon]]:
+    """Two daemons started together, shared by the sizes (each adds and fetches its own file)."""
+    root = tmp_path_factory.mktemp("brackets")
+    env = {"XDG_CONFIG_HOME": str(root / "xdg-config"), "XDG_DATA_HOME": str(root / "xdg-data")}
+    a, b = spawn_daemons(root / "a", root / "b", env=env)
+    try:
+        yield a, b
+    finally:
+        a.kill()
+        b.kill()
+
+
 @pytest.mark.parametrize("size", [64 * 1024, 300 * 1024])
 def test_content_port_serves_a_file_of_brackets_locally_and_through_a_second_peer(
-    start_daemon: StartDaemon, tmp_path: Path, size: int
+    pair: tuple[Daemon, Daemon], tmp_path: Path, size: int
 ) -> None:
-    a = start_daemon(tmp_path / "a")
-    b = start_daemon(tmp_path / "b")
+    a, b = pair
     body = b"[" * size
     (tmp_path / "brackets.json").write_bytes(body)
     cid = _add(a, tmp_path / "brackets.json")
