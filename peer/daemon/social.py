@@ -21,7 +21,14 @@ from typing import Any, Final
 from peer.bus import EventBus
 from peer.daemon.chain import ChainService
 from peer.daemon.feed import FeedService
-from peer.events import FollowStored, LikeStored, NotificationNew, PostCounts, PostStored
+from peer.events import (
+    CommentStored,
+    FollowStored,
+    LikeStored,
+    NotificationNew,
+    PostCounts,
+    PostStored,
+)
 from peer.social.notifications import NotificationStore
 from peer.social.trending import SIGNAL_WINDOW_S
 from tokens.errors import ChainError
@@ -60,7 +67,7 @@ class SocialService:
 
     async def start(self) -> None:
         await asyncio.to_thread(self.store.open)
-        sub = self._bus.subscribe(LikeStored, FollowStored, PostStored)
+        sub = self._bus.subscribe(LikeStored, FollowStored, PostStored, CommentStored)
         self._tasks = [
             asyncio.create_task(self._consume(sub), name="social-events"),
             asyncio.create_task(self._counts_loop(), name="social-counts"),
@@ -107,6 +114,8 @@ class SocialService:
             item = await self._feed.index.post(bytes.fromhex(event.post_id[2:]))
             if item is not None and item.creator == me:
                 await self.notify("like", event.post_id, event.actor, {"title": item.title})
+        elif isinstance(event, CommentStored):
+            await self._comment(event, me)
         elif isinstance(event, FollowStored):
             if me is not None and event.on and event.creator == me and event.actor != me:
                 await self.notify("follow", me, event.actor)
@@ -120,6 +129,23 @@ class SocialService:
                 return
             detail = {"post_id": event.post_id, "title": item.title}
             await self.notify("post", event.creator, event.creator, detail)
+
+    async def _comment(self, event: CommentStored, me: str | None) -> None:
+        """A comment on an own post, or a reply to an own comment (one notification: the
+        reply, when both hold)."""
+        if me is None or event.author == me:
+            return
+        parent = bytes.fromhex(event.parent[2:])
+        if any(parent):
+            answered = await self._feed.index.comment(parent)
+            if answered is not None and answered.author == me:
+                item = await self._feed.index.post(bytes.fromhex(event.post_id[2:]))
+                title = item.title if item is not None else ""
+                await self.notify("reply", event.post_id, event.author, {"title": title})
+                return
+        item = await self._feed.index.post(bytes.fromhex(event.post_id[2:]))
+        if item is not None and item.creator == me:
+            await self.notify("comment", event.post_id, event.author, {"title": item.title})
 
     async def _counts_loop(self) -> None:
         while True:

@@ -253,6 +253,9 @@ class FakePeer:
             }
         )
 
+    async def comments(self, request: web.Request) -> web.Response:
+        return web.json_response({"items": [], "next": None, "min_balance": "0"})
+
     async def notifications(self, request: web.Request) -> web.Response:
         return web.json_response({"items": [], "unread": 0})
 
@@ -489,6 +492,7 @@ class FakePeer:
             Route("GET", f"{p}/wallet", self.wallet, ""),
             Route("GET", f"{p}/profile", self.profile, ""),
             Route("GET", f"{p}/notifications", self.notifications, ""),
+            Route("GET", f"{p}/posts/{{post_id}}/comments", self.comments, ""),
             Route("GET", f"{p}/suggested-creators", self.suggested, ""),
             Route("GET", f"{p}/tags/{{tag}}", self.tag, ""),
             Route("GET", f"{p}/storage", self.storage, ""),

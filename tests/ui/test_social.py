@@ -28,6 +28,7 @@ pytestmark = pytest.mark.ui
 
 FREE = (("Sunset over the bay", ["travel"]), ("Cat on a keyboard", ["cats", "funny"]))
 THIRD_KEY = 6  # dev account of peer C
+E18 = 10**18
 
 
 @pytest.fixture(scope="module")
@@ -199,3 +200,73 @@ def test_tag_pages_and_creators_to_follow(
     panel.get_by_role("button", name="Follow").first.wait_for()
     both_sizes(c, tmp_path, "search-suggested")
     assert probe.problems() == []
+
+
+def test_comments_live_the_creator_hides_one_and_a_holders_only_post_takes_a_buy(
+    net: Network, open_page: Any, tmp_path: Path
+) -> None:
+    sunset, cat = net.clips.free
+    b = net.viewer.api
+    if not b.get(f"/api/v1/creators/{net.creator.address}")["following"]:
+        b.post(f"/api/v1/creators/{net.creator.address}/follow", {"on": True})
+    a_probe = open_page(net.creator.login_url() + f"#/post/{sunset}", DESKTOP)
+    a = a_probe.page
+    a.locator("#state", has_text="online").wait_for()
+    a_sheet = a.locator(".card-clip.active .comment-sheet")
+    a.locator(".card-clip.active").get_by_role("button", name=re.compile("^Comments")).click()
+    a_sheet.wait_for()
+    b_probe = open_page(net.viewer.login_url() + f"#/post/{sunset}")
+    v = b_probe.page
+    v.locator("#state", has_text="online").wait_for()
+    v.locator(".card-clip.active").get_by_role("button", name=re.compile("^Comments")).click()
+    b_sheet = v.locator(".card-clip.active .comment-sheet")
+    b_sheet.get_by_label("Add a comment").fill("Lovely light")
+    b_sheet.get_by_role("button", name="Send").click()
+    b_sheet.locator(".comment", has_text="Lovely light").wait_for()
+    # A sees it live, and hides it; B's sheet updates
+    comment = a_sheet.locator(".comment", has_text="Lovely light")
+    comment.wait_for(timeout=45_000)
+    both_sizes(v, tmp_path, "comments")
+    comment.get_by_role("button", name="Hide").click()
+    a_sheet.locator(".hidden-comment", has_text="Lovely light").wait_for()
+    b_sheet.locator(".comment", has_text="Lovely light").wait_for(state="detached", timeout=45_000)
+    kinds = {n["type"] for n in net.creator.api.get("/api/v1/notifications")["items"]}
+    assert "comment" in kinds
+
+    # holders-only: B holds less than the creator asks, is told so, buys, then comments
+    held = sum(
+        int(h["balance"])
+        for h in b.get(f"/api/v1/tokens/{net.token}/holders")["holders"]
+        if h["address"].lower() == net.viewer.address.lower()
+    )
+    need = held + 2 * E18
+    net.creator.api.post(f"/api/v1/posts/{cat}/comment-policy", {"min_balance": str(need)})
+    deadline = time.monotonic() + 45
+    while b.get(f"/api/v1/posts/{cat}/comments")["min_balance"] != str(need):
+        assert time.monotonic() < deadline, "the policy never reached B"
+        time.sleep(0.5)
+    v_probe = open_page(net.viewer.login_url() + f"#/post/{cat}")
+    v = v_probe.page
+    v.locator(".card-clip.active").get_by_role("button", name=re.compile("^Comments")).click()
+    sheet = v.locator(".card-clip.active .comment-sheet")
+    sheet.locator(".comment-gate", has_text="2 more are needed").wait_for()
+    screenshot(v, tmp_path, "social-comments-holders-only-phone")
+    assert axe_violations(v) == []
+    sheet.get_by_role("button", name="Get a quote").click()
+    sheet.get_by_role("button", name=re.compile(r"^Buy 2 ANA for up to [\d.]+ TOK$")).click()
+    sheet.locator(".comment-gate", has_text="you hold").wait_for(timeout=30_000)
+    sheet.get_by_label("Add a comment").fill("Worth holding")
+    deadline = time.monotonic() + 30
+    out = sheet.locator(".comment-out")
+    posted = sheet.locator(".comment", has_text="Worth holding")
+    while True:  # the bought tokens count once held for the holding window (2 s on the devnet)
+        sheet.get_by_role("button", name="Send").click()
+        while out.inner_text() == "Sending…":
+            time.sleep(0.2)
+        if out.inner_text() == "":
+            posted.wait_for()
+            break
+        assert time.monotonic() < deadline, out.inner_text()
+        time.sleep(1)
+    assert b_probe.problems() == []
+    assert a_probe.problems() == []

@@ -3,6 +3,7 @@ import * as api from "./api.js";
 import { announce, formatDuration, formatUnits, h, shortAddress } from "./dom.js";
 import { creatorInfo, followButton, showFollowing } from "./follow.js";
 import { icon } from "./icons.js";
+import { commentControl } from "./comments.js";
 import { watchCounts } from "./live.js";
 import { avatar, showAvatar, shortTag } from "./people.js";
 import { shareControl } from "./share.js";
@@ -121,6 +122,7 @@ export function clipCard(item, prefs, focusSelf) {
     activate() {
       state.active = true;
       state.userPaused = false;
+      parts.comments.refreshCount();
       el.classList.add("active");
       video.muted = prefs.muted;
       attach("auto").then((ok) => ok && play());
@@ -207,11 +209,17 @@ function cardParts(item, muted) {
   const avatarEl = avatar(item.creator_name);
   const nameEl = h("span.creator-name", {}, item.creator_name || shortAddress(item.creator));
   const chip = h("a.creator-chip", { href: `#/creator/${item.creator}` }, avatarEl, nameEl, price);
+  const commentCount = h("span.count", {}, "");
+  const comments = commentControl(
+    item,
+    h("button.action.comments", { type: "button" }, icon("comment"), commentCount),
+    commentCount,
+  );
   const overlay = h(
     "div.overlay",
     {},
     h("div.meta", {}, chip, h("h2.clip-title", {}, title), tags, seek),
-    h("div.actions", {}, likeButton, follow, share.toggle, muteButton),
+    h("div.actions", {}, likeButton, comments.toggle, follow, share.toggle, muteButton),
   );
   const status = h("p.clip-status", { role: "status" });
   const lock = h("div.lock", { hidden: true });
@@ -236,6 +244,7 @@ function cardParts(item, muted) {
     lock,
     overlay,
     share.panel,
+    comments.sheet,
     status,
   );
   if (item.creator_forked) el.append(h("p.fork-badge", {}, "forked log"));
@@ -254,6 +263,7 @@ function cardParts(item, muted) {
     pausedMark,
     avatarEl,
     nameEl,
+    comments,
   };
 }
 

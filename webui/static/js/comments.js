@@ -50,7 +50,7 @@ export function commentControl(item, toggle, countEl) {
 
   function setCount(n) {
     countEl.textContent = String(n);
-    toggle.setAttribute("aria-label", `Comments (${n})`);
+    toggle.setAttribute("aria-label", n === "" ? "Comments" : `Comments (${n})`);
   }
 
   function open() {
@@ -82,7 +82,7 @@ export function commentControl(item, toggle, countEl) {
     const mine = state.me === item.creator.toLowerCase();
     let page;
     try {
-      page = await api.get(`/posts/${item.id}/comments`, { limit: 100, hidden: mine ? 1 : null });
+      page = await api.get(`/posts/${item.id}/comments`, { limit: 50, hidden: mine ? 1 : null });
     } catch (error) {
       list.replaceChildren(h("li.muted", {}, api.explain(error)));
       return;
@@ -203,7 +203,7 @@ export function commentControl(item, toggle, countEl) {
     if (held >= need) {
       gate.replaceChildren(
         h(
-          "p.muted",
+          "p.muted.gate-text",
           {},
           `Only holders of ${formatUnits(need)} ${symbol} comment here; you hold ${formatUnits(held)}.`,
         ),
@@ -215,7 +215,7 @@ export function commentControl(item, toggle, countEl) {
     const buy = h("button.primary", { type: "button" }, "Get a quote");
     gate.replaceChildren(
       h(
-        "p.warn-text",
+        "p.warn-text.gate-text",
         {},
         `Only holders of ${formatUnits(need)} ${symbol} can comment on this clip. You hold ${formatUnits(held)}: ${formatUnits(missing)} more are needed.`,
       ),
@@ -248,6 +248,8 @@ export function commentControl(item, toggle, countEl) {
           });
           announce(`Bought ${formatUnits(missing)} ${symbol}`);
           await showGate(false);
+          out.textContent =
+            "Bought. Tokens count once held for the holding window (seconds on a devnet).";
         } catch (error) {
           confirm.disabled = false;
           gate.append(h("p.error-text", {}, api.explain(error)));
@@ -291,6 +293,14 @@ export function commentControl(item, toggle, countEl) {
   };
   watchPost("comment.new", item.id, sheet, onEvent);
   watchPost("comment.hidden", item.id, sheet, onEvent);
-  setCount(item.comments ?? 0);
-  return { toggle, sheet };
+  let counted = false;
+  /** Show the post's comment count (asked once, when the card is first shown). */
+  async function refreshCount() {
+    if (counted) return;
+    counted = true;
+    const page = await api.get(`/posts/${item.id}/comments`, { limit: 50 }).catch(() => null);
+    if (page && !state.loaded) setCount(`${page.items.length}${page.next ? "+" : ""}`);
+  }
+  setCount("");
+  return { toggle, sheet, refreshCount };
 }

@@ -171,6 +171,7 @@ export function mountNotifications(container) {
     status.textContent = page.items.length
       ? ""
       : "Nothing yet: follows, likes, comments, trades of your token and new clips of creators you follow show up here.";
+    status.hidden = !status.textContent;
     const fresh = page.items.filter((n) => !n.read).map((n) => n.id);
     if (fresh.length) {
       const answer = await api.post("/notifications/read", { ids: fresh }).catch(() => null);
