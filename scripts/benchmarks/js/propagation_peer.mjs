@@ -3,7 +3,8 @@
 // Same JSON-lines protocol as scripts/benchmarks/propagation_peers.py: one request
 // {"id", "cmd", "args"} per line on stdin, one reply {"id", "ok", "result"|"message"} per line
 // on stdout (possibly out of order). Timestamps are process.hrtime.bigint() (CLOCK_MONOTONIC
-// on Linux, the clock of Python's time.monotonic_ns()). Listens on 127.0.0.1 only; no
+// on Linux, the clock of Python's time.monotonic_ns()). Listens on 127.0.0.1 (or, on the test
+// bed, the `listen` multiaddr `start` is given: the host's 198.18.0.0/15 address); no
 // bootstrap, no mDNS. The peers relay without feed validation (gossipsub's own signature
 // check only): a message has reached a peer when gossipsub emits it.
 // Run with Node >= 22 (node_modules/node/bin/node).
@@ -38,9 +39,9 @@ const received = []
 
 const key = (data) => createHash('sha256').update(data).digest('hex').slice(0, 32)
 
-async function startNode (index) {
+async function startNode (index, listen) {
   const node = await createLibp2p({
-    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+    addresses: { listen: [listen] },
     transports: [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
@@ -55,8 +56,9 @@ async function startNode (index) {
 }
 
 const commands = {
-  start: async ({ count }) => {
-    for (let i = 0; i < count; i++) nodes.push(await startNode(i))
+  start: async ({ count, listen = '/ip4/127.0.0.1/tcp/0' }) => {
+    if (!/^\/ip4\/(127\.|198\.1[89]\.)/.test(listen)) throw new Error(`refusing to listen on ${listen}`)
+    for (let i = 0; i < count; i++) nodes.push(await startNode(i, listen))
     return nodes.map((n) => ({
       peer_id: n.peerId.toString(),
       addrs: n.getMultiaddrs().map((a) => a.toString())
