@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from netbed import Bed, netns
+from netbed import Bed, netns, registry
+from testbed.scenarios_support import World, world_on_a_bed
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -41,6 +42,20 @@ def bed(tmp_path: Path) -> Iterator[Bed]:
 
 def probe(*args: str) -> list[str]:
     return [sys.executable, "-m", "netbed.probe", *args]
+
+
+@pytest.fixture(scope="package")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """The bed of the scenario and network-profile tests, shared by them (see
+    ``scenarios_support``): built at its first use, removed after the last test of this
+    package."""
+    require_bed()
+    with world_on_a_bed(tmp_path_factory.mktemp("world")) as built:
+        bed = built.bed
+        yield built
+    # every daemon, the chain, the delay line and the namespaces are gone
+    assert registry.namespaces_of(bed.run_id) == []
+    assert all(proc.poll() is not None for proc in bed.processes)
 
 
 @pytest.fixture(autouse=True)
