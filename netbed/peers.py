@@ -141,9 +141,14 @@ class NsClient:
         with self.host.entered(), urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310
             return bytes(answer.read())
 
-    def post(self, path: str, body: Any = None) -> Any:
+    def post(self, path: str, body: Any = None, timeout: float | None = None) -> Any:
+        """POST inside the namespace; ``timeout`` (s) for a route that waits on the chain or
+        the network (an unlock with a buy waits for blocks), else the CLI client's 30 s."""
+        from peer.cli.client import DaemonClient
+
+        client = self.client if timeout is None else DaemonClient(self.client.creds, timeout)
         with self.host.entered():
-            return self.client.post(path, body)
+            return client.post(path, body)
 
 
 @dataclass

@@ -21,7 +21,8 @@ from support.daemon import eventually
 
 from testbed.scenarios_support import JOINERS, RPC_PORT, World, connected_peers
 
-pytestmark = pytest.mark.testbed
+# the first test here may build the shared world (two beds' worth of set-up before it was shared)
+pytestmark = [pytest.mark.testbed, pytest.mark.timeout(600)]
 
 
 def test_profiles_created_and_exported_on_one_bed_let_hosts_share_a_chain(world: World) -> None:

@@ -33,7 +33,8 @@ from testbed.scenarios_support import (
     rendition,
 )
 
-pytestmark = pytest.mark.testbed
+# the first test here may build the shared world (two beds' worth of set-up before it was shared)
+pytestmark = [pytest.mark.testbed, pytest.mark.timeout(600)]
 E18 = 10**18
 
 
@@ -101,8 +102,10 @@ def _buy_and_unlock(world: World) -> None:
     locked = fan1.api.get(f"/api/v1/posts/{world.premium}/clip")
     assert locked["locked"] is True
     plan = fan1.api.get(f"/api/v1/clips/{world.premium}/buy-plan")
-    unlocked = fan1.api.post(
-        f"/api/v1/clips/{world.premium}/unlock", {"buy": True, "max_cost": plan["max_cost"]}
+    unlocked = fan1.api.post(  # the buy is mined, then the holding lag (2 blocks) passes
+        f"/api/v1/clips/{world.premium}/unlock",
+        {"buy": True, "max_cost": plan["max_cost"]},
+        timeout=120,
     )
     assert unlocked["unlocked"] is True
     holders = fan1.api.get(f"/api/v1/tokens/{world.token}/holders")["holders"]
