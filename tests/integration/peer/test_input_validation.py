@@ -3,7 +3,7 @@
 One temporary devnet daemon for the module. First the inputs a fuzzing run found (each gave a
 500 or was wrongly accepted), then a property-based run over every operation of the OpenAPI
 document with generated valid and invalid requests (schemathesis): at most 20 examples per
-operation (8 valid, 8 invalid). Values that reach the file system or the network (paths,
+operation (5 valid, 5 invalid). Values that reach the file system or the network (paths,
 multiaddrs) and token amounts come from a safe fixture, so nothing outside the data dir's
 temporary folder is read, nothing beyond 127.0.0.1 is dialled, and every buy happens on this
 throw-away devnet.
@@ -34,7 +34,7 @@ from peer.errors import DaemonError
 
 pytestmark = pytest.mark.integration
 
-EXAMPLES_PER_MODE = 8  # valid + invalid = 16 per operation (the issue allows 20)
+EXAMPLES_PER_MODE = 5  # valid + invalid = 10 per operation (the issue allows 20)
 ZERO = "0x" + "0" * 40
 
 
