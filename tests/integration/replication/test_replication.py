@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -32,7 +33,14 @@ def test_a_clip_stays_playable_from_a_fan_after_its_creator_stops(
 ) -> None:
     # The fan runs the devnet, so the chain outlives the creator's peer.
     fan = start_daemon(tmp_path / "fan", env={"TOKTOK_CHAIN_MODE": "devnet"})
-    creator = rpc_peer(start_daemon, tmp_path / "creator", fan, 4)
+    # The newcomer starts now, beside the creator (a start takes seconds), but connects to
+    # nobody until the creator has stopped.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        starting = pool.submit(rpc_peer, start_daemon, tmp_path / "creator", fan, 4)
+        newcomer = start_daemon(
+            tmp_path / "newcomer", env={**chain_env(fan), **NO_REPLICATION}
+        )  # no wallet: it only watches
+        creator = starting.result()
     post_id = publish(creator, clips["portrait"], "Still here")
     original = rendition_bytes(creator, post_id)
 
@@ -49,9 +57,7 @@ def test_a_clip_stays_playable_from_a_fan_after_its_creator_stops(
     assert creator.stop() == 0
 
     # A newcomer that never met the creator gets the post from the fan (sync) and plays it.
-    newcomer = start_daemon(
-        tmp_path / "newcomer", env={**chain_env(fan), **NO_REPLICATION}
-    )  # no wallet: it only watches
+    assert client(newcomer).get("/api/v1/peers")["peers"] == [], "it met nobody so far"
     connect(newcomer, fan)
     eventually(
         lambda: any(i["id"] == post_id for i in client(newcomer).get("/api/v1/feed")["items"]),
@@ -88,10 +94,10 @@ def test_the_disk_budget_holds_and_own_clips_survive_eviction(
     creator = start_daemon(
         tmp_path / "creator", env={"TOKTOK_CHAIN_MODE": "devnet", **NO_REPLICATION}
     )
-    posts = []
-    for name in ("portrait", "landscape"):
-        posts.append(publish(creator, clips[name], name))
-        time.sleep(1.1)  # distinct createdAt seconds: "oldest" is well defined
+    posts = [publish(creator, clips["portrait"], "portrait")]
+    time.sleep(1.1)  # distinct createdAt seconds: "oldest" is well defined
+    posts.append(publish(creator, clips["landscape"], "landscape"))
+    # the newest clip comes seconds later (after the fan's start and its own publish)
     manifests = [client(creator).get(f"/api/v1/posts/{p}")["manifest"] for p in posts]
     sizes = [clip_size(creator.data_dir, m) for m in manifests]
     budget = sum(sizes) + 16 * 1024  # both fit; a third clip cannot fit beside them
