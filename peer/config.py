@@ -342,7 +342,7 @@ class WalletSection:
 
 @dataclass(frozen=True)
 class SyncSection:
-    """Catch-up sync of posts and profiles with connected peers (``/toktok/sync/1.0.0``)."""
+    """Catch-up sync with connected peers (``/toktok/sync/1.1.0`` and ``1.0.0``)."""
 
     interval_s: float = field(
         default=30.0,
@@ -351,6 +351,13 @@ class SyncSection:
     page_size: int = field(
         default=20,
         metadata=_doc("Records asked for per sync request (1 to 100)."),
+    )
+    protocol_1_1: bool = field(
+        default=True,
+        metadata=_doc(
+            "Speak /toktok/sync/1.1.0 (every record kind: follows, likes, tombstones...) beside "
+            "1.0.0, asking peers in 1.1 first. Off: posts and profiles only, over 1.0.0."
+        ),
     )
 
 

@@ -91,8 +91,16 @@ async def post(request: web.Request) -> web.Response:
 
 
 async def like(request: web.Request) -> web.Response:
+    return await _like(request, True)
+
+
+async def unlike(request: web.Request) -> web.Response:
+    return await _like(request, False)
+
+
+async def _like(request: web.Request, on: bool) -> web.Response:
     service, pid = feed(request), post_id(request)
-    await service.like(pid)
+    await service.like(pid, on)
     item = await service.index.post(pid)
     return web.json_response({"likes": item.likes if item else 0})
 

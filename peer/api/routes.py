@@ -49,6 +49,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/v1/posts/{post_id}", feed.post, "One post"),
     Route("GET", "/api/v1/posts/{post_id}/clip", feed.clip, "Poster and rendition URLs"),
     Route("POST", "/api/v1/posts/{post_id}/like", feed.like, "Like a post"),
+    Route("POST", "/api/v1/posts/{post_id}/unlike", feed.unlike, "Take a like back"),
     Route("POST", "/api/v1/posts/{post_id}/delete", feed.delete, "Withdraw an own post"),
     Route("GET", "/api/v1/posts/{post_id}/comments", comments.list_comments, "A post's comments"),
     Route("POST", "/api/v1/posts/{post_id}/comments", comments.add_comment, "Comment on a post"),

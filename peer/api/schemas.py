@@ -626,6 +626,9 @@ SCHEMAS: dict[tuple[str, str], RouteSchema] = {
     ("POST", "/api/v1/posts/{post_id}/like"): RouteSchema(
         {200: obj({"likes": NAT})}, FEED_WRITE, EMPTY
     ),
+    ("POST", "/api/v1/posts/{post_id}/unlike"): RouteSchema(
+        {200: obj({"likes": NAT})}, FEED_WRITE, EMPTY
+    ),
     ("POST", "/api/v1/posts/{post_id}/delete"): RouteSchema(
         {200: obj({"deleted": {"const": True}})}, FEED_WRITE, EMPTY
     ),

@@ -121,10 +121,32 @@ def like(state: CliState, post: str, as_json: bool) -> None:
 @click.argument("post")
 @json_option
 @pass_state
+def unlike(state: CliState, post: str, as_json: bool) -> None:
+    """Take back your like of POST (its 0x id)."""
+    result = state.require_daemon().post(f"/api/v1/posts/{post}/unlike", {})
+    emit(result, as_json, lambda r: f"unliked ({r['likes']} likes)")
+
+
+@click.command()
+@click.argument("post")
+@json_option
+@pass_state
 def delete(state: CliState, post: str, as_json: bool) -> None:
     """Withdraw your post POST: peers stop showing and replicating it."""
     result = state.require_daemon().post(f"/api/v1/posts/{post}/delete", {})
     emit(result, as_json, lambda _: f"deleted {post}")
 
 
-COMMANDS = (feed, profile, follow, unfollow, like, delete, mute, unmute, block, unblock)
+COMMANDS = (
+    feed,
+    profile,
+    follow,
+    unfollow,
+    like,
+    unlike,
+    delete,
+    mute,
+    unmute,
+    block,
+    unblock,
+)

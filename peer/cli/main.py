@@ -47,6 +47,7 @@ COMMANDS: dict[str, str] = {
     "follow": "peer.cli.feed",
     "unfollow": "peer.cli.feed",
     "like": "peer.cli.feed",
+    "unlike": "peer.cli.feed",
     "delete": "peer.cli.feed",
     "mute": "peer.cli.feed",
     "unmute": "peer.cli.feed",

@@ -38,6 +38,7 @@ from peer.feed.records import (
     CommentPolicy,
     Follow,
     Like,
+    LikeV2,
     Moderation,
     Post,
     Profile,
@@ -277,7 +278,7 @@ class FeedService:
             await self.gossip.publish(envelope)
         return "0x" + post_id.hex()
 
-    async def _sign_and_publish(self, record: Follow | Like | Tombstone | Profile) -> None:
+    async def _sign_and_publish(self, record: Follow | Like | LikeV2 | Tombstone | Profile) -> None:
         assert self._domain is not None
         await self.gossip.publish(sign_record(record, self._domain, self._key()))
 
@@ -288,8 +289,19 @@ class FeedService:
         else:
             await self.gossip.unfollow_creator(creator)
 
-    async def like(self, post_id: bytes) -> None:
-        await self._sign_and_publish(Like(self.me, post_id, int(self._clock())))
+    async def like(self, post_id: bytes, on: bool = True) -> None:
+        """Like (``on``) or unlike a post. A first like is a ``Like`` (today's peers count it
+        too); later changes are ``LikeV2`` records dated after the current one, so they win.
+        Nothing is signed when the post is already in the asked state."""
+        now = int(self._clock())
+        state = await self.index.like_state(self.me, post_id)
+        if state is None and on:
+            await self._sign_and_publish(Like(self.me, post_id, now))
+            return
+        if state is not None and state[0] == on:
+            return
+        created_at = now if state is None else max(now, state[1] + 1)
+        await self._sign_and_publish(LikeV2(self.me, post_id, on, created_at))
 
     async def delete(self, post_id: bytes) -> None:
         await self._sign_and_publish(Tombstone(self.me, post_id, int(self._clock())))

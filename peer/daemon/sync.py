@@ -11,7 +11,7 @@ from peer.sync import PeerBook, PeerBookOptions, SyncOptions, SyncService
 
 
 class SyncRunner:
-    """Serves and pulls ``/toktok/sync/1.0.0``; keeps the peer book in ``<data>/p2p``."""
+    """Serves and pulls sync 1.1 and 1.0; keeps the peer book in ``<data>/p2p``."""
 
     name = "sync"
 
@@ -27,7 +27,11 @@ class SyncRunner:
             self._network,
             self._feed.index,
             self._feed.validator,
-            SyncOptions(interval_s=self._settings.interval_s, page_size=self._settings.page_size),
+            SyncOptions(
+                interval_s=self._settings.interval_s,
+                page_size=self._settings.page_size,
+                v1_1=self._settings.protocol_1_1,
+            ),
             peer_book=PeerBook(PeerBookOptions(self._dir / "peers.json")),
             on_stored=self._feed.on_stored,
         )

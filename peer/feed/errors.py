@@ -4,7 +4,8 @@ Exception tree::
 
     FeedError                      base of everything raised by peer.feed
     ├── DecodeError                bytes are not a valid signed record (wire codec)
-    │   └── OversizeError          the encoded record is larger than MAX_RECORD_BYTES
+    │   ├── OversizeError          the encoded record is larger than MAX_RECORD_BYTES
+    │   └── UnknownKindError       a well-formed envelope of a record kind this build does not know
     ├── EncodeError                a record cannot be put on the wire (out-of-range field)
     ├── SignatureError             a signature is malformed or does not recover
     ├── FeedIndexError             the local index failed (SQLite error, closed index)
@@ -30,6 +31,16 @@ class DecodeError(FeedError):
 
 class OversizeError(DecodeError):
     """The encoded record exceeds the wire size limit."""
+
+
+class UnknownKindError(DecodeError):
+    """A well-formed envelope (``{"v": 1, "<kind>": {...}, "sig": ...}``) of a kind this build
+    does not know: on topics and in sync versions made after the kind list was fixed, it is
+    ignored rather than rejected (a newer peer is not a cheat)."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(f"unknown record kind {kind[:40]!r}")
+        self.kind = kind
 
 
 class EncodeError(FeedError):

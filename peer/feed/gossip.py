@@ -2,7 +2,10 @@
 
 Topics (ARCHITECTURE "Feed rules"): ``toktok/1/posts`` (posts of creators with a registered
 token), ``toktok/1/creator/<lowercase address>`` (all of one creator's posts, for followers),
-``toktok/1/profiles`` and ``toktok/1/social`` (follows, likes, tombstones), and
+``toktok/1/profiles``, ``toktok/1/social`` (follows, likes, tombstones), ``toktok/1/likes``
+(``likeV2`` records: today's peers Reject an unknown kind on the social topic and would
+penalise the sender, so the new kind has a topic of its own; on it, a well-formed record of a
+kind we do not know is Ignored, so kinds can be added there later), and
 ``toktok/1/comments/<lowercase address>`` (comments on one creator's posts, and that creator's
 moderations and comment policies; subscribed by the creator, its followers and its commenters;
 peers that predate comments never subscribe it, so they never see, reject or penalise them).
@@ -31,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from peer.feed import validation as v
-from peer.feed.errors import DecodeError, FeedError, OversizeError
+from peer.feed.errors import DecodeError, FeedError, OversizeError, UnknownKindError
 from peer.feed.ingest import StoreResult
 from peer.feed.ports import RecordStore
 from peer.feed.ratelimit import Rate, RateLimiter
@@ -41,6 +44,7 @@ from peer.feed.records import (
     CommentPolicy,
     Follow,
     Like,
+    LikeV2,
     Moderation,
     Post,
     Profile,
@@ -55,6 +59,9 @@ logger = logging.getLogger(__name__)
 TOPIC_POSTS: Final = "toktok/1/posts"
 TOPIC_PROFILES: Final = "toktok/1/profiles"
 TOPIC_SOCIAL: Final = "toktok/1/social"
+TOPIC_LIKES: Final = "toktok/1/likes"
+LENIENT_TOPICS: Final = frozenset({TOPIC_LIKES})
+"""Topics on which a well-formed record of an unknown kind is Ignored, not Rejected."""
 CREATOR_TOPIC_PREFIX: Final = "toktok/1/creator/"
 COMMENT_TOPIC_PREFIX: Final = "toktok/1/comments/"
 
@@ -85,6 +92,8 @@ def topics_for(envelope: Envelope, post_creator: str | None = None) -> list[str]
         return topics
     if isinstance(record, Profile):
         return [TOPIC_PROFILES]
+    if isinstance(record, LikeV2):
+        return [TOPIC_LIKES]
     return [TOPIC_SOCIAL]
 
 
@@ -117,6 +126,8 @@ def topic_problem(topic: str, envelope: Envelope) -> str | None:
                 return None
             return f"{envelope.kind} not by this topic's creator"
         return f"{envelope.kind} on a comment topic"
+    if topic == TOPIC_LIKES:
+        return None if isinstance(record, LikeV2) else f"{envelope.kind} on the likes topic"
     return f"unknown topic {topic}"
 
 
@@ -171,7 +182,7 @@ class FeedGossip:
 
     async def start(self) -> None:
         """Subscribe to the global topics."""
-        for topic in (TOPIC_POSTS, TOPIC_PROFILES, TOPIC_SOCIAL):
+        for topic in (TOPIC_POSTS, TOPIC_PROFILES, TOPIC_SOCIAL, TOPIC_LIKES):
             await self._subscribe(topic)
 
     async def close(self) -> None:
@@ -271,6 +282,10 @@ class FeedGossip:
             envelope = decode(message.data)
         except OversizeError:
             return Reject(str(v.RejectReason.OVERSIZE))
+        except UnknownKindError:
+            if topic in LENIENT_TOPICS:
+                return Ignore("unknown-kind")
+            return Reject(str(v.RejectReason.UNDECODABLE))
         except DecodeError as exc:
             logger.debug("undecodable on %s from %s: %s", topic, message.received_from, exc)
             return Reject(str(v.RejectReason.UNDECODABLE))

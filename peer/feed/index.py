@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,7 @@ from peer.feed.db import Readers, Writer
 from peer.feed.errors import FeedIndexError
 from peer.feed.ingest import StoreItem, StoreResult, set_listed, store_batch
 from peer.feed.queries import FeedItem, Page
+from peer.feed.synckinds import SYNCED_KINDS, group_heads
 from peer.feed.wire import Envelope, encode
 
 DEFAULT_PAGE: Final = 20
@@ -72,6 +74,8 @@ class FeedIndex:
             self._slots_batch, ()
         )
         self._to_store: list[tuple[StoreItem, asyncio.Future[StoreResult]]] = []
+        self._kind_generation: Counter[str] = Counter()
+        self._kind_heads: dict[str, tuple[int, dict[str, tuple[int, bytes]]]] = {}
 
     async def start(self) -> None:
         """Create the folder, open the database and apply migrations."""
@@ -116,7 +120,12 @@ class FeedIndex:
         if not self._to_store:
             asyncio.get_running_loop().call_soon(self._flush_stores)
         self._to_store.append(((envelope, record_id, wire, at), future))
-        return await future
+        try:
+            return await future
+        finally:
+            # even on failure: cheap and safe; a tombstone also removes the post's comments
+            for kind in SYNCED_KINDS if envelope.kind == "tombstone" else (envelope.kind,):
+                self._kind_generation[kind] += 1
 
     def _flush_stores(self) -> None:
         pending, self._to_store = self._to_store, []
@@ -397,6 +406,41 @@ class FeedIndex:
             (creator, min(from_seq, 2**63 - 1), max(1, min(limit, 1000))),
         )
         return [bytes(r[0]) for r in rows]
+
+    async def kind_heads(self, kind: str) -> dict[str, tuple[int, bytes]]:
+        """``{author: (count, digest)}`` of every group of a synced ``kind`` (empty for a kind
+        sync does not carry); ``digest`` = ``synckinds.group_digest`` of the group's ids.
+        Cached until a record of that kind is stored (every peer's round asks for it)."""
+        source = SYNCED_KINDS.get(kind)
+        if source is None:
+            return {}
+        generation = self._kind_generation[kind]
+        cached = self._kind_heads.get(kind)
+        if cached is not None and cached[0] == generation:
+            return cached[1]
+        sql = f"SELECT {source.author}, id FROM {source.table} ORDER BY {source.author}, id"  # noqa: S608
+        heads = await self._readers.run(lambda db: group_heads(db.execute(sql)))
+        self._kind_heads[kind] = (generation, heads)
+        return heads
+
+    async def kind_range(self, kind: str, author: str, after: bytes, limit: int) -> list[bytes]:
+        """Wire records of group (``kind``, ``author``) with id > ``after``, ascending id."""
+        source = SYNCED_KINDS.get(kind)
+        if source is None:
+            return []
+        rows = await self._all(
+            f"SELECT wire FROM {source.table} WHERE {source.author} = ? AND id > ?"  # noqa: S608
+            " ORDER BY id LIMIT ?",
+            (author, after, max(1, min(limit, 1000))),
+        )
+        return [bytes(r[0]) for r in rows]
+
+    async def like_state(self, actor: str, post: bytes) -> tuple[bool, int] | None:
+        """``(on, createdAt)`` of ``actor``'s winning like record for ``post`` (None: none)."""
+        row = await self._one(
+            'SELECT "on", created_at FROM like_state WHERE post = ? AND actor = ?', (post, actor)
+        )
+        return None if row is None else (bool(row[0]), int(row[1]))
 
     async def profile_heads(self) -> dict[str, int]:
         """``{creator: stored profile version}`` (the profile half of sync's heads)."""

@@ -27,6 +27,7 @@ from peer.feed.records import (
     CommentPolicy,
     Follow,
     Like,
+    LikeV2,
     Moderation,
     Post,
     Profile,
@@ -91,6 +92,23 @@ def store(
             "INSERT OR IGNORE INTO likes(actor, post, created_at, id, wire) VALUES (?, ?, ?, ?, ?)",
             (record.actor, record.post, _clamp(record.created_at), record_id, wire),
         )
+        _store_like_state(conn, record.post, record.actor, True, record.created_at, record_id)
+    elif isinstance(record, LikeV2):
+        conn.execute(
+            'INSERT INTO likes2(actor, post, "on", created_at, id, wire) VALUES (?, ?, ?, ?, ?, ?)'
+            ' ON CONFLICT(post, actor) DO UPDATE SET "on" = excluded."on",'
+            " created_at = excluded.created_at, id = excluded.id, wire = excluded.wire"
+            " WHERE (excluded.created_at, excluded.id) > (likes2.created_at, likes2.id)",
+            (
+                record.actor,
+                record.post,
+                int(record.on),
+                _clamp(record.created_at),
+                record_id,
+                wire,
+            ),
+        )
+        _store_like_state(conn, record.post, record.actor, record.on, record.created_at, record_id)
     elif isinstance(record, Tombstone):
         _store_tombstone(db, record, record_id, wire)
     elif isinstance(record, Comment):
@@ -100,6 +118,19 @@ def store(
     elif isinstance(record, CommentPolicy):
         store_policy(db, record, record_id, wire)
     return StoreResult.STORED
+
+
+def _store_like_state(
+    conn: sqlite3.Connection, post: bytes, actor: str, on: bool, created_at: int, record_id: bytes
+) -> None:
+    """Keep the winning like record of (actor, post): highest ``(createdAt, id)``."""
+    conn.execute(
+        'INSERT INTO like_state(post, actor, "on", created_at, id) VALUES (?, ?, ?, ?, ?)'
+        ' ON CONFLICT(post, actor) DO UPDATE SET "on" = excluded."on",'
+        " created_at = excluded.created_at, id = excluded.id"
+        " WHERE (excluded.created_at, excluded.id) > (like_state.created_at, like_state.id)",
+        (post, actor, int(on), _clamp(created_at), record_id),
+    )
 
 
 StoreItem = tuple[Envelope, bytes, bytes, int]

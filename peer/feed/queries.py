@@ -39,7 +39,8 @@ _FOLLOWED: Final = 'SELECT creator FROM follows WHERE actor = ? AND "on" = 1'
 _COLUMNS: Final = (
     "p.rowid, p.id, p.creator, p.seq, p.token, p.manifest, p.title, p.tags, p.duration_ms,"
     " p.created_at, p.premium, p.min_balance, p.key_servers, COALESCE(c.name, ''),"
-    " COALESCE(c.forked, 0), (SELECT COUNT(*) FROM likes l WHERE l.post = p.id)"
+    " COALESCE(c.forked, 0),"
+    ' (SELECT COUNT(*) FROM like_state l WHERE l.post = p.id AND l."on" = 1)'
 )
 _JOIN_PAGE: Final = "JOIN posts p ON p.rowid = k.rid LEFT JOIN creators c ON c.address = p.creator"
 """Joins ``k`` (the page's rowids) to the columns a FeedItem needs."""

@@ -27,9 +27,13 @@ _WANTED: Final = (
     " WHERE p.hidden = 0 AND p.creator NOT IN (SELECT address FROM muted)"
     " AND p.creator NOT IN (SELECT address FROM blocked) AND p.creator != :me AND ("
     ' p.creator IN (SELECT creator FROM follows WHERE actor = :me AND "on" = 1)'
-    " OR p.id IN (SELECT post FROM likes WHERE actor = :me))"
+    " OR p.id IN ({liked}))"
     " ORDER BY p.created_at DESC, p.rowid DESC LIMIT :limit"
 )
+_LIKED: Final = 'SELECT post FROM like_state WHERE actor = :me AND "on" = 1'
+"""Posts ``me`` likes now (a later ``likeV2`` may have taken a like back)."""
+_LIKED_BEFORE_UNLIKE: Final = "SELECT post FROM likes WHERE actor = :me"
+"""The same on an index the feed has not migrated to ``like_state`` yet."""
 _MANIFESTS_OF: Final = "SELECT DISTINCT manifest FROM posts WHERE creator = ?"
 _WITHDRAWN: Final = "SELECT 1 FROM tombstones WHERE post = ?"
 
@@ -86,8 +90,12 @@ class IndexReader:
         return int(rows[0][0])
 
     def wanted_by(self, me: str, limit: int) -> list[WantedRow]:
-        """The newest ``limit`` visible posts ``me`` follows or liked (not ``me``'s own)."""
-        rows = self._rows(_WANTED, {"me": me, "limit": max(0, limit)})
+        """The newest ``limit`` visible posts ``me`` follows or likes (not ``me``'s own)."""
+        has_state = self._rows(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'like_state'", ()
+        )
+        sql = _WANTED.format(liked=_LIKED if has_state else _LIKED_BEFORE_UNLIKE)
+        rows = self._rows(sql, {"me": me, "limit": max(0, limit)})
         return [WantedRow("0x" + bytes(r[0]).hex(), str(r[1]), str(r[2]), int(r[3])) for r in rows]
 
     def manifests_of(self, creator: str) -> list[str]:

@@ -70,6 +70,18 @@ class Like:
 
 
 @dataclass(frozen=True, slots=True)
+class LikeV2:
+    """``actor`` likes (``on``) or stops liking the post with id ``post``. Per (actor, post) the
+    like record (of either type; a ``Like`` counts as on) with the highest ``(created_at, id)``
+    wins."""
+
+    actor: str
+    post: bytes
+    on: bool
+    created_at: int
+
+
+@dataclass(frozen=True, slots=True)
 class Tombstone:
     """The creator withdraws the post with id ``post``."""
 
@@ -111,7 +123,7 @@ class CommentPolicy:
     created_at: int
 
 
-Record = Post | Profile | Follow | Like | Tombstone | Comment | Moderation | CommentPolicy
+Record = Post | Profile | Follow | Like | LikeV2 | Tombstone | Comment | Moderation | CommentPolicy
 COMMENT_KINDS: Final = ("comment", "moderation", "commentPolicy")
 """The wire kinds of the comment records (carried on the comment topics only)."""
 
@@ -185,6 +197,17 @@ SCHEMAS: Final[dict[type[Record], Schema]] = {
         (
             ("actor", "actor", "address"),
             ("post", "post", "bytes32"),
+            ("createdAt", "created_at", "uint64"),
+        ),
+        "actor",
+    ),
+    LikeV2: Schema(
+        "LikeV2",
+        "likeV2",
+        (
+            ("actor", "actor", "address"),
+            ("post", "post", "bytes32"),
+            ("on", "on", "bool"),
             ("createdAt", "created_at", "uint64"),
         ),
         "actor",

@@ -14,7 +14,7 @@ a crash leaves the database at a whole version. A database that records a name t
 does not know is newer and is refused (``SchemaError``): an old program must not write into a
 layout it does not know.
 
-Layout (v4):
+Layout:
 
 - ``records(id, kind)``: every stored record id (the "already stored" set of the validator).
 - ``posts``: one row per stored post, ``rowid`` = arrival order; ``wire`` is the canonical
@@ -36,6 +36,11 @@ Layout (v4):
   order; what sync serves; views ``comment_sync``, ``moderation_sync`` and
   ``comment_policy_sync`` give ``(id, wire, author)`` per kind) and ``comment_usage`` (the bytes
   and count of stored comments, for the budget).
+- ``unlike-and-sync-kinds``: ``likes2`` holds the latest ``likeV2`` per (actor, post);
+  ``like_state(post, actor, on, created_at, id)`` the winning like record of either type per
+  (actor, post) (a ``Like`` counts as on), which like counts read; indexes by (author, id) on
+  ``follows``, ``likes`` and ``tombstones`` for sync 1.1's per-author ranges. ``like_state`` is
+  filled from ``likes`` when migrating.
 """
 
 from __future__ import annotations
@@ -164,6 +169,39 @@ def _v4(db: sqlite_utils.Database) -> None:
         db.execute(statement)
 
 
+_V5: Final = """
+CREATE TABLE likes2 (
+    actor TEXT NOT NULL,
+    post BLOB NOT NULL,
+    "on" INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    id BLOB NOT NULL,
+    wire BLOB NOT NULL,
+    PRIMARY KEY (post, actor)
+) WITHOUT ROWID;
+CREATE INDEX likes2_by_actor ON likes2(actor, id);
+CREATE TABLE like_state (
+    post BLOB NOT NULL,
+    actor TEXT NOT NULL,
+    "on" INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    id BLOB NOT NULL,
+    PRIMARY KEY (post, actor)
+) WITHOUT ROWID;
+CREATE INDEX like_state_by_actor ON like_state(actor) WHERE "on" = 1;
+INSERT INTO like_state(post, actor, "on", created_at, id)
+    SELECT post, actor, 1, created_at, id FROM likes;
+CREATE INDEX likes_by_actor ON likes(actor, id);
+CREATE INDEX follows_by_actor_id ON follows(actor, id);
+CREATE INDEX tombstones_by_creator ON tombstones(creator, id)
+"""
+
+
+def _v5(db: sqlite_utils.Database) -> None:
+    for statement in _split(_V5):
+        db.execute(statement)
+
+
 def _split(script: str) -> list[str]:
     return [part.strip() for part in script.split(";") if part.strip()]
 
@@ -240,6 +278,7 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
     Migration("mute-and-block", _v3),
     Migration("visible-post-indexes", _v4),
     Migration("comments", _comments),
+    Migration("unlike-and-sync-kinds", _v5),
 )
 LATEST: Final = len(MIGRATIONS)
 _RECORD_TABLE: Final = (

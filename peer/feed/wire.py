@@ -11,7 +11,8 @@ encoder can produce, whatever the key order or whitespace:
 - strings must be encodable as UTF-8 (no lone surrogates);
 - the encoded record is at most ``MAX_RECORD_BYTES`` bytes.
 
-Every failure raises ``DecodeError`` (``OversizeError`` for size); nothing else escapes.
+Every failure raises ``DecodeError`` (``OversizeError`` for size, ``UnknownKindError`` for a
+well-formed envelope of a kind this build does not know); nothing else escapes.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any, Final
 
 from eth_utils.address import to_checksum_address
 
-from peer.feed.errors import DecodeError, EncodeError, OversizeError
+from peer.feed.errors import DecodeError, EncodeError, OversizeError, UnknownKindError
 from peer.feed.records import KIND_TO_TYPE, SCHEMAS, Record, schema_of
 from peer.feed.signatures import SIGNATURE_BYTES
 from storage import untrusted
@@ -53,7 +54,7 @@ class Envelope:
 
     @property
     def kind(self) -> str:
-        """The wire kind: ``post``, ``profile``, ``follow``, ``like`` or ``tombstone``."""
+        """The wire kind: ``post``, ``profile``, ``follow``, ``like``, ``likeV2``, ``tombstone``."""
         return schema_of(self.record).kind
 
 
@@ -177,11 +178,15 @@ def decode(data: bytes) -> Envelope:
     """
     obj = _parse(data)
     kinds = [key for key in obj if key not in ("v", "sig")]
-    if len(kinds) != 1 or kinds[0] not in KIND_TO_TYPE or set(obj) != {"v", "sig", kinds[0]}:
+    if len(kinds) != 1 or set(obj) != {"v", "sig", kinds[0]}:
         raise DecodeError(f"record must have exactly v, sig and one kind; got keys {sorted(obj)}")
     if type(obj["v"]) is not int or obj["v"] != WIRE_VERSION:
         raise DecodeError(f"unsupported wire version {obj['v']!r}; expected {WIRE_VERSION}")
     kind = kinds[0]
+    if kind not in _FIELD_DECODERS:
+        if isinstance(obj[kind], dict) and isinstance(obj["sig"], str):
+            raise UnknownKindError(kind)
+        raise DecodeError(f"record must have exactly v, sig and one kind; got keys {sorted(obj)}")
     record_type, expected, decoders = _FIELD_DECODERS[kind]
     body = obj[kind]
     if not isinstance(body, dict):

@@ -1,4 +1,9 @@
-"""One sync round against one peer: heads, then missing post ranges and profiles, in pages.
+"""One sync round against one peer: heads, then missing post ranges and profiles, in pages,
+then (sync 1.1) the other record kinds by (kind, author) group (``peer.sync.kinds``).
+
+Protocol: 1.1 is asked first; a peer that does not serve it (``ProtocolNotSupportedError``)
+is asked the same in 1.0 at once and spoken to in 1.0 for ``v1_0_retry_s``. Neither is a
+fault of the peer: nothing is counted against it.
 
 Every record goes through the feed ``Validator``; Accept -> ``index.store``; Ignore (already
 stored, stale profile, chain down) -> counted; Reject or undecodable -> that record is dropped
@@ -30,9 +35,9 @@ import contextlib
 import logging
 import random
 from collections import Counter
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from peer.feed import validation as v
 from peer.feed.errors import DecodeError
@@ -40,13 +45,21 @@ from peer.feed.ingest import StoreResult
 from peer.feed.ratelimit import Rate
 from peer.feed.records import Post, Profile
 from peer.feed.wire import Envelope, decode
-from peer.p2p.errors import ResponseTooLargeError
+from peer.p2p.errors import ProtocolNotSupportedError, ResponseTooLargeError
 from peer.p2p.ports import Network
 from peer.sync import protocol as sp
+from peer.sync import protocol11 as p11
 from peer.sync.errors import SyncProtocolError
+from peer.sync.kinds import KindRounds
 from peer.sync.ports import SyncIndex
+from peer.sync.rounds import Budget, RoundReport, RoundStop
 
 logger = logging.getLogger(__name__)
+
+_SETTLED: Final = frozenset(
+    {v.IgnoreReason.DUPLICATE, v.IgnoreReason.STALE, v.IgnoreReason.CONTROL_CHARACTERS}
+)
+"""Ignore reasons that stay true: a group holding only such records need not be refetched."""
 
 GAP_SCAN_PAGES = 10
 """Pages of 1,000 of our own log scanned to find a gap (beyond that the gap is left alone)."""
@@ -93,34 +106,18 @@ class SyncOptions:
     of 500 records is ~27 requests, so honest peers stay far below it."""
     limits: sp.Limits = field(default_factory=sp.Limits)
     """Protocol caps (both directions)."""
-
-
-@dataclass(slots=True)
-class RoundReport:
-    """What one round with one peer did."""
-
-    peer: str
-    stored: int = 0
-    forks: int = 0
-    ignored: int = 0
-    pages: int = 0
-    creators: int = 0
-    rejected: str | None = None
-    """Why the round stopped because the peer misbehaved (None if it did not)."""
-    refused: int = 0
-    """Records dropped because they broke the feed rules (each costs only itself)."""
-    last_refused: str = ""
-    """Why the last of them was dropped."""
-    error: str | None = None
-    """Why the round stopped on a network error (timeout, unsupported protocol...)."""
-    answered: bool = False
-    """The peer answered the heads request."""
-    capped: bool = False
-    """The round used up its page or record budget (the peer may have more for us)."""
-
-
-class _Stop(Exception):
-    """Internal: the peer misbehaved; the round ends."""
+    v1_1: bool = True
+    """Speak ``/toktok/sync/1.1.0`` (serve it beside 1.0.0, ask it first); off: a 1.0-only
+    peer (posts and profiles only)."""
+    v1_0_retry_s: float = 3600.0
+    """A peer that does not serve 1.1 is spoken to in 1.0 for this long before 1.1 is tried
+    again (seconds)."""
+    max_groups_per_round: int = 100
+    """Most (kind, author) groups fetched from one peer per round (sync 1.1). The kinds beside
+    posts and profiles have their own page and record budget of the same size."""
+    max_memo_groups: int = 100_000
+    """Groups remembered as fetched per (peer, kind, author, digest): a group whose digest is
+    unchanged since we fetched all of it from that peer is not fetched again."""
 
 
 class RoundRunner:
@@ -144,35 +141,63 @@ class RoundRunner:
         self._on_stored = on_stored
         self._rng = rng
         self.stats: Counter[str] = Counter()
+        self._protocols: dict[str, str] = {}
+        """The protocol of the current (or last) round with each peer."""
+        self._old_peers: dict[str, float] = {}
+        """Peers that do not serve 1.1, until when we stop asking (clock time)."""
+        self._kinds = KindRounds(index, validator, options, rng, self)
 
-    async def _ask(self, peer: str, request: sp.Request, max_response: int) -> bytes:
+    async def _ask(self, peer: str, request: p11.Request, max_response: int) -> bytes:
         return await self._network.request(
             peer,
-            sp.PROTOCOL_ID,
-            sp.encode_request(request),
+            self._protocols.get(peer, sp.PROTOCOL_ID),
+            p11.encode_request(request),
             timeout=self._options.request_timeout_s,
             max_response=max_response,
         )
 
     async def heads(self, peer: str) -> sp.Heads:
+        """The peer's post and profile heads, asked in 1.1 first (then 1.0 if it does not
+        serve 1.1; remembered for ``v1_0_retry_s``). The protocol is kept for the round."""
         limits = self._options.limits
-        data = await self._ask(peer, sp.HeadsRequest(), limits.max_heads_bytes)
+        now = self._clock()
+        old = self._old_peers.get(peer)
+        if old is not None and old <= now:
+            del self._old_peers[peer]
+        new = self._options.v1_1 and peer not in self._old_peers
+        self._protocols[peer] = p11.PROTOCOL_ID if new else sp.PROTOCOL_ID
+        try:
+            data = await self._ask(peer, sp.HeadsRequest(), limits.max_heads_bytes)
+        except ProtocolNotSupportedError:
+            if not new:
+                raise
+            self.stats["fallback-1.0"] += 1
+            self._old_peers[peer] = now + self._options.v1_0_retry_s
+            self._protocols[peer] = sp.PROTOCOL_ID
+            data = await self._ask(peer, sp.HeadsRequest(), limits.max_heads_bytes)
         return sp.decode_heads(data, limits)
 
     async def run(self, peer: str, report: RoundReport) -> None:
         """Fetch what ``peer`` has and we lack; fills ``report``. Raises p2p errors."""
+        options = self._options
         try:
             heads = await self.heads(peer)
             report.answered = True
-            budget = _Budget(
-                self._options.max_pages_per_round,
-                self._options.max_records_per_round,
-                self._options.max_rejects_per_round,
+            report.protocol = self._protocols[peer]
+            budget = Budget(
+                options.max_pages_per_round,
+                options.max_records_per_round,
+                options.max_rejects_per_round,
             )
             await self._posts(peer, heads, budget, report)
             await self._profiles(peer, heads, budget, report)
-            report.capped = budget.pages <= 0 or budget.records <= 0
-        except (_Stop, SyncProtocolError, ResponseTooLargeError) as exc:
+            report.capped = budget.spent
+            if report.protocol == p11.PROTOCOL_ID:
+                kinds = Budget(options.max_pages_per_round, options.max_records_per_round, 0)
+                kinds.rejects = budget.rejects  # one allowance of bad records per round
+                await self._kinds.run(peer, lambda r, n: self._ask(peer, r, n), kinds, report)
+                report.capped = report.capped or kinds.spent
+        except (RoundStop, SyncProtocolError, ResponseTooLargeError) as exc:
             # an answer over our caps is a protocol violation too, not a network failure
             report.rejected = str(exc)
             self.stats["reject"] += 1
@@ -246,9 +271,7 @@ class RoundRunner:
                 return expected if expected < head else None
         return None
 
-    async def _posts(
-        self, peer: str, heads: sp.Heads, budget: _Budget, report: RoundReport
-    ) -> None:
+    async def _posts(self, peer: str, heads: sp.Heads, budget: Budget, report: RoundReport) -> None:
         """Fetch the wanted logs, ``parallel_creators`` of them at a time (one budget)."""
         wanted = iter(await self._wanted_posts(heads))
 
@@ -265,7 +288,7 @@ class RoundRunner:
         creator: str,
         from_seq: int,
         local_head: int,
-        budget: _Budget,
+        budget: Budget,
         report: RoundReport,
     ) -> None:
         """One creator's log from ``from_seq`` on, page by page. While a page is validated
@@ -285,9 +308,9 @@ class RoundRunner:
                 envelopes = [envelope for envelope, _seq in checked if envelope is not None]
                 seqs = [seq for envelope, seq in checked if envelope is not None]
                 if seqs != sorted(seqs):
-                    raise _Stop("range response not in seq order")
+                    raise RoundStop("range response not in seq order")
                 for _ in range(len(checked) - len(envelopes)):
-                    self._refuse("undecodable", "a record of a range page", report, budget)
+                    self.refuse("undecodable", "a record of a range page", report, budget)
                 if not seqs or len(page) < limit:
                     await self._take(envelopes, report, budget)
                     return
@@ -312,7 +335,7 @@ class RoundRunner:
                     await pending
 
     async def _fetch_page(
-        self, peer: str, creator: str, from_seq: int, budget: _Budget, report: RoundReport
+        self, peer: str, creator: str, from_seq: int, budget: Budget, report: RoundReport
     ) -> _Page | None:
         """Ask for one range page; None when the round's budget is used up. The page and
         its records are reserved before asking (fetches in flight at once stay within the
@@ -344,11 +367,11 @@ class RoundRunner:
             return None, 0
         record = envelope.record
         if not isinstance(record, Post) or record.creator != creator or record.seq < from_seq:
-            raise _Stop(f"range response holds a record outside {creator} seq >= {from_seq}")
+            raise RoundStop(f"range response holds a record outside {creator} seq >= {from_seq}")
         return envelope, record.seq
 
     async def _profiles(
-        self, peer: str, heads: sp.Heads, budget: _Budget, report: RoundReport
+        self, peer: str, heads: sp.Heads, budget: Budget, report: RoundReport
     ) -> None:
         limits = self._options.limits
         local = await self._index.profile_heads()
@@ -373,15 +396,15 @@ class RoundRunner:
                 try:
                     envelope = decode(raw)
                 except DecodeError as exc:
-                    self._refuse("undecodable", str(exc), report, budget)
+                    self.refuse("undecodable", str(exc), report, budget)
                     continue
                 record = envelope.record
                 if not isinstance(record, Profile) or record.creator not in batch:
-                    raise _Stop("profiles response holds a record we did not ask for")
+                    raise RoundStop("profiles response holds a record we did not ask for")
                 envelopes.append(envelope)
             await self._take(envelopes, report, budget)
 
-    async def _take(self, envelopes: list[Envelope], report: RoundReport, budget: _Budget) -> None:
+    async def _take(self, envelopes: list[Envelope], report: RoundReport, budget: Budget) -> None:
         """Validate a page concurrently and store what passes (one batch for the index's
         writer, in order). A rejected record costs that record only; the round stops once the
         peer has sent ``max_rejects_per_round`` of them."""
@@ -389,22 +412,46 @@ class RoundRunner:
         verdicts = await asyncio.gather(
             *(self._validator.validate_envelope(e, now) for e in envelopes)
         )
+        await self._settle(envelopes, verdicts, report, budget)
+
+    async def take_checked(
+        self, items: list[tuple[Envelope, bytes]], report: RoundReport, budget: Budget
+    ) -> bool:
+        """Like ``_take`` for records ``Validator.authenticate`` passed (``(envelope, id)``).
+        True when every record is settled for good: stored, or ignored for a reason that
+        cannot change (duplicate, stale, control characters)."""
+        now = int(self._clock())
+        verdicts = await asyncio.gather(
+            *(self._validator.check(e, record_id, now) for e, record_id in items)
+        )
+        await self._settle([e for e, _ in items], verdicts, report, budget)
+        return all(
+            not isinstance(verdict, v.Ignored) or verdict.reason in _SETTLED for verdict in verdicts
+        )
+
+    async def _settle(
+        self,
+        envelopes: list[Envelope],
+        verdicts: Sequence[v.Verdict],
+        report: RoundReport,
+        budget: Budget,
+    ) -> None:
         accepted: list[tuple[Envelope, bytes]] = []
         for envelope, verdict in zip(envelopes, verdicts, strict=True):
             if isinstance(verdict, v.Ignored):
                 report.ignored += 1
                 self.stats[f"ignore:{verdict.reason}"] += 1
             elif isinstance(verdict, v.Rejected):
-                self._refuse(f"{verdict.reason}", verdict.detail, report, budget)
+                self.refuse(f"{verdict.reason}", verdict.detail, report, budget)
             else:
                 accepted.append((envelope, verdict.record_id))
         results = await asyncio.gather(*(self._index.store(e, rid) for e, rid in accepted))
         for (envelope, record_id), result in zip(accepted, results, strict=True):
             self._count(envelope, record_id, result, report)
         if budget.rejects < 0:
-            raise _Stop(f"{report.refused} bad records, the last one {report.last_refused}")
+            raise RoundStop(f"{report.refused} bad records, the last one {report.last_refused}")
 
-    def _refuse(self, reason: str, detail: str, report: RoundReport, budget: _Budget) -> None:
+    def refuse(self, reason: str, detail: str, report: RoundReport, budget: Budget) -> None:
         """Count one bad record (it is dropped; the rest of the page still counts)."""
         report.refused += 1
         report.last_refused = f"{reason}: {detail}"
@@ -450,10 +497,3 @@ async def _all_or_first_error(jobs: list[Coroutine[Any, Any, None]]) -> None:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-
-
-@dataclass(slots=True)
-class _Budget:
-    pages: int
-    records: int
-    rejects: int

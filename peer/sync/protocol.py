@@ -42,7 +42,7 @@ from storage.errors import UntrustedJsonError
 PROTOCOL_ID: Final = "/toktok/sync/1.0.0"
 VERSION: Final = 1
 _HEX: Final = frozenset("0123456789abcdefABCDEF")
-_LOWER_HEX: Final = frozenset("0123456789abcdef")
+LOWER_HEX: Final = frozenset("0123456789abcdef")
 MAX_DEPTH: Final = 4
 """Deepest nesting of any sync message (a heads response nests 3 levels)."""
 
@@ -59,6 +59,8 @@ class Limits:
     """Most creators named in one profiles request."""
     max_request_bytes: int = 16 * 1024
     """Largest request accepted (a profiles request of 100 creators is about 4.6 KB)."""
+    max_authors: int = 1000
+    """Most authors in one sync 1.1 kind-heads message."""
 
     @property
     def max_heads_bytes(self) -> int:
@@ -66,6 +68,12 @@ class Limits:
         (``"0x<40>":[2^53,"0x<64>"],``) and 62 each of profile version and fork seq, plus
         slack for the frame."""
         return 260 * self.max_creators + 256
+
+    @property
+    def max_kind_heads_bytes(self) -> int:
+        """Largest kind-heads response (sync 1.1) accepted: per author at most 101 bytes
+        (``"0x<40>":[2^53,"0x<32>"],``), plus slack for the frame and the kind."""
+        return 104 * self.max_authors + 256
 
     def records_bytes(self, count: int) -> int:
         """Largest response to a request for ``count`` records: each record may double when
@@ -123,16 +131,16 @@ class Records:
 # ---- encoding ------------------------------------------------------------------------------
 
 
-def _dump(obj: dict[str, Any]) -> bytes:
+def dump_json(obj: dict[str, Any]) -> bytes:
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def encode_request(request: Request) -> bytes:
     """Wire bytes of a request."""
     if isinstance(request, HeadsRequest):
-        return _dump({"v": VERSION, "op": "heads"})
+        return dump_json({"v": VERSION, "op": "heads"})
     if isinstance(request, RangeRequest):
-        return _dump(
+        return dump_json(
             {
                 "v": VERSION,
                 "op": "range",
@@ -141,7 +149,7 @@ def encode_request(request: Request) -> bytes:
                 "limit": request.limit,
             }
         )
-    return _dump({"v": VERSION, "op": "profiles", "creators": list(request.creators)})
+    return dump_json({"v": VERSION, "op": "profiles", "creators": list(request.creators)})
 
 
 def encode_heads(heads: Heads) -> bytes:
@@ -155,18 +163,18 @@ def encode_heads(heads: Heads) -> bytes:
     }
     if heads.forks:
         obj["forks"] = dict(sorted(heads.forks.items()))
-    return _dump(obj)
+    return dump_json(obj)
 
 
 def encode_records(records: Records) -> bytes:
     """Wire bytes of a range or profiles response."""
-    return _dump({"v": VERSION, "records": [r.decode("utf-8") for r in records.records]})
+    return dump_json({"v": VERSION, "records": [r.decode("utf-8") for r in records.records]})
 
 
 # ---- decoding ------------------------------------------------------------------------------
 
 
-def _parse(data: bytes, limit: int, what: str) -> dict[str, Any]:
+def parse_message(data: bytes, limit: int, what: str) -> dict[str, Any]:
     try:
         obj = untrusted.loads(
             data, max_bytes=limit, max_depth=MAX_DEPTH, integers_only=True, what=what
@@ -180,12 +188,12 @@ def _parse(data: bytes, limit: int, what: str) -> dict[str, Any]:
     return obj
 
 
-def _keys(obj: dict[str, Any], expected: set[str], what: str) -> None:
+def require_keys(obj: dict[str, Any], expected: set[str], what: str) -> None:
     if set(obj) != expected:
         raise SyncProtocolError(f"{what} must have exactly {sorted(expected)}; got {sorted(obj)}")
 
 
-def _address(value: object, what: str) -> str:
+def address(value: object, what: str) -> str:
     if (
         not isinstance(value, str)
         or len(value) != 42
@@ -198,7 +206,7 @@ def _address(value: object, what: str) -> str:
     return value
 
 
-def _int(value: object, low: int, high: int, what: str) -> int:
+def integer(value: object, low: int, high: int, what: str) -> int:
     if type(value) is not int or not low <= value <= high:
         raise SyncProtocolError(f"{what} must be an integer in [{low}, {high}]")
     return value
@@ -209,7 +217,7 @@ def _post_id(value: object, what: str) -> bytes:
         not isinstance(value, str)
         or len(value) != 66
         or not value.startswith("0x")
-        or not _LOWER_HEX.issuperset(value[2:])
+        or not LOWER_HEX.issuperset(value[2:])
     ):
         raise SyncProtocolError(f"{what}: post id must be 0x + 64 lowercase hex digits")
     return bytes.fromhex(value[2:])
@@ -217,24 +225,24 @@ def _post_id(value: object, what: str) -> bytes:
 
 def decode_request(data: bytes, limits: Limits) -> Request:
     """Decode a request strictly; ``SyncProtocolError`` on any deviation or cap."""
-    obj = _parse(data, limits.max_request_bytes, "sync request")
+    obj = parse_message(data, limits.max_request_bytes, "sync request")
     op = obj.get("op")
     if op == "heads":
-        _keys(obj, {"v", "op"}, "heads request")
+        require_keys(obj, {"v", "op"}, "heads request")
         return HeadsRequest()
     if op == "range":
-        _keys(obj, {"v", "op", "creator", "from", "limit"}, "range request")
+        require_keys(obj, {"v", "op", "creator", "from", "limit"}, "range request")
         return RangeRequest(
-            _address(obj["creator"], "range creator"),
-            _int(obj["from"], 1, MAX_JSON_NUMBER, "range from"),
-            _int(obj["limit"], 1, limits.max_page, "range limit"),
+            address(obj["creator"], "range creator"),
+            integer(obj["from"], 1, MAX_JSON_NUMBER, "range from"),
+            integer(obj["limit"], 1, limits.max_page, "range limit"),
         )
     if op == "profiles":
-        _keys(obj, {"v", "op", "creators"}, "profiles request")
+        require_keys(obj, {"v", "op", "creators"}, "profiles request")
         creators = obj["creators"]
         if not isinstance(creators, list) or not 1 <= len(creators) <= limits.max_profiles:
             raise SyncProtocolError(f"profiles request needs 1 to {limits.max_profiles} creators")
-        names = tuple(_address(c, "profiles creator") for c in creators)
+        names = tuple(address(c, "profiles creator") for c in creators)
         if len(set(names)) != len(names):
             raise SyncProtocolError("profiles request names a creator twice")
         return ProfilesRequest(names)
@@ -243,9 +251,9 @@ def decode_request(data: bytes, limits: Limits) -> Request:
 
 def decode_heads(data: bytes, limits: Limits) -> Heads:
     """Decode a heads response strictly, within ``limits.max_creators`` per map."""
-    obj = _parse(data, limits.max_heads_bytes, "heads response")
+    obj = parse_message(data, limits.max_heads_bytes, "heads response")
     base = {"v", "posts", "profiles", "more"}
-    _keys(obj, base | {"forks"} if "forks" in obj else base, "heads response")
+    require_keys(obj, base | {"forks"} if "forks" in obj else base, "heads response")
     posts_in, profiles_in, more = obj["posts"], obj["profiles"], obj["more"]
     if not isinstance(posts_in, dict) or not isinstance(profiles_in, dict):
         raise SyncProtocolError("heads posts and profiles must be objects")
@@ -258,15 +266,15 @@ def decode_heads(data: bytes, limits: Limits) -> Heads:
         )
     posts: dict[str, tuple[int, bytes]] = {}
     for creator, head in posts_in.items():
-        _address(creator, "heads creator")
+        address(creator, "heads creator")
         if not isinstance(head, list) or len(head) != 2:
             raise SyncProtocolError("a post head must be [seq, post id]")
         posts[creator] = (
-            _int(head[0], 1, MAX_JSON_NUMBER, "head seq"),
+            integer(head[0], 1, MAX_JSON_NUMBER, "head seq"),
             _post_id(head[1], "head"),
         )
     profiles = {
-        _address(c, "heads profile creator"): _int(ver, 0, MAX_JSON_NUMBER, "profile version")
+        address(c, "heads profile creator"): integer(ver, 0, MAX_JSON_NUMBER, "profile version")
         for c, ver in profiles_in.items()
     }
     return Heads(posts, profiles, more, _forks(obj.get("forks", {}), posts))
@@ -279,14 +287,14 @@ def _forks(forks_in: object, posts: dict[str, tuple[int, bytes]]) -> dict[str, i
     for creator, seq in forks_in.items():
         if creator not in posts:
             raise SyncProtocolError("heads forks names a creator without a post head")
-        forks[creator] = _int(seq, 1, posts[creator][0], "fork seq (at most the head seq)")
+        forks[creator] = integer(seq, 1, posts[creator][0], "fork seq (at most the head seq)")
     return forks
 
 
 def decode_records(data: bytes, max_count: int, limits: Limits) -> Records:
     """Decode a records response of at most ``max_count`` records, each within the wire cap."""
-    obj = _parse(data, limits.records_bytes(max_count), "records response")
-    _keys(obj, {"v", "records"}, "records response")
+    obj = parse_message(data, limits.records_bytes(max_count), "records response")
+    require_keys(obj, {"v", "records"}, "records response")
     items = obj["records"]
     if not isinstance(items, list) or len(items) > max_count:
         raise SyncProtocolError(f"records must be a list of at most {max_count}")

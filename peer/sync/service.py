@@ -1,4 +1,5 @@
-"""``SyncService``: serves ``/toktok/sync/1.0.0`` and catches up with connected peers.
+"""``SyncService``: serves ``/toktok/sync/1.0.0`` and ``/toktok/sync/1.1.0`` (unless
+``SyncOptions.v1_1`` is off) and catches up with connected peers.
 
 ``start()`` registers the protocol handler, then runs three owned background tasks: one reacts
 to ``watch_connections()`` (a round with every newly connected peer), one runs a round with every
@@ -9,7 +10,9 @@ book. One round per peer at a time; at most ``max_parallel_peers`` peers at once
 Serving: heads come from ``index.heads()`` / ``index.profile_heads()`` (a random subset of
 ``limits.max_creators`` when there are more, with ``more: true``) and ``index.fork_heads()``
 (for the creators listed), ranges from
-``index.log_range`` (both sides of forks), profiles from ``index.profile_wire``.
+``index.log_range`` (both sides of forks), profiles from ``index.profile_wire``, and (1.1)
+kind heads and ranges from ``index.kind_heads`` / ``index.kind_range``. Both versions answer
+the 1.0 messages the same way and share one rate limit per requesting peer.
 """
 
 from __future__ import annotations
@@ -28,10 +31,12 @@ from peer.feed.ratelimit import RateLimiter
 from peer.p2p.errors import P2PError
 from peer.p2p.ports import EventStream, Network
 from peer.sync import protocol as sp
+from peer.sync import protocol11 as p11
 from peer.sync.errors import PeerBookError, SyncError
-from peer.sync.fetch import RoundReport, RoundRunner, StoredCallback, SyncOptions
+from peer.sync.fetch import RoundRunner, StoredCallback, SyncOptions
 from peer.sync.peerbook import PeerBook
 from peer.sync.ports import SyncIndex
+from peer.sync.rounds import RoundReport
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +98,8 @@ class SyncService:
             except PeerBookError:  # a cache: run without it rather than not at all
                 logger.warning("peer book unusable; starting without it", exc_info=True)
         await self._network.serve(sp.PROTOCOL_ID, self._handle)
+        if self._options.v1_1:
+            await self._network.serve(p11.PROTOCOL_ID, self._handle11)
         events = self._network.watch_connections()
         self._started = True
         self._spawn(self._watch(events), "sync-watch")
@@ -113,8 +120,11 @@ class SyncService:
         for task in tasks:
             with contextlib.suppress(BaseException):
                 await task
-        with contextlib.suppress(P2PError):
-            await self._network.unserve(sp.PROTOCOL_ID)
+        for protocol in (
+            (sp.PROTOCOL_ID, p11.PROTOCOL_ID) if self._options.v1_1 else (sp.PROTOCOL_ID,)
+        ):
+            with contextlib.suppress(P2PError):
+                await self._network.unserve(protocol)
         if self._book is not None:
             try:
                 await asyncio.to_thread(self._book.save)
@@ -236,15 +246,33 @@ class SyncService:
     # ---- serving --------------------------------------------------------------------------
 
     async def _handle(self, peer: str, data: bytes) -> bytes:
+        return await self._serve(peer, data, sp.decode_request)
+
+    async def _handle11(self, peer: str, data: bytes) -> bytes:
+        return await self._serve(peer, data, p11.decode_request)
+
+    async def _serve(
+        self, peer: str, data: bytes, decoder: Callable[[bytes, sp.Limits], p11.Request]
+    ) -> bytes:
+        """Answer one request; 1.0 and 1.1 share the rate limit of the requesting peer."""
         limits = self._options.limits
         if not self._serve_limits.allow(peer, time.monotonic()):
             self.stats["serve-limited"] += 1
             raise SyncError("rate limited: too many sync requests; retry later")
         try:
-            request = sp.decode_request(data, limits)
+            request = decoder(data, limits)
         except Exception:
             self.stats["serve-error"] += 1
             raise
+        if isinstance(request, p11.KindHeadsRequest):
+            self.stats["served:kind-heads"] += 1
+            return p11.encode_kind_heads(await self._local_kind_heads(request.kind))
+        if isinstance(request, p11.KindRangeRequest):
+            self.stats["served:kind-range"] += 1
+            records = await self._index.kind_range(
+                request.kind, request.author, request.after, request.limit
+            )
+            return sp.encode_records(sp.Records(tuple(records[: request.limit])))
         if isinstance(request, sp.HeadsRequest):
             self.stats["served:heads"] += 1
             return sp.encode_heads(await self._local_heads())
@@ -268,3 +296,11 @@ class SyncService:
             profiles = {c: profiles[c] for c in self._rng.sample(sorted(profiles), cap)}
         forks = {c: seq for c, seq in forks.items() if c in posts and seq <= posts[c][0]}
         return sp.Heads(posts, profiles, more, forks)
+
+    async def _local_kind_heads(self, kind: str) -> p11.KindHeads:
+        cap = self._options.limits.max_authors
+        authors = await self._index.kind_heads(kind)
+        more = len(authors) > cap
+        if more:
+            authors = {a: authors[a] for a in self._rng.sample(sorted(authors), cap)}
+        return p11.KindHeads(kind, authors, more)

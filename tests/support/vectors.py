@@ -39,6 +39,16 @@ def comment_vectors() -> dict[str, Any]:
     return _load("comment_vectors.json")
 
 
+def like_vectors() -> dict[str, Any]:
+    """Like and LikeV2 records in order, with the like state after each (docs/ARCHITECTURE.md)."""
+    return _load("like_vectors.json")
+
+
+def sync11_vectors() -> dict[str, Any]:
+    """Sync 1.1 messages byte for byte (docs/ARCHITECTURE.md, Sync 1.1)."""
+    return _load("sync11_vectors.json")
+
+
 @functools.cache
 def vector_bytes(size: int) -> bytes:
     """The first ``size`` bytes of sha256(b'toktok-vector-0') || sha256(b'toktok-vector-1') || …"""

@@ -14,6 +14,7 @@ from eth_utils.crypto import keccak
 from peer.feed.builders import CreatorLog, sign_record
 from peer.feed.eip712 import Domain
 from peer.feed.gossip import (
+    TOPIC_LIKES,
     TOPIC_POSTS,
     TOPIC_PROFILES,
     TOPIC_SOCIAL,
@@ -21,10 +22,11 @@ from peer.feed.gossip import (
     FeedGossipOptions,
     RecordRejected,
     creator_topic,
+    topics_for,
 )
 from peer.feed.index import FeedIndex, IndexOptions
 from peer.feed.ratelimit import Rate
-from peer.feed.records import ZERO_ADDRESS, Follow, Profile
+from peer.feed.records import ZERO_ADDRESS, Follow, LikeV2, Profile
 from peer.feed.signatures import address_of
 from peer.feed.testing import FakeTokenRegistry
 from peer.feed.validation import Validator
@@ -334,3 +336,55 @@ async def test_publishing_a_fork_of_our_own_log_is_refused(swarm: Swarm, domain:
     with pytest.raises(RecordRejected, match="fork"):
         await a.gossip.publish(again)
     assert not await a.index.has_record(again_id)
+
+
+async def test_like_v2_travels_on_the_likes_topic_and_its_unlike_lowers_the_count(
+    swarm: Swarm, domain: Domain
+) -> None:
+    a, b = await swarm.node(), await swarm.node()
+    await connect(a.host, b.host)
+    envelope, post_id = CreatorLog(domain, TOKENED_KEY, TOKEN).next_post(MANIFEST, "x", _now())
+    await a.gossip.publish(envelope)
+    await until(lambda: b.index.has_record(post_id), "the post on b")
+    fan = address_of(PLAIN_KEY)
+    like = sign_record(LikeV2(fan, post_id, True, _now()), domain, PLAIN_KEY)
+    assert topics_for(like) == [TOPIC_LIKES]
+    await a.gossip.publish(like)
+    await until(lambda: _likes(b, post_id, 1), "the like on b")
+    unlike = sign_record(LikeV2(fan, post_id, False, _now() + 1), domain, PLAIN_KEY)
+    await a.gossip.publish(unlike)
+    await until(lambda: _likes(b, post_id, 0), "the unlike on b")
+
+
+async def _likes(node: Node, post_id: bytes, count: int) -> bool:
+    item = await node.index.post(post_id)
+    return item is not None and item.likes == count
+
+
+@pytest.mark.parametrize(
+    ("topic", "payload", "outcome"),
+    [
+        (TOPIC_SOCIAL, "likeV2", "reject:wrong-topic"),  # never where today's peers Reject it
+        (TOPIC_LIKES, "follow", "reject:wrong-topic"),
+        (TOPIC_SOCIAL, "unknown", "reject:undecodable"),  # as today's peers do
+        (TOPIC_LIKES, "unknown", "ignore:unknown-kind"),  # a newer peer is not a cheat
+    ],
+)
+async def test_the_likes_topic_carries_like_v2_only_and_ignores_unknown_kinds(
+    swarm: Swarm, domain: Domain, topic: str, payload: str, outcome: str
+) -> None:
+    b = await swarm.node()
+    sender = await swarm.raw_host(topic)
+    await connect(sender, b.host)
+    fan = address_of(PLAIN_KEY)
+    data: bytes
+    if payload == "likeV2":
+        data = encode(sign_record(LikeV2(fan, bytes(32), True, _now()), domain, PLAIN_KEY))
+    elif payload == "follow":
+        data = encode(sign_record(Follow(fan, fan, True, _now()), domain, PLAIN_KEY))
+    else:
+        data = b'{"v":1,"reaction":{"emoji":"x"},"sig":"0x' + b"00" * 65 + b'"}'
+    await sender.publish(topic, data)
+    await until(lambda: _true(any(k.startswith(outcome) for k in b.gossip.stats)), outcome)
+    score = await b.host.peer_score(sender.peer_id, topic)
+    assert score < 0 if outcome.startswith("reject") else score >= 0

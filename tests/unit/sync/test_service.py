@@ -28,6 +28,7 @@ from peer.feed.records import ZERO_ADDRESS, Post
 from peer.feed.wire import encode
 from peer.p2p.testing import wait_until
 from peer.sync import protocol as sp
+from peer.sync import protocol11 as p11
 
 
 async def test_offline_peer_catches_up_25_posts_over_several_pages_in_order(
@@ -321,6 +322,7 @@ async def test_stop_cancels_a_round_in_flight(make_node: NodeFactory) -> None:
         return sp.encode_heads(sp.Heads({}, {}))
 
     await a.host.serve(sp.PROTOCOL_ID, stalled_heads)
+    await a.host.serve(p11.PROTOCOL_ID, stalled_heads)
     b = await make_node()
     await b.connect(a)
     await asyncio.sleep(0.05)  # the connection round is waiting for heads
