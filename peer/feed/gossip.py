@@ -61,7 +61,8 @@ TOPIC_PROFILES: Final = "toktok/1/profiles"
 TOPIC_SOCIAL: Final = "toktok/1/social"
 TOPIC_LIKES: Final = "toktok/1/likes"
 LENIENT_TOPICS: Final = frozenset({TOPIC_LIKES})
-"""Topics on which a well-formed record of an unknown kind is Ignored, not Rejected."""
+"""Topics on which a well-formed record of an unknown kind is Ignored, not Rejected (and the
+comment topics, ``COMMENT_TOPIC_PREFIX``)."""
 CREATOR_TOPIC_PREFIX: Final = "toktok/1/creator/"
 COMMENT_TOPIC_PREFIX: Final = "toktok/1/comments/"
 
@@ -283,7 +284,7 @@ class FeedGossip:
         except OversizeError:
             return Reject(str(v.RejectReason.OVERSIZE))
         except UnknownKindError:
-            if topic in LENIENT_TOPICS:
+            if topic in LENIENT_TOPICS or topic.startswith(COMMENT_TOPIC_PREFIX):
                 return Ignore("unknown-kind")
             return Reject(str(v.RejectReason.UNDECODABLE))
         except DecodeError as exc:

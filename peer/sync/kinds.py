@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from peer.feed import validation as v
-from peer.feed.errors import DecodeError
+from peer.feed.errors import DecodeError, UnknownKindError
 from peer.feed.records import signer_of
 from peer.feed.synckinds import SYNCED_KINDS
 from peer.feed.wire import Envelope, decode
@@ -155,6 +155,9 @@ class KindRounds:
         for raw in page:
             try:
                 envelope = decode(raw)
+            except UnknownKindError:  # a newer peer's kind: not a fault (ARCHITECTURE)
+                report.ignored += 1
+                continue
             except DecodeError as exc:
                 self._sink.refuse("undecodable", str(exc), report, budget)
                 continue

@@ -2,8 +2,8 @@
 
 - A peer speaking only ``/toktok/sync/1.0.0`` (C restarted with ``sync.protocol_1_1 = false``)
   still syncs posts with B in both directions, and neither lowers the other's score.
-- C, offline while A withdrew a post and B took a like back, converges on both after
-  reconnecting (sync 1.1: tombstones and likeV2 records are synced, not only posts).
+- C, offline while A withdrew a post, B took a like back and commented, converges on all three
+  after reconnecting (sync 1.1: tombstones, likeV2 and comments are synced, not only posts).
 """
 
 from __future__ import annotations
@@ -32,6 +32,10 @@ def likes(daemon: Daemon, post_id: str) -> int:
     return int(api(daemon).get(f"/api/v1/posts/{post_id}")["likes"])
 
 
+def comments(daemon: Daemon, post_id: str) -> list[str]:
+    return [c["text"] for c in api(daemon).get(f"/api/v1/posts/{post_id}/comments")["items"]]
+
+
 def test_a_peer_speaking_only_sync_1_0_syncs_posts_both_ways_unpenalised(net: Net) -> None:
     assert net.c.stop() == 0
     from_a = publish_on_a(net, "while C was away " + secrets.token_hex(3))
@@ -53,7 +57,7 @@ def test_a_peer_speaking_only_sync_1_0_syncs_posts_both_ways_unpenalised(net: Ne
     assert scores_c[b_id] >= 0, scores_c
 
 
-def test_c_offline_converges_on_a_withdrawn_post_and_a_like_taken_back(net: Net) -> None:
+def test_c_offline_converges_on_a_withdrawn_post_a_like_taken_back_and_a_comment(net: Net) -> None:
     withdrawn = publish_on_a(net, "to be withdrawn " + secrets.token_hex(3))
     liked = publish_on_a(net, "to be unliked " + secrets.token_hex(3))
     assert api(net.b).post(f"/api/v1/posts/{liked}/like", {})["likes"] == 1
@@ -61,6 +65,8 @@ def test_c_offline_converges_on_a_withdrawn_post_and_a_like_taken_back(net: Net)
 
     assert net.c.stop() == 0
     assert api(net.a).post(f"/api/v1/posts/{withdrawn}/delete", {})["deleted"] is True
+    text = "said while C was away " + secrets.token_hex(3)
+    api(net.b).post(f"/api/v1/posts/{liked}/comments", {"text": text})
     done = run_cli(net.b.data_dir, "unlike", liked, "--json")
     assert done.returncode == 0, done.stderr
     assert '"likes": 0' in done.stdout
@@ -70,4 +76,5 @@ def test_c_offline_converges_on_a_withdrawn_post_and_a_like_taken_back(net: Net)
     connect(net.c, daemon_addr(net.b))
     eventually(lambda: likes(net.c, liked) == 0, what="the unlike on C, by sync 1.1")
     eventually(lambda: not has_post(net.c, withdrawn), what="the tombstone on C, by sync 1.1")
+    eventually(lambda: text in comments(net.c, liked), what="B's comment on C, by sync 1.1")
     assert daemon_peer_id(net.a) not in peer_ids(net.c), "C never connected to A"

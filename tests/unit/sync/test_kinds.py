@@ -12,7 +12,17 @@ from eth_utils.crypto import keccak
 from support.sync_kit import CREATOR, DOMAIN, KEY, NOW, QUIET, Node, NodeFactory, make_log, posts
 
 from peer.feed.builders import sign_record
-from peer.feed.records import Follow, Like, LikeV2, Record, Tombstone
+from peer.feed.records import (
+    ZERO_ID,
+    Comment,
+    CommentPolicy,
+    Follow,
+    Like,
+    LikeV2,
+    Moderation,
+    Record,
+    Tombstone,
+)
 from peer.feed.signatures import address_of
 from peer.feed.synckinds import SYNCED_KINDS
 from peer.feed.wire import Envelope, encode
@@ -267,3 +277,38 @@ async def test_a_flood_of_likes_from_fresh_addresses_is_capped_and_never_stored_
     assert victim.sync.stats["stored"] == 450
     assert victim.sync.stats["ignore:duplicate"] == 0, "a fetched group is not fetched again"
     assert asked["KindRangeRequest"] == 150
+
+
+async def test_comments_moderations_and_policies_ride_sync_1_1_after_their_post(
+    make_node: NodeFactory,
+) -> None:
+    a, b = await make_node(), await make_node()
+    log = make_log()
+    (post,) = posts(log, 1)
+    await a.add(post)
+    comment = signed(Comment(FAN, log.head, ZERO_ID, "nice clip", NOW))
+    reply = signed(Comment(FAN, log.head, sign_id(comment), "me again", NOW + 1))
+    await a.add(
+        signed(CommentPolicy(CREATOR, log.head, 0, NOW), KEY),
+        comment,
+        reply,
+        signed(Moderation(CREATOR, sign_id(reply), True, NOW + 2), KEY),
+    )
+    await b.connect(a)
+    for _ in range(3):  # a reply may come before its parent (id order): next round brings it
+        await b.sync.sync_peer(a.host.peer_id)
+    for kind in ("commentPolicy", "comment", "moderation"):
+        assert await b.index.kind_heads(kind) == await a.index.kind_heads(kind), kind
+    assert await b.index.kind_heads("comment") != {}
+
+
+async def test_a_record_of_an_unknown_kind_in_a_kind_page_is_ignored_not_held_against_the_peer(
+    make_node: NodeFactory,
+) -> None:
+    unknown = b'{"v":1,"reaction":{"actor":"x"},"sig":"0x' + b"00" * 65 + b'"}'
+    good = signed(Follow(FAN, CREATOR, True, NOW))
+    evil, _ = await scripted(make_node, {"follow": {FAN: [unknown, encode(good)]}})
+    victim = await make_node()
+    await victim.connect(evil)
+    report = await victim.sync.sync_peer(evil.host.peer_id)
+    assert (report.rejected, report.refused, report.stored, report.ignored) == (None, 0, 1, 1)
