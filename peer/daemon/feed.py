@@ -179,7 +179,7 @@ class FeedService:
             task.add_done_callback(self._tasks.discard)
         elif isinstance(record, CommentPolicy):
             self._bus.publish(CommentPolicySet("0x" + record.post.hex(), str(record.min_balance)))
-        elif isinstance(record, Like):
+        elif isinstance(record, Like) or (isinstance(record, LikeV2) and record.on):
             self._bus.publish(LikeStored("0x" + record.post.hex(), record.actor))
         elif isinstance(record, Follow):
             self._bus.publish(FollowStored(record.actor, record.creator, record.on))
