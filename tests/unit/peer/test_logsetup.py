@@ -33,3 +33,21 @@ def test_a_record_whose_arguments_do_not_fit_is_written_raw(
     written = path.read_text()
     assert "Network health updated" in written
     assert "unformatted" in written
+
+
+def test_the_file_gets_debug_records_but_py_libp2p_only_from_info(
+    tmp_path: Path,
+) -> None:
+    path = logsetup.configure("info", tmp_path)
+    assert path is not None
+    try:
+        assert logging.getLogger("peer.feed.index").isEnabledFor(logging.DEBUG)
+        assert logging.getLogger("storage").isEnabledFor(logging.DEBUG)
+        # py-libp2p's debug records cost more CPU than the exchanges they describe
+        assert not logging.getLogger("libp2p.stream_muxer.yamux").isEnabledFor(logging.DEBUG)
+        assert logging.getLogger("aiohttp").isEnabledFor(logging.DEBUG)
+        assert logging.getLogger("libp2p.host").isEnabledFor(logging.INFO)
+    finally:
+        logsetup.configure("info", None)
+    assert not logging.getLogger("libp2p.host").isEnabledFor(logging.DEBUG)
+    assert logging.getLogger("libp2p.host").isEnabledFor(logging.INFO)
