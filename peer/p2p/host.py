@@ -322,6 +322,10 @@ class P2PHost:
                 self._listening = [str(a) for a in listening]
                 self._base_addrs = [str(a) for a in host.get_addrs()]
                 self._addrs = list(self._base_addrs)
+                # identify (and the DHT's provider records) tell other peers what WE announce,
+                # circuit addresses included: py-libp2p's own get_addrs knows none of them (and
+                # would turn one into the relay's address if given one: it strips the first /p2p)
+                host.get_addrs = self._t_announced  # type: ignore[method-assign]
                 async with trio.open_nursery() as tasks:
                     for addr in opts.bootstrap:
                         tasks.start_soon(self._t_bootstrap, addr)
@@ -395,6 +399,9 @@ class P2PHost:
         self._t_refresh_addrs()
         if circuits:
             logger.info("reachable through relays at %s", ", ".join(circuits))
+
+    def _t_announced(self) -> list[multiaddr.Multiaddr]:
+        return [multiaddr.Multiaddr(a) for a in self._addrs]
 
     def _t_refresh_addrs(self) -> None:
         """What we announce: our own addresses, observed addresses a dial-back confirmed,
