@@ -65,6 +65,7 @@ class FakePeer:
     posts: list[dict[str, Any]] = field(default_factory=list)
     following: set[str] = field(default_factory=set)
     unlocked: set[str] = field(default_factory=set)
+    liked: set[str] = field(default_factory=set)
     balance: int = 0
     bus: EventBus = field(default_factory=EventBus)
     publish_delay_s: float = 0.05
@@ -231,8 +232,18 @@ class FakePeer:
         return web.json_response(body)
 
     async def like(self, request: web.Request) -> web.Response:
+        """One like per viewer and post, as the daemon counts them."""
         item = self._post(request)
-        item["likes"] += 1
+        if item["id"] not in self.liked:
+            self.liked.add(item["id"])
+            item["likes"] += 1
+        return web.json_response({"likes": item["likes"]})
+
+    async def unlike(self, request: web.Request) -> web.Response:
+        item = self._post(request)
+        if item["id"] in self.liked:
+            self.liked.discard(item["id"])
+            item["likes"] -= 1
         return web.json_response({"likes": item["likes"]})
 
     async def creator(self, request: web.Request) -> web.Response:
@@ -481,6 +492,7 @@ class FakePeer:
             Route("GET", f"{p}/posts/{{post_id}}", self.post, ""),
             Route("GET", f"{p}/posts/{{post_id}}/clip", self.clip, ""),
             Route("POST", f"{p}/posts/{{post_id}}/like", self.like, ""),
+            Route("POST", f"{p}/posts/{{post_id}}/unlike", self.unlike, ""),
             Route("GET", f"{p}/creators/{{address}}", self.creator, ""),
             Route("GET", f"{p}/creators/{{address}}/posts", self.creator_posts, ""),
             Route("POST", f"{p}/creators/{{address}}/follow", self.follow, ""),

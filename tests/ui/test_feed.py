@@ -98,17 +98,20 @@ def test_m_key_and_the_sound_hint_toggle_sound_and_a_tap_pauses(
     wait_playing(page)
 
 
-def test_like_and_follow_reach_the_peer(fake: FakeServer, open_page: Any) -> None:
+def test_like_unlike_and_follow_reach_the_peer(fake: FakeServer, open_page: Any) -> None:
     probe = open_page(fake.login_url())
     page = probe.page
     card = page.locator(".card-clip.active")
     card.get_by_role("button", name="Like (0)").click()
     page.wait_for_selector(".card-clip.active button[aria-label='Like (1)'][aria-pressed=true]")
+    card.get_by_role("button", name="Like (1)").click()  # pressed again: the like is taken back
+    page.wait_for_selector(".card-clip.active button[aria-label='Like (0)'][aria-pressed=false]")
+    assert fake.peer.posts[0]["likes"] == 0
     page.keyboard.press("l")
-    page.wait_for_selector(".card-clip.active button[aria-label='Like (2)']")
+    page.wait_for_selector(".card-clip.active button[aria-label='Like (1)'][aria-pressed=true]")
     card.get_by_role("button", name="Follow").click()
     page.wait_for_selector(".card-clip.active .follow[aria-pressed=true]")
-    assert fake.peer.posts[0]["likes"] == 2
+    assert fake.peer.posts[0]["likes"] == 1
     assert ANA in fake.peer.following
     assert probe.problems() == []
 

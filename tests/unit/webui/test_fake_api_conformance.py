@@ -76,6 +76,7 @@ async def test_every_answer_of_the_fake_validates_against_the_daemons_document(
     ]
     posts: list[tuple[str, object]] = [
         (f"/api/v1/posts/{free}/like", {}),
+        (f"/api/v1/posts/{free}/unlike", {}),
         (f"/api/v1/creators/{ANA}/follow", {"on": True}),
         (f"/api/v1/tokens/{ANA_TOKEN}/buy", {"amount": "5", "max_cost": str(E18), "confirm": True}),
         ("/api/v1/profile", {"name": "me"}),

@@ -363,7 +363,8 @@ function wireVideo({ video, seek, status, pausedMark }, state, focusSelf) {
   });
 }
 
-/** The like action (button and the `l` key): likes the post and shows the new count. */
+/** The like action: the `l` key likes the post; the button likes it, or takes the like back
+ * when it is pressed (an unlike). Shows the count the peer answers. */
 function showLikes({ likeButton, likeCount }, likes) {
   likeCount.textContent = String(likes);
   likeButton.setAttribute("aria-label", `Like (${likes})`);
@@ -371,15 +372,18 @@ function showLikes({ likeButton, likeCount }, likes) {
 
 function likeAction(item, parts) {
   const { likeButton } = parts;
-  async function like() {
+  async function send(on) {
     try {
-      const answer = await api.post(`/posts/${item.id}/like`, {});
+      const answer = await api.post(`/posts/${item.id}/${on ? "like" : "unlike"}`, {});
       showLikes(parts, answer.likes);
-      likeButton.setAttribute("aria-pressed", "true");
+      likeButton.setAttribute("aria-pressed", on ? "true" : "false");
     } catch (error) {
       announce(api.explain(error), "error");
     }
   }
-  likeButton.addEventListener("click", () => like());
+  const like = () => send(true);
+  likeButton.addEventListener("click", () =>
+    send(likeButton.getAttribute("aria-pressed") !== "true"),
+  );
   return like;
 }
