@@ -7,6 +7,8 @@ Exception tree::
     ├── DataDirError               the data dir cannot be created or read
     │   └── DataDirLockedError     another process owns the data dir (names its pid)
     ├── BadRequestError            a request's fields are invalid (names the field)
+    │   ├── SelfFollowError        a user asked to follow themself
+    │   └── PremiumNeedsTokenError a premium clip from a creator without a creator token
     ├── NoWalletError              signing, buying or unlocking needs an unlocked wallet
     ├── PostInputError             a new post's title, tags or premium settings break a rule
     ├── DaemonError                talking to a running daemon failed
@@ -45,6 +47,24 @@ class DataDirLockedError(DataDirError):
 
 class BadRequestError(PeerError):
     """A field of a request is invalid; the message names it."""
+
+
+class SelfFollowError(BadRequestError):
+    """Following oneself is refused: the Following tab would list the user's own clips."""
+
+    def __init__(self) -> None:
+        super().__init__("you cannot follow yourself")
+
+
+class PremiumNeedsTokenError(BadRequestError):
+    """A premium clip is for holders of its creator's token; this creator has none yet."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "a premium clip is only for holders of your creator token, and you have not "
+            "created one yet: create your token first (toktok token create NAME SYMBOL, or "
+            '"Create your token" in the web UI), then publish again'
+        )
 
 
 class NoWalletError(PeerError):

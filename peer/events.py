@@ -127,6 +127,21 @@ class WalletTx(Event):
 
 
 @dataclass(frozen=True)
+class TokenTrade(Event):
+    """A buy or sell of a creator token by anyone, as the peer's trade index saw it on the
+    chain (``kind``: ``buy`` or ``sell``; ``price`` and ``supply`` after the trade)."""
+
+    kind: ClassVar[str] = "token.trade"
+    token: str
+    side: str
+    trader: str
+    amount: str
+    price: str
+    supply: str
+    block: int
+
+
+@dataclass(frozen=True)
 class ReplicationPinned(Event):
     """Replication pinned another creator's post (manifest, poster and renditions)."""
 
@@ -213,6 +228,7 @@ EVENTS: Final[tuple[type[Event], ...]] = (
     PublishDone,
     PublishFailed,
     WalletTx,
+    TokenTrade,
     UnlockDone,
     ReplicationPinned,
     ReplicationEvicted,

@@ -486,6 +486,10 @@ class ChainClient:
                 balances[a["receiver"]] = balances.get(a["receiver"], 0) + value
         return {k: v for k, v in sorted(balances.items()) if v > 0}
 
+    async def block_timestamp(self, block: int) -> int:
+        header = await call("read block", self._w3.eth.get_block(block))
+        return int(header["timestamp"])
+
     async def price_history(self, token: str) -> list[PricePoint]:
         """Price after every buy and sell, oldest first, with block timestamps."""
         head = await self.block_number()

@@ -17,6 +17,8 @@ from peer.errors import (
     DataDirLockedError,
     NoWalletError,
     PeerError,
+    PremiumNeedsTokenError,
+    SelfFollowError,
 )
 from peer.feed.errors import CommentRefused, CursorError, FeedError, NotHolderError
 from peer.feed.gossip import RecordRejected
@@ -167,6 +169,8 @@ ERROR_TABLE: tuple[ErrorRow, ...] = (
     ErrorRow(TransactionError, 502, "transaction_failed"),
     ErrorRow(WalletError, 409, "wallet_error"),
     ErrorRow(TokensError, 500, "chain_error"),
+    ErrorRow(SelfFollowError, 400, "follow_self"),
+    ErrorRow(PremiumNeedsTokenError, 409, "premium_needs_token"),
     ErrorRow(BadRequestError, 400, "bad_request"),
     ErrorRow(DataDirLockedError, 409, "data_dir_locked"),
     ErrorRow(ConfigError, 400, "bad_config"),

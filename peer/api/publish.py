@@ -67,7 +67,7 @@ async def upload(request: web.Request) -> web.Response:
                 fields[part.name] = value.decode("utf-8", errors="strict")
         if not got_file:
             raise ApiError(400, "bad_request", "the form has no 'file' part")
-        job = publish.submit(
+        job = await publish.submit(
             PublishRequest.checked(
                 target,
                 fields.get("title", ""),
@@ -117,7 +117,7 @@ async def publish_file(request: web.Request) -> web.Response:
     title = body.get("title")
     if not isinstance(title, str):
         raise ApiError(400, "bad_request", "'title' is required")
-    job = service(request).submit(
+    job = await service(request).submit(
         PublishRequest.checked(
             path,
             title,

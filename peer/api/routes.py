@@ -14,7 +14,19 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from peer.api import comments, events, feed, gating, node, openapi, publish, social, storage, tokens
+from peer.api import (
+    comments,
+    economy,
+    events,
+    feed,
+    gating,
+    node,
+    openapi,
+    publish,
+    social,
+    storage,
+    tokens,
+)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -65,12 +77,14 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/v1/publish/{job}", publish.job_status, "State of a publish job"),
     Route("GET", "/api/v1/tokens/{token}", tokens.info, "Creator token: supply, reserve, price"),
     Route("GET", "/api/v1/tokens/{token}/quote", tokens.quote, "Quote a buy or sell"),
-    Route("GET", "/api/v1/tokens/{token}/history", tokens.history, "Price after each trade"),
+    Route("GET", "/api/v1/tokens/{token}/history", economy.history, "Every trade and the start price"),  # noqa: E501
     Route("GET", "/api/v1/tokens/{token}/holders", tokens.holders, "Holders and balances"),
     Route("POST", "/api/v1/tokens/{token}/buy", tokens.buy, "Buy creator tokens (confirmed)"),
     Route("POST", "/api/v1/tokens/{token}/sell", tokens.sell, "Sell creator tokens (confirmed)"),
     Route("POST", "/api/v1/token", tokens.create_token, "Create the user's creator token"),
     Route("GET", "/api/v1/wallet", tokens.wallet, "Wallet address and TOK balance"),
+    Route("GET", "/api/v1/dashboard", economy.dashboard, "The user's creator dashboard"),
+    Route("GET", "/api/v1/portfolio", economy.portfolio, "The user's creator-token positions"),
     Route("GET", "/api/v1/clips/{post_id}/media/{rendition}", gating.media, "Decrypted premium media"),  # noqa: E501
     Route("GET", "/api/v1/clips/{post_id}/requirements", gating.requirements, "What unlocking takes"),  # noqa: E501
     Route("GET", "/api/v1/clips/{post_id}/buy-plan", gating.buy_plan, "Buy needed to unlock"),

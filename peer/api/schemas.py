@@ -430,6 +430,17 @@ EVENTS: dict[str, Schema] = {
     "wallet.tx": obj(
         {"action": {"enum": list(WALLET_ACTIONS)}, "tx": STR, "token": ADDRESS, "amount": BIG}
     ),
+    "token.trade": obj(
+        {
+            "token": ADDRESS,
+            "side": {"enum": ["buy", "sell"]},
+            "trader": ADDRESS,
+            "amount": BIG,
+            "price": BIG,
+            "supply": BIG,
+            "block": NAT,
+        }
+    ),
     "unlock.done": obj({"post_id": POST_ID}),
     "replication.pinned": obj({"post_id": POST_ID, "creator": ADDRESS, "bytes": NAT}),
     "replication.evicted": obj(
@@ -479,6 +490,19 @@ class RouteSchema:
     error_bodies: Mapping[int, Schema | None] = field(default_factory=dict)
 
 
+_TRADE_POINT = obj(
+    {
+        "block": NAT,
+        "timestamp": NAT,
+        "side": {"enum": ["buy", "sell"]},
+        "trader": ADDRESS,
+        "amount": BIG,
+        "total": BIG,
+        "price": BIG,
+        "supply": BIG,
+        "tx": STR,
+    }
+)
 PAGE_QUERY = (
     Param("cursor", STR, "opaque cursor from the previous page's next"),
     Param("limit", {"type": "integer", "minimum": 1, "maximum": 50, "default": 20}),
@@ -698,16 +722,7 @@ SCHEMAS: dict[tuple[str, str], RouteSchema] = {
         ),
     ),
     ("GET", "/api/v1/tokens/{token}/history"): RouteSchema(
-        {
-            200: obj(
-                {
-                    "points": array(
-                        obj({"block": NAT, "timestamp": NAT, "price": BIG, "supply": BIG})
-                    )
-                }
-            )
-        },
-        CHAIN,
+        {200: obj({"start_price": BIG, "points": array(_TRADE_POINT)})}, CHAIN
     ),
     ("GET", "/api/v1/tokens/{token}/holders"): RouteSchema(
         {200: obj({"holders": array(obj({"address": ADDRESS, "balance": BIG}))})}, CHAIN
@@ -731,6 +746,64 @@ SCHEMAS: dict[tuple[str, str], RouteSchema] = {
                 "symbol": {**STR, "minLength": 1, "maxLength": 5},
             }
         ),
+    ),
+    ("GET", "/api/v1/dashboard"): RouteSchema(
+        {
+            200: obj(
+                {
+                    "creator": ADDRESS,
+                    "followers": NAT,
+                    "likes": NAT,
+                    "comments": NAT,
+                    "token": nullable(ref("TokenInfo")),
+                    "holders": array(obj({"address": ADDRESS, "balance": BIG})),
+                    "holder_count": NAT,
+                    "earnings": obj(
+                        {
+                            "total": BIG,
+                            "per_day": array(obj({"day": STR, "fees": BIG})),
+                            "trades": NAT,
+                            "own_trades": NAT,
+                        }
+                    ),
+                    "clips": array(
+                        obj({"post_id": POST_ID, "title": STR, "buys": NAT, "paid": BIG})
+                    ),
+                }
+            )
+        },
+        CHAIN,
+    ),
+    ("GET", "/api/v1/portfolio"): RouteSchema(
+        {
+            200: obj(
+                {
+                    "address": ADDRESS,
+                    "tok_balance": BIG,
+                    "positions": array(
+                        obj(
+                            {
+                                "token": ADDRESS,
+                                "creator": ADDRESS,
+                                "name": STR,
+                                "symbol": STR,
+                                "price": BIG,
+                                "balance": BIG,
+                                "value": nullable(BIG),
+                                "cost_basis": BIG,
+                                "gain": {"type": "string", "pattern": "^-?[0-9]+$"},
+                                "realized": {"type": "string", "pattern": "^-?[0-9]+$"},
+                                "unpriced": BIG,
+                                "trades": NAT,
+                            }
+                        )
+                    ),
+                    "total_value": BIG,
+                    "total_cost_basis": BIG,
+                }
+            )
+        },
+        CHAIN,
     ),
     ("GET", "/api/v1/wallet"): RouteSchema(
         {

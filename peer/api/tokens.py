@@ -57,24 +57,6 @@ async def quote(request: web.Request) -> web.Response:
     return web.json_response(quote_json(result, side))
 
 
-async def history(request: web.Request) -> web.Response:
-    token, client = await creator_token(request)
-    points = await client.price_history(token)
-    return web.json_response(
-        {
-            "points": [
-                {
-                    "block": p.block,
-                    "timestamp": p.timestamp,
-                    "price": str(p.price),
-                    "supply": str(p.supply),
-                }
-                for p in points
-            ]
-        }
-    )
-
-
 async def holders(request: web.Request) -> web.Response:
     token, client = await creator_token(request)
     balances = await client.holders(token)

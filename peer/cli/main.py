@@ -12,9 +12,9 @@ from pathlib import Path
 
 import click
 
+from peer.cli.checkout import default_cli_data_dir
 from peer.cli.context import CliState
 from peer.cli.lazy import LazyGroup
-from peer.config import default_data_dir
 from peer.datadir import DataDir
 from peer.errors import PeerError
 from tokens.recursion import settle_recursion_limit
@@ -41,6 +41,7 @@ COMMANDS: dict[str, str] = {
     "clip-keys": "peer.cli.clipkeys",
     "wallet": "peer.cli.wallet",
     "token": "peer.cli.token",
+    "creator": "peer.cli.economy",
     "devnet": "peer.cli.devnet",
     "feed": "peer.cli.feed",
     "profile": "peer.cli.feed",
@@ -68,8 +69,8 @@ COMMANDS: dict[str, str] = {
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),
     envvar="TOKTOK_DATA_DIR",
-    default=default_data_dir,
-    show_default="the user data dir",
+    default=default_cli_data_dir,
+    show_default="in a checkout scripts/run used, its .toktok-data/peer; else the user data dir",
     help="Folder holding everything of one peer (several peers need several data dirs).",
 )
 @click.option(

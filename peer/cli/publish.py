@@ -1,32 +1,36 @@
 """``toktok publish FILE --title ... [--tags ...] [--premium --min-balance N]``.
 
 With the daemon running (the normal case) the file is published by the daemon: probe ->
-transcode -> (encrypt) -> add -> pin -> manifest -> signed post -> gossip, followed here with a
-progress bar; prints the post id and manifest CID.
+transcode -> (encrypt) -> add -> pin -> manifest -> signed post -> gossip, followed here with
+one progress bar; prints the post id and manifest CID. A premium clip needs the creator's token:
+that is checked first, and on a terminal the command offers to create it.
 
 Without a daemon it takes the data-dir lock and runs the media part in-process (probe ->
-transcode -> (encrypt) -> add -> pin -> manifest) and prints the manifest CID (``--json``: the
-manifest); no post is signed or announced, since that needs the chain and the network.
+transcode -> (encrypt) -> add -> pin -> manifest), prints the manifest CID (``--json``: the
+manifest) and queues the post (``peer.daemon.publish_queue``): signing and announcing need the
+chain and the network, so the daemon does both when it next starts. It says so on stderr (and
+in ``--json``: ``queued``); a clip for another creator (``--creator``) is stored only, and it
+says that too.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 from eth_utils.address import is_address, to_checksum_address
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from peer import post_input
 from peer.cli.client import DaemonClient
 from peer.cli.context import CliState, emit, json_option, pass_state, refuse_data_dir_path
+from peer.cli.progress import PublishBar, stages_for
 from peer.datadir import DataDir
-from peer.errors import PeerError, PostInputError
+from peer.errors import DaemonError, PeerError, PostInputError, PremiumNeedsTokenError
 from storage import untrusted
 from storage.media import progress as media_progress
 
@@ -35,15 +39,6 @@ if TYPE_CHECKING:  # the media stack is imported only for an in-process publish
 
 PASSPHRASE_ENV = "TOKTOK_PASSPHRASE"  # noqa: S105 - the name of a variable
 MAX_KEYSTORE_BYTES = 64 * 1024  # a V3 keystore is < 1 KB
-
-_LABELS = {
-    media_progress.Stage.PROBE: "checking",
-    media_progress.Stage.TRANSCODE: "converting",
-    media_progress.Stage.ENCRYPT: "encrypting",
-    media_progress.Stage.ADD: "storing",
-    media_progress.Stage.MANIFEST: "manifest",
-    media_progress.Stage.DONE: "done",
-}
 
 
 def wallet_of(data_dir: DataDir) -> tuple[str, dict[str, Any]] | None:
@@ -127,6 +122,8 @@ def publish(
     creator = to_checksum_address(creator)
 
     def remote(client: DaemonClient) -> dict[str, Any]:
+        if premium:
+            _ensure_creator_token(client, interactive=not as_json)
         return _publish_through_daemon(
             client,
             {
@@ -136,6 +133,7 @@ def publish(
                 "premium": premium,
                 "min_balance": min_balance or 0,
             },
+            premium,
         )
 
     if state.daemon() is not None:
@@ -167,6 +165,35 @@ def publish(
         return _run_with_bar(publisher, file.resolve(), creator, premium, state.data_dir)
 
     clip = state.change_state(lambda _: local(), local)
+    queued = None
+    if wallet is not None and wallet[0] == creator:
+        from peer.daemon.publish_queue import QueuedPost, enqueue
+
+        queued = enqueue(
+            state.data_dir.root,
+            QueuedPost(
+                str(clip.manifest_cid),
+                title,
+                tuple(tags),
+                premium,
+                min_balance or 0,
+                clip.manifest.duration_ms,
+                time.time(),
+            ),
+        )
+        click.echo(
+            f"No daemon is running for {state.data_dir.root}: the clip is converted and "
+            "stored, and its post is queued, not announced yet. 'toktok run' signs and "
+            f"announces it when it starts (queued as {queued.name}).",
+            err=True,
+        )
+    else:
+        click.echo(
+            f"No daemon is running for {state.data_dir.root}: the clip is converted and "
+            f"stored only. No post was signed or queued: this data dir's wallet is not "
+            f"{creator}, so it cannot sign for that creator.",
+            err=True,
+        )
     if as_json:
         from storage.media.manifest import manifest_to_obj
 
@@ -178,6 +205,7 @@ def publish(
                 "tags": tags,
                 "premium": premium,
                 "minBalance": min_balance or 0,
+                "queued": queued.name if queued is not None else None,
             },
             True,
         )
@@ -185,16 +213,37 @@ def publish(
         click.echo(str(clip.manifest_cid))
 
 
-def _publish_through_daemon(client: DaemonClient, body: dict[str, Any]) -> dict[str, Any]:
-    """Start a publish job in the running daemon and follow it with a progress bar."""
+def _ensure_creator_token(client: DaemonClient, *, interactive: bool) -> None:
+    """A premium clip is for holders of the creator's token: check it exists before any media
+    work; on a terminal, offer to create it."""
+    if client.get("/api/v1/profile").get("token"):
+        return
+    if not (interactive and sys.stdin.isatty()):
+        raise PremiumNeedsTokenError()
+    click.echo(
+        "A premium clip is only for holders of your creator token, and you have none yet.",
+        err=True,
+    )
+    if not click.confirm("Create your token now?", default=True, err=True):
+        raise PremiumNeedsTokenError()
+    name = click.prompt("Token name (1-25 characters)", err=True).strip()
+    symbol = click.prompt("Token symbol (1-5 characters)", err=True).strip()
+    try:
+        token = client.post("/api/v1/token", {"name": name, "symbol": symbol})
+    except DaemonError as exc:
+        raise PeerError(f"the token was not created: {exc}") from exc
+    click.echo(f"Created {token['name']} ({token['symbol']}) at {token['address']}.", err=True)
+
+
+def _publish_through_daemon(
+    client: DaemonClient, body: dict[str, Any], premium: bool
+) -> dict[str, Any]:
+    """Start a publish job in the running daemon and follow it with one overall bar."""
     job_id = client.post("/api/v1/publish/file", body)["job"]
-    console = Console(stderr=True)
-    columns = (TextColumn("{task.description:<10}"), BarColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console, disable=not console.is_terminal) as bar:
-        task = bar.add_task("checking", total=1.0)
+    with PublishBar(stages_for(premium)) as bar:
         while True:
             job: dict[str, Any] = client.get(f"/api/v1/publish/{job_id}")
-            bar.update(task, description=str(job["stage"]), completed=float(job["fraction"]))
+            bar.show(str(job["stage"]), float(job["fraction"]))
             if job["state"] != "running":
                 return job
             time.sleep(0.25)
@@ -226,17 +275,9 @@ def _run_with_bar(
         finally:  # success: the pins are the result; failure: the pipeline released them
             await asyncio.to_thread(journal.end, job)
 
-    console = Console(stderr=True)
-    columns = (
-        TextColumn("{task.description:<10}"),
-        BarColumn(),
-        TextColumn("{task.percentage:>3.0f}%"),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=console, disable=not console.is_terminal) as bar:
-        task: TaskID = bar.add_task(_LABELS[media_progress.Stage.PROBE], total=1.0)
+    with PublishBar(stages_for(premium, announce=False)) as bar:
 
         def on_progress(p: media_progress.Progress) -> None:
-            bar.update(task, description=_LABELS[p.stage], completed=p.fraction)
+            bar.show(p.stage.value, p.fraction)
 
         return asyncio.run(run(on_progress))

@@ -1,4 +1,4 @@
-"""``toktok token create | quote | buy | sell | balance | info | fee-recipient``: creator tokens.
+"""``toktok token create | quote | buy | sell | balance | info | fee-recipient | portfolio``.
 
 Amounts are whole tokens (decimals allowed, e.g. 1.5); TOK amounts print the same way.
 TOKEN may be a creator token's address or its creator's address.
@@ -219,3 +219,14 @@ def fee_recipient(state: CliState, address: str | None, yes: bool, as_json: bool
         return {"token": token, "previous": current, "fee_recipient": await c.fee_recipient(token)}
 
     emit(_run(state, body, account=True), as_json)
+
+
+@token.command()
+@json_option
+@pass_state
+def portfolio(state: CliState, as_json: bool) -> None:
+    """Every creator token you traded: balance, what selling it now returns, cost basis and
+    gain (reads the running daemon's trade index)."""
+    from peer.cli.economy import show_portfolio
+
+    show_portfolio(state, as_json)

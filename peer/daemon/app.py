@@ -27,6 +27,7 @@ from peer.api.server import HttpService
 from peer.bus import EventBus
 from peer.config import Config
 from peer.daemon.chain import ChainService
+from peer.daemon.economy import EconomyService
 from peer.daemon.feed import FeedService
 from peer.daemon.gating import GatingRunner
 from peer.daemon.portbook import PortBook, first_tcp_port, stable_listen_addrs
@@ -143,6 +144,11 @@ class App:
             if self.chain is not None
             else None
         )
+        self.economy = (
+            EconomyService(self.chain, self.bus, data_dir.index / "trades.sqlite")
+            if self.chain is not None
+            else None
+        )
         self.sync = (
             SyncRunner(self.p2p, self.feed, data_dir.p2p, config.sync)
             if self.feed is not None
@@ -157,6 +163,7 @@ class App:
                 self.bus,
                 journal_path=data_dir.publish_journal,
                 key_servers=lambda: self.p2p.addrs,
+                queue_root=data_dir.root,
                 explain=lambda exc: describe(exc)[1:],
             )
             if self.feed is not None
@@ -211,6 +218,7 @@ class App:
                 max_upload_bytes=config.storage.max_upload_mb * 1024 * 1024,
                 extra={
                     "replication": self.replication,
+                    "economy": self.economy,
                     "social": self.social,
                     "sync": self.sync,
                     "p2p_options": self.p2p.options,
@@ -228,6 +236,8 @@ class App:
             self.services.append(self.chain)
         if self.feed is not None:
             self.services.append(self.feed)
+        if self.economy is not None:
+            self.services.append(self.economy)
         if self.sync is not None:
             self.services.append(self.sync)
         if self.publish is not None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from peer.bus import EventBus
 from peer.daemon.chain import ChainService
 from peer.daemon.wallet import WalletService
-from peer.errors import NoWalletError
+from peer.errors import NoWalletError, SelfFollowError
 from peer.events import (
     CommentModerated,
     CommentPolicySet,
@@ -283,6 +283,8 @@ class FeedService:
         await self.gossip.publish(sign_record(record, self._domain, self._key()))
 
     async def follow(self, creator: str, on: bool) -> None:
+        if on and creator.lower() == self.me.lower():
+            raise SelfFollowError()
         await self._sign_and_publish(Follow(self.me, creator, on, int(self._clock())))
         if on:
             await self.gossip.follow_creator(creator)

@@ -23,11 +23,12 @@ from pathlib import Path
 from peer import post_input
 from peer.bus import EventBus
 from peer.config import Config
+from peer.daemon import publish_queue
 from peer.daemon.feed import FeedService
 from peer.daemon.store import StoreService
 from peer.daemon.wallet import WalletService
 from peer.datadir import DataDir
-from peer.errors import BadRequestError, PostInputError
+from peer.errors import BadRequestError, PostInputError, PremiumNeedsTokenError
 from peer.events import PublishDone, PublishFailed, PublishProgress
 from peer.feed.text import first_control
 from storage.cid import CID
@@ -121,7 +122,9 @@ class PublishService:
         key_servers: Callable[[], Sequence[str]] = tuple,
         *,
         explain: Explain,
+        queue_root: Path | None = None,
     ) -> None:
+        self._queue_root = queue_root
         self._journal_path = journal_path
         self._journal: PinJournal | None = None
         self._explain = explain
@@ -137,6 +140,37 @@ class PublishService:
         self._settings.work_dir.mkdir(parents=True, exist_ok=True)
         self._journal = await asyncio.to_thread(PinJournal, self._journal_path)
         await self.release_interrupted()
+        await self.announce_queued()
+
+    async def announce_queued(self) -> list[str]:
+        """Sign and announce the posts the CLI queued while no daemon ran (oldest first);
+        returns their post ids. One that cannot be announced moves to ``failed/``, logged."""
+        if self._queue_root is None:
+            return []
+        posted: list[str] = []
+        for path, queued in await asyncio.to_thread(publish_queue.pending, self._queue_root):
+            try:
+                if queued.premium and await self._feed.token_of(self._feed.me) is None:
+                    raise PremiumNeedsTokenError()
+                post_id = await self._feed.publish_post(
+                    queued.manifest,
+                    queued.title,
+                    tags=queued.tags,
+                    duration_ms=queued.duration_ms,
+                    premium=queued.premium,
+                    min_balance=queued.min_balance * BASE_UNITS,
+                    key_servers=tuple(self._key_servers()) if queued.premium else (),
+                )
+            except Exception as exc:
+                _, message = self._explain(exc)
+                moved = await asyncio.to_thread(publish_queue.fail, path, message)
+                log.warning("could not announce the queued post %s: %s", moved, message)
+                continue
+            await asyncio.to_thread(publish_queue.done, path)
+            log.info("announced post %s (%r), queued while no daemon ran", post_id, queued.title)
+            self._bus.publish(PublishDone(f"queued-{path.stem}", post_id, queued.manifest))
+            posted.append(post_id)
+        return posted
 
     @property
     def journal(self) -> PinJournal:
@@ -182,9 +216,12 @@ class PublishService:
     def job(self, job_id: str) -> Job | None:
         return self._jobs.get(job_id)
 
-    def submit(self, request: PublishRequest) -> Job:
-        """Start a publish job; it runs in the background."""
+    async def submit(self, request: PublishRequest) -> Job:
+        """Start a publish job; it runs in the background. What can be known before the media
+        work is checked first: a wallet, and for a premium clip the creator's token."""
         creator = self._feed.me  # raises NoWalletError before any work starts
+        if request.premium and await self._feed.token_of(creator) is None:
+            raise PremiumNeedsTokenError()
         job = Job(secrets.token_hex(8))
         self._jobs[job.id] = job
         job.task = asyncio.create_task(self._run(job, request, creator), name=f"publish {job.id}")

@@ -326,6 +326,27 @@ class FeedIndex:
             return None
         return CreatorInfo(row[0], row[1], row[2], row[3], bool(row[4]), row[5])
 
+    async def audience(self, creator: str) -> tuple[int, int, int]:
+        """(followers other than the creator, likes on the creator's posts, comments on them
+        that the creator has not hidden)."""
+        row = await self._one(
+            'SELECT (SELECT COUNT(*) FROM follows WHERE creator = ? AND "on" = 1 AND actor != ?),'
+            " (SELECT COUNT(*) FROM likes l JOIN posts p ON p.id = l.post WHERE p.creator = ?),"
+            " (SELECT COUNT(*) FROM comments c JOIN posts p ON p.id = c.post"
+            "  LEFT JOIN moderations m ON m.target = c.id"
+            "  WHERE p.creator = ? AND COALESCE(m.hidden, 0) = 0)",
+            (creator, creator, creator, creator),
+        )
+        return (0, 0, 0) if row is None else (int(row[0]), int(row[1]), int(row[2]))
+
+    async def titles(self, post_ids: list[bytes]) -> dict[bytes, str]:
+        """Titles of the given posts that are stored."""
+        if not post_ids:
+            return {}
+        marks = ",".join("?" for _ in post_ids)
+        sql = f"SELECT id, title FROM posts WHERE id IN ({marks})"  # noqa: S608 - marks only
+        return {bytes(r[0]): str(r[1]) for r in await self._all(sql, tuple(post_ids))}
+
     async def forks(self, creator: str) -> list[tuple[int, bytes]]:
         """(seq, post id) of every post of ``creator`` involved in a fork."""
         rows = await self._all(

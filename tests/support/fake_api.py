@@ -74,6 +74,11 @@ class FakePeer:
     quiet: bool = False  # publish jobs send no events (a client that missed them must poll)
     name: str = "me"
     profiles_published: int = 0
+    my_token: dict[str, Any] | None = None  # the user's own creator token, once created
+
+    def emit_event(self, kind: str, data: dict[str, Any]) -> None:
+        """Send an event on the stream now (call it on the server's loop: ``server.call``)."""
+        self.bus.publish(_event(kind, data))
 
     def _emit(self, kind: str, data: dict[str, Any]) -> None:
         if not self.quiet:
@@ -258,7 +263,9 @@ class FakePeer:
                 "posts": len(posts),
                 "forked": False,
                 "following": address in self.following,
-                "token": self._token() if address.lower() == ANA.lower() else None,
+                "token": self._token()
+                if address.lower() == ANA.lower()
+                else (self.my_token if address.lower() == ME.lower() else None),
                 "avatar_url": None,
                 "name_shared": False,
             }
@@ -284,6 +291,8 @@ class FakePeer:
     async def follow(self, request: web.Request) -> web.Response:
         on = bool((await request.json()).get("on", True))
         address = request.match_info["address"]
+        if on and address.lower() == ME.lower():
+            raise ApiError(400, "follow_self", "you cannot follow yourself")
         (self.following.add if on else self.following.discard)(address)
         return web.json_response({"following": on})
 
@@ -308,12 +317,71 @@ class FakePeer:
             {
                 "block": b,
                 "timestamp": 1764500000 + b,
+                "side": "sell" if b % 4 == 0 else "buy",
+                "trader": BEN,
+                "amount": str(E18),
+                "total": str(E18 // 4),
                 "price": str(E18 // 4 + b * E18 // 50),
                 "supply": str(b * E18),
+                "tx": "0x" + "ef" * 32,
             }
             for b in range(1, 12)
         ]
-        return web.json_response({"points": points})
+        return web.json_response({"start_price": str(E18 // 5), "points": points})
+
+    async def dashboard(self, request: web.Request) -> web.Response:
+        return web.json_response(
+            {
+                "creator": ME,
+                "followers": 2,
+                "likes": 5,
+                "comments": 3,
+                "token": self.my_token,
+                "holders": [{"address": BEN, "balance": str(3 * E18)}] if self.my_token else [],
+                "holder_count": 1 if self.my_token else 0,
+                "earnings": {
+                    "total": str(E18 // 20) if self.my_token else "0",
+                    "per_day": [{"day": "2026-12-07", "fees": str(E18 // 20)}]
+                    if self.my_token
+                    else [],
+                    "trades": 1 if self.my_token else 0,
+                    "own_trades": 0,
+                },
+                "clips": [],
+            }
+        )
+
+    async def portfolio(self, request: web.Request) -> web.Response:
+        positions = []
+        if self.balance:
+            value = self.balance // 4
+            positions.append(
+                {
+                    "token": ANA_TOKEN,
+                    "creator": ANA,
+                    "name": "Ana Coin",
+                    "symbol": "ANA",
+                    "price": self._token()["spot_price"],
+                    "balance": str(self.balance),
+                    "value": str(value),
+                    "cost_basis": str(self.balance // 5),
+                    "gain": str(value - self.balance // 5),
+                    "realized": "0",
+                    "unpriced": "0",
+                    "trades": len(self.trades),
+                }
+            )
+        total = sum(int(p["value"]) for p in positions)
+        cost = sum(int(p["cost_basis"]) for p in positions)
+        return web.json_response(
+            {
+                "address": ME,
+                "tok_balance": str(1000 * E18),
+                "positions": positions,
+                "total_value": str(total),
+                "total_cost_basis": str(cost),
+            }
+        )
 
     async def holders(self, request: web.Request) -> web.Response:
         holders = [{"address": ANA, "balance": str(100 * E18)}]
@@ -366,9 +434,25 @@ class FakePeer:
         )
 
     async def profile(self, request: web.Request) -> web.Response:
+        token = self.my_token["address"] if self.my_token else None
         return web.json_response(
-            {"address": ME, "name": self.name, "token": None, "avatar": "", "avatar_url": None}
+            {"address": ME, "name": self.name, "token": token, "avatar": "", "avatar_url": None}
         )
+
+    async def create_token(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        if self.my_token:
+            raise ApiError(409, "token_exists", "you already have a token")
+        self.my_token = {
+            "address": "0x00000000000000000000000000000000000000b2",
+            "creator": ME,
+            "name": body["name"],
+            "symbol": body["symbol"],
+            "total_supply": "0",
+            "reserve": "0",
+            "spot_price": str(E18 // 100),
+        }
+        return web.json_response(self.my_token)
 
     async def set_profile(self, request: web.Request) -> web.Response:
         name = (await request.json()).get("name")
@@ -434,6 +518,8 @@ class FakePeer:
                 fields[part.name] = (await part.read(decode=True)).decode()
         if not size or not fields.get("title"):
             raise ApiError(400, "bad_request", "a file and a title are required")
+        if fields.get("premium") == "true" and not self.my_token:
+            raise ApiError(409, "premium_needs_token", "a premium clip needs your creator token")
         job = secrets.token_hex(4)
         self.jobs[job] = {
             "id": job,
@@ -502,6 +588,9 @@ class FakePeer:
             Route("GET", f"{p}/tokens/{{token}}/holders", self.holders, ""),
             Route("POST", f"{p}/tokens/{{token}}/buy", self.buy, ""),
             Route("GET", f"{p}/wallet", self.wallet, ""),
+            Route("POST", f"{p}/token", self.create_token, ""),
+            Route("GET", f"{p}/dashboard", self.dashboard, ""),
+            Route("GET", f"{p}/portfolio", self.portfolio, ""),
             Route("GET", f"{p}/profile", self.profile, ""),
             Route("GET", f"{p}/notifications", self.notifications, ""),
             Route("GET", f"{p}/posts/{{post_id}}/comments", self.comments, ""),

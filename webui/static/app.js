@@ -11,6 +11,7 @@ import { bell, mountNotifications, startNotifications } from "./js/notifications
 import { mountOpen } from "./js/open-link.js";
 import { registerHandler } from "./js/share.js";
 import { mountWelcome, needsWelcome } from "./js/welcome.js";
+import { mountPortfolio } from "./js/portfolio.js";
 
 const view = document.getElementById("view");
 const state = document.getElementById("state");
@@ -27,6 +28,7 @@ const TITLES = {
   notifications: "Notifications",
   welcome: "Welcome",
   open: "Open link",
+  portfolio: "Portfolio",
   notfound: "Not found",
 };
 
@@ -66,6 +68,8 @@ function mount(route) {
       return mountWelcome(view);
     case "open":
       return mountOpen(view, route.query);
+    case "portfolio":
+      return mountPortfolio(view);
     default:
       view.replaceChildren(
         h(

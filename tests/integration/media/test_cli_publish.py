@@ -33,13 +33,16 @@ def test_publish_prints_the_manifest_cid_and_json(samples: dict[str, Path], tmp_
     data = tmp_path / "data"
     text = toktok(data, "publish", str(samples["portrait"]), "--title", "Hi", "--creator", ADDRESS)
     assert text.exit_code == 0, text.output
-    cid = text.output.strip()
+    cid = text.stdout.strip()
+    # no daemon, and no wallet for that creator: stored only, and it says so
+    assert "stored only. No post was signed or queued" in text.stderr
     out = toktok(
         data, "publish", str(samples["portrait"]), "--title", "Hi", "--tags", "Cats,#dogs",
         "--tags", "cats", "--creator", ADDRESS.lower(), "--json",
     )  # fmt: skip
     assert out.exit_code == 0, out.output
-    doc = json.loads(out.output)
+    doc = json.loads(out.stdout)
+    assert doc["queued"] is None
     assert doc["cid"] == cid  # same file twice: same CIDs
     assert doc["tags"] == ["cats", "dogs"]
     assert doc["premium"] is False
@@ -81,8 +84,11 @@ def test_premium_publish_stores_the_key_under_the_wallet_passphrase(
         "--min-balance", "5", "--json", env={"TOKTOK_PASSPHRASE": "s3cret"},
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    doc = json.loads(result.output)
+    doc = json.loads(result.stdout)
     assert doc["manifest"]["creator"] == DEV_ADDRESS  # from the wallet
+    # no daemon: the post is queued for its next start, and the command says so
+    assert "its post is queued, not announced yet" in result.stderr
+    assert (data / "publish-queue" / doc["queued"]).is_file()
     assert doc["manifest"]["encryption"]["scheme"] == "stream-chacha20poly1305"
     assert doc["minBalance"] == 5
     assert ClipKeyStore(data / "keys", "s3cret").has(doc["cid"])
@@ -132,7 +138,7 @@ def test_clip_keys_export_and_import_move_keys_between_data_dirs(
         "--min-balance", "1", env=env_a,
     )  # fmt: skip
     assert published.exit_code == 0, published.output
-    cid = published.output.strip().splitlines()[-1]
+    cid = published.stdout.strip().splitlines()[-1]
     listed = toktok(a, "clip-keys", "ls", "--json", env=env_a)
     assert json.loads(listed.output) == {"clips": [cid]}
     backup = tmp_path / "backup.json"

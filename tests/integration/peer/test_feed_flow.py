@@ -258,8 +258,18 @@ def test_creator_token_trading_through_the_api(pair: Pair, a_token: dict[str, An
     }
     sold = c.post(f"/api/v1/tokens/{token}/sell", {"amount": "1", "confirm": True})
     assert int(sold["refund"]) > 0
-    history = c.get(f"/api/v1/tokens/{token}/history")["points"][points:]
+    full = c.get(f"/api/v1/tokens/{token}/history")
+    history = full["points"][points:]
     assert [p["supply"] for p in history] == [str(supply + 25 * 10**17), str(supply + 15 * 10**17)]
+    assert [p["side"] for p in history] == ["buy", "sell"]
+    assert int(full["start_price"]) > 0  # the curve's price at supply 0
+    # the creator's own trades are not earnings; the position is valued by a real quote
+    dashboard = c.get("/api/v1/dashboard")
+    assert dashboard["token"]["address"] == token
+    assert dashboard["earnings"]["own_trades"] >= 2
+    position = next(p for p in c.get("/api/v1/portfolio")["positions"] if p["token"] == token)
+    assert int(position["cost_basis"]) > 0
+    assert int(position["value"]) > 0
     wallet = c.get("/api/v1/wallet")
     assert wallet["address"] == me
     assert int(wallet["tok_balance"]) < 10_000 * 10**18

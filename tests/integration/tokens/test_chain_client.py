@@ -243,3 +243,33 @@ async def test_a_creator_rotates_its_fee_recipient_and_fees_follow(devnet: Devne
         assert await fan.tok_balance(cold) == trade.creator_fee
         with pytest.raises(NoCreatorTokenError, match="has no creator token"):
             await fan.set_fee_recipient(fan.address)
+
+
+async def test_the_trade_index_is_incremental_from_a_persisted_cursor(
+    devnet: DevnetInfo, tmp_path: Path
+) -> None:
+    from tokens.tradeindex import TradeIndex, deployment_key, sync
+
+    fresh = Account.create()
+    await fund_account(devnet.rpc_url, devnet.deployment, fresh.address, tok=0, eth_wei=10**18)
+    options = ClientOptions(rpc_url=devnet.rpc_url, deployment=devnet.deployment, log_chunk=7)
+    async with ChainClient(options, fresh) as creator, client(devnet, 6) as fan:
+        index = TradeIndex(tmp_path / "trades.sqlite", deployment_key(fan))
+        token = await creator.create_token("Indexed", "IDX")
+        bought = await fan.buy(token, 2 * ONE)
+        await sync(index, fan)
+        first = index.next_block()
+        assert first is not None
+        assert first > bought.block
+        sold = await fan.sell(token, ONE)
+        new = await sync(index, fan)  # only the blocks after the cursor
+        assert [(t.trade.kind, t.trade.tx_hash) for t in new] == [("sell", sold.tx_hash)]
+        mine = index.trades(token=token)
+        assert [(t.trade.kind, t.trade.total, t.trade.creator_fee) for t in mine] == [
+            ("buy", bought.total, bought.creator_fee),
+            ("sell", sold.total, sold.creator_fee),
+        ]
+        assert all(t.timestamp > 0 for t in mine)
+        assert index.known_creator(token) == creator.address
+        assert await sync(index, fan) == []  # nothing new: nothing re-read from the start
+        index.close()

@@ -1,4 +1,5 @@
-"""The user's own log: concurrent publishes extend it one after the other, never fork it."""
+"""The user's own records: concurrent publishes extend the log one after the other, never fork
+it; following oneself is refused."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
 from eth_account import Account
 from eth_utils.crypto import keccak
 
 from peer.bus import EventBus
 from peer.daemon.feed import FeedService
+from peer.errors import SelfFollowError
 from peer.p2p.testing import FakeNetwork
 
 MANIFEST = "bafkreigkgwdvr5wspzwpiutssn4xpj2i7wedshnwphhnu7ohx4pqaxxipe"
@@ -68,6 +71,28 @@ async def test_concurrent_publishes_extend_the_log_in_order(tmp_path: Path) -> N
         assert info is not None
         assert info.head_seq == 5
         assert not info.forked
+    finally:
+        await service.stop()
+        await host.stop()
+
+
+async def test_following_oneself_is_refused_and_signs_nothing(tmp_path: Path) -> None:
+    host = FakeNetwork().host()
+    await host.start()
+    wallet = _Wallet(Account.from_key(keccak(b"self follower")))
+    service = FeedService(
+        tmp_path,
+        host,
+        _Chain(_Deployment(), _SlowChainClient()),  # type: ignore[arg-type]
+        wallet,  # type: ignore[arg-type]
+        EventBus(),
+    )
+    await service.start()
+    try:
+        with pytest.raises(SelfFollowError, match="cannot follow yourself"):
+            await service.follow(wallet.address.lower(), True)
+        assert await service.index.followed(wallet.address) == []
+        await service.follow(wallet.address, False)  # unfollowing oneself stays allowed (repair)
     finally:
         await service.stop()
         await host.stop()

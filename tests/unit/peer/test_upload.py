@@ -36,7 +36,7 @@ class StubPublish:
     requests: list[PublishRequest] = field(default_factory=list)
     contents: list[bytes] = field(default_factory=list)
 
-    def submit(self, request: PublishRequest) -> Job:
+    async def submit(self, request: PublishRequest) -> Job:
         self.requests.append(request)
         self.contents.append(request.path.read_bytes())
         return Job(f"job{len(self.requests)}")

@@ -154,9 +154,45 @@ def test_hash_routes() -> None:
     assert got[6]["param"] == post
 
 
-def test_chart_path_spans_the_box_and_handles_flat_and_single_series() -> None:
-    got = js(
+def test_chart_starts_at_the_curve_price_marks_every_trade_and_labels_the_price_axis() -> None:
+    e18 = 10**18
+    history = {
+        "start_price": str(e18 // 100),
+        "points": [
+            {"side": "buy", "price": str(e18 // 50), "amount": str(e18), "timestamp": 10},
+            {"side": "buy", "price": str(e18 // 25), "amount": str(e18), "timestamp": 20},
+            {"side": "sell", "price": str(3 * e18 // 100), "amount": str(e18), "timestamp": 30},
+        ],
+    }
+    empty_history = {"start_price": str(e18), "points": []}
+    model, empty = js(
         "chart.js",
-        "return [m.chartPath([1, 2, 3]), m.chartPath([5, 5]), m.chartPath([7]), m.chartPath([])]",
+        f"return [m.chartModel({json.dumps(history)}), m.chartModel({json.dumps(empty_history)})];",
     )
-    assert got == ["8.0,192.0 300.0,100.0 592.0,8.0", "8.0,100.0 592.0,100.0", "8.0,100.0", ""]
+    marks = model["marks"]
+    assert [m["side"] for m in marks] == ["start", "buy", "buy", "sell"]
+    assert marks[0]["x"] == model["box"]["LEFT"]  # the start sits on the price axis
+    assert [m["x"] for m in marks] == sorted(m["x"] for m in marks)
+    ys = [m["y"] for m in marks]
+    assert ys[2] < ys[3] < ys[1] < ys[0]  # higher price, higher on screen
+    assert [t["label"] for t in model["ticks"]] == ["0.04", "0.02", "0"]  # axis from 0 up
+    assert model["trades"] == 3
+    assert [m["side"] for m in empty["marks"]] == ["start"]
+
+
+def test_publish_progress_moves_with_the_conversion_and_skips_encryption_for_free_clips() -> None:
+    all_stages = '["upload","probe","transcode","encrypt","add","manifest","sign","gossip"]'
+    free, premium, during, before, after, end = js(
+        "publish-progress.js",
+        f"const all = {all_stages};"
+        "const free = m.stagesFor(false, all), premium = m.stagesFor(true, all);"
+        "return [free, premium,"
+        " [0, 0.25, 0.5, 0.75, 1].map(f => m.overallPercent(free, 'transcode', f)),"
+        " m.overallPercent(free, 'upload', 0), m.overallPercent(free, 'gossip', 1),"
+        " m.overallPercent(premium, 'gossip', 1)];",
+    )
+    assert "encrypt" not in free
+    assert "encrypt" in premium
+    assert during == sorted(during)  # the overall bar follows the conversion
+    assert during[-1] - during[0] >= 50  # conversion is most of the work, not a fixed share
+    assert (before, after, end) == (0, 100, 100)

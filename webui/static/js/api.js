@@ -132,6 +132,7 @@ const KINDS = [
   "publish.done",
   "publish.failed",
   "wallet.tx",
+  "token.trade",
   "unlock.done",
   "replication.pinned",
   "replication.evicted",

@@ -1,7 +1,9 @@
 // One clip card of the feed: poster, video, overlay with actions; loads its Clip lazily.
 import * as api from "./api.js";
 import { announce, formatDuration, formatUnits, h, shortAddress } from "./dom.js";
-import { creatorInfo, followButton, showFollowing } from "./follow.js";
+import { followButton, showFollowing } from "./follow.js";
+import { isMe } from "./session.js";
+import { watchCreator } from "./token-state.js";
 import { icon } from "./icons.js";
 import { commentControl } from "./comments.js";
 import { watchCounts } from "./live.js";
@@ -279,16 +281,24 @@ function askToggleSound(el) {
 }
 
 /** Fill in whether the user follows the creator, the avatar, the short address beside a name
- * another creator shares, and the creator token's price. */
-function showCreatorFacts(address, { follow, price, avatarEl, nameEl }) {
-  creatorInfo(address).then((info) => {
-    if (!info) return;
+ * another creator shares, and the creator token's price, and keep them current (token-state.js
+ * refreshes them after trades). The user's own clips offer no follow button. */
+function showCreatorFacts(address, { el, follow, price, avatarEl, nameEl }) {
+  isMe(address).then((mine) => {
+    if (mine) follow.remove();
+  });
+  watchCreator(address, (info) => {
+    if (!el.isConnected && el.dataset.shown) return false; // the card left the page
+    el.dataset.shown = "true";
     showFollowing(follow, info.following);
     showAvatar(avatarEl, info.name, info.avatar_url);
     if (info.name_shared && !nameEl.querySelector(".short-address")) {
       nameEl.append(" ", shortTag(address));
     }
-    if (info.token?.spot_price) price.textContent = ` · ${formatUnits(info.token.spot_price)} TOK`;
+    price.textContent = info.token?.spot_price
+      ? ` · ${formatUnits(info.token.spot_price)} TOK`
+      : "";
+    return true;
   });
 }
 

@@ -1,11 +1,14 @@
 // Creator page: profile, clip grid, token price chart, holders, buy/sell with quote + confirm.
 import * as api from "./api.js";
-import { h, announce, formatUnits, shortAddress } from "./dom.js";
-import { priceChart } from "./chart.js";
+import { formatUnits, h, shortAddress } from "./dom.js";
+import { dashboardPanel } from "./dashboard.js";
 import { followButton } from "./follow.js";
 import { avatar } from "./people.js";
 import { shareControl } from "./share.js";
-import { toBase, withSlippage } from "./units.js";
+import { liveChart } from "./price-chart.js";
+import { tradeForm } from "./trade.js";
+import { tile } from "./tile.js";
+import { createTokenForm } from "./token-create.js";
 
 export function mountCreator(container, address) {
   const page = h("div.page.creator", {}, h("p.muted", { role: "status" }, "Loading creator…"));
@@ -59,6 +62,7 @@ export function mountCreator(container, address) {
             )
           : follow,
       ),
+      ...(wallet?.address?.toLowerCase() === address.toLowerCase() ? [dashboardPanel()] : []),
       info.token ? tokenSection(info.token, wallet, load) : noToken(wallet, address, load),
       h(
         "section.panel",
@@ -94,40 +98,13 @@ function noToken(wallet, address, onCreated) {
       h("p.muted", {}, "This creator has no token yet."),
     );
   }
-  const name = h("input#token-name", { type: "text", required: true, maxlength: 40 });
-  const symbol = h("input#token-symbol", { type: "text", required: true, maxlength: 8 });
-  const out = h("p", { role: "status" });
-  const form = h(
-    "form.panel",
-    { "aria-labelledby": "token-create-title" },
-    h("h2#token-create-title", {}, "Create your token"),
-    h("div.field", {}, h("label", { for: "token-name" }, "Name"), name),
-    h("div.field", {}, h("label", { for: "token-symbol" }, "Symbol"), symbol),
-    h("button.primary", { type: "submit" }, "Create token"),
-    out,
-  );
-  form.addEventListener("submit", async (e) => {
-    e.preventDefault();
-    try {
-      await api.post("/token", { name: name.value.trim(), symbol: symbol.value.trim() });
-      out.textContent = "Token created.";
-      announce("Token created");
-      onCreated();
-    } catch (error) {
-      out.textContent = api.explain(error);
-    }
-  });
-  return form;
+  return createTokenForm(() => onCreated());
 }
 
 function tokenSection(token, wallet, onTraded) {
-  const chart = h("div.chart-slot", {}, h("p.muted", {}, "Loading price history…"));
+  const chart = liveChart(token);
   const holders = h("div.holders", {}, h("p.muted", {}, "Loading holders…"));
   const mine = h("p", {}, "Your balance: …");
-  api.get(`/tokens/${token.address}/history`).then(
-    (history) => chart.replaceChildren(priceChart(history.points)),
-    (error) => chart.replaceChildren(h("p.muted", {}, api.explain(error))),
-  );
   api.get(`/tokens/${token.address}/holders`).then(
     (data) => {
       const list = data.holders ?? [];
@@ -190,98 +167,4 @@ function tokenSection(token, wallet, onTraded) {
     h("h3", {}, "Holders"),
     holders,
   );
-}
-
-function tradeForm(token, onTraded) {
-  const side = h(
-    "select#trade-side",
-    {},
-    h("option", { value: "buy" }, "Buy"),
-    h("option", { value: "sell" }, "Sell"),
-  );
-  const amount = h("input#trade-amount", {
-    type: "text",
-    inputmode: "decimal",
-    value: "1",
-    autocomplete: "off",
-  });
-  const slippage = h(
-    "select#trade-slippage",
-    {},
-    h("option", { value: "50", selected: true }, "0.5\u00a0%"),
-    h("option", { value: "100" }, "1\u00a0%"),
-    h("option", { value: "300" }, "3\u00a0%"),
-  );
-  const quoteOut = h("div.quote", { role: "status", "aria-live": "polite" });
-  const form = h(
-    "form.trade",
-    { "aria-label": "Trade" },
-    h("div.field", {}, h("label", { for: "trade-side" }, "Side"), side),
-    h("div.field", {}, h("label", { for: "trade-amount" }, `Amount (${token.symbol})`), amount),
-    h("div.field", {}, h("label", { for: "trade-slippage" }, "Max slippage"), slippage),
-    h("button", { type: "submit" }, "Get quote"),
-    quoteOut,
-  );
-  form.addEventListener("submit", async (e) => {
-    e.preventDefault();
-    const s = side.value;
-    const a = amount.value.trim();
-    try {
-      toBase(a);
-    } catch (error) {
-      quoteOut.replaceChildren(h("p.error-text", {}, error.message));
-      return;
-    }
-    quoteOut.replaceChildren(h("p.muted", {}, "Getting a quote…"));
-    let quote;
-    try {
-      quote = await api.get(`/tokens/${token.address}/quote`, { side: s, amount: a });
-    } catch (error) {
-      quoteOut.replaceChildren(h("p.error-text", {}, api.explain(error)));
-      return;
-    }
-    const total = s === "buy" ? quote.cost : quote.refund;
-    const limit = withSlippage(total, slippage.value, s);
-    const confirm = h("button.primary", { type: "button" }, `Confirm ${s} of ${a} ${token.symbol}`);
-    const cancel = h(
-      "button",
-      { type: "button", onclick: () => quoteOut.replaceChildren() },
-      "Cancel",
-    );
-    confirm.addEventListener("click", async () => {
-      confirm.disabled = true;
-      const body = { amount: a, confirm: true, [s === "buy" ? "max_cost" : "min_refund"]: limit };
-      try {
-        const answer = await api.post(`/tokens/${token.address}/${s}`, body);
-        const total = formatUnits(answer.cost ?? answer.refund);
-        announce(
-          s === "buy"
-            ? `Bought ${a} ${token.symbol} for ${total} TOK`
-            : `Sold ${a} ${token.symbol} for ${total} TOK`,
-        );
-        onTraded(); // price, supply, chart, holders and balances all moved
-      } catch (error) {
-        confirm.disabled = false;
-        quoteOut.append(h("p.error-text", {}, api.explain(error)));
-      }
-    });
-    quoteOut.replaceChildren(
-      h(
-        "dl.facts",
-        {},
-        h("dt", {}, s === "buy" ? "Cost" : "Refund"),
-        h("dd", {}, `${formatUnits(total)} TOK`),
-        h("dt", {}, "Fees"),
-        h("dd", {}, `${formatUnits(BigInt(quote.creator_fee) + BigInt(quote.protocol_fee))} TOK`),
-        h("dt", {}, "Price after"),
-        h("dd", {}, `${formatUnits(quote.price_after)} TOK`),
-        h("dt", {}, s === "buy" ? "You pay at most" : "You get at least"),
-        h("dd", {}, `${formatUnits(limit)} TOK`),
-      ),
-      confirm,
-      cancel,
-    );
-    confirm.focus();
-  });
-  return form;
 }

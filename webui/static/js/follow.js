@@ -1,24 +1,11 @@
 // Following creators: one cache of creator facts and one follow button, for every view.
 import * as api from "./api.js";
 import { announce, h } from "./dom.js";
+import { creatorFacts, invalidate } from "./token-state.js";
 
-const creatorCache = new Map();
-
-/** The creator's facts (GET /creators/{address}), fetched once; null when they cannot be had. */
-export function creatorInfo(address) {
-  if (!creatorCache.has(address)) {
-    creatorCache.set(
-      address,
-      api.get(`/creators/${address}`).catch(() => null),
-    );
-  }
-  return creatorCache.get(address);
-}
-
-/** Forget cached creator facts (after a follow or a trade). */
-export function forgetCreator(address) {
-  creatorCache.delete(address);
-}
+/** The creator's facts and their invalidation live in token-state.js (one source of truth). */
+export const creatorInfo = creatorFacts;
+export const forgetCreator = invalidate;
 
 /** Show on a follow button whether the user follows its creator. */
 export function showFollowing(button, following) {

@@ -1,5 +1,5 @@
 // Hash routes: #/, #/following, #/search?q=, #/creator/0x…, #/post/0x…, #/upload, #/status,
-// #/tag/<tag>, #/notifications, #/welcome, #/open?link=web+toktok:….
+// #/tag/<tag>, #/notifications, #/welcome, #/open?link=web+toktok:…, #/portfolio.
 
 /** Parse location.hash into {name, param, query}. */
 export function parseHash(hash) {
@@ -42,6 +42,8 @@ export function parseHash(hash) {
     case "welcome":
     case "open":
       return { name, query };
+    case "portfolio":
+      return { name: "portfolio", query };
     default:
       return { name: "notfound", query };
   }

@@ -3,6 +3,7 @@
 import * as api from "./api.js";
 import { h, announce, formatUnits } from "./dom.js";
 import { icon } from "./icons.js";
+import { creatorFacts } from "./token-state.js";
 
 const SLIPPAGE_BPS = 50; // 0.5 %, as wallet.slippage_bps
 
@@ -15,7 +16,10 @@ export function unlockPanel(item, onUnlocked) {
   const buttons = h("div.lock-buttons");
   const unlockButton = h("button.primary", { type: "button", onclick: () => start() }, "Unlock");
   buttons.append(unlockButton);
-  const panel = h("div.lock-panel", {}, icon("lock", 40), message, buttons);
+  const cost = h("p.lock-cost", {});
+  const panel = h("div.lock-panel", {}, icon("lock", 40), message, cost, buttons);
+  message.dataset.initial = message.textContent;
+  describe(item, message, cost);
 
   async function start() {
     unlockButton.disabled = true;
@@ -75,4 +79,22 @@ export function unlockPanel(item, onUnlocked) {
   }
 
   return panel;
+}
+
+/** Name the token and what unlocking costs before anything is pressed: the creator's token
+ * (symbol and name) and the peer's buy plan (null: the user holds enough). */
+async function describe(item, message, cost) {
+  const [info, plan] = await Promise.all([
+    creatorFacts(item.creator),
+    api.get(`/clips/${item.id}/buy-plan`, { slippage: SLIPPAGE_BPS }).catch(() => undefined),
+  ]);
+  const token = info?.token;
+  if (token && message.dataset.initial === message.textContent) {
+    message.textContent = `Premium clip: hold ${formatUnits(item.min_balance)} ${token.symbol} (${token.name}) to watch.`;
+  }
+  const symbol = token?.symbol ?? "tokens";
+  if (plan === null) cost.textContent = `You hold enough ${symbol}: unlocking costs nothing.`;
+  else if (plan) {
+    cost.textContent = `You need ${formatUnits(plan.amount)} more ${symbol}: about ${formatUnits(plan.quote)} TOK with fees.`;
+  }
 }

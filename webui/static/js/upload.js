@@ -1,6 +1,10 @@
 // Upload: pick or drop a video, set title/tags/premium, follow every stage on the event stream.
 import * as api from "./api.js";
 import { h, announce } from "./dom.js";
+import { overallPercent, stagesFor } from "./publish-progress.js";
+import { myAddress } from "./session.js";
+import { createTokenForm } from "./token-create.js";
+import { creatorFacts, invalidate } from "./token-state.js";
 
 // "upload" is the browser's own stage (sending the file); the rest are publish.progress stages
 // (docs/API.md; a test keeps them equal to peer/events.py).
@@ -60,6 +64,7 @@ export function mountUpload(container) {
     h("p#upload-min-help.help", {}, "Viewers must hold at least this many of your tokens."),
   );
   const submit = h("button.primary", { type: "submit" }, "Publish");
+  const offer = h("div.token-offer");
   const stageList = h(
     "ol.stages",
     { "aria-label": "Progress" },
@@ -96,6 +101,7 @@ export function mountUpload(container) {
       "div.page",
       {},
       form,
+      offer,
       h(
         "section.panel",
         { "aria-label": "Publishing" },
@@ -137,21 +143,37 @@ export function mountUpload(container) {
   });
   premium.addEventListener("change", () => {
     minRow.hidden = !premium.checked;
+    if (premium.checked) needsToken();
+    else offer.replaceChildren();
   });
 
-  function mark(stage, text, cls) {
+  let running = STAGES; // the stages of the current publish (no "encrypt" for a free clip)
+
+  function mark(stage, text, cls, fraction = cls === "done" ? 1 : 0) {
     const li = stageList.querySelector(`[data-stage="${stage}"]`);
-    if (!li) return;
-    const index = STAGES.indexOf(stage);
-    stageList.querySelectorAll("li").forEach((other, i) => {
-      if (i < index && !other.classList.contains("done")) {
-        other.classList.add("done");
+    if (!li || !running.includes(stage)) return;
+    const index = running.indexOf(stage);
+    for (const other of stageList.querySelectorAll("li")) {
+      const i = running.indexOf(other.dataset.stage);
+      if (i >= 0 && i < index && !other.classList.contains("done")) {
+        other.className = "done";
         other.querySelector(".stage-state").textContent = "done";
       }
-    });
+    }
     li.className = cls;
     li.querySelector(".stage-state").textContent = text;
-    progress.value = Math.round(((index + (cls === "done" ? 1 : 0.5)) / STAGES.length) * 100);
+    progress.value = overallPercent(running, stage, fraction);
+  }
+
+  /** Show which stages this publish runs: a free clip skips encryption (never shown done). */
+  function plan(isPremium) {
+    running = stagesFor(isPremium, STAGES);
+    for (const li of stageList.querySelectorAll("li")) {
+      const skipped = !running.includes(li.dataset.stage);
+      li.className = skipped ? "skipped" : "";
+      li.hidden = skipped;
+      li.querySelector(".stage-state").textContent = skipped ? "not needed" : "";
+    }
   }
 
   function handle(kind, data) {
@@ -160,11 +182,12 @@ export function mountUpload(container) {
       return;
     }
     if (kind === "publish.progress") {
-      const pct = data.total ? ` ${Math.round((data.done / data.total) * 100)} %` : "";
-      mark(data.stage, `working${pct}`, "active");
+      const fraction = data.total ? data.done / data.total : 0;
+      const pct = data.total ? ` ${Math.round(fraction * 100)} %` : "";
+      mark(data.stage, `working${pct}`, "active", fraction);
       live.textContent = `${STAGE_LABELS[data.stage] ?? data.stage}…`;
     } else if (kind === "publish.done") {
-      for (const s of STAGES) mark(s, "done", "done");
+      for (const s of running) mark(s, "done", "done");
       progress.value = 100;
       live.textContent = "Published.";
       announce("Your clip is published");
@@ -180,7 +203,7 @@ export function mountUpload(container) {
       );
       reset();
     } else if (kind === "publish.failed") {
-      live.textContent = `Publishing failed: ${data.message}`;
+      failed(data.message);
       result.replaceChildren(h("p.error-text", {}, data.message));
       reset();
     }
@@ -211,6 +234,44 @@ export function mountUpload(container) {
     }
   }
 
+  /** The publish stopped: the active stage says so and the bar empties (never left half-way). */
+  function failed(message) {
+    const active = stageList.querySelector("li.active");
+    if (active) {
+      active.className = "failed";
+      active.querySelector(".stage-state").textContent = "failed";
+    }
+    progress.value = 0;
+    live.textContent = `Publishing failed: ${message}`;
+  }
+
+  /** A premium clip needs the creator's token: offer to create it here (nothing was sent). */
+  async function needsToken() {
+    if (!premium.checked) return false;
+    const me = await myAddress();
+    invalidate(me);
+    const info = me ? await creatorFacts(me) : null;
+    if (info?.token) {
+      offer.replaceChildren();
+      return false;
+    }
+    offer.replaceChildren(
+      createTokenForm(
+        () => {
+          offer.replaceChildren(h("p", { role: "status" }, "Token created: you can publish now."));
+          live.textContent = "Token created: press Publish again.";
+        },
+        {
+          title: "Premium clips need your token",
+          intro:
+            "Only holders of your creator token can watch a premium clip, and you have no " +
+            "token yet. Create it now; nothing has been uploaded.",
+        },
+      ),
+    );
+    return true;
+  }
+
   function reset() {
     job = null;
     submit.disabled = false;
@@ -236,6 +297,11 @@ export function mountUpload(container) {
       minBalance.focus();
       return;
     }
+    if (await needsToken()) {
+      live.textContent = "Create your token first: premium clips are for its holders.";
+      offer.querySelector("input")?.focus();
+      return;
+    }
     const data = new FormData();
     data.append("file", file, file.name);
     data.append("title", title.value.trim());
@@ -243,10 +309,7 @@ export function mountUpload(container) {
     data.append("premium", premium.checked ? "true" : "false");
     data.append("min_balance", premium.checked ? minBalance.value.trim() : "0");
     submit.disabled = true;
-    stageList.querySelectorAll("li").forEach((li) => {
-      li.className = "";
-      li.querySelector(".stage-state").textContent = "";
-    });
+    plan(premium.checked);
     early.length = 0;
     mark("upload", "0 %", "active");
     live.textContent = "Sending the video to your peer…";
@@ -259,7 +322,9 @@ export function mountUpload(container) {
       for (const [k, d] of early.splice(0)) handle(k, d);
       if (job) poll = setInterval(check, 4000);
     } catch (error) {
+      failed(api.explain(error));
       live.textContent = `Upload failed: ${api.explain(error)}`;
+      if (error.code === "premium_needs_token") needsToken();
       reset();
     }
   });
