@@ -26,7 +26,7 @@ from peer.feed.gossip import (
 )
 from peer.feed.index import FeedIndex, IndexOptions
 from peer.feed.ratelimit import Rate
-from peer.feed.records import ZERO_ADDRESS, Follow, LikeV2, Profile
+from peer.feed.records import ZERO_ADDRESS, Follow, Like, LikeV2, Profile
 from peer.feed.signatures import address_of
 from peer.feed.testing import FakeTokenRegistry
 from peer.feed.validation import Validator
@@ -388,3 +388,33 @@ async def test_the_likes_topic_carries_like_v2_only_and_ignores_unknown_kinds(
     await until(lambda: _true(any(k.startswith(outcome) for k in b.gossip.stats)), outcome)
     score = await b.host.peer_score(sender.peer_id, topic)
     assert score < 0 if outcome.startswith("reject") else score >= 0
+
+
+@pytest.mark.parametrize("topic", [TOPIC_SOCIAL, TOPIC_LIKES])
+async def test_a_like_flood_from_fresh_addresses_is_cut_per_peer_unpenalised_and_stored_once(
+    swarm: Swarm, domain: Domain, topic: str
+) -> None:
+    limits = FeedGossipOptions(per_peer=Rate(rate=0.001, burst=4))
+    b = await swarm.node(limits)
+    flooder = await swarm.raw_host(topic)
+    await connect(flooder, b.host)
+    post_id = keccak(b"a post the flood likes")
+    keys = [keccak(f"fresh liker {i}".encode()) for i in range(12)]
+    records = []
+    for key in keys:  # each like from an address never seen before
+        actor = address_of(key)
+        like = Like(actor, post_id, _now()) if topic == TOPIC_SOCIAL else None
+        records.append(sign_record(like or LikeV2(actor, post_id, True, _now()), domain, key))
+    for envelope in records:
+        await flooder.publish(topic, encode(envelope))
+    await until(lambda: _true(b.gossip.stats["ignore:rate-peer"] == 8), "eight rate drops")
+    assert b.gossip.stats["accept"] == 4
+    assert await b.host.peer_score(flooder.peer_id, topic) == 0
+    # The accepted ones replayed through another peer (its own budget): never stored twice.
+    replayer = await swarm.raw_host(topic)
+    await connect(replayer, b.host)
+    for envelope in records[:4]:
+        await replayer.publish(topic, encode(envelope))
+    await until(lambda: _true(b.gossip.stats["ignore:duplicate"] == 4), "four duplicates")
+    assert b.gossip.stats["accept"] == 4
+    assert await b.host.peer_score(replayer.peer_id, topic) == 0
