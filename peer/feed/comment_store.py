@@ -63,13 +63,8 @@ def store_moderation(
     if row is None:  # the comment went with its post's tombstone
         return False
     at = min(moderation.created_at, MAX_SQL_INT)
-    old = conn.execute(
-        "SELECT created_at, id FROM moderations WHERE target = ?", (moderation.target,)
-    ).fetchone()
-    if old is not None and (at, record_id) <= (old[0], bytes(old[1])):
+    if not _supersedes(db, _CURRENT_MODERATION, moderation.target, at, record_id):
         return False
-    if old is not None:
-        conn.execute("DELETE FROM comment_log WHERE id = ?", (bytes(old[1]),))
     conn.execute(
         "INSERT INTO moderations(target, post, creator, hidden, created_at, id)"
         " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(target) DO UPDATE SET creator = excluded.creator,"
@@ -86,13 +81,8 @@ def store_policy(
     """Store a validated comment policy if it is the latest for its post; True if it was."""
     conn = db.conn
     at = min(policy.created_at, MAX_SQL_INT)
-    old = conn.execute(
-        "SELECT created_at, id FROM comment_policies WHERE post = ?", (policy.post,)
-    ).fetchone()
-    if old is not None and (at, record_id) <= (old[0], bytes(old[1])):
+    if not _supersedes(db, _CURRENT_POLICY, policy.post, at, record_id):
         return False
-    if old is not None:
-        conn.execute("DELETE FROM comment_log WHERE id = ?", (bytes(old[1]),))
     conn.execute(
         "INSERT INTO comment_policies(post, creator, min_balance, created_at, id)"
         " VALUES (?, ?, ?, ?, ?) ON CONFLICT(post) DO UPDATE SET creator = excluded.creator,"
@@ -100,6 +90,25 @@ def store_policy(
         (policy.post, policy.creator, str(policy.min_balance), at, record_id),
     )
     _log(db, record_id, policy.post, "commentPolicy", policy.creator, wire)
+    return True
+
+
+_CURRENT_MODERATION: Final = "SELECT created_at, id FROM moderations WHERE target = ?"
+_CURRENT_POLICY: Final = "SELECT created_at, id FROM comment_policies WHERE post = ?"
+
+
+def _supersedes(
+    db: sqlite_utils.Database, current: str, key: bytes, at: int, record_id: bytes
+) -> bool:
+    """Latest ``(createdAt, id)`` wins: True if the record at ``(at, record_id)`` replaces the
+    one ``current`` finds for ``key`` (whose log entry is then dropped), False if it is older."""
+    conn = db.conn
+    old = conn.execute(current, (key,)).fetchone()
+    if old is None:
+        return True
+    if (at, record_id) <= (old[0], bytes(old[1])):
+        return False
+    conn.execute("DELETE FROM comment_log WHERE id = ?", (bytes(old[1]),))
     return True
 
 

@@ -72,6 +72,12 @@ class IndexReader:
                 f"the feed index {path} has schema version {version}; reading it needs"
                 f" {READABLE_FROM} or later (start the feed first)"
             )
+        # Whether likes can be taken back is fixed for this connection: the feed migrates the
+        # index before anyone opens a reader on it.
+        has_state = self._db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'like_state'"
+        ).fetchone()
+        self._wanted = _WANTED.format(liked=_LIKED if has_state else _LIKED_BEFORE_UNLIKE)
 
     def close(self) -> None:
         with self._lock:
@@ -91,11 +97,7 @@ class IndexReader:
 
     def wanted_by(self, me: str, limit: int) -> list[WantedRow]:
         """The newest ``limit`` visible posts ``me`` follows or likes (not ``me``'s own)."""
-        has_state = self._rows(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'like_state'", ()
-        )
-        sql = _WANTED.format(liked=_LIKED if has_state else _LIKED_BEFORE_UNLIKE)
-        rows = self._rows(sql, {"me": me, "limit": max(0, limit)})
+        rows = self._rows(self._wanted, {"me": me, "limit": max(0, limit)})
         return [WantedRow("0x" + bytes(r[0]).hex(), str(r[1]), str(r[2]), int(r[3])) for r in rows]
 
     def manifests_of(self, creator: str) -> list[str]:
