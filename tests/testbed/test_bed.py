@@ -12,9 +12,9 @@ import time
 from pathlib import Path
 
 import pytest
-from testbed.conftest import REPO, probe
 
 from netbed import Bed, IsolationError, netns, registry
+from testbed.conftest import REPO, probe
 
 ECHO_PORT = 7000
 UDP_PORT = 7001
