@@ -1,18 +1,20 @@
 """Peers behind home routers, end to end (issue 21), on one bed world with one shared chain:
-a bootstrap host and a relay host (public; the relay runs ``p2p.relay_service`` with the
-limits of public relays, reservations of 120 s), a creator "cre" and a fan "fan" each behind an
-endpoint-independent router, and a creator "shy" behind a symmetric one. Every NAT'd peer
-learns from AutoNAT that it is private and takes a reservation on the relay by itself.
+a bootstrap host and a relay host (public; both run ``p2p.relay_service`` with the limits of
+public relays, reservations of 120 s; "relay" has "boot" in its relays but, public, holds no
+reservation), a creator "cre" and a fan "fan" each behind an endpoint-independent router, a
+creator "shy" behind a symmetric one, all three with "relay" in their relays, and "lone1"
+(endpoint-independent) and "lone2" (symmetric) with no relay at all. Every NAT'd peer learns
+from AutoNAT that it is private; those with a relay take a reservation on it by themselves.
 
 (a) fan dials cre through the relay, hole punching turns that into a direct connection, and
     fan plays cre's clip over it (the relay's byte counter stays flat meanwhile);
 (b) shy cannot be hole punched: fan follows it over the relayed connection, gets its posts,
-    syncs, gets a premium key released over it; a clip larger than the relay lets through
-    says why it cannot play, a small one plays through the relay;
+    syncs, gets a premium key released over it; a small clip plays through the relay;
+(c) lone1 and lone2: each status (API and UI) says "behind NAT, unreachable" and why; the
+    public relay says "reachable";
 (d) shy restarts: it takes its reservation again and fan reaches it again.
 
-Scenario (c), private with no relay, is ``test_reachability.py`` (home2). Figures go to
-bench-results/testbed-traversal.json; no timed assertions.
+Figures go to bench-results/testbed-traversal.json; no timed assertions.
 """
 
 from __future__ import annotations
@@ -26,16 +28,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import sync_playwright
+from support.browser import CHROMIUM, FLAGS, PHONE
 from support.daemon import eventually
 
 from netbed import Bed, registry
 from netbed.nat import Mapping, NatHost, add_nat_host
-from netbed.peers import P2P_PORT, BedPeer, Chain, start_chain, start_peer
+from netbed.peers import P2P_PORT, BedPeer, Chain, start_chain, start_peer, toktok
 from storage.media.samples import SampleSpec, make_sample
 from testbed.conftest import require_bed
 from testbed.scenarios_support import play_through_content_port, rendition
 
-pytestmark = pytest.mark.testbed
+pytestmark = [pytest.mark.testbed, pytest.mark.timeout(600)]
 REPO = Path(__file__).resolve().parents[2]
 RESULTS = REPO / "bench-results" / "testbed-traversal.json"
 PEER_ENV = {
@@ -86,9 +90,30 @@ def relayed_bytes(relay: BedPeer) -> int:
     return int(reach(relay)["relay_service"]["relayed_bytes"])
 
 
-def private(peer: BedPeer) -> dict[str, Any] | None:
+def settled(peer: BedPeer, state: str) -> dict[str, Any] | None:
     seen = reach(peer)
-    return seen if seen["state"] == "private" else None
+    return seen if seen["state"] == state else None
+
+
+def private(peer: BedPeer) -> dict[str, Any] | None:
+    return settled(peer, "private")
+
+
+def ui_text(peer: BedPeer, route: str, selector: str, expect: str) -> str:
+    """Open ``peer``'s UI at ``route`` in a real Chromium inside the peer's namespace, wait
+    until the element at ``selector`` shows ``expect``, and return that element's text."""
+    with sync_playwright() as pw:
+        chromium = str(peer.host.wrapper(CHROMIUM))
+        browser = pw.chromium.launch(executable_path=chromium, args=FLAGS)
+        try:
+            page = browser.new_page(viewport=PHONE)
+            page.set_default_timeout(60_000)
+            page.goto(peer.login_url() + route)
+            element = page.locator(selector)
+            element.get_by_text(expect, exact=False).first.wait_for()
+            return element.first.inner_text()
+        finally:
+            browser.close()
 
 
 def circuit_of(peer: BedPeer) -> str:
@@ -110,11 +135,23 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             "fan": add_nat_host(bed, "fan", Mapping.EIM),
             "shy": add_nat_host(bed, "shy", Mapping.SYMMETRIC),
         }
-        chain = start_chain(chain_host)
-        with ThreadPoolExecutor(3) as pool:
+        lonely = {  # scenario (c): no relay in their settings
+            "lone1": add_nat_host(bed, "lone1", Mapping.EIM),
+            "lone2": add_nat_host(bed, "lone2", Mapping.SYMMETRIC),
+        }
+        with ThreadPoolExecutor(5) as pool:
+            # boot's identity first (while the chain starts), so that relay can list boot as
+            # its relay and both start together
+            init = pool.submit(boot_host.exec, *toktok(boot_host.dir / "peer", "init", "--json"))
+            chain = start_chain(chain_host)
+            boot_id = json.loads(init.result().stdout)["peer_id"]
+            boot_addr = f"/ip4/{boot_host.address}/tcp/{P2P_PORT}/p2p/{boot_id}"
             boot, relay = pool.map(
                 lambda he: start_peer(he[0], chain=chain, env=he[1]),
-                [(boot_host, PEER_ENV), (relay_host, RELAY_ENV)],
+                [
+                    (boot_host, RELAY_ENV),
+                    (relay_host, {**RELAY_ENV, "TOKTOK_P2P_RELAYS": boot_addr}),
+                ],
             )
             relay.connect(boot)
             seeds = [boot.multiaddr, relay.multiaddr]
@@ -126,6 +163,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
                 )
                 for name, host in homes.items()
             }
+            for name, host in lonely.items():  # no wallet, no chain: reachability only
+                started[name] = pool.submit(start_peer, host, bootstrap=seeds, env=PEER_ENV)
             peers = {name: future.result() for name, future in started.items()}
         peers.update(boot=boot, relay=relay)
         world = World(bed, chain, peers, clip, tiny)
@@ -135,9 +174,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     assert all(proc.poll() is not None for proc in bed.processes)
 
 
-def _nat_is_in_the_way(world: World) -> None:
+def _nat_is_in_the_way(world: World, names: tuple[str, ...]) -> None:
     outside = world.peers["boot"].host
-    for name in ("cre", "fan", "shy"):
+    for name in names:
         home = world.peers[name].host
         assert isinstance(home, NatHost)
         for target in (home.address, home.wan_address):
@@ -149,7 +188,7 @@ def _nat_is_in_the_way(world: World) -> None:
 def test_a_two_routers_that_keep_ports_are_hole_punched_and_the_clip_plays_direct(
     world: World,
 ) -> None:
-    _nat_is_in_the_way(world)
+    _nat_is_in_the_way(world, ("cre", "fan", "shy"))
     t0 = time.monotonic()
     cre, fan, relay = world.peers["cre"], world.peers["fan"], world.peers["relay"]
     for peer in (cre, fan):
@@ -230,6 +269,40 @@ def test_b_behind_a_symmetric_router_posts_keys_and_small_clips_go_through_the_r
             "relay_bytes_unlocking": key_bytes,
             "tiny_clip_bytes": int(rendition(shy, premium)["size"]),
         },
+    )
+
+
+def test_c_private_with_no_relay_says_unreachable_and_why(world: World) -> None:
+    _nat_is_in_the_way(world, ("lone1", "lone2"))
+    t0 = time.monotonic()
+    boot, relay = world.peers["boot"], world.peers["relay"]
+    lone1, lone2 = world.peers["lone1"], world.peers["lone2"]
+    seen = eventually(lambda: settled(relay, "public"), 120, "relay's dial-back")
+    assert seen["summary"] == "reachable"
+    # public: it holds no reservation on boot, though boot is in its relays
+    assert (seen["holding_reservations"], seen["circuits"]) == (False, [])
+    assert reach(boot)["relay_service"]["reservations"] == 0
+    for peer in (lone1, lone2):
+        seen = eventually(lambda p=peer: private(p), 120, f"{peer.name}'s AutoNAT verdict")
+        print(f"{peer.name}: {seen['summary']}: {seen['reason']}")
+        assert isinstance(peer.host, NatHost)
+        wan = peer.host.wan_address
+        # identify told it the router's address; the servers tried it there, and failed
+        assert any(a.startswith(f"/ip4/{wan}/tcp/") for a in seen["observed"]), seen
+        assert f"dial-back to /ip4/{wan}/tcp/" in seen["reason"]
+        assert peer.host.address in seen["announced"][0]  # its inside address, not dialable
+        assert not any(wan in a for a in seen["announced"])  # no dial-back confirmed it
+        assert seen["summary"] == "behind NAT, unreachable"
+        assert "no relay in p2p.relays or the network profile" in seen["reason"]
+        assert (seen["circuits"], seen["holding_reservations"]) == ([], False)
+    verdicts_s = time.monotonic() - t0
+    assert sum(reach(p)["dialbacks_served"] for p in (boot, relay)) >= 1
+    t1 = time.monotonic()
+    shown = ui_text(lone2, "#/status", "#peer", "behind NAT, unreachable")
+    assert "no relay in p2p.relays or the network profile" in shown
+    world.record(
+        "c",
+        {"verdicts_s": round(verdicts_s, 1), "ui_s": round(time.monotonic() - t1, 1)},
     )
 
 
