@@ -144,6 +144,7 @@ class ChainClient:
         )
         self._token_abi = load_artifact("CreatorToken", options.build_dir).abi
         self.spent = 0  # TOK base units spent on buys by this client (the session)
+        self._counted: set[str] = set()  # browser-wallet buys already in ``spent``
         self._params: dict[str, curve.CurveParams] = {}  # immutable per token: safe to cache
 
     async def __aenter__(self) -> ChainClient:
@@ -181,6 +182,10 @@ class ChainClient:
                 self._options.receipt_timeout, self._options.poll_interval,
             )  # fmt: skip
         return self._sender
+
+    @property
+    def tok_contract(self) -> AsyncContract:
+        return self._tok
 
     def token(self, address: str) -> AsyncContract:
         return self._w3.eth.contract(address=checksum(address), abi=self._token_abi)
@@ -402,12 +407,7 @@ class ChainClient:
         if max_cost is None:
             quoted = int(await call("quote buy", c.functions.quote_buy(amount).call()))
             max_cost = slippage_bound(quoted, self._options.slippage_bps, "buy")
-        limit = self._options.spend_limit
-        if limit is not None and self.spent + max_cost > limit:
-            raise SpendLimitError(
-                f"buy could spend {max_cost} TOK base units; session limit {limit}, "
-                f"already spent {self.spent}"
-            )
+        self.check_spend(max_cost)
         if await self.tok_allowance(self.address, str(c.address)) < max_cost:
             await self.approve_tok(str(c.address), max_cost)
         data = c.encode_abi("buy", args=[amount, max_cost, await self._deadline(deadline)])
@@ -415,6 +415,49 @@ class ChainClient:
         trade = self._trade_from_receipt(c, receipt, "Buy")
         self.spent += trade.total
         return trade
+
+    def check_spend(self, max_cost: int) -> None:
+        """Refuse a buy that could take the session's spending over the limit (buys signed
+        here and, counted by :meth:`count_spent`, those a browser wallet signed)."""
+        limit = self._options.spend_limit
+        if limit is not None and self.spent + max_cost > limit:
+            raise SpendLimitError(
+                f"buy could spend {max_cost} TOK base units; session limit {limit}, "
+                f"already spent {self.spent}"
+            )
+
+    def count_spent(self, tx_hash: str, total: int) -> None:
+        """Add a buy mined from another wallet of this session (once per transaction)."""
+        if tx_hash not in self._counted:
+            self._counted.add(tx_hash)
+            self.spent += total
+
+    async def deadline(self, deadline: int | None = None) -> int:
+        """``deadline``, or the default: the latest block's time plus ``deadline_seconds``."""
+        return await self._deadline(deadline)
+
+    async def receipt(self, tx_hash: str, timeout: float) -> TxReceipt:  # noqa: ASYNC109
+        """The receipt of a transaction sent by anyone, waiting up to ``timeout`` s."""
+        async with rpc_errors("wait for a transaction"):
+            return await self._w3.eth.wait_for_transaction_receipt(
+                HexStr(tx_hash), timeout=timeout, poll_latency=self._options.poll_interval
+            )
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def trades_in_receipt(self, receipt: TxReceipt) -> list[tuple[str, Trade]]:
+        """``(token, trade)`` of every Buy/Sell in a receipt emitted by a creator token of
+        the factory (anything else can emit the same events)."""
+        events = self._w3.eth.contract(abi=self._token_abi).events
+        topics = {str(events[name].topic): name for name in ("Buy", "Sell")}
+        found: list[tuple[str, Trade]] = []
+        for entry in receipt["logs"]:
+            raw = entry["topics"]
+            name = topics.get("0x" + bytes(raw[0]).hex()) if raw else None
+            if name is None or await self.creator_of(str(entry["address"])) is None:
+                continue
+            trade = _trade(name, events[name].process_log(entry))
+            found.append((checksum(entry["address"]), trade))
+        return found
 
     async def transfer(self, token: str, to: str, amount: int) -> TxReceipt:
         """ERC-20 ``transfer`` of a creator token to another address."""

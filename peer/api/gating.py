@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aiohttp import web
+from eth_utils.address import is_address, to_checksum_address
 
 from peer.api.context import feed, gating, json_body
 from peer.api.errors import ApiError
@@ -27,8 +28,18 @@ async def media(request: web.Request) -> web.StreamResponse:
     return await media_response(request, decrypted)
 
 
+def _holder(request: web.Request) -> str | None:
+    """``?holder=``: a browser wallet's address (absent: the peer's own wallet)."""
+    raw = request.query.get("holder")
+    if raw is None or raw == "":
+        return None
+    if not is_address(raw):
+        raise ApiError(400, "bad_address", "'holder' must be an Ethereum address")
+    return str(to_checksum_address(raw))
+
+
 async def requirements(request: web.Request) -> web.Response:
-    result = await gating(request).service.requirements(post_id(request))
+    result = await gating(request).service.requirements(post_id(request), _holder(request))
     return web.json_response(result.to_json())
 
 
@@ -74,7 +85,7 @@ async def buy_plan(request: web.Request) -> web.Response:
     """What ``unlock --buy`` would buy and pay at most (null when nothing is missing)."""
     raw = request.query.get("slippage", "")
     slippage = bounded_int(raw, "slippage", 0, 10_000, "bad_request") if raw else None
-    plan = await gating(request).service.plan_buy(post_id(request), slippage)
+    plan = await gating(request).service.plan_buy(post_id(request), slippage, _holder(request))
     if plan is None:
         return web.json_response(None)
     return web.json_response(

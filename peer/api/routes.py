@@ -18,6 +18,7 @@ from peer.api import (
     comments,
     economy,
     events,
+    external,
     feed,
     gating,
     node,
@@ -81,6 +82,9 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/v1/tokens/{token}/holders", tokens.holders, "Holders and balances"),
     Route("POST", "/api/v1/tokens/{token}/buy", tokens.buy, "Buy creator tokens (confirmed)"),
     Route("POST", "/api/v1/tokens/{token}/sell", tokens.sell, "Sell creator tokens (confirmed)"),
+    Route("POST", "/api/v1/tokens/{token}/buy/transactions", external.buy_transactions, "A buy for a browser wallet to send"),  # noqa: E501
+    Route("POST", "/api/v1/tokens/{token}/sell/transactions", external.sell_transactions, "A sale for a browser wallet to send"),  # noqa: E501
+    Route("GET", "/api/v1/transactions/{tx}", external.mined, "A transaction once mined, and its trade"),  # noqa: E501
     Route("POST", "/api/v1/token", tokens.create_token, "Create the user's creator token"),
     Route("GET", "/api/v1/wallet", tokens.wallet, "Wallet address and TOK balance"),
     Route("GET", "/api/v1/dashboard", economy.dashboard, "The user's creator dashboard"),
@@ -89,6 +93,8 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/v1/clips/{post_id}/requirements", gating.requirements, "What unlocking takes"),  # noqa: E501
     Route("GET", "/api/v1/clips/{post_id}/buy-plan", gating.buy_plan, "Buy needed to unlock"),
     Route("POST", "/api/v1/clips/{post_id}/unlock", gating.unlock, "Unlock a premium clip"),
+    Route("POST", "/api/v1/clips/{post_id}/unlock/challenge", external.challenge, "Key request for a browser wallet to sign"),  # noqa: E501
+    Route("POST", "/api/v1/clips/{post_id}/unlock/signature", external.signature, "Send the signed key request"),  # noqa: E501
     Route("POST", "/api/v1/creators/{address}/unlock", gating.unlock_creator, "Unlock all qualifying"),  # noqa: E501
     Route("POST", "/api/v1/gating/delegate", gating.delegate, "Push clip keys to another own peer"),
     Route("POST", "/api/v1/gating/revoke", gating.revoke, "Drop a key server from the profile"),

@@ -352,6 +352,43 @@ COMPONENTS: dict[str, Schema] = {
         }
     ),
     "JobAccepted": obj({"job": STR}),
+    "WalletTransactions": obj(
+        {
+            "chain_id": NAT,
+            "transactions": array(
+                obj(
+                    {
+                        "from": ADDRESS,
+                        "to": ADDRESS,
+                        "data": STR,
+                        "value": STR,
+                        "chainId": STR,
+                        "what": STR,
+                    }
+                )
+            ),
+        }
+    ),
+    "UnlockChallenge": {
+        "description": (
+            "The EIP-4361 text a browser wallet signs (personal_sign) for a key request, or "
+            "unlocked: true when this peer holds the clip's key already"
+        ),
+        "oneOf": [
+            obj({"post": POST_ID, "unlocked": {"const": True}}),
+            obj(
+                {
+                    "post": POST_ID,
+                    "unlocked": {"const": False},
+                    "challenge": STR,
+                    "message": STR,
+                    "holder": ADDRESS,
+                    "server": STR,
+                    "expires_in": NAT,
+                }
+            ),
+        ],
+    },
     "Requirements": obj(
         {
             "post": POST_ID,
@@ -737,6 +774,31 @@ SCHEMAS: dict[tuple[str, str], RouteSchema] = {
         CHAIN,
         obj({"amount": STR}, {"min_refund": BIG, "confirm": BOOL}),
     ),
+    ("POST", "/api/v1/tokens/{token}/buy/transactions"): RouteSchema(
+        {200: ref("WalletTransactions")},
+        CHAIN,
+        obj({"amount": STR, "holder": ADDRESS, "max_cost": BIG}),
+    ),
+    ("POST", "/api/v1/tokens/{token}/sell/transactions"): RouteSchema(
+        {200: ref("WalletTransactions")},
+        CHAIN,
+        obj({"amount": STR, "holder": ADDRESS, "min_refund": BIG}),
+    ),
+    ("GET", "/api/v1/transactions/{tx}"): RouteSchema(
+        {
+            200: obj(
+                {
+                    "tx": STR,
+                    "ok": BOOL,
+                    "block": NAT,
+                    "token": nullable(ADDRESS),
+                    "trader": nullable(ADDRESS),
+                    "trade": nullable(ref("Trade")),
+                }
+            )
+        },
+        CHAIN,
+    ),
     ("POST", "/api/v1/token"): RouteSchema(
         {200: ref("TokenInfo")},
         CHAIN,
@@ -824,7 +886,9 @@ SCHEMAS: dict[tuple[str, str], RouteSchema] = {
         error_bodies={402: ref("Locked"), 416: None},
     ),
     ("GET", "/api/v1/clips/{post_id}/requirements"): RouteSchema(
-        {200: ref("Requirements")}, GATING
+        {200: ref("Requirements")},
+        GATING,
+        query=(Param("holder", ADDRESS, "a browser wallet's address (default: the peer's)"),),
     ),
     ("GET", "/api/v1/clips/{post_id}/buy-plan"): RouteSchema(
         {
@@ -835,7 +899,10 @@ SCHEMAS: dict[tuple[str, str], RouteSchema] = {
             )
         },
         GATING,
-        query=(Param("slippage", NAT, "basis points"),),
+        query=(
+            Param("slippage", NAT, "basis points"),
+            Param("holder", ADDRESS, "a browser wallet's address (default: the peer's wallet)"),
+        ),
     ),
     ("POST", "/api/v1/clips/{post_id}/unlock"): RouteSchema(
         {
@@ -849,6 +916,34 @@ SCHEMAS: dict[tuple[str, str], RouteSchema] = {
         },
         GATING,
         obj({}, {"buy": BOOL, "max_cost": BIG}),
+    ),
+    ("POST", "/api/v1/clips/{post_id}/unlock/challenge"): RouteSchema(
+        {200: ref("UnlockChallenge")},
+        GATING,
+        obj({"holder": ADDRESS}, {"wait": BOOL}),
+    ),
+    ("POST", "/api/v1/clips/{post_id}/unlock/signature"): RouteSchema(
+        {
+            200: {
+                "oneOf": [
+                    obj({"post": POST_ID, "unlocked": {"const": True}}),
+                    obj(
+                        {
+                            "post": POST_ID,
+                            "unlocked": {"const": False},
+                            "next": ref("UnlockChallenge"),
+                        }
+                    ),
+                ]
+            }
+        },
+        GATING,
+        obj(
+            {
+                "challenge": {**STR, "minLength": 1, "maxLength": 64},
+                "signature": {"type": "string", "pattern": "^0x[0-9a-fA-F]{130}$"},
+            }
+        ),
     ),
     ("POST", "/api/v1/creators/{address}/unlock"): RouteSchema(
         {

@@ -75,9 +75,21 @@ async def buy_and_wait(
         raise BuyError(f"the buy failed: {exc}") from exc
     if on_bought is not None:
         on_bought(trade)
+    await wait_until_holding(post, holder, checker, timeout=timeout, poll=poll)
+    return trade
+
+
+async def wait_until_holding(
+    post: GatedPost,
+    holder: str,
+    checker: OwnershipChecker,
+    *,
+    timeout: float = 120.0,  # noqa: ASYNC109
+    poll: float = 0.25,
+) -> None:
+    """Until ``holder`` meets the post's holding rule (a buy just mined waits out the window)."""
     deadline = time.monotonic() + timeout
     while not await checker.holds(post.token, holder, post.min_balance):
         if time.monotonic() > deadline:
             raise BuyError("bought, but the holding rule is not met yet; retry the unlock later")
         await asyncio.sleep(poll)
-    return trade

@@ -15,8 +15,10 @@ contain key material. A missing wallet is :class:`peer.errors.NoWalletError`. Ex
     ├── NotPremiumError              the post is not a premium clip (serve it from /ipfs/)
     ├── UnknownPostError             no such post in the local feed index
     ├── UnknownRenditionError        the manifest has no such rendition
-    └── BuyError                     ``unlock --buy`` cannot buy (no wallet, over the
-                                     slippage bound, over the spend limit, not confirmed)
+    ├── BuyError                     ``unlock --buy`` cannot buy (no wallet, over the
+    │                                slippage bound, over the spend limit, not confirmed)
+    └── UnknownChallengeError        no key request of a browser wallet waits under that id
+                                     (never issued, used already, or expired)
 """
 
 from __future__ import annotations
@@ -123,3 +125,7 @@ class UnknownRenditionError(GatingError):
 
 class BuyError(GatingError):
     """Buying the missing amount before an unlock is not possible or was not confirmed."""
+
+
+class UnknownChallengeError(GatingError):
+    """No pending external-wallet key request has that id (used, expired, or never issued)."""

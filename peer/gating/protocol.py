@@ -14,7 +14,9 @@ types)::
 
     <- {"v": 1, "ok": false, "code": "<one of CODES>", "error": "<text for the user>"}
 
-The EIP-4361 message: ``domain`` = ``toktok``, ``chain-id`` = the server's chain, ``nonce`` =
+The EIP-4361 message: ``domain`` = ``toktok`` or the loopback authority of the local web page
+whose browser wallet signs (``127.0.0.1:<port>``, ``localhost:<port>``, ``[::1]:<port>``: what
+the wallet compares with the page's origin), ``chain-id`` = the server's chain, ``nonce`` =
 the issued one, ``expiration-time`` present and at most 10 minutes after ``issued-at``, and
 ``resources`` exactly ``toktok:post:<post id>``, ``toktok:server:<server peer id>``,
 ``toktok:epk:<holder ephemeral X25519 public key, base64url>`` in that order.
@@ -60,6 +62,8 @@ from .errors import KeyRefusedError, ProtocolError, SealError
 
 PROTOCOL: Final = "/toktok/keys/1.0.0"
 DOMAIN: Final = "toktok"
+"""The domain of messages the peer signs with its own wallet (every key server accepts it)."""
+_PAGE_DOMAIN: Final = re.compile(r"(?:127\.0\.0\.1|localhost|\[::1\]):([1-9][0-9]{0,4})\Z")
 MAX_LIFETIME: Final = timedelta(minutes=10)
 DEFAULT_LIFETIME: Final = timedelta(minutes=5)
 MAX_REQUEST: Final = 8 * 1024
@@ -73,7 +77,7 @@ CODES: Final[dict[str, str]] = {
     "malformed": "the request does not follow the wire format",
     "rate_limited": "too many nonce requests from this peer; wait and retry",
     "syntax": "the message is not a valid EIP-4361 message",
-    "domain": "the message's domain is not 'toktok'",
+    "domain": "the message's domain is neither 'toktok' nor a loopback host:port",
     "chain": "the message is for another chain id",
     "issued_at": "the message is issued in the future",
     "no_expiration": "the message has no expiration time",
@@ -319,6 +323,15 @@ def parse_resources(resources: tuple[str, ...]) -> Resources:
     return Resources(post_id, server, epk)
 
 
+def accepted_domain(domain: str) -> bool:
+    """``toktok``, or the loopback ``host:port`` of a local page (port 1-65535): the domain a
+    browser wallet sees as the page's origin, so it does not warn of phishing."""
+    if domain == DOMAIN:
+        return True
+    m = _PAGE_DOMAIN.match(domain)
+    return m is not None and int(m.group(1)) <= 65535
+
+
 def build_message(
     address: str,
     chain_id: int,
@@ -326,10 +339,14 @@ def build_message(
     resources: Resources,
     now: datetime,
     lifetime: timedelta = DEFAULT_LIFETIME,
+    domain: str = DOMAIN,
 ) -> str:
-    """The EIP-4361 text a holder signs for one key request."""
+    """The EIP-4361 text a holder signs for one key request (``domain``: ``toktok`` for the
+    peer's own wallet, the page's loopback ``host:port`` for a browser wallet)."""
+    if not accepted_domain(domain):
+        raise ValueError(f"{domain!r} is not a domain key servers accept")
     return siwe.SiweMessage(
-        domain=DOMAIN,
+        domain=domain,
         address=to_checksum_address(address),
         uri=f"toktok:post:{post_hex(resources.post_id)}",
         chain_id=chain_id,
@@ -347,8 +364,9 @@ def check_fields(text: str, chain_id: int, now: datetime, skew: timedelta) -> si
         m = siwe.parse(text)
     except SiweParseError as exc:
         raise refuse("syntax", str(exc)) from exc
-    if m.domain != DOMAIN:
-        raise refuse("domain", f"domain is {m.domain!r}, expected {DOMAIN!r}")
+    if not accepted_domain(m.domain):
+        detail = f"domain is {m.domain!r}, expected {DOMAIN!r} or a loopback host:port"
+        raise refuse("domain", detail)
     if m.chain_id != chain_id:
         raise refuse("chain", f"chain id {m.chain_id}, this server is on {chain_id}")
     issued = siwe.parse_time(m.issued_at)

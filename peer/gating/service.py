@@ -31,20 +31,35 @@ from eth_account.signers.local import LocalAccount
 from peer.bus import Event
 from peer.errors import NoWalletError
 from peer.events import UnlockDone, WalletTx
+from peer.p2p.errors import P2PError
 from peer.p2p.ports import Network
 from storage.clipkeys import ClipKeyStore
 from storage.ports import ContentStore
 from tokens.client import DEFAULT_SLIPPAGE_BPS, ChainClient, Trade
 from tokens.ownership import OwnershipChecker
 
-from .buy import BuyPlan, buy_and_wait, plan_buy
+from . import protocol as proto
+from .buy import BuyPlan, buy_and_wait, plan_buy, wait_until_holding
 from .delegation import DelegateReceiver, delegate_keys
-from .errors import BuyError, Requirements, UnknownPostError
+from .errors import (
+    BuyError,
+    GatingError,
+    KeyRefusedError,
+    NoKeyServerError,
+    NotPremiumError,
+    ProtocolError,
+    Requirements,
+    SealError,
+    UnknownChallengeError,
+    UnknownPostError,
+    UnlockFailedError,
+)
+from .external import Pending, PendingChallenges
 from .ledger import UnlockLedger
 from .playback import DecryptedMedia, decrypted_media, requirements
 from .ports import GatedPost, KeySource, PostSource, ProfileKeyServers
 from .server import KeyServer, KeyServerOptions
-from .unlocker import Unlocker
+from .unlocker import TRY_NEXT, Unlocker
 
 
 class Posts(PostSource, ProfileKeyServers, Protocol):
@@ -89,6 +104,7 @@ class GatingService:
         self._options = options or GatingOptions()
         self.server: KeyServer | None = None
         self._receiver: DelegateReceiver | None = None
+        self._pending = PendingChallenges()
 
     async def start(self) -> None:
         if self._creator_keys is not None:
@@ -124,8 +140,10 @@ class GatingService:
     def _keys(self) -> list[KeySource]:
         return [k for k in (self._creator_keys, self._released) if k is not None]
 
-    def _unlocker(self) -> Unlocker:
-        if self._account is None or self._released is None:
+    def _unlocker(self, external: bool = False) -> Unlocker:
+        """The holder side; ``external``: for a browser wallet (the peer's wallet is not
+        needed then, only the key cache it encrypts)."""
+        if self._released is None or (self._account is None and not external):
             raise NoWalletError("unlock the wallet first ('toktok wallet ...')")
         return Unlocker(
             self._network, self._account, self._chain_id, self._released, self._store,
@@ -136,10 +154,17 @@ class GatingService:
         more = await self._posts.profile_key_servers(post.creator)
         return list(dict.fromkeys((*post.key_servers, *more)))
 
-    async def requirements(self, post_id: bytes) -> Requirements:
-        """GET .../requirements: what unlocking this post takes for our wallet."""
+    def _holder(self, holder: str | None) -> str | None:
+        """The holder address of the request: a browser wallet's, else the peer's own."""
+        if holder is not None:
+            return holder
+        return None if self._account is None else str(self._account.address)
+
+    async def requirements(self, post_id: bytes, holder: str | None = None) -> Requirements:
+        """GET .../requirements: what unlocking this post takes for ``holder`` (default: our
+        wallet)."""
         post = await self.post(post_id)
-        viewer = None if self._account is None else str(self._account.address)
+        viewer = self._holder(holder)
         return await requirements(
             post, viewer, self._checker, self._chain, await self._servers(post)
         )
@@ -153,13 +178,17 @@ class GatingService:
             quoter=self._chain, key_servers=await self._servers(post),
         )  # fmt: skip
 
-    async def plan_buy(self, post_id: bytes, slippage_bps: int | None = None) -> BuyPlan | None:
-        """The quote ``unlock --buy`` shows before asking for confirmation."""
-        if self._account is None or self._chain is None:
+    async def plan_buy(
+        self, post_id: bytes, slippage_bps: int | None = None, holder: str | None = None
+    ) -> BuyPlan | None:
+        """The quote ``unlock --buy`` shows before asking for confirmation (for ``holder``,
+        a browser wallet's address, else our wallet)."""
+        who = self._holder(holder)
+        if who is None or self._chain is None:
             raise NoWalletError("buying needs an unlocked wallet and a chain")
         post = await self.post(post_id)
         bps = self._options.slippage_bps if slippage_bps is None else slippage_bps
-        return await plan_buy(post, str(self._account.address), self._checker, self._chain, bps)
+        return await plan_buy(post, who, self._checker, self._chain, bps)
 
     async def unlock(
         self, post_id: bytes, *, buy: bool = False, max_cost: int | None = None
@@ -193,6 +222,95 @@ class GatingService:
         await unlocker.unlock(post)
         self._publish(UnlockDone("0x" + post_id.hex()))
         return {"post": "0x" + post_id.hex(), "unlocked": True, "bought": bought}
+
+    async def challenge(
+        self, post_id: bytes, holder: str, domain: str, *, wait: bool = False
+    ) -> dict[str, Any]:
+        """POST .../unlock/challenge: the EIP-4361 message a browser wallet signs for
+        ``holder`` (``domain``: the page's loopback host:port). ``wait``: the holder just
+        bought, so wait out the holding window first. A clip whose key this peer holds
+        already answers ``unlocked: true`` and nothing to sign."""
+        post = await self.post(post_id)
+        if not post.premium:
+            raise NotPremiumError("the post is not premium: nothing to unlock")
+        unlocker = self._unlocker(external=True)
+        if await unlocker.cached(post) is not None:
+            return {"post": "0x" + post_id.hex(), "unlocked": True}
+        if wait:
+            await wait_until_holding(
+                post, holder, self._checker, timeout=self._options.buy_wait_timeout
+            )
+        servers = await unlocker.key_servers(post)
+        if not servers:
+            raise NoKeyServerError("neither the post nor the creator's profile lists a key server")
+        return await self._next_challenge(unlocker, post, holder, domain, servers, 0, [])
+
+    async def _next_challenge(
+        self,
+        unlocker: Unlocker,
+        post: GatedPost,
+        holder: str,
+        domain: str,
+        servers: list[str],
+        start: int,
+        attempts: list[tuple[str, Exception]],
+    ) -> dict[str, Any]:
+        """A challenge from the first server at or after ``start`` that issues a nonce."""
+        for index in range(start, len(servers)):
+            try:
+                challenge = await unlocker.challenge(servers[index], post, holder, domain)
+            except KeyRefusedError as exc:
+                attempts.append((servers[index], exc))
+                if exc.code in TRY_NEXT:
+                    continue
+                break
+            except (P2PError, ProtocolError) as exc:
+                attempts.append((servers[index], exc))
+                continue
+            ident = self._pending.add(Pending(challenge, servers, index, domain, attempts))
+            return {
+                "post": "0x" + post.post_id.hex(),
+                "unlocked": False,
+                "challenge": ident,
+                "message": challenge.message,
+                "holder": challenge.holder,
+                "server": challenge.server,
+                "expires_in": int(proto.DEFAULT_LIFETIME.total_seconds()),
+            }
+        summary = "; ".join(f"{s}: {e}" for s, e in attempts)
+        raise UnlockFailedError(f"no key server released the key ({summary})", attempts)
+
+    async def redeem(self, post_id: bytes, challenge_id: str, signature: bytes) -> dict[str, Any]:
+        """POST .../unlock/signature: send the browser wallet's signature of a challenge;
+        the released key is verified and cached. When that server refuses with a code after
+        which another may release (or cannot be reached), the answer is the next server's
+        challenge (``next``) to sign."""
+        pending = self._pending.take(challenge_id)
+        if pending.challenge.post.post_id != post_id:
+            raise UnknownChallengeError("this challenge is for another post")
+        challenge, unlocker = pending.challenge, self._unlocker(external=True)
+        post = challenge.post
+        try:
+            key = await unlocker.redeem(challenge, signature)
+            await unlocker.keep(post, key)
+        except KeyRefusedError as exc:
+            pending.attempts.append((challenge.server, exc))
+            if exc.code not in TRY_NEXT:
+                raise UnlockFailedError(f"the key server refused: {exc}", pending.attempts) from exc
+            return await self._retry(unlocker, pending)
+        except (P2PError, ProtocolError, SealError, GatingError) as exc:
+            pending.attempts.append((challenge.server, exc))
+            return await self._retry(unlocker, pending)
+        self._publish(UnlockDone("0x" + post.post_id.hex()))
+        return {"post": "0x" + post.post_id.hex(), "unlocked": True}
+
+    async def _retry(self, unlocker: Unlocker, pending: Pending) -> dict[str, Any]:
+        c = pending.challenge
+        following = await self._next_challenge(
+            unlocker, c.post, c.holder, pending.domain, pending.servers, pending.index + 1,
+            pending.attempts,
+        )  # fmt: skip
+        return {"post": "0x" + c.post.post_id.hex(), "unlocked": False, "next": following}
 
     async def unlock_creator(self, creator: str) -> list[dict[str, Any]]:
         """POST /api/v1/creators/<address>/unlock: every premium post we qualify for."""

@@ -59,6 +59,18 @@ TRY_NEXT = frozenset(
 
 
 @dataclass(frozen=True, slots=True)
+class Challenge:
+    """A key request waiting for its signature: the EIP-4361 text for ``holder`` and the
+    ephemeral key the sealed answer will be opened with (never leaves the peer)."""
+
+    post: GatedPost
+    server: str  # the key server's peer id
+    holder: str
+    message: str
+    ephemeral: X25519PrivateKey
+
+
+@dataclass(frozen=True, slots=True)
 class UnlockResult:
     post_id: bytes
     key: ClipKey | None
@@ -78,7 +90,7 @@ class Unlocker:
     def __init__(
         self,
         network: Network,
-        account: LocalAccount,
+        account: LocalAccount | None,
         chain_id: int,
         cache: KeyCache,
         store: ContentStore,
@@ -98,6 +110,8 @@ class Unlocker:
 
     @property
     def address(self) -> str:
+        if self._account is None:
+            raise GatingError("no wallet of this peer to sign with")
         return str(self._account.address)
 
     async def cached(self, post: GatedPost) -> ClipKey | None:
@@ -175,6 +189,15 @@ class Unlocker:
         return response
 
     async def _ask(self, server: str, post: GatedPost) -> ClipKey:
+        if self._account is None:
+            raise GatingError("no wallet of this peer to sign with")
+        challenge = await self.challenge(server, post, self.address)
+        return await self.redeem(challenge, siwe.sign(challenge.message, self._account.key))
+
+    async def challenge(
+        self, server: str, post: GatedPost, holder: str, domain: str = proto.DOMAIN
+    ) -> Challenge:
+        """Round trip 1: a nonce from ``server`` and the message ``holder`` must sign."""
         peer = await self._peer(server)
         grant = await self._request(peer, proto.encode_nonce_request())
         if not isinstance(grant, proto.NonceGrant):
@@ -182,12 +205,27 @@ class Unlocker:
         ephemeral = X25519PrivateKey.generate()
         resources = proto.Resources(post.post_id, peer, proto.public_bytes(ephemeral))
         now = datetime.fromtimestamp(self._clock(), UTC)
-        text = proto.build_message(self.address, self._chain_id, grant.nonce, resources, now)
-        signature = siwe.sign(text, self._account.key)
-        request = proto.KeyRequest(post.post_id, text, signature)
-        sealed = await self._request(peer, proto.encode_key_request(request))
+        text = proto.build_message(
+            holder, self._chain_id, grant.nonce, resources, now, domain=domain
+        )
+        return Challenge(post, peer, holder, text, ephemeral)
+
+    async def redeem(self, challenge: Challenge, signature: bytes) -> ClipKey:
+        """Round trip 2: the signed request; the sealed key opened (not verified yet)."""
+        post = challenge.post
+        request = proto.KeyRequest(post.post_id, challenge.message, signature)
+        sealed = await self._request(challenge.server, proto.encode_key_request(request))
         if not isinstance(sealed, proto.SealedKey):
             raise ProtocolError("expected a sealed key")
         if sealed.post_id != post.post_id or sealed.clip != post.manifest:
             raise ProtocolError("the key server answered for another post or clip")
-        return proto.open_sealed(ephemeral, sealed)
+        return proto.open_sealed(challenge.ephemeral, sealed)
+
+    async def keep(self, post: GatedPost, key: ClipKey) -> None:
+        """Verify a released key on the first chunk of a rendition, then cache it."""
+        manifest = await load_manifest(self._store, post.manifest)
+        try:
+            await verify_key(self._store, manifest, key)
+        except (StorageError, MediaError) as exc:
+            raise KeyVerificationError(f"the released key does not open the clip: {exc}") from exc
+        await asyncio.to_thread(self._cache.put, post.manifest, key)

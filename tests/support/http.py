@@ -258,6 +258,7 @@ SAMPLE_PARAMS = {
     "cid": "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy",
     "filename": "app.js",
     "tag": "cats",
+    "tx": "0x" + "ef" * 32,
 }
 
 

@@ -44,6 +44,12 @@ def like_vectors() -> dict[str, Any]:
     return _load("like_vectors.json")
 
 
+def key_request_vectors() -> dict[str, Any]:
+    """Key-request messages with each accepted and refused ``domain`` (docs/ARCHITECTURE.md,
+    Token-gated playback)."""
+    return _load("key_request_vectors.json")
+
+
 def sync11_vectors() -> dict[str, Any]:
     """Sync 1.1 messages byte for byte (docs/ARCHITECTURE.md, Sync 1.1)."""
     return _load("sync11_vectors.json")
