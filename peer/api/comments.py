@@ -49,9 +49,9 @@ async def list_comments(request: web.Request) -> web.Response:
     if hidden not in ("0", "1"):
         raise ApiError(400, "bad_request", "'hidden' must be 0 or 1")
     index = feed(request).index
-    if await index.post(pid) is None:
+    if await index.queries.post(pid) is None:
         raise ApiError(404, "unknown_post", "this peer has not seen that post")
-    page = await index.comments(pid, cursor, limit, include_hidden=hidden == "1")
+    page = await index.queries.comments(pid, cursor, limit, include_hidden=hidden == "1")
     return web.json_response(comment_page_json(page))
 
 

@@ -75,7 +75,7 @@ async def dashboard(request: web.Request) -> web.Response:
     client = chain(request).client
     service = economy(request)
     me = feed.me
-    followers, likes, comments = await feed.index.audience(me)
+    followers, likes, comments = await feed.index.queries.audience(me)
     body: dict[str, Any] = {
         "creator": me,
         "followers": followers,
@@ -118,7 +118,7 @@ async def _drivers(
         return []
     unlocks = await asyncio.to_thread(_read_unlocks, data_dir.keys / "unlocks.sqlite")
     driven = clip_drivers(trades, unlocks)
-    titles = await feed.index.titles([bytes.fromhex(p[2:]) for p in driven])
+    titles = await feed.index.queries.titles([bytes.fromhex(p[2:]) for p in driven])
     ranked = sorted(driven.items(), key=lambda kv: (-kv[1][0], kv[0]))
     return [
         {

@@ -62,12 +62,12 @@ async def feed_page(request: web.Request) -> web.Response:
     tab = request.query.get("tab", "for_you")
     me = service.me if service.has_wallet else None
     if tab == "for_you":
-        page = await service.index.for_you(me, int(time.time()), cursor, limit)
+        page = await service.index.queries.for_you(me, int(time.time()), cursor, limit)
         if cursor is None:  # the first page mixes in trending (peer.social.trending.mix)
             hot = await social.ranked(request, max(1, limit // 2))
             page = Page(tuple(mix(page.items, hot.items)), page.next_cursor)
     elif tab == "following":
-        page = await service.index.following(me, cursor, limit) if me else Page((), None)
+        page = await service.index.queries.following(me, cursor, limit) if me else Page((), None)
     else:
         raise ApiError(400, "bad_tab", "tab must be 'for_you' or 'following'")
     return web.json_response(page_json(page, feed(request).unavailable))
@@ -79,12 +79,12 @@ async def search(request: web.Request) -> web.Response:
     text = request.query.get("q", "").strip()
     if not text:
         return web.json_response({"items": [], "next": None})
-    page = await feed(request).index.search(text, cursor, limit, prefix=True)
+    page = await feed(request).index.queries.search(text, cursor, limit, prefix=True)
     return web.json_response(page_json(page, feed(request).unavailable))
 
 
 async def post(request: web.Request) -> web.Response:
-    item = await feed(request).index.post(post_id(request))
+    item = await feed(request).index.queries.post(post_id(request))
     if item is None:
         raise ApiError(404, "unknown_post", "this peer has not seen that post")
     return web.json_response(item_json(item, feed(request).unavailable))
@@ -101,13 +101,13 @@ async def unlike(request: web.Request) -> web.Response:
 async def _like(request: web.Request, on: bool) -> web.Response:
     service, pid = feed(request), post_id(request)
     await service.like(pid, on)
-    item = await service.index.post(pid)
+    item = await service.index.queries.post(pid)
     return web.json_response({"likes": item.likes if item else 0})
 
 
 async def delete(request: web.Request) -> web.Response:
     service, pid = feed(request), post_id(request)
-    item = await service.index.post(pid)
+    item = await service.index.queries.post(pid)
     if item is None:
         raise ApiError(404, "unknown_post", "this peer has not seen that post")
     if item.creator != service.me:
@@ -118,10 +118,10 @@ async def delete(request: web.Request) -> web.Response:
 
 async def creator(request: web.Request) -> web.Response:
     service, who = feed(request), address(request)
-    info = await service.index.creator_info(who)
-    following = service.has_wallet and who in await service.index.followed(service.me)
+    info = await service.index.queries.creator_info(who)
+    following = service.has_wallet and who in await service.index.queries.followed(service.me)
     token = await service.token_info_of(who)
-    avatar, name_shared = await service.index.read(lambda db: creator_extras(db, who))
+    avatar, name_shared = await service.index.queries.read(lambda db: creator_extras(db, who))
     return web.json_response(
         {
             "address": who,
@@ -142,7 +142,7 @@ def _avatar_url(request: web.Request, cid: str) -> str | None:
 
 async def creator_posts(request: web.Request) -> web.Response:
     cursor, limit = _page_args(request)
-    page = await feed(request).index.creator(address(request), cursor, limit)
+    page = await feed(request).index.queries.creator(address(request), cursor, limit)
     return web.json_response(page_json(page, feed(request).unavailable))
 
 
@@ -154,20 +154,20 @@ async def follow(request: web.Request) -> web.Response:
 
 async def mute(request: web.Request) -> web.Response:
     on = _flag(await json_body(request))
-    await feed(request).index.mute(address(request), on)
+    await feed(request).index.writes.mute(address(request), on)
     return web.json_response({"muted": on})
 
 
 async def block(request: web.Request) -> web.Response:
     on = _flag(await json_body(request))
-    await feed(request).index.block(address(request), on)
+    await feed(request).index.writes.block(address(request), on)
     return web.json_response({"blocked": on})
 
 
 async def get_profile(request: web.Request) -> web.Response:
     service = feed(request)
     me = service.me
-    info = await service.index.creator_info(me)
+    info = await service.index.queries.creator_info(me)
     profile = await service.current_profile()
     avatar = profile.avatar if profile else ""
     return web.json_response(
@@ -205,7 +205,7 @@ async def clip(request: web.Request) -> web.Response:
     """The post's manifest resolved for playback: poster and rendition URLs."""
     ctx = context(request)
     pid = post_id(request)
-    item = await feed(request).index.post(pid)
+    item = await feed(request).index.queries.post(pid)
     if item is None:
         raise ApiError(404, "unknown_post", "this peer has not seen that post")
     content = store(request).store

@@ -87,14 +87,14 @@ async def tag(request: web.Request) -> web.Response:
     cursor = request.query.get("cursor") or None
     limit = bounded_int(request.query.get("limit", "20"), "limit", 1, 50, "bad_limit")
     service = feed(request)
-    page = await service.index.read(lambda db: discovery.tag_page(db, name, cursor, limit))
+    page = await service.index.queries.read(lambda db: discovery.tag_page(db, name, cursor, limit))
     return web.json_response(page_json(page, service.unavailable))
 
 
 async def ranked(request: web.Request, limit: int) -> Page:
     """The trending posts, best first (peer.social.trending)."""
     service, now = feed(request), int(time.time())
-    candidates = await service.index.read(lambda db: discovery.trending_candidates(db, now))
+    candidates = await service.index.queries.read(lambda db: discovery.trending_candidates(db, now))
     extra = context(request).extra.get("social")
     trades = extra.trades_by_token() if isinstance(extra, SocialService) else {}
     signals = [
@@ -104,7 +104,7 @@ async def ranked(request: web.Request, limit: int) -> Page:
         for c in candidates
     ]
     ids = trending.rank(signals, now)[:limit]
-    items = await service.index.read(lambda db: discovery.items_by_id(db, ids))
+    items = await service.index.queries.read(lambda db: discovery.items_by_id(db, ids))
     return Page(tuple(items), None)
 
 
@@ -120,7 +120,7 @@ async def suggested(request: web.Request) -> web.Response:
     me = service.me if service.has_wallet else None
     extra = context(request).extra.get("social")
     holders = extra.holders_by_token() if isinstance(extra, SocialService) else {}
-    found = await service.index.read(
+    found = await service.index.queries.read(
         lambda db: discovery.suggested_creators(db, me, holders, limit)
     )
     origin = context(request).content_origin()
@@ -185,7 +185,9 @@ async def share(request: web.Request) -> web.Response:
         hints += [f"{a}/p2p/{net.peer_id}" if "/p2p/" not in a else a for a in net.addrs]
     if post_text:
         try:
-            item = await feed(request).index.post(bytes.fromhex(post_text.removeprefix("0x")))
+            item = await feed(request).index.queries.post(
+                bytes.fromhex(post_text.removeprefix("0x"))
+            )
         except ValueError:
             item = None
         if item is None:
@@ -205,8 +207,8 @@ async def share(request: web.Request) -> web.Response:
 async def _has(request: web.Request, link: links.ShareLink) -> bool:
     index = feed(request).index
     if link.post is not None:
-        return await index.post(bytes.fromhex(link.post[2:])) is not None
-    info = await index.creator_info(link.creator)
+        return await index.queries.post(bytes.fromhex(link.post[2:])) is not None
+    info = await index.queries.creator_info(link.creator)
     return info is not None and info.head_seq > 0
 
 

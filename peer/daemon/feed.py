@@ -137,12 +137,14 @@ class FeedService:
         self._registry = registry
         holdings = ChainHoldings(OwnershipChecker(self._chain.client, lag=self._holding_lag))
         me = self._wallet.address
-        self._validator = Validator(self._domain, registry, index, holdings=holdings, me=me)
-        self._gossip = FeedGossip(self._network, self._validator, index, on_stored=self.on_stored)
+        self._validator = Validator(self._domain, registry, index.view, holdings=holdings, me=me)
+        self._gossip = FeedGossip(
+            self._network, self._validator, index.writes, on_stored=self.on_stored
+        )
         await self._gossip.start()
         if me is not None:
             await self._gossip.watch_comments(me)  # comments on the user's own posts
-            for creator in await index.followed(me):
+            for creator in await index.queries.followed(me):
                 await self._gossip.follow_creator(creator)
 
     async def stop(self) -> None:
@@ -186,7 +188,7 @@ class FeedService:
 
     async def _moderated(self, moderation: Moderation) -> None:
         index = self._index
-        item = await index.comment(moderation.target) if index is not None else None
+        item = await index.queries.comment(moderation.target) if index is not None else None
         if item is not None:
             self._bus.publish(
                 CommentModerated(
@@ -219,7 +221,7 @@ class FeedService:
         try:
             return await self._registry.token_of(creator)
         except RegistryUnavailable:
-            wire = await self.index.profile_wire(creator)
+            wire = await self.index.queries.profile_wire(creator)
             record = decode(wire).record if wire is not None else None
             if isinstance(record, Profile) and record.token != ZERO_ADDRESS:
                 return record.token
@@ -259,7 +261,7 @@ class FeedService:
         assert self._domain is not None
         async with self._publishing:
             token = await self._chain.client.token_of(self.me) or ZERO_ADDRESS
-            info = await self.index.creator_info(self.me)
+            info = await self.index.queries.creator_info(self.me)
             log = CreatorLog(self._domain, key, token=token)
             if info is not None and info.head_id is not None:
                 log.seq, log.head = info.head_seq, info.head_id
@@ -296,7 +298,7 @@ class FeedService:
         too); later changes are ``LikeV2`` records dated after the current one, so they win.
         Nothing is signed when the post is already in the asked state."""
         now = int(self._clock())
-        state = await self.index.like_state(self.me, post_id)
+        state = await self.index.queries.like_state(self.me, post_id)
         if state is None and on:
             await self._sign_and_publish(Like(self.me, post_id, now))
             return
@@ -320,8 +322,8 @@ class FeedService:
         return digest(record, self._domain)
 
     async def _post_creator(self, post_id: bytes) -> str:
-        creator = await self.index.post_creator(post_id)
-        if creator is None or await self.index.withdrawn(post_id):
+        creator = await self.index.view.post_creator(post_id)
+        if creator is None or await self.index.view.withdrawn(post_id):
             raise CommentRefused("unknown-post", "this peer holds no such post")
         return creator
 
@@ -336,7 +338,7 @@ class FeedService:
 
     async def moderate(self, comment_id: bytes, hidden: bool) -> bytes:
         """Hide (or show again) a comment on one of the user's posts; returns the post id."""
-        item = await self.index.comment(comment_id)
+        item = await self.index.queries.comment(comment_id)
         if item is None:
             raise CommentRefused("unknown-target", "this peer holds no such comment")
         creator = await self._post_creator(item.post)
@@ -357,7 +359,7 @@ class FeedService:
 
     async def current_profile(self) -> Profile | None:
         """The user's latest stored profile."""
-        wire = await self.index.profile_wire(self.me)
+        wire = await self.index.queries.profile_wire(self.me)
         if wire is None:
             return None
         record = decode(wire).record

@@ -67,7 +67,7 @@ class GatingRunner:
         assert deployment is not None
         self._service = GatingService(
             network=self._network,
-            posts=FeedPosts(self._feed.index),
+            posts=FeedPosts(self._feed.index.queries),
             store=self._store.store,
             chain_id=deployment.chain_id,
             checker=OwnershipChecker(self._chain.client, lag=self._lag),

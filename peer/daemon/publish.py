@@ -183,7 +183,9 @@ class PublishService:
         stored. Returns job id -> pins released (logged)."""
         released: dict[str, int] = {}
         for job, entry in self.journal.pending().items():
-            if entry.result is not None and await self._feed.index.has_manifest(entry.result):
+            if entry.result is not None and await self._feed.index.queries.has_manifest(
+                entry.result
+            ):
                 log.info("interrupted publish %s had stored its post; keeping its pins", job)
             else:
                 released[job] = await self._release(entry.pins)

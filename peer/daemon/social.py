@@ -111,7 +111,7 @@ class SocialService:
             self._dirty_counts.add(event.post_id)
             if me is None or event.actor == me:
                 return
-            item = await self._feed.index.post(bytes.fromhex(event.post_id[2:]))
+            item = await self._feed.index.queries.post(bytes.fromhex(event.post_id[2:]))
             if item is not None and item.creator == me:
                 await self.notify("like", event.post_id, event.actor, {"title": item.title})
         elif isinstance(event, CommentStored):
@@ -122,9 +122,9 @@ class SocialService:
         elif isinstance(event, PostStored):
             if me is None or event.creator == me:
                 return
-            if event.creator not in await self._feed.index.followed(me):
+            if event.creator not in await self._feed.index.queries.followed(me):
                 return
-            item = await self._feed.index.post(bytes.fromhex(event.post_id[2:]))
+            item = await self._feed.index.queries.post(bytes.fromhex(event.post_id[2:]))
             if item is None or item.created_at < self._clock() - NEW_CLIP_MAX_AGE_S:
                 return
             detail = {"post_id": event.post_id, "title": item.title}
@@ -137,13 +137,13 @@ class SocialService:
             return
         parent = bytes.fromhex(event.parent[2:])
         if any(parent):
-            answered = await self._feed.index.comment(parent)
+            answered = await self._feed.index.queries.comment(parent)
             if answered is not None and answered.author == me:
-                item = await self._feed.index.post(bytes.fromhex(event.post_id[2:]))
+                item = await self._feed.index.queries.post(bytes.fromhex(event.post_id[2:]))
                 title = item.title if item is not None else ""
                 await self.notify("reply", event.post_id, event.author, {"title": title})
                 return
-        item = await self._feed.index.post(bytes.fromhex(event.post_id[2:]))
+        item = await self._feed.index.queries.post(bytes.fromhex(event.post_id[2:]))
         if item is not None and item.creator == me:
             await self.notify("comment", event.post_id, event.author, {"title": item.title})
 
@@ -152,7 +152,7 @@ class SocialService:
             await asyncio.sleep(COUNTS_EVERY_S)
             dirty, self._dirty_counts = self._dirty_counts, set()
             for post_id in dirty:
-                item = await self._feed.index.post(bytes.fromhex(post_id[2:]))
+                item = await self._feed.index.queries.post(bytes.fromhex(post_id[2:]))
                 if item is not None:
                     self._bus.publish(PostCounts(post_id, item.likes))
 

@@ -25,7 +25,7 @@ class SyncRunner:
     async def start(self) -> None:
         self.service = SyncService(
             self._network,
-            self._feed.index,
+            self._feed.index.sync,
             self._feed.validator,
             SyncOptions(
                 interval_s=self._settings.interval_s,

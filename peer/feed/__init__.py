@@ -10,11 +10,15 @@ Modules (pure ones do no I/O):
   seq/prev).
 - ``ports``: ``TokenRegistry`` (chain: ``token_of``, ``block_number``; the ``tokens`` chain
   client implements it), ``FeedView`` (what the validator reads) and ``RecordStore`` (where
-  gossip puts accepted records); ``FeedIndex`` implements the last two.
+  gossip puts accepted records); the index's ``view`` and ``writes`` implement the last two.
 - ``token_link``: ``CachedTokenRegistry`` in front of the chain (positive answers kept, negative
   ones for a block range). ``testing``: ``FakeTokenRegistry``, ``MemoryFeedView``.
 - ``index`` (+ ``db``, ``schema``, ``ingest``, ``queries``, ``coalesce``): ``FeedIndex``, SQLite
-  in WAL mode with one batching writer thread and a reader pool.
+  in WAL mode with one batching writer thread and a reader pool, made of one part per role:
+  ``writes`` (``writes.FeedWrites``: stores, local lists), ``view``
+  (``validator_view.ValidatorView``: the validator's ``FeedView``), ``sync``
+  (``sync_view.SyncView``: what sync serves and stores) and ``queries``
+  (``feed_queries.FeedQueries``: pages and lookups for the API and services).
 - ``gossip``: ``FeedGossip`` on the p2p facade (topics, rate limits, forks not forwarded).
 
 Composition (the composition root does this)::
@@ -23,7 +27,8 @@ Composition (the composition root does this)::
     await index.start()
     registry = CachedTokenRegistry(chain_client, unavailable=(ChainUnavailableError,))
     domain = Domain(chain_id, deployment.factory)
-    gossip = FeedGossip(host, Validator(domain, registry, index), index, on_stored=bus_hook)
+    validator = Validator(domain, registry, index.view)
+    gossip = FeedGossip(host, validator, index.writes, on_stored=bus_hook)
     await gossip.start()
     ...
     await gossip.close(); await index.close()

@@ -195,6 +195,23 @@ class Readers:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, self._call, fn)
 
+    async def one(self, sql: str, params: tuple[object, ...]) -> tuple[Any, ...] | None:
+        """The first row of the read-only statement ``sql`` (None: no row)."""
+
+        def read(db: sqlite_utils.Database) -> tuple[Any, ...] | None:
+            row = db.execute(sql, params).fetchone()
+            return None if row is None else tuple(row)
+
+        return await self.run(read)
+
+    async def all(self, sql: str, params: tuple[object, ...]) -> list[tuple[Any, ...]]:
+        """Every row of the read-only statement ``sql``."""
+
+        def read(db: sqlite_utils.Database) -> list[tuple[Any, ...]]:
+            return [tuple(row) for row in db.execute(sql, params).fetchall()]
+
+        return await self.run(read)
+
     async def close(self) -> None:
         """Wait for running reads, then close every reader connection."""
         self._closed = True

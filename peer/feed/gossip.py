@@ -310,7 +310,7 @@ class FeedGossip:
                 return Ignore("rate-author-comments")
             record = envelope.record
             if isinstance(record, Comment):
-                creator = await self._store.post_creator(record.post)
+                creator = await self._validator.view.post_creator(record.post)
                 if creator is not None and creator.lower() != topic.removeprefix(
                     COMMENT_TOPIC_PREFIX
                 ):

@@ -2,8 +2,8 @@
 
 - ``TokenRegistry``: the chain side (``tokens``' chain client implements it): which creator
   token the factory registered for an address, and the current block number.
-- ``FeedView``: the read side of the local feed state the validator consults (the index
-  implements it).
+- ``FeedView``: the read side of the local feed state the validator consults (the index's
+  ``view`` implements it).
 - ``Holdings``: the holding rule of key release, for holders-only comments
   (``peer.feed.holdings.ChainHoldings`` implements it on the chain).
 """
@@ -91,10 +91,8 @@ class Holdings(Protocol):
 
 
 class RecordStore(Protocol):
-    """Where accepted records go (``FeedIndex`` implements it)."""
+    """Where accepted records go (``FeedIndex.writes`` implements it)."""
 
     async def store(self, envelope: Envelope, record_id: bytes) -> StoreResult: ...
 
     async def is_blocked(self, address: str) -> bool: ...
-
-    async def post_creator(self, post_id: bytes) -> str | None: ...

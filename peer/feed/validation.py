@@ -164,6 +164,11 @@ class Validator:
         self.comments = CommentRules(view, registry, holdings, comment_limits, me)
         """The comment rules (``me``, the local user, may be set once the wallet is open)."""
 
+    @property
+    def view(self) -> FeedView:
+        """The local feed state the rules consult."""
+        return self._view
+
     async def validate(self, data: bytes, now: int) -> Verdict:
         """Decide what to do with ``data`` received at Unix time ``now``."""
         try:

@@ -84,7 +84,7 @@ class MemoryPosts:
 
 
 class FeedReader(Protocol):
-    """The part of ``peer.feed.index.FeedIndex`` used here."""
+    """The part of the feed index's queries used here (``FeedIndex.queries``)."""
 
     async def post(self, post_id: bytes) -> FeedItem | None: ...
 

@@ -3,7 +3,7 @@
 Wiring (peer/daemon/app.py)::
 
     gating = GatingService(
-        network=host, posts=FeedPosts(feed_index), store=content_store,
+        network=host, posts=FeedPosts(feed_index.queries), store=content_store,
         chain_id=deployment_chain_id, checker=OwnershipChecker(chain_client, lag=2),
         chain=chain_client,                       # quotes, buys, EIP-1271 (None: no chain)
         account=wallet_account,                   # None while the wallet is locked

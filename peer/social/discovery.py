@@ -1,7 +1,7 @@
 """Discovery queries over the feed index: tag pages, trending inputs, creators to follow.
 
-They run on the index's reader threads (``FeedIndex.read``) and see what every feed query sees
-(withdrawn, muted and blocked posts are left out).
+They run on the index's reader threads (``FeedIndex.queries.read``) and see what every feed
+query sees (withdrawn, muted and blocked posts are left out).
 
 Creators to follow: creators with posts that the viewer does not follow yet (and is not),
 ranked by ``3 * followers + holders + likes on their posts``, where followers are the follows

@@ -13,7 +13,7 @@ Composition (the composition root does this, after the feed is started: the inde
 feed's ``Validator`` must exist; stop sync before the feed and the host)::
 
     book = PeerBook(PeerBookOptions(path=data.p2p / "peers.json"))
-    sync = SyncService(host, feed.index, validator, SyncOptions(), peer_book=book,
+    sync = SyncService(host, feed.index.sync, validator, SyncOptions(), peer_book=book,
                        on_stored=bus_hook)   # same (envelope, id, StoreResult) hook as gossip
     await sync.start()    # serves sync 1.1 and 1.0, rounds on connect / every 30 s, redials
     ...

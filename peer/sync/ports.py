@@ -1,16 +1,16 @@
-"""What sync needs from the local feed index (``peer.feed.index.FeedIndex`` implements it)."""
+"""What sync needs from the local feed index (``FeedIndex.sync`` implements it)."""
 
 from __future__ import annotations
 
 from typing import Protocol
 
-from peer.feed.index import CreatorInfo
+from peer.feed.feed_queries import CreatorInfo
 from peer.feed.ingest import StoreResult
 from peer.feed.wire import Envelope
 
 
 class SyncIndex(Protocol):
-    """What sync needs from the local index (``FeedIndex`` implements it)."""
+    """What sync needs from the local index (``FeedIndex.sync`` implements it)."""
 
     async def heads(self) -> dict[str, tuple[int, bytes]]: ...
 

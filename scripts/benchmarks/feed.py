@@ -9,7 +9,7 @@ JSON document and writes bench-results/feed.json.
 - ingest: ``--posts`` signed posts (``--creators`` creators, half with a token) are generated
   first (not timed), then each run feeds every wire record through ``Validator.validate``
   (decode, EIP-712 id, ecrecover, token lookup through the cached registry, duplicate and
-  fork checks) and ``FeedIndex.store`` into a fresh index, 256 records in flight (as gossip
+  fork checks) and ``FeedIndex.writes.store`` into a fresh index, 256 records in flight (as gossip
   validators run concurrently). Baselines measured in the same run, on the first
   ``--baseline-posts`` records: validation alone (in-memory view, no index) and storing alone
   (no validation). Rates are given per wall second and per CPU second of the process (the
@@ -156,23 +156,23 @@ async def _ingest_run(
 
         return await _pipeline(wires, validate)
     async with FeedIndex(IndexOptions(tmp / mode / "feed.sqlite")) as index:
-        validator = Validator(DOMAIN, registry, index)
+        validator = Validator(DOMAIN, registry, index.view)
         if mode == "store-only":
             verdicts = [await validator.validate(data, now) for data in wires]
             accepted = [v for v in verdicts if isinstance(v, Accepted)]
 
             async def store(verdict: Any) -> None:
-                await index.store(verdict.envelope, verdict.record_id)
+                await index.writes.store(verdict.envelope, verdict.record_id)
 
             return await _pipeline(accepted, store)
 
         async def ingest(data: bytes) -> None:
             verdict = await validator.validate(data, now)
             assert isinstance(verdict, Accepted), verdict
-            await index.store(verdict.envelope, verdict.record_id)
+            await index.writes.store(verdict.envelope, verdict.record_id)
 
         timing = await _pipeline(wires, ingest)
-        heads = await index.heads()
+        heads = await index.sync.heads()
         assert sum(seq for seq, _id in heads.values()) == len(wires), "posts were lost"
         return timing
 
@@ -331,19 +331,19 @@ async def _query_run(path: Path, meta: dict[str, Any], samples: int) -> dict[str
         baseline: list[float] = []
         for _ in range(samples):
             t = time.perf_counter()
-            await index.has_record(b"\x01" * 32)
+            await index.view.has_record(b"\x01" * 32)
             baseline.append(time.perf_counter() - t)
         base_ms = statistics.median(baseline) * 1000
         results: dict[str, Any] = {"baseline_read_median_ms": round(base_ms, 3)}
         queries = {
-            "for_you": lambda c: index.for_you(viewer, now, c, PAGE),
-            "for_you_anonymous": lambda c: index.for_you(None, now, c, PAGE),
-            "following": lambda c: index.following(viewer, c, PAGE),
-            "creator": lambda c: index.creator(creator, c, PAGE),
-            "search_common_word": lambda c: index.search("dance", c, PAGE),
-            "search_two_words": lambda c: index.search("cats pizza", c, PAGE),
-            "search_creator_name": lambda c: index.search(meta["creator_name"], c, PAGE),
-            "search_prefix_common": lambda c: index.search("danc", c, PAGE, prefix=True),
+            "for_you": lambda c: index.queries.for_you(viewer, now, c, PAGE),
+            "for_you_anonymous": lambda c: index.queries.for_you(None, now, c, PAGE),
+            "following": lambda c: index.queries.following(viewer, c, PAGE),
+            "creator": lambda c: index.queries.creator(creator, c, PAGE),
+            "search_common_word": lambda c: index.queries.search("dance", c, PAGE),
+            "search_two_words": lambda c: index.queries.search("cats pizza", c, PAGE),
+            "search_creator_name": lambda c: index.queries.search(meta["creator_name"], c, PAGE),
+            "search_prefix_common": lambda c: index.queries.search("danc", c, PAGE, prefix=True),
         }
         for name, fetch in queries.items():
             try:

@@ -71,8 +71,10 @@ class OurPeer:
             self.index = FeedIndex(IndexOptions(path=self.folder / "index" / "feed.sqlite"))
             await self.index.start()
             registry = CachedTokenRegistry(FakeTokenRegistry(dict(self._tokens)))
-            validator = Validator(self._domain, registry, self.index)
-            self.gossip = FeedGossip(self.host, validator, self.index, on_stored=self._stored)
+            validator = Validator(self._domain, registry, self.index.view)
+            self.gossip = FeedGossip(
+                self.host, validator, self.index.writes, on_stored=self._stored
+            )
             await self.gossip.start()
         else:
             self._sub = await self.host.subscribe(TOPIC_POSTS)

@@ -63,8 +63,8 @@ class Peer:
         self.network = network
         self.index = FeedIndex(IndexOptions(data / "feed.sqlite"))
         registry = FakeTokenRegistry({address_of(KEY): TOKEN})
-        self.validator = v.Validator(DOMAIN, registry, self.index)
-        self.sync = SyncService(network, self.index, self.validator, OPTIONS)
+        self.validator = v.Validator(DOMAIN, registry, self.index.view)
+        self.sync = SyncService(network, self.index.sync, self.validator, OPTIONS)
 
     async def start(self) -> None:
         await self.index.start()
@@ -86,11 +86,11 @@ class Peer:
             stores = []
             for envelope, verdict in zip(page, verdicts, strict=True):
                 assert isinstance(verdict, v.Accepted)
-                stores.append(self.index.store(envelope, verdict.record_id))
+                stores.append(self.index.writes.store(envelope, verdict.record_id))
             await asyncio.gather(*stores)
 
     async def count(self) -> int:
-        heads = await self.index.heads()
+        heads = await self.index.sync.heads()
         return heads.get(address_of(KEY), (0, b""))[0]
 
 

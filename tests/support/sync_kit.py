@@ -59,12 +59,12 @@ class Node:
         for envelope in envelopes:
             verdict = await self.validator.validate_envelope(envelope, NOW)
             assert isinstance(verdict, v.Accepted), verdict
-            await self.index.store(envelope, verdict.record_id)
+            await self.index.writes.store(envelope, verdict.record_id)
 
     async def seqs(self, creator: str = CREATOR) -> list[int]:
         from peer.feed.wire import decode
 
-        rows = await self.index.log_range(creator, 1, 1000)
+        rows = await self.index.sync.log_range(creator, 1, 1000)
         return [r.seq for r in (decode(w).record for w in rows) if isinstance(r, Post)]
 
     async def connect(self, other: Node) -> None:

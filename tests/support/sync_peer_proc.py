@@ -46,11 +46,11 @@ async def fill(index: FeedIndex, validator: v.Validator, count: int) -> None:
         envelope, _ = log.next_post(MANIFEST, f"clip {log.seq + 1}", NOW)
         verdict = await validator.validate_envelope(envelope, NOW)
         assert isinstance(verdict, v.Accepted)
-        await index.store(envelope, verdict.record_id)
+        await index.writes.store(envelope, verdict.record_id)
 
 
 async def seqs(index: FeedIndex) -> list[int]:
-    rows = await index.log_range(CREATOR, 1, 1000)
+    rows = await index.sync.log_range(CREATOR, 1, 1000)
     records = [decode(w).record for w in rows]
     return [r.seq for r in records if isinstance(r, Post)]
 
@@ -58,12 +58,14 @@ async def seqs(index: FeedIndex) -> list[int]:
 async def main(data: Path, count: int, interval: float) -> None:
     index = FeedIndex(IndexOptions(data / "index" / "feed.sqlite"))
     await index.start()
-    validator = v.Validator(DOMAIN, registry(), index)
+    validator = v.Validator(DOMAIN, registry(), index.view)
     await fill(index, validator, count)
     host = P2PHost(HostOptions(identity_path=data / "p2p" / "identity.key"))
     await host.start()
     book = PeerBook(PeerBookOptions(data / "p2p" / "peers.json"))
-    sync = SyncService(host, index, validator, SyncOptions(interval_s=interval), peer_book=book)
+    sync = SyncService(
+        host, index.sync, validator, SyncOptions(interval_s=interval), peer_book=book
+    )
     await sync.start()
     loop = asyncio.get_running_loop()
     try:

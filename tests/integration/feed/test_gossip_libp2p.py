@@ -58,7 +58,7 @@ async def pair(tmp_path: Path) -> AsyncIterator[Pair]:
         assert isinstance(remote, WorkerProcess)
         await index.start()
         registry = CachedTokenRegistry(FakeTokenRegistry({address_of(KEY): TOKEN}))
-        gossip = FeedGossip(local.network, Validator(DOMAIN, registry, index), index)
+        gossip = FeedGossip(local.network, Validator(DOMAIN, registry, index.view), index.writes)
         await gossip.start()
         await remote.subscribe(TOPIC_POSTS)
         remote_info = await remote.info()
@@ -96,8 +96,8 @@ async def test_published_post_reaches_a_real_peer_byte_for_byte(pair: Pair) -> N
 async def test_valid_post_from_a_real_peer_is_stored(pair: Pair) -> None:
     envelope, post_id = CreatorLog(DOMAIN, KEY, TOKEN).next_post(MANIFEST, "hi", int(time.time()))
     await pair.remote.publish(TOPIC_POSTS, encode(envelope).hex())
-    await wait_until(lambda: pair.index.has_record(post_id), 20, "the post to be stored")
-    page = await pair.index.search("hi")
+    await wait_until(lambda: pair.index.view.has_record(post_id), 20, "the post to be stored")
+    page = await pair.index.queries.search("hi")
     assert [item.id for item in page.items] == [post_id]
 
 
@@ -110,5 +110,5 @@ async def test_forged_post_from_a_real_peer_is_rejected_and_penalised(pair: Pair
         return pair.gossip.stats["reject:bad-signature"] >= 1
 
     await wait_until(rejected, 20, "the forgery to be rejected")
-    assert not await pair.index.has_record(post_id)
+    assert not await pair.index.view.has_record(post_id)
     assert await pair.network.peer_score(pair.remote_id, TOPIC_POSTS) < 0

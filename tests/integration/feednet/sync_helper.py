@@ -47,7 +47,7 @@ async def fill(
         envelope, _ = log.next_post(manifest, f"synced {log.seq + 1}", 1_764_460_800 + log.seq)
         verdict = await validator.validate_envelope(envelope, 1_764_460_800 + count)
         assert isinstance(verdict, v.Accepted), verdict
-        await index.store(envelope, verdict.record_id)
+        await index.writes.store(envelope, verdict.record_id)
 
 
 def bogus_heads(creators: int) -> bytes:
@@ -88,11 +88,11 @@ async def main(data: Path, options: dict[str, Any]) -> None:
         else:
             index = FeedIndex(IndexOptions(data / "index" / "feed.sqlite"))
             await index.start()
-            validator = v.Validator(domain, FakeTokenRegistry({}), index)
+            validator = v.Validator(domain, FakeTokenRegistry({}), index.view)
             log = CreatorLog(domain, bytes.fromhex(str(options["key"])))
             manifest = str(options.get("manifest", MANIFEST))
             await fill(index, validator, log, int(options["count"]), manifest)
-            sync = SyncService(host, index, validator, SyncOptions(interval_s=3600.0))
+            sync = SyncService(host, index.sync, validator, SyncOptions(interval_s=3600.0))
             await sync.start()
         print(json.dumps({"peer_id": host.peer_id, "addrs": host.addrs}), flush=True)
         loop = asyncio.get_running_loop()

@@ -143,7 +143,7 @@ async def test_posts_queued_while_no_daemon_ran_are_announced_at_start(tmp_path:
             if isinstance(event, PublishDone):
                 done.append(event)
         assert len(done) == 1
-        post = await feed.index.post(bytes.fromhex(done[0].post_id[2:]))
+        post = await feed.index.queries.post(bytes.fromhex(done[0].post_id[2:]))
         assert post is not None
         assert (post.title, post.tags) == ("made offline", ("cats",))
         assert pending(tmp_path) == []

@@ -96,13 +96,13 @@ async def start_local(exits: AsyncExitStack, data: Path, posts: int) -> Local:
     index = FeedIndex(IndexOptions(data / "index" / "feed.sqlite"))
     await index.start()
     exits.push_async_callback(index.close)
-    validator = v.Validator(DOMAIN, registry(), index)
+    validator = v.Validator(DOMAIN, registry(), index.view)
     await fill(index, validator, posts)
     host = P2PHost(HostOptions(identity_path=data / "p2p" / "identity.key"))
     await host.start()
     exits.push_async_callback(host.stop)
     book = PeerBook(PeerBookOptions(data / "p2p" / "peers.json"))
-    sync = SyncService(host, index, validator, SyncOptions(), peer_book=book)
+    sync = SyncService(host, index.sync, validator, SyncOptions(), peer_book=book)
     await sync.start()
     exits.push_async_callback(sync.stop)
     return Local(host, index, sync, data)
@@ -120,7 +120,7 @@ async def test_an_empty_peer_catches_up_25_posts_from_a_remote_process(
         return await seqs(local.index) == list(range(1, 26))
 
     await wait_until(caught_up, 30, "25 posts synced from the remote process")
-    info = await local.index.creator_info(CREATOR)
+    info = await local.index.queries.creator_info(CREATOR)
     assert info is not None
     assert info.head_seq == 25
 

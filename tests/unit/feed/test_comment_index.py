@@ -36,7 +36,9 @@ A, B = address_of(KEY_A), address_of(KEY_B)
 
 async def _store(index: FeedIndex, domain: Domain, record: Record, key: bytes) -> bytes:
     record_id = digest(record, domain)
-    assert await index.store(sign_record(record, domain, key), record_id) is StoreResult.STORED
+    assert (
+        await index.writes.store(sign_record(record, domain, key), record_id) is StoreResult.STORED
+    )
     return record_id
 
 
@@ -51,15 +53,15 @@ async def test_an_index_made_before_comments_gets_them_and_keeps_its_records(
     assert not db["schema_migrations"].exists()
     db.conn.close()
     async with FeedIndex(IndexOptions(path)) as index:
-        page = await index.creator(A)
+        page = await index.queries.creator(A)
         assert [item.title for item in page.items] == ["Kept clip"]
         assert page.items[0].likes == 1
         post_id = page.items[0].id
-        withdrawn = (await index.post_ids_at(A, 2))[0]
-        assert await index.withdrawn(withdrawn)
+        withdrawn = (await index.view.post_ids_at(A, 2))[0]
+        assert await index.view.withdrawn(withdrawn)
         comment = Comment(B, post_id, ZERO_ID, "first comment after the upgrade", 10)
         comment_id = await _store(index, domain, comment, KEY_B)
-        listed = await index.comments(post_id)
+        listed = await index.queries.comments(post_id)
         assert [c.id for c in listed.items] == [comment_id]
         assert listed.items[0].author_name == ""
     db = connect(path)
@@ -67,7 +69,7 @@ async def test_an_index_made_before_comments_gets_them_and_keeps_its_records(
     assert applied(db)[4:] == ["comments", "unlike-and-sync-kinds"]
     db.conn.close()
     async with FeedIndex(IndexOptions(path)) as index:  # opening again applies nothing twice
-        assert await index.comment_count(post_id) == 1
+        assert await index.view.comment_count(post_id) == 1
 
 
 async def test_an_index_with_an_unknown_named_migration_is_refused(tmp_path: Path) -> None:
@@ -87,66 +89,66 @@ async def test_comments_page_oldest_first_and_hidden_only_on_request(
     index: FeedIndex, domain: Domain
 ) -> None:
     post, post_id = CreatorLog(domain, KEY_A, TOKEN).next_post(MANIFEST, "p", 1)
-    await index.store(post, post_id)
+    await index.writes.store(post, post_id)
     ids = [
         await _store(index, domain, Comment(B, post_id, ZERO_ID, f"c{n}", 100 - n % 3), KEY_B)
         for n in range(7)
     ]
-    first = await index.comments(post_id, limit=4)
-    second = await index.comments(post_id, first.next_cursor, limit=4)
+    first = await index.queries.comments(post_id, limit=4)
+    second = await index.queries.comments(post_id, first.next_cursor, limit=4)
     order = [c.text for c in (*first.items, *second.items)]
     assert sorted(order, key=lambda t: (100 - int(t[1:]) % 3, int(t[1:]))) == order
     assert second.next_cursor is None
     assert len(set(order)) == 7
     await _store(index, domain, Moderation(A, ids[0], True, 5), KEY_A)
     await _store(index, domain, Moderation(A, ids[0], False, 4), KEY_A)  # older: no effect
-    visible = await index.comments(post_id, limit=50)
+    visible = await index.queries.comments(post_id, limit=50)
     assert ids[0] not in [c.id for c in visible.items]
-    everything = await index.comments(post_id, limit=50, include_hidden=True)
+    everything = await index.queries.comments(post_id, limit=50, include_hidden=True)
     assert [c.hidden for c in everything.items if c.id == ids[0]] == [True]
     await _store(index, domain, Moderation(A, ids[0], False, 6), KEY_A)  # shown again
-    assert len((await index.comments(post_id, limit=50)).items) == 7
-    await index.block(B)
-    assert (await index.comments(post_id)).items == ()
+    assert len((await index.queries.comments(post_id, limit=50)).items) == 7
+    await index.writes.block(B)
+    assert (await index.queries.comments(post_id)).items == ()
 
 
 async def test_the_log_serves_records_in_force_in_dependency_order(
     index: FeedIndex, domain: Domain
 ) -> None:
     post, post_id = CreatorLog(domain, KEY_A, TOKEN).next_post(MANIFEST, "p", 1)
-    await index.store(post, post_id)
+    await index.writes.store(post, post_id)
     parent = await _store(index, domain, Comment(B, post_id, ZERO_ID, "q", 2), KEY_B)
     reply = await _store(index, domain, Comment(A, post_id, parent, "a", 3), KEY_A)
     hide = await _store(index, domain, Moderation(A, parent, True, 4), KEY_A)
     show = await _store(index, domain, Moderation(A, parent, False, 5), KEY_A)
     policy = await _store(index, domain, CommentPolicy(A, post_id, 7, 6), KEY_A)
-    page, cursor = await index.comment_records_since(0, limit=2)
-    rest, end = await index.comment_records_since(cursor)
+    page, cursor = await index.sync.comment_records_since(0, limit=2)
+    rest, end = await index.sync.comment_records_since(cursor)
     ids = [digest(decode(w).record, domain) for w in (*page, *rest)]
     assert ids == [parent, reply, show, policy], "the replaced moderation is gone"
     assert hide not in ids
-    assert await index.comment_records_since(end) == ([], end)
-    per_post = await index.comment_records_for_post(post_id)
+    assert await index.sync.comment_records_since(end) == ([], end)
+    per_post = await index.sync.comment_records_for_post(post_id)
     assert [digest(decode(w).record, domain) for w in per_post] == ids
-    assert await index.comment_counts([post_id, b"\x01" * 32]) == {post_id: 2}
+    assert await index.queries.comment_counts([post_id, b"\x01" * 32]) == {post_id: 2}
 
 
 async def test_a_tombstone_removes_the_comments_and_they_never_come_back(
     index: FeedIndex, domain: Domain
 ) -> None:
     post, post_id = CreatorLog(domain, KEY_A, TOKEN).next_post(MANIFEST, "p", 1)
-    await index.store(post, post_id)
+    await index.writes.store(post, post_id)
     comment = Comment(B, post_id, ZERO_ID, "soon gone", 2)
     comment_id = await _store(index, domain, comment, KEY_B)
     await _store(index, domain, Moderation(A, comment_id, True, 3), KEY_A)
     await _store(index, domain, CommentPolicy(A, post_id, 1, 3), KEY_A)
-    assert await index.comment_bytes() == len(encode(sign_record(comment, domain, KEY_B)))
+    assert await index.view.comment_bytes() == len(encode(sign_record(comment, domain, KEY_B)))
     await _store(index, domain, Tombstone(A, post_id, 4), KEY_A)
-    assert await index.comment_count(post_id) == 0
-    assert await index.comment_bytes() == 0
-    assert await index.comment_records_since(0) == ([], 0)
-    assert await index.comment_policy(post_id) == 0
-    again = await index.store(sign_record(comment, domain, KEY_B), comment_id)
+    assert await index.view.comment_count(post_id) == 0
+    assert await index.view.comment_bytes() == 0
+    assert await index.sync.comment_records_since(0) == ([], 0)
+    assert await index.view.comment_policy(post_id) == 0
+    again = await index.writes.store(sign_record(comment, domain, KEY_B), comment_id)
     assert again is StoreResult.DUPLICATE
 
 
@@ -156,8 +158,8 @@ async def test_store_many_stores_a_page_and_reports_each_record(
     post, post_id = CreatorLog(domain, KEY_A, TOKEN).next_post(MANIFEST, "p", 1)
     comment = Comment(B, post_id, ZERO_ID, "in a page", 2)
     comment_env = sign_record(comment, domain, KEY_B)
-    results = await index.store_many(
+    results = await index.writes.store_many(
         [(post, post_id), (comment_env, digest(comment, domain)), (post, post_id)]
     )
     assert results == [StoreResult.STORED, StoreResult.STORED, StoreResult.DUPLICATE]
-    assert await index.comment_count(post_id) == 1
+    assert await index.view.comment_count(post_id) == 1

@@ -265,8 +265,8 @@ class Pair:
         await self.index.start()
         self.holdings = FakeHoldings()
         registry = FakeTokenRegistry({CREATOR: TOKEN})
-        validator = Validator(self.domain, registry, self.index, holdings=self.holdings)
-        self.gossip = FeedGossip(self.host, validator, self.index, options)
+        validator = Validator(self.domain, registry, self.index.view, holdings=self.holdings)
+        self.gossip = FeedGossip(self.host, validator, self.index.writes, options)
         await self.gossip.start()
         await self.gossip.follow_creator(CREATOR)
         post, self.post_id = CreatorLog(self.domain, KEY_CREATOR, TOKEN).next_post(
@@ -323,7 +323,7 @@ async def test_a_forged_comment_is_penalised_and_never_stored(pair: Pair) -> Non
     await pair.send(comment, KEY_OTHER)
     await pair.until("reject:bad-signature", 1)
     assert await pair.score() < 0
-    assert await pair.index.comment_count(pair.post_id) == 0
+    assert await pair.index.view.comment_count(pair.post_id) == 0
 
 
 async def test_a_comment_on_another_creators_post_on_this_topic_is_penalised(
@@ -331,7 +331,7 @@ async def test_a_comment_on_another_creators_post_on_this_topic_is_penalised(
 ) -> None:
     await pair.start()
     other, other_id = CreatorLog(domain, KEY_OTHER).next_post(MANIFEST, "o", int(time.time()))
-    await pair.index.store(other, other_id)
+    await pair.index.writes.store(other, other_id)
     await pair.send(Comment(FAN, other_id, ZERO_ID, "misplaced", int(time.time())), KEY_FAN)
     await pair.until("reject:wrong-topic: a comment on another creator's post", 1)
     assert await pair.score() < 0
@@ -344,7 +344,7 @@ async def test_a_flood_of_comments_is_cut_per_author_without_penalty(pair: Pair)
         await pair.send(Comment(FAN, pair.post_id, ZERO_ID, f"spam {n}", now), KEY_FAN)
     await pair.until("ignore:rate-author-comments", 2)
     await pair.until("accept", 3)
-    assert await pair.index.comment_count(pair.post_id) == 3
+    assert await pair.index.view.comment_count(pair.post_id) == 3
     assert await pair.score() >= 0
 
 
@@ -356,7 +356,7 @@ async def test_a_flood_from_one_peer_is_cut_per_peer_without_penalty(pair: Pair)
         await pair.send(Comment(author, pair.post_id, ZERO_ID, f"from {n}", now), key)
     await pair.until("ignore:rate-peer-comments", 2)
     await pair.until("accept", 2)
-    assert await pair.index.comment_count(pair.post_id) == 2
+    assert await pair.index.view.comment_count(pair.post_id) == 2
     assert await pair.score() >= 0
 
 
@@ -366,10 +366,12 @@ async def test_a_replayed_comment_is_stored_once_and_not_penalised(pair: Pair) -
     await pair.send(comment, KEY_FAN)
     await pair.until("accept", 1)
     await pair.send(comment, KEY_FAN)
-    await pair.index.store(sign_record(comment, pair.domain, KEY_FAN), digest(comment, pair.domain))
+    await pair.index.writes.store(
+        sign_record(comment, pair.domain, KEY_FAN), digest(comment, pair.domain)
+    )
     await asyncio.sleep(0.1)
-    assert await pair.index.comment_count(pair.post_id) == 1
-    records, _cursor = await pair.index.comment_records_since(0)
+    assert await pair.index.view.comment_count(pair.post_id) == 1
+    records, _cursor = await pair.index.sync.comment_records_since(0)
     assert len(records) == 1
     assert await pair.score() >= 0
 
@@ -385,7 +387,7 @@ async def test_a_non_holders_comment_is_ignored_without_penalty(pair: Pair) -> N
     pair.holdings.set(TOKEN, FAN, 10)
     await pair.send(Comment(FAN, pair.post_id, ZERO_ID, "bought in", now), KEY_FAN)
     await pair.until("accept", 1)
-    assert await pair.index.comment_count(pair.post_id) == 1
+    assert await pair.index.view.comment_count(pair.post_id) == 1
 
 
 async def test_we_never_sign_control_characters(pair: Pair) -> None:
@@ -395,4 +397,4 @@ async def test_we_never_sign_control_characters(pair: Pair) -> None:
         await pair.gossip.publish(
             sign_record(comment, pair.domain, KEY_CREATOR), post_creator=CREATOR
         )
-    assert await pair.index.comment_count(pair.post_id) == 0
+    assert await pair.index.view.comment_count(pair.post_id) == 0

@@ -49,9 +49,9 @@ async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
     await index.start()
 
     async def add_index(envelope: Envelope, record_id: bytes) -> None:
-        await index.store(envelope, record_id)
+        await index.writes.store(envelope, record_id)
 
-    yield Backend(index, add_index)
+    yield Backend(index.view, add_index)
     await index.close()
 
 

@@ -60,7 +60,9 @@ class Swarm:
         await host.start()
         index = FeedIndex(IndexOptions(self.tmp / f"n{len(self.nodes)}" / "feed.sqlite"))
         await index.start()
-        gossip = FeedGossip(host, Validator(self.domain, self.registry, index), index, options)
+        gossip = FeedGossip(
+            host, Validator(self.domain, self.registry, index.view), index.writes, options
+        )
         await gossip.start()
         node = Node(host, index, gossip)
         self.nodes.append(node)
@@ -118,9 +120,9 @@ async def test_post_with_token_spreads_on_the_global_topic(swarm: Swarm, domain:
     await connect(b.host, c.host)
     envelope, post_id = CreatorLog(domain, TOKENED_KEY, TOKEN).next_post(MANIFEST, "hi", _now())
     await a.gossip.publish(envelope)
-    assert await a.index.has_record(post_id)
-    await until(lambda: c.index.has_record(post_id), "the post to reach c through b")
-    assert await b.index.has_record(post_id)
+    assert await a.index.view.has_record(post_id)
+    await until(lambda: c.index.view.has_record(post_id), "the post to reach c through b")
+    assert await b.index.view.has_record(post_id)
     assert b.gossip.stats["accept"] == 1
 
 
@@ -133,9 +135,9 @@ async def test_post_without_token_only_reaches_followers(swarm: Swarm, domain: D
     assert creator_topic(log.creator) in follower.gossip.topics
     envelope, post_id = log.next_post(MANIFEST, "for my followers", _now())
     await a.gossip.publish(envelope)
-    await until(lambda: follower.index.has_record(post_id), "the follower to get the post")
+    await until(lambda: follower.index.view.has_record(post_id), "the follower to get the post")
     await settle()
-    assert not await other.index.has_record(post_id)
+    assert not await other.index.view.has_record(post_id)
     await follower.gossip.unfollow_creator(log.creator)
     assert creator_topic(log.creator) not in follower.gossip.topics
 
@@ -154,9 +156,9 @@ async def test_forged_post_is_rejected_penalised_and_not_forwarded(
         lambda: _true(b.gossip.stats["reject:bad-signature"] == 1), "b to reject the forgery"
     )
     assert await b.host.peer_score(attacker.peer_id, TOPIC_POSTS) < 0
-    assert not await b.index.has_record(post_id)
+    assert not await b.index.view.has_record(post_id)
     await settle()
-    assert not await c.index.has_record(post_id)
+    assert not await c.index.view.has_record(post_id)
 
 
 async def _true(value: bool) -> bool:
@@ -206,16 +208,16 @@ async def test_fork_is_stored_but_not_forwarded(swarm: Swarm, domain: Domain) ->
     first, first_id = CreatorLog(domain, TOKENED_KEY, TOKEN).next_post(MANIFEST, "A", _now())
     second, second_id = CreatorLog(domain, TOKENED_KEY, TOKEN).next_post(MANIFEST, "B", _now())
     await creator.publish(TOPIC_POSTS, encode(first))
-    await until(lambda: c.index.has_record(first_id), "the first post to reach c")
+    await until(lambda: c.index.view.has_record(first_id), "the first post to reach c")
     await creator.publish(TOPIC_POSTS, encode(second))
-    await until(lambda: b.index.has_record(second_id), "b to store the fork")
-    info = await b.index.creator_info(address_of(TOKENED_KEY))
+    await until(lambda: b.index.view.has_record(second_id), "b to store the fork")
+    info = await b.index.queries.creator_info(address_of(TOKENED_KEY))
     assert info is not None
     assert info.forked
     assert b.gossip.stats["ignore:fork"] == 1
     assert await b.host.peer_score(creator.peer_id, TOPIC_POSTS) == 0
     await settle()
-    assert not await c.index.has_record(second_id)
+    assert not await c.index.view.has_record(second_id)
 
 
 async def test_creator_rate_limit_drops_the_excess_without_penalty(
@@ -231,7 +233,7 @@ async def test_creator_rate_limit_drops_the_excess_without_penalty(
         await sender.publish(TOPIC_POSTS, encode(envelope))
     await until(lambda: _true(b.gossip.stats["ignore:rate-creator"] == 2), "two rate drops")
     await until(lambda: _true(b.gossip.stats["accept"] == 3), "three stored posts")
-    page = await b.index.creator(log.creator)
+    page = await b.index.queries.creator(log.creator)
     assert len(page.items) == 3
     assert await b.host.peer_score(sender.peer_id, TOPIC_POSTS) == 0
 
@@ -256,11 +258,11 @@ async def test_records_of_blocked_authors_are_dropped(swarm: Swarm, domain: Doma
     b = await swarm.node()
     sender = await swarm.raw_host(TOPIC_POSTS)
     await connect(sender, b.host)
-    await b.index.block(address_of(TOKENED_KEY))
+    await b.index.writes.block(address_of(TOKENED_KEY))
     envelope, post_id = CreatorLog(domain, TOKENED_KEY, TOKEN).next_post(MANIFEST, "x", _now())
     await sender.publish(TOPIC_POSTS, encode(envelope))
     await until(lambda: _true(b.gossip.stats["ignore:blocked"] == 1), "the block to apply")
-    assert not await b.index.has_record(post_id)
+    assert not await b.index.view.has_record(post_id)
 
 
 async def test_undecodable_message_is_rejected(swarm: Swarm) -> None:
@@ -281,11 +283,11 @@ async def test_profiles_and_social_records_travel_on_their_topics(
     follow = Follow(address_of(PLAIN_KEY), address_of(TOKENED_KEY), True, _now())
     await a.gossip.publish(sign_record(profile, domain, PLAIN_KEY))
     await a.gossip.publish(sign_record(follow, domain, PLAIN_KEY))
-    await until(lambda: b.index.has_record(_id(domain, follow)), "the follow to arrive")
+    await until(lambda: b.index.view.has_record(_id(domain, follow)), "the follow to arrive")
     await until(
         lambda: _true(b.gossip.stats["accept"] == 2), "the profile and the follow to arrive"
     )
-    assert await b.index.profile_version(address_of(PLAIN_KEY)) == 1
+    assert await b.index.view.profile_version(address_of(PLAIN_KEY)) == 1
 
 
 def _id(domain: Domain, record: Follow) -> bytes:
@@ -303,8 +305,8 @@ async def test_publishing_an_invalid_record_raises_and_sends_nothing(
     with pytest.raises(RecordRejected, match="wrong-token"):
         await a.gossip.publish(envelope)
     await settle()
-    assert not await a.index.has_record(post_id)
-    assert not await b.index.has_record(post_id)
+    assert not await a.index.view.has_record(post_id)
+    assert not await b.index.view.has_record(post_id)
 
 
 async def test_stored_callback_sees_new_records_once(swarm: Swarm, domain: Domain) -> None:
@@ -316,8 +318,8 @@ async def test_stored_callback_sees_new_records_once(swarm: Swarm, domain: Domai
     await index.start()
     gossip = FeedGossip(
         host,
-        Validator(domain, swarm.registry, index),
-        index,
+        Validator(domain, swarm.registry, index.view),
+        index.writes,
         on_stored=lambda _env, record_id, _result: seen.append(record_id),
     )
     envelope, post_id = CreatorLog(domain, PLAIN_KEY).next_post(MANIFEST, "x", _now())
@@ -335,7 +337,7 @@ async def test_publishing_a_fork_of_our_own_log_is_refused(swarm: Swarm, domain:
     again, again_id = CreatorLog(domain, PLAIN_KEY).next_post(MANIFEST, "other one", _now())
     with pytest.raises(RecordRejected, match="fork"):
         await a.gossip.publish(again)
-    assert not await a.index.has_record(again_id)
+    assert not await a.index.view.has_record(again_id)
 
 
 async def test_like_v2_travels_on_the_likes_topic_and_its_unlike_lowers_the_count(
@@ -345,7 +347,7 @@ async def test_like_v2_travels_on_the_likes_topic_and_its_unlike_lowers_the_coun
     await connect(a.host, b.host)
     envelope, post_id = CreatorLog(domain, TOKENED_KEY, TOKEN).next_post(MANIFEST, "x", _now())
     await a.gossip.publish(envelope)
-    await until(lambda: b.index.has_record(post_id), "the post on b")
+    await until(lambda: b.index.view.has_record(post_id), "the post on b")
     fan = address_of(PLAIN_KEY)
     like = sign_record(LikeV2(fan, post_id, True, _now()), domain, PLAIN_KEY)
     assert topics_for(like) == [TOPIC_LIKES]
@@ -357,7 +359,7 @@ async def test_like_v2_travels_on_the_likes_topic_and_its_unlike_lowers_the_coun
 
 
 async def _likes(node: Node, post_id: bytes, count: int) -> bool:
-    item = await node.index.post(post_id)
+    item = await node.index.queries.post(post_id)
     return item is not None and item.likes == count
 
 

@@ -26,24 +26,24 @@ NOW = 1_764_460_800
 async def _store(index: FeedIndex, domain: Domain, record: Record, key: bytes = FAN_KEY) -> bytes:
     envelope = sign_record(record, domain, key)
     record_id = digest(record, domain)
-    await index.store(envelope, record_id)
+    await index.writes.store(envelope, record_id)
     return record_id
 
 
 async def _likes(index: FeedIndex, post_id: bytes) -> int:
-    item = await index.post(post_id)
+    item = await index.queries.post(post_id)
     assert item is not None
     return item.likes
 
 
 async def test_the_latest_like_record_of_either_type_wins(index: FeedIndex, domain: Domain) -> None:
     envelope, post_id = CreatorLog(domain, keccak(b"likes creator")).next_post(MANIFEST, "t", NOW)
-    await index.store(envelope, digest(envelope.record, domain))
+    await index.writes.store(envelope, digest(envelope.record, domain))
     await _store(index, domain, Like(FAN, post_id, NOW))
     assert await _likes(index, post_id) == 1
     await _store(index, domain, LikeV2(FAN, post_id, False, NOW + 1))
     assert await _likes(index, post_id) == 0
-    assert await index.like_state(FAN, post_id) == (False, NOW + 1)
+    assert await index.queries.like_state(FAN, post_id) == (False, NOW + 1)
     await _store(index, domain, Like(FAN, post_id, NOW + 1))  # older or tied: id decides
     await _store(index, domain, LikeV2(FAN, post_id, True, NOW))  # older: no effect
     await _store(index, domain, LikeV2(FAN, post_id, True, NOW + 2))
@@ -61,7 +61,7 @@ async def test_a_tie_on_created_at_goes_to_the_higher_record_id(
     off_id = digest(LikeV2(FAN, post, False, NOW), domain)
     await _store(index, domain, LikeV2(FAN, post, True, NOW))
     await _store(index, domain, LikeV2(FAN, post, False, NOW))
-    assert await index.like_state(FAN, post) == (on_id > off_id, NOW)
+    assert await index.queries.like_state(FAN, post) == (on_id > off_id, NOW)
 
 
 async def test_kind_groups_are_counted_digested_and_paged_by_id(
@@ -76,17 +76,17 @@ async def test_kind_groups_are_counted_digested_and_paged_by_id(
         index, domain, Tombstone(address_of(creator_key), bytes(32), NOW), creator_key
     )
     await _store(index, domain, Follow(FAN, address_of(creator_key), True, NOW))
-    assert await index.kind_heads("likeV2") == {FAN: (5, group_digest(ids))}
-    assert await index.kind_heads("tombstone") == {
+    assert await index.sync.kind_heads("likeV2") == {FAN: (5, group_digest(ids))}
+    assert await index.sync.kind_heads("tombstone") == {
         address_of(creator_key): (1, group_digest([tomb]))
     }
-    assert set(await index.kind_heads("follow")) == {FAN}
-    assert await index.kind_heads("post") == {}, "posts have their own messages"
-    assert await index.kind_heads("comment2") == {}
-    page = await index.kind_range("likeV2", FAN, ids[1], 2)
+    assert set(await index.sync.kind_heads("follow")) == {FAN}
+    assert await index.sync.kind_heads("post") == {}, "posts have their own messages"
+    assert await index.sync.kind_heads("comment2") == {}
+    page = await index.sync.kind_range("likeV2", FAN, ids[1], 2)
     assert [digest(decode(w).record, domain) for w in page] == ids[2:4]
-    assert await index.kind_range("likeV2", FAN, ids[-1], 2) == []
-    assert await index.kind_range("nothing", FAN, bytes(32), 2) == []
+    assert await index.sync.kind_range("likeV2", FAN, ids[-1], 2) == []
+    assert await index.sync.kind_range("nothing", FAN, bytes(32), 2) == []
 
 
 async def test_a_version_4_index_gets_like_state_from_its_likes(
@@ -105,10 +105,10 @@ async def test_a_version_4_index_gets_like_state_from_its_likes(
     )
     db.conn.close()
     async with FeedIndex(IndexOptions(path)) as index:
-        assert await index.like_state(FAN, like.post) == (True, NOW)
+        assert await index.queries.like_state(FAN, like.post) == (True, NOW)
         await _store(index, domain, LikeV2(FAN, like.post, False, NOW + 1))
-        assert await index.like_state(FAN, like.post) == (False, NOW + 1)
-        assert set(await index.kind_heads("like")) == {FAN}
+        assert await index.queries.like_state(FAN, like.post) == (False, NOW + 1)
+        assert set(await index.sync.kind_heads("like")) == {FAN}
     db = connect(path)
     assert version(db) == LATEST
     db.conn.close()

@@ -36,13 +36,13 @@ async def test_followed_and_liked_posts_are_wanted_own_withdrawn_and_muted_are_n
 
         async def post(author: bytes, name: str, at: int) -> bytes:
             envelope, post_id = logs[author].next_post(CID, name, at)
-            await index.store(envelope, post_id)
+            await index.writes.store(envelope, post_id)
             ids[name] = "0x" + post_id.hex()
             return post_id
 
         async def record(author: bytes, rec: Follow | Like | Tombstone) -> None:
             envelope = sign_record(rec, DOMAIN, author)
-            await index.store(envelope, digest(rec, DOMAIN))
+            await index.writes.store(envelope, digest(rec, DOMAIN))
 
         await post(me, "mine", 10)
         await post(alice, "alice-1", 11)
@@ -54,7 +54,7 @@ async def test_followed_and_liked_posts_are_wanted_own_withdrawn_and_muted_are_n
         await record(me, Follow(me_addr, address_of(carol), True, 1))
         await record(me, Like(me_addr, liked, 1))
         await record(alice, Tombstone(address_of(alice), withdrawn, 2))
-        await index.mute(address_of(carol))
+        await index.writes.mute(address_of(carol))
 
         wants = IndexReader(path)
         try:

@@ -40,10 +40,10 @@ async def test_version_1_database_is_upgraded_and_search_backfilled(tmp_path: Pa
     db.conn.close()
     _insert_v1_post(path, "Posted before search existed")
     async with FeedIndex(IndexOptions(path)) as index:
-        page = await index.search("before search")
+        page = await index.queries.search("before search")
         assert [item.title for item in page.items] == ["Posted before search existed"]
-        assert await index.mute("C")
-        assert (await index.search("existed")).items == ()
+        assert await index.writes.mute("C")
+        assert (await index.queries.search("existed")).items == ()
     db = connect(path)
     assert version(db) == LATEST
     db.conn.close()

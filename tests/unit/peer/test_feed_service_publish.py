@@ -67,7 +67,7 @@ async def test_concurrent_publishes_extend_the_log_in_order(tmp_path: Path) -> N
     try:
         ids = await asyncio.gather(*(service.publish_post(MANIFEST, f"clip {n}") for n in range(5)))
         assert len(set(ids)) == 5
-        info = await service.index.creator_info(wallet.address)
+        info = await service.index.queries.creator_info(wallet.address)
         assert info is not None
         assert info.head_seq == 5
         assert not info.forked
@@ -91,7 +91,7 @@ async def test_following_oneself_is_refused_and_signs_nothing(tmp_path: Path) ->
     try:
         with pytest.raises(SelfFollowError, match="cannot follow yourself"):
             await service.follow(wallet.address.lower(), True)
-        assert await service.index.followed(wallet.address) == []
+        assert await service.index.queries.followed(wallet.address) == []
         await service.follow(wallet.address, False)  # unfollowing oneself stays allowed (repair)
     finally:
         await service.stop()

@@ -83,19 +83,19 @@ class IndexWorld:
         self._followed = False
 
     async def _record(self, author: bytes, record: Follow | Tombstone) -> None:
-        await self.index.store(sign_record(record, DOMAIN, author), digest(record, DOMAIN))
+        await self.index.writes.store(sign_record(record, DOMAIN, author), digest(record, DOMAIN))
 
     async def followed_post(self, created_at: int) -> str:
         if not self._followed:
             await self._record(key(1), Follow(ME, address_of(self.creator), True, 1))
             self._followed = True
         envelope, post_id = self.log.next_post(MANIFEST, f"clip at {created_at}", created_at)
-        await self.index.store(envelope, post_id)
+        await self.index.writes.store(envelope, post_id)
         return "0x" + post_id.hex()
 
     async def own_post(self, manifest: str, created_at: int) -> None:
         envelope, post_id = self.own.next_post(manifest, "mine", created_at)
-        await self.index.store(envelope, post_id)
+        await self.index.writes.store(envelope, post_id)
 
     async def withdraw(self, post_id: str) -> None:
         tombstone = Tombstone(address_of(self.creator), bytes.fromhex(post_id[2:]), 10_000)

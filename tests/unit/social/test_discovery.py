@@ -37,11 +37,13 @@ class World:
 
     async def post(self, n: int, title: str, at: int, tags: tuple[str, ...] = ()) -> bytes:
         envelope, post_id = self.logs[n].next_post(MANIFEST, title, at, tags=tags)
-        await self.index.store(envelope, post_id)
+        await self.index.writes.store(envelope, post_id)
         return post_id
 
     async def record(self, record: Record, signer: int) -> None:
-        await self.index.store(sign_record(record, DOMAIN, key(signer)), digest(record, DOMAIN))
+        await self.index.writes.store(
+            sign_record(record, DOMAIN, key(signer)), digest(record, DOMAIN)
+        )
 
 
 @pytest.fixture
@@ -57,10 +59,12 @@ async def test_a_tag_page_lists_exactly_the_tagged_posts_newest_first(world: Wor
     await world.post(1, "dog", NOW - 20, ("dogs",))
     await world.post(1, "cat two", NOW - 10, ("cats",))
     await world.post(0, "catsup", NOW, ("catsup",))  # a longer tag is another tag
-    first = await world.index.read(lambda db: discovery.tag_page(db, "cats", None, 1))
+    first = await world.index.queries.read(lambda db: discovery.tag_page(db, "cats", None, 1))
     assert [i.title for i in first.items] == ["cat two"]
     assert first.next_cursor is not None
-    rest = await world.index.read(lambda db: discovery.tag_page(db, "CATS", first.next_cursor, 5))
+    rest = await world.index.queries.read(
+        lambda db: discovery.tag_page(db, "CATS", first.next_cursor, 5)
+    )
     assert [i.title for i in rest.items] == ["cat one"]
     assert rest.next_cursor is None
 
@@ -72,12 +76,12 @@ async def test_trending_candidates_count_recent_likes_and_rank(world: World) -> 
     for signer in (1, 2):
         await world.record(Like(address_of(key(signer)), liked, NOW - 100), signer)
     await world.record(Like(address_of(key(2)), plain, NOW - 3 * 86400), 2)  # too old to count
-    found = await world.index.read(lambda db: discovery.trending_candidates(db, NOW))
+    found = await world.index.queries.read(lambda db: discovery.trending_candidates(db, NOW))
     by_id = {c.signals.post_id: c.signals.likes for c in found}
     assert old not in by_id
     assert by_id == {liked: 2, plain: 0}
     assert rank([c.signals for c in found], NOW) == [liked, plain]
-    items = await world.index.read(lambda db: discovery.items_by_id(db, [plain, liked]))
+    items = await world.index.queries.read(lambda db: discovery.items_by_id(db, [plain, liked]))
     assert [i.title for i in items] == ["plain", "liked"]
 
 
@@ -86,11 +90,15 @@ async def test_creators_to_follow_rank_by_followers_and_skip_the_followed(world:
         await world.post(n, f"by {n}", NOW)
     viewer = world.creator(0)
     await world.record(Follow(world.creator(2), world.creator(1), True, NOW), 2)
-    found = await world.index.read(lambda db: discovery.suggested_creators(db, viewer, {}, 10))
+    found = await world.index.queries.read(
+        lambda db: discovery.suggested_creators(db, viewer, {}, 10)
+    )
     assert [s.address for s in found] == [world.creator(1), world.creator(2)]
     assert found[0].followers == 1
     await world.record(Follow(viewer, world.creator(1), True, NOW), 0)
-    found = await world.index.read(lambda db: discovery.suggested_creators(db, viewer, {}, 10))
+    found = await world.index.queries.read(
+        lambda db: discovery.suggested_creators(db, viewer, {}, 10)
+    )
     assert [s.address for s in found] == [world.creator(2)]
 
 
@@ -100,11 +108,15 @@ async def test_shared_display_names_and_avatars_are_reported(world: World) -> No
         avatar = AVATAR if n == 0 else ""
         profile = Profile(world.creator(n), name, avatar, ZERO_ADDRESS, (), 1, NOW)
         await world.record(profile, n)
-    assert await world.index.read(lambda db: discovery.creator_extras(db, world.creator(0))) == (
+    assert await world.index.queries.read(
+        lambda db: discovery.creator_extras(db, world.creator(0))
+    ) == (
         AVATAR,
         True,
     )
-    assert await world.index.read(lambda db: discovery.creator_extras(db, world.creator(2))) == (
+    assert await world.index.queries.read(
+        lambda db: discovery.creator_extras(db, world.creator(2))
+    ) == (
         "",
         False,
     )

@@ -46,7 +46,7 @@ async def make_node(tmp_path: Path) -> AsyncIterator[NodeFactory]:
         index = FeedIndex(IndexOptions(data / "index" / "feed.sqlite"))
         await index.start()
         registry = FakeTokenRegistry({CREATOR: TOKEN, OTHER: TOKEN} if tokens is None else tokens)
-        validator = v.Validator(DOMAIN, registry, index)
+        validator = v.Validator(DOMAIN, registry, index.view)
         stored: list[Envelope] = []
 
         def on_stored(envelope: Envelope, _id: bytes, _result: StoreResult) -> None:
@@ -55,7 +55,7 @@ async def make_node(tmp_path: Path) -> AsyncIterator[NodeFactory]:
         peer_book = PeerBook(PeerBookOptions(data / "p2p" / "peers.json")) if book else None
         sync = SyncService(
             host,
-            index,
+            index.sync,
             validator,
             options,
             peer_book=peer_book,

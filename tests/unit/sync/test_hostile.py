@@ -78,7 +78,7 @@ async def test_absurd_seqs_of_many_creators_cost_at_most_one_page_per_capped_cre
     assert report.rejected is None
     assert report.creators == 10
     assert asked["RangeRequest"] == report.pages == 10
-    assert await victim.index.heads() == {}
+    assert await victim.index.sync.heads() == {}
 
 
 async def test_an_endless_valid_log_is_cut_at_the_records_cap(make_node: NodeFactory) -> None:
@@ -120,7 +120,7 @@ async def test_records_of_another_creator_in_a_range_stop_the_round(
     assert report.rejected is not None
     assert "outside" in report.rejected
     assert report.stored == 0
-    assert await victim.index.heads() == {}
+    assert await victim.index.sync.heads() == {}
 
 
 async def test_records_below_the_asked_seq_stop_the_round(make_node: NodeFactory) -> None:
@@ -250,7 +250,7 @@ async def test_a_fork_advertised_but_not_delivered_costs_one_page_per_round(
         assert report.rejected is None
         assert (report.pages, report.stored) == (1, 0)
     assert asked["RangeRequest"] == 3
-    info = await victim.index.creator_info(log.creator)
+    info = await victim.index.queries.creator_info(log.creator)
     assert info is not None
     assert not info.forked
     assert await victim.seqs() == [1, 2, 3]

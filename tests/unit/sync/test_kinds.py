@@ -39,11 +39,11 @@ def signed(record: Record, key: bytes = FAN_KEY) -> Envelope:
 
 
 async def all_kind_heads(node: Node) -> dict[str, dict[str, tuple[int, bytes]]]:
-    return {kind: await node.index.kind_heads(kind) for kind in SYNCED_KINDS}
+    return {kind: await node.index.sync.kind_heads(kind) for kind in SYNCED_KINDS}
 
 
 async def likes_of(node: Node, post: bytes) -> tuple[bool, int] | None:
-    return await node.index.like_state(FAN, post)
+    return await node.index.queries.like_state(FAN, post)
 
 
 async def test_a_round_brings_tombstones_follows_and_both_like_kinds(
@@ -67,8 +67,8 @@ async def test_a_round_brings_tombstones_follows_and_both_like_kinds(
     assert report.stored == 5
     assert report.groups == 4  # (tombstone, creator), (follow|like|likeV2, fan)
     assert await all_kind_heads(b) == await all_kind_heads(a)
-    assert await b.index.withdrawn(log.head)
-    assert await b.index.followed(FAN) == [CREATOR]
+    assert await b.index.view.withdrawn(log.head)
+    assert await b.index.queries.followed(FAN) == [CREATOR]
     assert await likes_of(b, POST) == (False, NOW + 1), "the later unlike wins"
     assert await likes_of(b, bytes(32)) == (True, NOW)
 
@@ -113,7 +113,7 @@ async def test_a_group_fetched_whole_is_not_fetched_again_while_its_digest_stays
     await b.connect(a)
     first = await b.sync.sync_peer(a.host.peer_id)
     assert (first.groups, first.stored, first.ignored) == (1, 1, 0)
-    assert await b.index.followed(FAN) == [], "the newer unfollow still wins"
+    assert await b.index.queries.followed(FAN) == [], "the newer unfollow still wins"
     again = await b.sync.sync_peer(a.host.peer_id)
     assert again.groups == 0
     assert a.sync.stats["served:kind-range"] == 1
@@ -134,7 +134,7 @@ async def test_a_group_cut_short_by_the_budget_resumes_where_it_stopped(
     # per round: the kind-heads of kinds up to likeV2 leave pages for the group's pages
     assert sum(stored) <= b.sync.stats["stored"] == 7
     assert b.sync.stats["ignore:duplicate"] == 0, "no page fetched twice"
-    assert await b.index.kind_heads("likeV2") == await a.index.kind_heads("likeV2")
+    assert await b.index.sync.kind_heads("likeV2") == await a.index.sync.kind_heads("likeV2")
 
 
 async def test_a_1_0_only_peer_still_syncs_posts_both_ways_and_nobody_is_blamed(
@@ -155,7 +155,7 @@ async def test_a_1_0_only_peer_still_syncs_posts_both_ways_and_nobody_is_blamed(
     await new.add(*posts(log, 1))
     back = await old.sync.sync_peer(new.host.peer_id)
     assert (back.protocol, back.stored, back.rejected) == (sp.PROTOCOL_ID, 1, None)
-    assert await old.index.kind_heads("follow") == {}, "1.0 carries posts and profiles only"
+    assert await old.index.sync.kind_heads("follow") == {}, "1.0 carries posts and profiles only"
     for node in (new, old):
         assert node.sync.stats["reject"] == 0
         assert node.sync.stats["serve-error"] == 0
@@ -210,8 +210,8 @@ async def test_forged_follows_and_likes_are_dropped_and_counted_the_rest_is_kept
     assert (report.stored, report.refused) == (1, 2)
     assert victim.sync.stats["reject:bad-signature"] == 1
     assert victim.sync.stats["reject:created-in-future"] == 1
-    assert await victim.index.kind_heads("likeV2") == {}
-    assert await victim.index.kind_heads("like") == {}
+    assert await victim.index.sync.kind_heads("likeV2") == {}
+    assert await victim.index.sync.kind_heads("like") == {}
 
 
 async def test_a_record_of_another_author_or_out_of_order_ends_the_round(
@@ -249,7 +249,7 @@ async def test_an_oversized_record_in_a_kind_page_ends_the_round(make_node: Node
     report = await victim.sync.sync_peer(evil.host.peer_id)
     assert report.rejected is not None
     assert "limit" in report.rejected
-    assert await victim.index.kind_heads("follow") == {}
+    assert await victim.index.sync.kind_heads("follow") == {}
 
 
 async def test_a_flood_of_likes_from_fresh_addresses_is_capped_and_never_stored_twice(
@@ -271,7 +271,7 @@ async def test_a_flood_of_likes_from_fresh_addresses_is_capped_and_never_stored_
     assert asked["KindRangeRequest"] == 40
     for _ in range(6):
         await victim.sync.sync_peer(evil.host.peer_id)
-    heads = await victim.index.kind_heads("like")
+    heads = await victim.index.sync.kind_heads("like")
     assert len(heads) == 150
     assert all(count == 3 for count, _ in heads.values())
     assert victim.sync.stats["stored"] == 450
@@ -298,8 +298,8 @@ async def test_comments_moderations_and_policies_ride_sync_1_1_after_their_post(
     for _ in range(3):  # a reply may come before its parent (id order): next round brings it
         await b.sync.sync_peer(a.host.peer_id)
     for kind in ("commentPolicy", "comment", "moderation"):
-        assert await b.index.kind_heads(kind) == await a.index.kind_heads(kind), kind
-    assert await b.index.kind_heads("comment") != {}
+        assert await b.index.sync.kind_heads(kind) == await a.index.sync.kind_heads(kind), kind
+    assert await b.index.sync.kind_heads("comment") != {}
 
 
 async def test_a_record_of_an_unknown_kind_in_a_kind_page_is_ignored_not_held_against_the_peer(

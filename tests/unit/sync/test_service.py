@@ -50,7 +50,7 @@ async def test_offline_peer_catches_up_25_posts_over_several_pages_in_order(
     assert report.stored == 25
     assert report.pages >= 2
     assert report.rejected is None
-    info = await b.index.creator_info(CREATOR)
+    info = await b.index.queries.creator_info(CREATOR)
     assert info is not None
     assert info.head_seq == 25
     assert not info.forked
@@ -120,7 +120,7 @@ async def test_fork_evidence_is_served_and_fetched(make_node: NodeFactory) -> No
     assert report.rejected is None
     assert report.forks == 1
     assert sorted(await b.seqs()) == [1, 2, 2]
-    info = await b.index.creator_info(CREATOR)
+    info = await b.index.queries.creator_info(CREATOR)
     assert info is not None
     assert info.forked
 
@@ -128,7 +128,7 @@ async def test_fork_evidence_is_served_and_fetched(make_node: NodeFactory) -> No
         return sorted(await c.seqs()) == [1, 2, 2]
 
     await wait_until(c_has_both_sides, 10, "c to fetch both sides of the fork")
-    c_info = await c.index.creator_info(CREATOR)
+    c_info = await c.index.queries.creator_info(CREATOR)
     assert c_info is not None
     assert c_info.forked
 
@@ -145,14 +145,14 @@ async def test_fork_evidence_reaches_a_peer_whose_head_is_the_same(
     await a.add(first, second, rival)
     b = await make_node()
     await b.add(first, second)
-    assert (await a.index.heads()) == (await b.index.heads())
+    assert (await a.index.sync.heads()) == (await b.index.sync.heads())
 
     await b.connect(a)
     report = await b.sync.sync_peer(a.host.peer_id)
     assert report.rejected is None
     assert report.forks == 1
     assert sorted(await b.seqs()) == [1, 1, 2]
-    info = await b.index.creator_info(CREATOR)
+    info = await b.index.queries.creator_info(CREATOR)
     assert info is not None
     assert info.forked
 
@@ -184,8 +184,8 @@ async def test_profiles_are_synced_and_older_versions_ignored(make_node: NodeFac
     await b.connect(a)
     report = await b.sync.sync_peer(a.host.peer_id)
     assert report.rejected is None
-    assert await b.index.profile_heads() == {CREATOR: 3, OTHER: 1}
-    wire = await b.index.profile_wire(CREATOR)
+    assert await b.index.sync.profile_heads() == {CREATOR: 3, OTHER: 1}
+    wire = await b.index.queries.profile_wire(CREATOR)
     assert wire is not None
     assert b"alice v3" in wire
 
@@ -209,7 +209,7 @@ async def test_blocked_creators_are_not_fetched(make_node: NodeFactory) -> None:
     a = await make_node()
     await a.add(*posts(make_log(), 3), *posts(make_log(OTHER_KEY), 2))
     b = await make_node()
-    await b.index.block(OTHER)
+    await b.index.writes.block(OTHER)
     await b.connect(a)
     await b.sync.sync_peer(a.host.peer_id)
     assert await b.seqs(CREATOR) == [1, 2, 3]

@@ -27,7 +27,7 @@ async def test_like_vectors_validate_and_leave_the_stated_like_state(tmp_path: P
     post = bytes.fromhex(LIKES["post"][2:])
     actor = LIKES["signer"]["address"]
     async with FeedIndex(IndexOptions(tmp_path / "feed.sqlite")) as index:
-        validator = v.Validator(domain, FakeTokenRegistry({}), index)
+        validator = v.Validator(domain, FakeTokenRegistry({}), index.view)
         for case in LIKES["records"]:
             wire = case["wire"].encode()
             envelope = decode(wire)
@@ -36,8 +36,8 @@ async def test_like_vectors_validate_and_leave_the_stated_like_state(tmp_path: P
             verdict = await validator.validate(wire, 1_764_460_900)
             assert isinstance(verdict, v.Accepted), (case["name"], verdict)
             assert "0x" + verdict.record_id.hex() == case["id"]
-            await index.store(envelope, verdict.record_id)
-            state = await index.like_state(actor, post)
+            await index.writes.store(envelope, verdict.record_id)
+            state = await index.queries.like_state(actor, post)
             assert state is not None
             assert state[0] is case["on_after"], case["name"]
 
