@@ -27,10 +27,15 @@ import asyncio
 import json
 import math
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+# scripts/benchmarks/ is first on sys.path and holds tokens.py and storage.py, which would shadow
+# the packages of the same names that peer imports: the repository root goes first.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import trio
 from libp2p.custom_types import TProtocol

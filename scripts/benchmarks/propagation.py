@@ -3,6 +3,7 @@ on the same topology at the same message rate, run one after the other in one in
 
     scripts/bench propagation [--sizes 10,30] [--posts 100] [--rate 1] [--dials 3] [--seed 1]
                               [--hosts-per-process 5] [--impls ours,js] [--quick]
+                              [--profile bench-results/propagation-profile]
 
 Our peers (``ours``): real ``P2PHost`` instances with the daemon's gossip stack (gossipsub as
 ``peer.p2p`` configures it, loopback exempted from the IP-colocation penalty) running
@@ -25,6 +26,10 @@ CLOCK_MONOTONIC (Python ``time.monotonic_ns``, Node ``process.hrtime.bigint``; c
 worker: the worker's reading lies between two of ours). CPU: utime + stime of all peer
 processes from /proc, over the window from the first publish to the last arrival (or the
 timeout), reported per post and as % of one core, next to the idle rate before publishing.
+With ``--profile FOLDER``, py-spy (dev extra) samples every worker process of ours while the
+posts are measured (100 Hz, not pausing them); the raw stacks go to FOLDER and the JSON gets
+their breakdown into the parts of the gossip path (``propagation_profile.py``). Profiled runs
+cost CPU beside the peers: take times and CPU from runs without it.
 Prints JSON and writes bench-results/propagation.json.
 """
 
@@ -36,6 +41,7 @@ import contextlib
 import json
 import math
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -43,9 +49,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+# scripts/benchmarks/ is first on sys.path and holds tokens.py and storage.py, which would shadow
+# the packages of the same names that peer imports: the repository root goes first.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 from propagation_peers import raw_key
+from propagation_profile import breakdown, parse
 from propagation_stats import Delivery, degrees, publishers, ratio, summarize, topology
 
 from peer.feed.builders import CreatorLog
@@ -349,6 +360,40 @@ async def collect(
         await asyncio.sleep(0.25)
 
 
+class Profiler:
+    """py-spy (the dev extra) sampling every worker process of a case while it is measured;
+    its raw stacks go to ``folder`` and their breakdown (``propagation_profile``) to the JSON."""
+
+    def __init__(self, folder: str, impl: str, n: int) -> None:
+        self.folder = Path(folder)
+        self.prefix = f"{impl}-n{n}"
+        self.procs: list[asyncio.subprocess.Process] = []
+        self.files: list[Path] = []
+
+    async def start(self, workers: list[WorkerProc]) -> None:
+        spy = Path(sys.executable).parent / "py-spy"
+        if not spy.exists():
+            raise SystemExit("py-spy is missing: run scripts/setup (it is in the dev extra)")
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for number, worker in enumerate(workers):
+            out = self.folder / f"{self.prefix}-w{number}.txt"
+            self.files.append(out)
+            self.procs.append(
+                await asyncio.create_subprocess_exec(
+                    str(spy), "record", "--pid", str(worker.pid), "--rate", "100",
+                    "--format", "raw", "--threads", "--nonblocking", "--output", str(out),
+                    stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+                )
+            )  # fmt: skip
+
+    async def stop(self) -> dict[str, Any]:
+        for proc in self.procs:
+            proc.send_signal(signal.SIGINT)  # py-spy writes its output on SIGINT
+        await asyncio.gather(*(proc.wait() for proc in self.procs))
+        stacks = [s for f in self.files if f.exists() for s in parse(f.read_text().splitlines())]
+        return {"files": [str(f) for f in self.files], **breakdown(stacks)}
+
+
 async def run_case(impl: str, n: int, args: argparse.Namespace) -> dict[str, Any]:
     edges = topology(n, args.dials, args.seed)
     want = degrees(n, edges)
@@ -383,12 +428,16 @@ async def run_case(impl: str, n: int, args: argparse.Namespace) -> dict[str, Any
             await asyncio.sleep(args.idle)
             idle_cpu = cluster.cpu_seconds() - idle_a
             idle_wall = time.monotonic() - idle_t
+            profiler = Profiler(args.profile, impl, n) if args.profile and impl != "js" else None
+            if profiler is not None:
+                await profiler.start(cluster.workers)
             cpu_a, wall_a = cluster.cpu_seconds(), time.monotonic()
             published = await publish_batch(cluster, posts, measured, args.rate)
             arrivals: dict[tuple[int, int], int] = {}
             await collect(cluster, posts, measured, arrivals, args.tail)
             cpu = cluster.cpu_seconds() - cpu_a
             wall = time.monotonic() - wall_a
+            profile = await profiler.stop() if profiler is not None else None
             stats = await cluster.stats()
         except (WorkerError, TimeoutError) as exc:
             await cluster.stop()
@@ -429,6 +478,8 @@ async def run_case(impl: str, n: int, args: argparse.Namespace) -> dict[str, Any
     }
     if stats:
         result["validator_outcomes"] = stats
+    if profile is not None:
+        result["profile"] = profile
     return result
 
 
@@ -507,6 +558,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--idle", type=float, default=3.0, help="idle CPU window (s)")
     parser.add_argument("--tail", type=float, default=20.0, help="wait after last publish (s)")
     parser.add_argument("--quick", action="store_true", help="smoke run: N=3, 5 posts")
+    parser.add_argument(
+        "--profile", default="", help="folder: py-spy samples our workers while measured"
+    )
     parser.add_argument("--out", default=str(ROOT / "bench-results" / "propagation.json"))
     args = parser.parse_args(argv)
     args.sizes = [int(s) for s in str(args.sizes).split(",") if s]

@@ -27,6 +27,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+# scripts/benchmarks/ is first on sys.path and holds tokens.py and storage.py, which would shadow
+# the packages of the same names that peer imports: the repository root goes first.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
 from peer.feed.eip712 import Domain
 from peer.feed.gossip import TOPIC_POSTS, FeedGossip
 from peer.feed.index import FeedIndex, IndexOptions

@@ -8,7 +8,9 @@ handler. Requester A is a ``P2PHost`` in this process, once with request session
 ``request_sessions=False`` (one stream per exchange: what older peers speak, the baseline of
 the same run). Each run: 20 warm-up requests, then ``--requests`` sequential requests of
 ``--size`` bytes; median and p90 per run, and the median over runs of each. A third case
-checks the fallback: A with sessions against a B that has them off (an older peer).
+checks the fallback: A with sessions against a B that has them off (an older peer). The
+anchor, measured in each run: two js-libp2p 3 nodes (tcp + noise + yamux) in one Node process
+(``js/rr_echo.mjs``), the same exchanges on one reused stream and with a stream per exchange.
 Prints JSON and writes bench-results/rpc.json.
 """
 
@@ -32,6 +34,8 @@ from peer.p2p import HostOptions, P2PHost  # noqa: E402
 from peer.p2p.worker import WorkerProcess  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
+NODE = ROOT / "node_modules" / "node" / "bin" / "node"
+JS_ECHO = Path(__file__).resolve().parent / "js" / "rr_echo.mjs"
 PROTOCOL = "/toktok/bench-echo/1.0.0"
 
 
@@ -58,6 +62,18 @@ async def round_trips(tmp: Path, requests: int, size: int, ours: bool, theirs: b
         await worker.stop()
 
 
+async def js_round_trips(requests: int, size: int) -> dict[str, list[float]]:
+    """Round trips (ms) between two js-libp2p nodes: one stream, and a stream per exchange."""
+    proc = await asyncio.create_subprocess_exec(
+        str(NODE), str(JS_ECHO), str(requests), str(size), cwd=ROOT, stdout=asyncio.subprocess.PIPE
+    )
+    out, _ = await proc.communicate()
+    if proc.returncode != 0:
+        raise RuntimeError(f"js/rr_echo.mjs exited with {proc.returncode}")
+    result: dict[str, list[float]] = json.loads(out)
+    return result
+
+
 def _stats(samples: list[float]) -> dict[str, float]:
     return {
         "median_ms": round(statistics.median(samples), 3),
@@ -71,12 +87,16 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "stream_per_exchange": (False, True),
         "session_requester_vs_older_peer": (True, False),
     }
-    per_case: dict[str, list[dict[str, float]]] = {name: [] for name in cases}
+    js_cases = ("js_libp2p_one_stream", "js_libp2p_stream_per_exchange")
+    per_case: dict[str, list[dict[str, float]]] = {name: [] for name in (*cases, *js_cases)}
     for _ in range(args.runs):
         for name, (ours, theirs) in cases.items():
             with tempfile.TemporaryDirectory() as tmp:
                 samples = await round_trips(Path(tmp), args.requests, args.size, ours, theirs)
             per_case[name].append(_stats(samples))
+        js = await js_round_trips(args.requests, args.size)
+        per_case["js_libp2p_one_stream"].append(_stats(js["one_stream"]))
+        per_case["js_libp2p_stream_per_exchange"].append(_stats(js["stream_per_exchange"]))
     result: dict[str, Any] = {
         "benchmark": "rpc",
         "requests": args.requests,
@@ -90,6 +110,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         } | {"runs_median_ms": [row["median_ms"] for row in rows]}
     result["ratio_session_vs_stream_per_exchange"] = round(
         result["session"]["median_ms"] / result["stream_per_exchange"]["median_ms"], 3
+    )
+    result["ratio_session_vs_js_one_stream"] = round(
+        result["session"]["median_ms"] / result["js_libp2p_one_stream"]["median_ms"], 3
+    )
+    result["ratio_stream_per_exchange_vs_js"] = round(
+        result["stream_per_exchange"]["median_ms"]
+        / result["js_libp2p_stream_per_exchange"]["median_ms"],
+        3,
     )
     return result
 
