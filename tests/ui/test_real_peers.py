@@ -19,8 +19,11 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
-from support.browser import DESKTOP, PHONE, axe_violations, screenshot
-from support.ui_network import Network, creator_and_viewer
+from support.browser import DESKTOP, PHONE, Probe, axe_violations, screenshot, watch
+from support.eip1193 import BrowserWallet
+from support.ui_network import Network, creator_and_viewer, publish_premium, wait_for_posts
+
+from tokens.devnet import DEV_PRIVATE_KEYS
 
 pytestmark = pytest.mark.ui
 
@@ -173,6 +176,85 @@ def test_viewer_unlocks_a_premium_clip_by_buying_what_is_missing_and_plays_it(
     assert "/api/v1/clips/" in player_state(page)["src"]  # the decrypted rendition
     assert holding(net, net.viewer.address) >= PREMIUM_MIN * E18
     assert probe.problems() == []
+
+
+BROWSER_WALLET_KEY = 6  # dev account of the browser wallet (5 is the viewer peer's, 7 a fan's)
+
+
+def test_a_browser_wallet_buys_the_token_and_unlocks_a_premium_clip(
+    net: Network, browser: Any, tmp_path: Path, media: tuple[Path, Path]
+) -> None:
+    """EIP-1193 wallet in Chromium (a Python signer behind a Playwright binding, sending real
+    transactions to the devnet): connect from the status page (the wallet is switched to the
+    devnet's chain), buy 2 ANA on the creator page from the wallet, then unlock a fresh
+    premium clip with the wallet's personal_sign of a message whose domain is the page's host,
+    and play it. The peer's own wallet buys nothing."""
+    post = publish_premium(net.creator, media[0], "Holders cut", ["premium"], 2)
+    wait_for_posts(net.viewer, [post])
+    chain = net.viewer.status()["chain"]
+    wallet = BrowserWallet(
+        DEV_PRIVATE_KEYS[BROWSER_WALLET_KEY], chain["rpc_url"], chain["chain_id"]
+    )
+    peer_wallet_before = holding(net, net.viewer.address)
+    assert holding(net, wallet.address) == 0
+    context = browser.new_context(viewport=DESKTOP, color_scheme="dark")
+    try:
+        wallet.install(context)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        probe = Probe(page)
+        watch(page, probe)
+        page.goto(net.viewer.login_url() + "#/status")
+        page.get_by_role("button", name="Connect browser wallet").click()
+        short = f"{wallet.address[:6]}"
+        page.locator("#wallet-holder-status", has_text=short).wait_for()
+        assert wallet.current_chain == chain["chain_id"]  # switched before anything was sent
+        assert "wallet_switchEthereumChain" in wallet.calls
+        screenshot(page, tmp_path, "peers-wallet-connected-desktop")
+        # the creator page: quote, confirmation, then the wallet sends approve and buy
+        page.goto(net.viewer.url + f"#/creator/{net.creator.address}")
+        page.locator("#token-title", has_text="Ana Clips (ANA)").wait_for(timeout=30_000)
+        page.locator("#wallet-holder", has_text=short).wait_for()
+        page.fill("#trade-amount", "2")
+        page.get_by_role("button", name="Get quote").click()
+        page.get_by_role("button", name="Confirm buy of 2 ANA").click()
+        page.locator("#toast", has_text="Bought 2 ANA for").wait_for(timeout=60_000)
+        page.get_by_text("Your browser wallet holds 2 ANA").wait_for()
+        screenshot(page, tmp_path, "peers-wallet-bought-desktop")
+        assert len(wallet.sent) == 2  # TOK approve, then buy
+        assert holding(net, wallet.address) == 2 * E18
+        assert holding(net, net.viewer.address) == peer_wallet_before
+        # the premium clip: the wallet signs the key request; the clip plays
+        page.goto(net.viewer.url + f"#/post/{post}")
+        lock = page.locator(".card-clip.active .lock")
+        lock.locator(".wallet-line", has_text=short).wait_for()
+        page.set_viewport_size(PHONE)
+        page.wait_for_timeout(300)
+        screenshot(page, tmp_path, "peers-wallet-locked-phone")
+        lock.get_by_role("button", name="Unlock").click()
+        try:
+            lock.wait_for(state="hidden", timeout=60_000)
+        except PlaywrightTimeout:
+            raise AssertionError(f"still locked: {lock.inner_text()}") from None
+        wait_playing(page)
+        assert len(wallet.signed) == 1
+        host = net.viewer.url.split("//", 1)[1].rstrip("/")
+        first_line = wallet.signed[0].split("\n", 1)[0]
+        assert first_line == f"{host} wants you to sign in with your Ethereum account:"
+        assert wallet.address in wallet.signed[0]
+        # the wallet is locked: the page is back on the peer's own wallet
+        page.goto(net.viewer.url + "#/status")
+        page.locator("#wallet-holder-status", has_text=short).wait_for()
+        wallet.lock(page)
+        page.locator("#wallet-holder-status", has_text="this peer's wallet").wait_for()
+        page.set_viewport_size(PHONE)
+        page.goto(net.viewer.url + f"#/creator/{net.creator.address}")
+        page.locator("#wallet-holder", has_text="this peer's wallet").wait_for(timeout=30_000)
+        page.locator("#wallet-holder").scroll_into_view_if_needed()
+        screenshot(page, tmp_path, "peers-wallet-trade-phone")
+        assert probe.problems() == []
+    finally:
+        context.close()
 
 
 def test_upload_in_the_browser_reaches_the_viewer_as_a_new_clips_badge(

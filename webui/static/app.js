@@ -12,6 +12,7 @@ import { mountOpen } from "./js/open-link.js";
 import { registerHandler } from "./js/share.js";
 import { mountWelcome, needsWelcome } from "./js/welcome.js";
 import { mountPortfolio } from "./js/portfolio.js";
+import { restore as restoreWallet } from "./js/wallet.js";
 
 const view = document.getElementById("view");
 const state = document.getElementById("state");
@@ -113,6 +114,7 @@ api.on("connection", ({ online }) => {
 document.getElementById("state").before(bell());
 startNotifications();
 registerHandler();
+restoreWallet();
 render();
 // First run: no display name yet (and not skipped): the welcome screen instead of the feed.
 needsWelcome().then((show) => {

@@ -9,6 +9,7 @@ import { liveChart } from "./price-chart.js";
 import { tradeForm } from "./trade.js";
 import { tile } from "./tile.js";
 import { createTokenForm } from "./token-create.js";
+import { watchWallet } from "./wallet.js";
 
 export function mountCreator(container, address) {
   const page = h("div.page.creator", {}, h("p.muted", { role: "status" }, "Loading creator…"));
@@ -108,9 +109,19 @@ function tokenSection(token, wallet, onTraded) {
   api.get(`/tokens/${token.address}/holders`).then(
     (data) => {
       const list = data.holders ?? [];
-      const me = list.find((x) => x.address.toLowerCase() === wallet?.address?.toLowerCase());
-      const tok = wallet ? ` · ${formatUnits(wallet.tok_balance)} TOK` : "";
-      mine.textContent = `Your balance: ${formatUnits(me?.balance ?? "0")} ${token.symbol}${tok}`;
+      const balanceOf = (address) =>
+        list.find((x) => x.address.toLowerCase() === address?.toLowerCase())?.balance ?? "0";
+      // the page's holder: the browser wallet when one is connected, else the peer's wallet
+      const unwatch = watchWallet((external) => {
+        if (!document.contains(mine) && mine.dataset.shown) return unwatch?.();
+        mine.dataset.shown = "1";
+        if (external) {
+          mine.textContent = `Your browser wallet holds ${formatUnits(balanceOf(external))} ${token.symbol}`;
+          return;
+        }
+        const tok = wallet ? ` · ${formatUnits(wallet.tok_balance)} TOK` : "";
+        mine.textContent = `Your balance: ${formatUnits(balanceOf(wallet?.address))} ${token.symbol}${tok}`;
+      });
       holders.replaceChildren(
         list.length
           ? h(

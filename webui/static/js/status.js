@@ -1,6 +1,7 @@
 // Status: the user's profile, this peer's identity, services, peers, storage, wallet and chain.
 import * as api from "./api.js";
 import { h, announce, formatUnits, shortAddress } from "./dom.js";
+import { walletLine } from "./wallet-line.js";
 
 const NAME_MAX = 64; // characters, as the peer checks them (docs/API.md POST /profile)
 
@@ -70,6 +71,7 @@ export function mountStatus(container) {
         { "aria-labelledby": "wallet-title" },
         h("h2#wallet-title", {}, "Wallet"),
         wallet,
+        walletLine("-status"),
       ),
     ),
   );

@@ -4,6 +4,8 @@ import * as api from "./api.js";
 import { announce, formatUnits, h } from "./dom.js";
 import { invalidate } from "./token-state.js";
 import { toBase, withSlippage } from "./units.js";
+import { walletLine } from "./wallet-line.js";
+import { explainWallet, holder, trade as walletTrade } from "./wallet.js";
 
 /** The form for `token` ({address, symbol, creator}); `onTraded()` runs after a trade; `n`
  * suffixes the ids when several forms share a page. */
@@ -34,6 +36,7 @@ export function tradeForm(token, onTraded, n = "") {
     h("div.field", {}, h("label", { for: `trade-side${n}` }, "Side"), side),
     h("div.field", {}, h("label", { for: `trade-amount${n}` }, `Amount (${token.symbol})`), amount),
     h("div.field", {}, h("label", { for: `trade-slippage${n}` }, "Max slippage"), slippage),
+    walletLine(n),
     h("button", { type: "submit" }, "Get quote"),
     quoteOut,
   );
@@ -66,8 +69,12 @@ export function tradeForm(token, onTraded, n = "") {
     confirm.addEventListener("click", async () => {
       confirm.disabled = true;
       const body = { amount: a, confirm: true, [s === "buy" ? "max_cost" : "min_refund"]: limit };
+      const from = holder(); // a browser wallet signs, else the peer's own wallet
+      if (from) quoteOut.append(h("p.muted", {}, "Confirm in your browser wallet…"));
       try {
-        const answer = await api.post(`/tokens/${token.address}/${s}`, body);
+        const answer = from
+          ? await walletTrade(token.address, s, toBase(a), limit)
+          : await api.post(`/tokens/${token.address}/${s}`, body);
         const total = formatUnits(answer.cost ?? answer.refund);
         announce(
           s === "buy"
@@ -78,7 +85,7 @@ export function tradeForm(token, onTraded, n = "") {
         onTraded(); // price, supply, chart, holders and balances all moved
       } catch (error) {
         confirm.disabled = false;
-        quoteOut.append(h("p.error-text", {}, api.explain(error)));
+        quoteOut.append(h("p.error-text", {}, explainWallet(error)));
       }
     });
     quoteOut.replaceChildren(

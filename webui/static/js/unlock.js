@@ -3,7 +3,9 @@
 import * as api from "./api.js";
 import { h, announce, formatUnits } from "./dom.js";
 import { icon } from "./icons.js";
-import { creatorFacts } from "./token-state.js";
+import { creatorFacts, invalidate } from "./token-state.js";
+import { walletLine } from "./wallet-line.js";
+import { explainWallet, holder, trade as walletTrade, unlock as walletUnlock } from "./wallet.js";
 
 const SLIPPAGE_BPS = 50; // 0.5 %, as wallet.slippage_bps
 
@@ -17,7 +19,15 @@ export function unlockPanel(item, onUnlocked) {
   const unlockButton = h("button.primary", { type: "button", onclick: () => start() }, "Unlock");
   buttons.append(unlockButton);
   const cost = h("p.lock-cost", {});
-  const panel = h("div.lock-panel", {}, icon("lock", 40), message, cost, buttons);
+  const panel = h(
+    "div.lock-panel",
+    {},
+    icon("lock", 40),
+    message,
+    cost,
+    buttons,
+    walletLine(`-${item.id.slice(2, 10)}`),
+  );
   message.dataset.initial = message.textContent;
   describe(item, message, cost);
 
@@ -26,7 +36,10 @@ export function unlockPanel(item, onUnlocked) {
     message.textContent = "Checking your balance…";
     let plan;
     try {
-      plan = await api.get(`/clips/${item.id}/buy-plan`, { slippage: SLIPPAGE_BPS });
+      plan = await api.get(`/clips/${item.id}/buy-plan`, {
+        slippage: SLIPPAGE_BPS,
+        holder: holder() ?? undefined,
+      });
     } catch (error) {
       unlockButton.disabled = false;
       message.textContent = api.explain(error);
@@ -41,7 +54,7 @@ export function unlockPanel(item, onUnlocked) {
     message.textContent = `You need ${amount} more tokens of this creator.`;
     const confirm = h(
       "button.primary",
-      { type: "button", onclick: () => unlock({ buy: true, max_cost: plan.max_cost }) },
+      { type: "button", onclick: () => unlock({ buy: true, max_cost: plan.max_cost }, plan) },
       `Buy ${amount} to unlock (up to ${formatUnits(plan.max_cost)} TOK)`,
     );
     const cancel = h("button", { type: "button", onclick: () => reset() }, "Cancel");
@@ -62,19 +75,29 @@ export function unlockPanel(item, onUnlocked) {
     buttons.replaceChildren(unlockButton);
   }
 
-  async function unlock(body) {
+  async function unlock(body, plan) {
     for (const b of buttons.querySelectorAll("button")) b.disabled = true;
     message.textContent = body.buy
       ? "Buying and asking the creator's key server…"
       : "Asking the creator's key server…";
+    const from = holder(); // a browser wallet buys and signs, else the peer's own wallet
     try {
-      await api.post(`/clips/${item.id}/unlock`, body);
+      if (from) {
+        if (body.buy) {
+          message.textContent = "Confirm the buy in your browser wallet…";
+          await walletTrade(plan.token, "buy", plan.amount, plan.max_cost);
+          invalidate(item.creator);
+        }
+        message.textContent = "Sign the unlock request in your browser wallet…";
+        // wait: a balance bought moments ago counts once the holding window has passed
+        await walletUnlock(item.id, { wait: true });
+      } else await api.post(`/clips/${item.id}/unlock`, body);
       message.textContent = "Unlocked.";
       announce("Clip unlocked");
       onUnlocked();
     } catch (error) {
       reset();
-      message.textContent = api.explain(error);
+      message.textContent = explainWallet(error);
     }
   }
 
@@ -86,7 +109,9 @@ export function unlockPanel(item, onUnlocked) {
 async function describe(item, message, cost) {
   const [info, plan] = await Promise.all([
     creatorFacts(item.creator),
-    api.get(`/clips/${item.id}/buy-plan`, { slippage: SLIPPAGE_BPS }).catch(() => undefined),
+    api
+      .get(`/clips/${item.id}/buy-plan`, { slippage: SLIPPAGE_BPS, holder: holder() ?? undefined })
+      .catch(() => undefined),
   ]);
   const token = info?.token;
   if (token && message.dataset.initial === message.textContent) {
