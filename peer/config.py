@@ -274,6 +274,16 @@ class ChainSection:
             "hours (e.g. 14400), which needs an RPC that serves state that old."
         ),
     )
+    trade_confirmations: int = field(
+        default=12,
+        metadata=_doc(
+            "Blocks a Buy/Sell must be buried under before the trade index counts it (earnings, "
+            "portfolio, price chart, trade notifications, trending), so a reorg cannot leave a "
+            "trade in the index that the chain dropped. A local anvil chain (chain id 31337: "
+            "one block producer, no reorgs) uses 0 whatever is set here. 12 suits Ethereum and "
+            "its L2s' unsafe heads; a chain with faster finality may use less."
+        ),
+    )
     health_interval_s: float = field(
         default=5.0,
         metadata=_doc(
@@ -390,6 +400,7 @@ _RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("sync", "page_size"): (1, 100),
     ("chain", "health_interval_s"): (0.1, 3_600.0),
     ("chain", "holding_window_s"): (0.0, 7 * 86_400.0),
+    ("chain", "trade_confirmations"): (0, 10_000),
     ("chain", "health_backoff_max_s"): (1.0, 3_600.0),
     ("ui", "idle_timeout_s"): (1.0, 3600.0),
     ("p2p", "relay_circuit_duration_s"): (1, 86_400),

@@ -9,7 +9,8 @@ re-scanned from zero; the index belongs to one deployment (chain id, factory, st
 starts again, empty, when the data dir's deployment changes (a reset devnet).
 
 Only blocks at least ``confirmations`` behind the head are indexed, so a short reorg does not
-leave a trade in the index that the chain no longer has.
+leave a trade in the index that the chain no longer has (:func:`confirmations_for`: 0 on a
+local anvil chain, the configured depth on any other).
 """
 
 from __future__ import annotations
@@ -153,6 +154,16 @@ def _row(r: tuple[object, ...]) -> IndexedTrade:
         tx_hash=str(tx),
     )
     return IndexedTrade(str(token), int(str(timestamp)), int(str(log_index)), trade)
+
+
+LOCAL_CHAIN_ID = 31337
+"""anvil's chain id: a local chain with one block producer, which never reorganises."""
+
+
+def confirmations_for(chain_id: int, configured: int) -> int:
+    """How many blocks a trade must be buried under before it is indexed: none on the local
+    devnet, ``configured`` (``chain.trade_confirmations``) on any other chain."""
+    return 0 if chain_id == LOCAL_CHAIN_ID else configured
 
 
 def deployment_key(client: ChainClient) -> str:

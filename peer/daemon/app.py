@@ -145,7 +145,12 @@ class App:
             else None
         )
         self.economy = (
-            EconomyService(self.chain, self.bus, data_dir.index / "trades.sqlite")
+            EconomyService(
+                self.chain,
+                self.bus,
+                data_dir.index / "trades.sqlite",
+                configured_confirmations=config.chain.trade_confirmations,
+            )
             if self.chain is not None
             else None
         )

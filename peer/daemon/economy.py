@@ -15,7 +15,13 @@ from peer.bus import EventBus
 from peer.daemon.chain import ChainService
 from peer.events import TokenTrade
 from tokens.errors import TokensError
-from tokens.tradeindex import IndexedTrade, TradeIndex, deployment_key, sync
+from tokens.tradeindex import (
+    IndexedTrade,
+    TradeIndex,
+    confirmations_for,
+    deployment_key,
+    sync,
+)
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +32,15 @@ class EconomyService:
     name = "economy"
 
     def __init__(
-        self, chain: ChainService, bus: EventBus, path: Path, interval_s: float = 2.0
+        self,
+        chain: ChainService,
+        bus: EventBus,
+        path: Path,
+        interval_s: float = 2.0,
+        configured_confirmations: int = 12,
     ) -> None:
+        self._configured = configured_confirmations
+        self.confirmations = 0  # set at start, from the chain id
         self._chain = chain
         self._bus = bus
         self._path = path
@@ -44,6 +57,8 @@ class EconomyService:
 
     async def start(self) -> None:
         key = deployment_key(self._chain.client)
+        chain_id = self._chain.client.deployment.chain_id
+        self.confirmations = confirmations_for(chain_id, self._configured)
         self._index = await asyncio.to_thread(TradeIndex, self._path, key)
         self._task = asyncio.create_task(self._follow(), name="trade index")
 
@@ -59,7 +74,7 @@ class EconomyService:
         """Index what the chain has beyond the cursor now (the views call it before they read);
         each new trade is announced as ``token.trade``."""
         async with self._syncing:
-            found = await sync(self.index, self._chain.client)
+            found = await sync(self.index, self._chain.client, self.confirmations)
         for t in found:
             self._bus.publish(
                 TokenTrade(

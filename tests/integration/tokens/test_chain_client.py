@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from eth_account import Account
+from support import foreign_trades
 
 from tokens import build, siwe
 from tokens.client import ChainClient, ClientOptions
@@ -262,7 +263,10 @@ async def test_the_trade_index_is_incremental_from_a_persisted_cursor(
         assert first is not None
         assert first > bought.block
         sold = await fan.sell(token, ONE)
-        new = await sync(index, fan)  # only the blocks after the cursor
+        # a trade less than `confirmations` blocks deep is not indexed yet; once buried, it is
+        assert await sync(index, fan, confirmations=50) == []
+        await fan._w3.provider.make_request("anvil_mine", [50])  # type: ignore[arg-type]
+        new = await sync(index, fan, confirmations=50)  # only the blocks after the cursor
         assert [(t.trade.kind, t.trade.tx_hash) for t in new] == [("sell", sold.tx_hash)]
         mine = index.trades(token=token)
         assert [(t.trade.kind, t.trade.total, t.trade.creator_fee) for t in mine] == [
@@ -272,4 +276,44 @@ async def test_the_trade_index_is_incremental_from_a_persisted_cursor(
         assert all(t.timestamp > 0 for t in mine)
         assert index.known_creator(token) == creator.address
         assert await sync(index, fan) == []  # nothing new: nothing re-read from the start
+        index.close()
+
+
+async def test_buy_and_sell_events_of_a_foreign_contract_are_not_trades(
+    devnet: DevnetInfo, tmp_path: Path
+) -> None:
+    """A contract that is no creator token of the factory emits Buy and Sell with the very
+    signatures of a creator token's, between two real trades: the trade index keeps the real
+    ones only and remembers the emitter as not a token; the browser wallet's receipt reader
+    (tokens.external.mined) finds no trade in the foreign transaction."""
+    from tokens.external import mined
+    from tokens.tradeindex import TradeIndex, deployment_key, sync
+
+    fresh = Account.create()
+    await fund_account(devnet.rpc_url, devnet.deployment, fresh.address, tok=0, eth_wei=10**18)
+    options = ClientOptions(rpc_url=devnet.rpc_url, deployment=devnet.deployment)
+    async with ChainClient(options, fresh) as creator, client(devnet, 6) as fan:
+        index = TradeIndex(None, deployment_key(fan))
+        await sync(index, fan)  # the cursor at the head: only what follows is read below
+        token = await creator.create_token("Genuine", "GEN")
+        deployed = await fan._tx().transact(None, foreign_trades.INIT_CODE, "deploy foreign")
+        foreign = str(deployed["contractAddress"])
+        bought = await fan.buy(token, ONE)
+        call = foreign_trades.fake_trade_data(5 * ONE)
+        fake = await fan._tx().transact(foreign, call, "emit foreign trades")
+        sold = await fan.sell(token, ONE)
+        seen = await fan.trades_between(bought.block, sold.block)  # by topic: all four
+        assert sorted(str(t) for t, _ in seen).count(foreign) == 2
+        new = await sync(index, fan)
+        assert [(t.token, t.trade.tx_hash) for t in new] == [
+            (token, bought.tx_hash),
+            (token, sold.tx_hash),
+        ]
+        assert index.known_creator(foreign) == ""  # looked up once, remembered as no token
+        assert index.trades(token=token) == new
+        result = await mined(fan, fake["transactionHash"].to_0x_hex(), timeout=10)
+        assert result.ok
+        assert (result.token, result.trade) == (None, None)
+        genuine = await mined(fan, bought.tx_hash, timeout=10)
+        assert (genuine.token, genuine.trade) == (token, bought)
         index.close()

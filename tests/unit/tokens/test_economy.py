@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tokens.client import Trade
 from tokens.economy import clip_drivers, earnings, positions
-from tokens.tradeindex import IndexedTrade, TradeIndex
+from tokens.tradeindex import IndexedTrade, TradeIndex, confirmations_for
 
 E18 = 10**18
 CREATOR = "0x00000000000000000000000000000000000000C1"
@@ -84,3 +84,9 @@ def test_the_index_keeps_its_cursor_and_starts_again_on_another_deployment(
     assert other.trades() == []
     assert other.known_creator(TOKEN) is None
     other.close()
+
+
+def test_the_index_waits_for_confirmations_except_on_the_local_devnet() -> None:
+    assert confirmations_for(31337, 12) == 0  # anvil: one producer, no reorgs
+    assert confirmations_for(8453, 12) == 12  # any other chain: the configured depth
+    assert confirmations_for(1, 0) == 0
