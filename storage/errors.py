@@ -161,8 +161,10 @@ class CorruptKeyStoreError(ClipKeyStoreError):
 #     StorageError
 #     ├── BlockNotFoundError
 #     │   └── ContentUnavailableError   the network could not deliver a block: no connected
-#     │                                 peer had it, providers vanished or timed out, or
-#     │                                 every one sent corrupt data (never a short result)
+#     │       │                         peer had it, providers vanished or timed out, or
+#     │       │                         every one sent corrupt data (never a short result)
+#     │       └── RelayLimitedError     only peers reached through a relay had it, and the
+#     │                                 relay cut the transfer (its data or time limit)
 #     ├── BitswapProtocolError          a peer sent a malformed or oversized bitswap message
 #     │                                 (also a ValueError); its stream is reset
 #     ├── BackendUnavailableError
@@ -177,6 +179,11 @@ class ContentUnavailableError(BlockNotFoundError):
     def __init__(self, message: str, cid: str | None = None, asked: int = 0) -> None:
         super().__init__(message, cid)
         self.asked = asked
+
+
+class RelayLimitedError(ContentUnavailableError):
+    """A block came only from peers we reach through a relay, and the relay cut the transfer
+    (relays limit each relayed connection's bytes and duration); no direct peer has it."""
 
 
 class BitswapProtocolError(StorageError, ValueError):

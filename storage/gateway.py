@@ -21,7 +21,8 @@ Behaviour (ARCHITECTURE "Local HTTP surface"):
   so a client never mistakes a short body for the whole file.
 
 Errors before the headers: 400 invalid CID, 404 not found (local-only store), 504 the network
-could not deliver it, 501 not a UnixFS file, 502 malformed DAG, 500 local corruption.
+could not deliver it (code ``relay_limited`` when only peers behind a relay had it and the
+relay cut the transfer), 501 not a UnixFS file, 502 malformed DAG, 500 local corruption.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from storage.errors import (
     InvalidCIDError,
     MalformedDagError,
     RangeNotSatisfiableError,
+    RelayLimitedError,
     StorageError,
     UnsupportedError,
 )
@@ -298,6 +300,8 @@ def _error(status: int, code: str, message: str) -> web.Response:
 
 
 def _storage_error(exc: StorageError) -> web.Response:
+    if isinstance(exc, RelayLimitedError):
+        return _error(504, "relay_limited", str(exc))
     if isinstance(exc, ContentUnavailableError):
         return _error(504, "content_unavailable", str(exc))
     if isinstance(exc, BlockNotFoundError):

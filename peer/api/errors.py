@@ -47,6 +47,7 @@ from storage.errors import (
     ContentUnavailableError,
     InvalidCIDError,
     InvalidRangeError,
+    RelayLimitedError,
     StorageError,
 )
 from storage.media.errors import InputRejected, MediaError, ToolError
@@ -157,6 +158,7 @@ ERROR_TABLE: tuple[ErrorRow, ...] = (
     ErrorRow(MediaError, 422, "media_error"),
     ErrorRow(InvalidCIDError, 400, "bad_cid"),
     ErrorRow(InvalidRangeError, 416, "bad_range"),
+    ErrorRow(RelayLimitedError, 504, "relay_limited"),
     ErrorRow(ContentUnavailableError, 504, "content_unavailable"),
     ErrorRow(BlockNotFoundError, 404, "not_found"),
     ErrorRow(StorageError, 500, "storage_error"),
@@ -186,10 +188,18 @@ ERROR_TABLE: tuple[ErrorRow, ...] = (
 )
 
 
+RELAY_LIMITED = (
+    "the creator is reachable only through a relay, which limits transfers; the clip will "
+    "play once a fan has replicated it or a direct connection succeeds"
+)
+
+
 def describe(exc: BaseException) -> tuple[int, str, str]:
     """(status, code, message) for any exception."""
     if isinstance(exc, ApiError):
         return exc.status, exc.code, exc.message
+    if isinstance(exc, RelayLimitedError):
+        return 504, "relay_limited", f"{RELAY_LIMITED} ({exc})"
     for row in ERROR_TABLE:
         if isinstance(exc, row.exc_type):
             return row.status, row.code, str(exc)

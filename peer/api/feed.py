@@ -10,14 +10,14 @@ from eth_utils.address import is_address, to_checksum_address
 
 from peer.api import social
 from peer.api.context import context, feed, json_body, store
-from peer.api.errors import ApiError
+from peer.api.errors import RELAY_LIMITED, ApiError
 from peer.api.params import bounded_int
 from peer.api.views import item_json, page_json, token_json
 from peer.feed.queries import Page
 from peer.feed.text import first_control
 from peer.social.discovery import creator_extras
 from peer.social.trending import mix
-from storage.cid import is_cid
+from storage.cid import CID, is_cid
 from storage.errors import ContentUnavailableError
 from storage.media.manifest import decode_manifest
 
@@ -244,6 +244,10 @@ async def clip(request: web.Request) -> web.Response:
     unlocked = (ctx.gating is not None and ctx.gating.has_key(item.manifest)) or not (
         manifest.premium
     )
+    bitswap = store(request).bitswap
+    cut = bitswap is not None and any(
+        bitswap.relay_limited(CID.parse(r.cid)) for r in manifest.renditions
+    )
     return web.json_response(
         {
             "post": item_json(item, unavailable),
@@ -256,5 +260,6 @@ async def clip(request: web.Request) -> web.Response:
             },
             "renditions": renditions,
             "locked": not unlocked,
+            "unplayable": {"code": "relay_limited", "message": RELAY_LIMITED} if cut else None,
         }
     )

@@ -292,6 +292,7 @@ COMPONENTS: dict[str, Schema] = {
                 )
             ),
             "locked": BOOL,
+            "unplayable": nullable(obj({"code": STR, "message": STR})),
         }
     ),
     "TokenInfo": obj(

@@ -112,6 +112,7 @@ class App:
             config.storage,
             self.p2p,
             DhtContentRouting(self.p2p) if config.p2p.dht != "off" else None,
+            relayed=self.p2p.relayed,
         )
         self.wallet = WalletService(
             data_dir.wallet, data_dir.keys, devnet=config.chain.mode == "devnet"

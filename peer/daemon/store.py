@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,7 @@ class StoreService:
         network: Network,
         routing: ContentRouting | None = None,
         *,
+        relayed: Callable[[str], bool] | None = None,
         reprovide_gap_s: float = REPROVIDE_GAP_S,
         reprovide_interval_s: float = REPROVIDE_INTERVAL_S,
     ) -> None:
@@ -59,6 +61,7 @@ class StoreService:
         self._settings = settings
         self._network = network
         self._routing = routing
+        self._relayed = relayed
         self._reprovide_gap = reprovide_gap_s
         self._reprovide_interval = reprovide_interval_s
         self._store: ContentStore | None = None
@@ -84,7 +87,7 @@ class StoreService:
             self.providing = ProvideQueue(self._routing)
             await self.providing.start()
         self.bitswap = Bitswap(
-            self._network, self._embedded.local, BitswapOptions(), self.providing
+            self._network, self._embedded.local, BitswapOptions(), self.providing, self._relayed
         )
         await self.bitswap.start()
         if self.providing is not None:

@@ -230,6 +230,20 @@ class P2PHost:
             ),
         }
 
+    def relayed(self, peer: str) -> bool:
+        """Whether every connection to ``peer`` goes through a relay (False when there is
+        none, or when the table changed while it was read; read from the asyncio thread, a
+        snapshot like :meth:`_connection_kinds`)."""
+        host = self._host
+        if host is None:
+            return False
+        try:
+            conns = list(host.get_network().connections.get(ID.from_base58(peer)) or [])
+            addrs = [str(a) for c in conns for a in c.get_transport_addresses()]
+        except (RuntimeError, ValueError):  # the table changed meanwhile, or a bad id
+            return False
+        return bool(addrs) and all(is_circuit(a) for a in addrs)
+
     def _connection_kinds(self) -> dict[str, str]:
         """Each connected peer: "direct" when one of its connections is not relayed."""
         host = self._host

@@ -17,6 +17,17 @@ content routing, when it has one, and dials them). A caller waits at most ``fetc
 and then gets :class:`~storage.errors.ContentUnavailableError`, never empty bytes; when no
 peer was ever asked and routing knows no provider (``no_providers``), it gets it at once.
 
+**Relayed providers.** A peer we reach only through a relay (``relayed(peer)``) is asked like
+any other, but relays limit the bytes and the time of each relayed connection. When the
+service sees such a peer's stream end in the middle of a message (:meth:`cut_by_relay`: the
+relay reset the circuit at its limit while a block was on its way), every block still wanted
+that was asked of that peer is remembered as *cut by a relay*: it is no longer asked of
+relayed peers, and once no direct peer is left to ask, the caller gets
+:class:`~storage.errors.RelayLimitedError` at once (instead of waiting ``fetch_timeout``, or
+re-fetching the same bytes over a new relayed connection that the relay would cut again). A
+relayed provider that merely disconnects or times out is treated like any other (a circuit
+also ends for reasons that have nothing to do with the block).
+
 Blocks are verified by construction: the received block's CID is computed from OUR hash of
 its bytes (``wire.block_cid``) and matched against the want by multihash.
 """
@@ -32,7 +43,7 @@ from dataclasses import dataclass, field
 from storage.bitswap.sender import PeerSender
 from storage.bitswap.wire import Presence, PresenceType, WantEntry
 from storage.cid import CID
-from storage.errors import ContentUnavailableError
+from storage.errors import ContentUnavailableError, RelayLimitedError
 
 logger = logging.getLogger(__name__)
 
@@ -80,8 +91,11 @@ class BitswapClient:
         sender_for: Callable[[str], PeerSender],
         options: ClientOptions | None = None,
         starved: Callable[[CID], None] | None = None,
+        relayed: Callable[[str], bool] | None = None,
     ) -> None:
         self._connected = connected
+        self._relayed = relayed or _never
+        self._relay_cut: OrderedDict[bytes, None] = OrderedDict()
         self._starved = starved
         self._sender_for = sender_for
         self.options = options or ClientOptions()
@@ -117,6 +131,10 @@ class BitswapClient:
             want.waiters -= 1
             if want.waiters == 0 and self._wants.get(key) is want:
                 self._drop(want, cancel=True)
+
+    def relay_cut(self, cid: CID) -> bool:
+        """Whether a relay cut the transfer of ``cid`` (see the module docstring)."""
+        return cid.multihash in self._relay_cut
 
     @property
     def wanted(self) -> int:
@@ -198,6 +216,21 @@ class BitswapClient:
         if len(self._recent) > 65536:
             self._recent.popitem(last=False)
 
+    def cut_by_relay(self, peer: str) -> None:
+        """A relay cut the circuit to ``peer`` while a message was on its way: every want
+        asked of it is cut by a relay (see the module docstring), and is moved on now."""
+        for want in list(self._wants.values()):
+            if peer not in want.asked or want.current not in (peer, None):
+                continue  # never asked of it, or another provider is on it
+            self._relay_cut[want.cid.multihash] = None
+            if len(self._relay_cut) > 4096:
+                self._relay_cut.popitem(last=False)
+            if want.current == peer:
+                self._unassign(want)
+                want.tried.add(peer)
+            if want.current is None:
+                self._assign(want)
+
     def _reject_peer(self, peer: str, why: str) -> None:
         self.stats.rejected_blocks += 1
         if peer not in self.bad_peers:
@@ -216,10 +249,16 @@ class BitswapClient:
         if want.timer is not None:
             want.timer.cancel()
             want.timer = None
+        cut = want.cid.multihash in self._relay_cut
         candidates = [
-            p for p in self._connected() if p not in want.tried and p not in self.bad_peers
+            p
+            for p in self._connected()
+            if p not in want.tried and p not in self.bad_peers and not (cut and self._relayed(p))
         ]
         loop = asyncio.get_running_loop()
+        if not candidates and cut:
+            self._fail_relay_limited(want)
+            return
         if not candidates:
             want.current = None
             want.timer = loop.call_later(self.options.retry_interval, self._retry, want)
@@ -233,6 +272,19 @@ class BitswapClient:
         want.timer = loop.call_later(self.options.block_timeout, self._timed_out, want, peer)
         entry = WantEntry(want.cid, priority=1, send_dont_have=True)
         self._sender_for(peer).queue_wants([entry], self._send_failed)
+
+    def _fail_relay_limited(self, want: _Want) -> None:
+        self._drop(want, cancel=False)
+        if not want.future.done():
+            want.future.set_exception(
+                RelayLimitedError(
+                    f"block {want.cid}: the only peers that had it are reached through a relay, "
+                    "and the relay cut the transfer (relays limit the bytes and the time of "
+                    "each relayed connection); no directly connected peer has it",
+                    str(want.cid),
+                    asked=len(want.asked),
+                )
+            )
 
     def _unassign(self, want: _Want) -> None:
         if want.timer is not None:
@@ -277,3 +329,7 @@ class BitswapClient:
                 self._unassign(want)
                 want.tried.add(peer)
                 self._assign(want)
+
+
+def _never(_peer: str) -> bool:
+    return False

@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import deque
+from collections import OrderedDict, deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from storage import unixfs
@@ -23,7 +24,7 @@ from storage.bitswap.sender import PeerSender
 from storage.bitswap.server import BitswapServer, ServerOptions, ServerStats
 from storage.bitswap.wire import PROTOCOLS, FrameReader, decode_message
 from storage.cid import CID, DAG_PB, parse_cid
-from storage.errors import BlockNotFoundError
+from storage.errors import BlockNotFoundError, RelayLimitedError
 from storage.local import ImportSession, LocalStore
 from storage.ports import ProgressCallback
 
@@ -78,7 +79,10 @@ class Bitswap:
         local: LocalStore,
         options: BitswapOptions | None = None,
         routing: ContentRouting | None = None,
+        relayed: Callable[[str], bool] | None = None,
     ) -> None:
+        """``relayed(peer)``: whether we reach ``peer`` only through a relay (see
+        :class:`~storage.bitswap.client.BitswapClient`)."""
         self._network = network
         self._local = local
         self.options = options or BitswapOptions()
@@ -87,8 +91,10 @@ class Bitswap:
         self._found_none: set[bytes] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._senders: dict[str, PeerSender] = {}
+        self._relay_cut_files: OrderedDict[bytes, None] = OrderedDict()
+        self._relayed = relayed
         self.client = BitswapClient(
-            self._connected, self._sender_for, self.options.client, self._find_providers
+            self._connected, self._sender_for, self.options.client, self._find_providers, relayed
         )
         self.server = BitswapServer(local.blocks, self._sender_for, self.options.server)
         self._events: ConnectionEvents | None = None
@@ -303,6 +309,29 @@ class Bitswap:
             len(self.client.bad_peers),
         )
 
+    # -- relay limits
+    @contextlib.contextmanager
+    def noting_relay_cuts(self, root: CID) -> Iterator[None]:
+        """Remember ``root`` as a file whose read failed with ``RelayLimitedError`` (see
+        :meth:`relay_limited`; the error goes on to the caller), and forget it once a read
+        succeeds."""
+        try:
+            yield
+        except RelayLimitedError:
+            self._relay_cut_files[root.multihash] = None
+            if len(self._relay_cut_files) > 1024:
+                self._relay_cut_files.popitem(last=False)
+            raise
+        self._relay_cut_files.pop(root.multihash, None)
+
+    def relay_limited(self, cid: CID) -> bool:
+        """Whether the last read of the file ``cid`` failed because the only peers that had
+        it are reached through a relay that cut the transfer (or, for a block, whether a relay
+        cut it and it is still not stored here)."""
+        if cid.multihash in self._relay_cut_files:
+            return True
+        return self.client.relay_cut(cid) and not self._local.blocks.has(cid)
+
     # -- plumbing
     def _connected(self) -> list[str]:
         return [info.peer_id for info in self._network.peers()]
@@ -317,6 +346,21 @@ class Bitswap:
     async def _on_stream(self, stream: BitswapStream) -> None:
         peer = stream.peer
         reader = FrameReader()
+        relayed = self._relayed is not None and self._relayed(peer)
+        try:
+            await self._read_stream(stream, reader)
+        finally:
+            if relayed and reader.buffered:
+                # the stream ended inside a message from a peer behind a relay: the relay cut
+                # the circuit at its limit while a block was on its way
+                logger.info(
+                    "bitswap: the relayed connection to %s ended %d B into a message", peer,
+                    reader.buffered,
+                )  # fmt: skip
+                self.client.cut_by_relay(peer)
+
+    async def _read_stream(self, stream: BitswapStream, reader: FrameReader) -> None:
+        peer = stream.peer
         while True:
             try:
                 data = await stream.read(self.options.read_size)

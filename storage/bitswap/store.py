@@ -73,21 +73,21 @@ class NetworkContentStore:
     # -- read: local or network
     async def open(self, cid: CID | str) -> AsyncIterator[bytes]:
         """Stream the file, fetching missing blocks (verified) as it goes."""
-        async for piece in iter_range(
-            self.bitswap.get_block, parse_cid(cid), 0, None, self._prefetch
-        ):
-            yield piece
+        root = parse_cid(cid)
+        with self.bitswap.noting_relay_cuts(root):
+            async for piece in iter_range(self.bitswap.get_block, root, 0, None, self._prefetch):
+                yield piece
 
     async def read_range(self, cid: CID | str, start: int, end: int) -> bytes:
         """Bytes ``[start, end)``, fetching only the blocks the range needs."""
         if start < 0 or end < start:
             raise InvalidRangeError(f"invalid byte range [{start}, {end})")
-        pieces = [
-            p
-            async for p in iter_range(
-                self.bitswap.get_block, parse_cid(cid), start, end, self._prefetch
-            )
-        ]
+        root = parse_cid(cid)
+        with self.bitswap.noting_relay_cuts(root):
+            pieces = [
+                p
+                async for p in iter_range(self.bitswap.get_block, root, start, end, self._prefetch)
+            ]
         return b"".join(pieces)
 
     async def stat(self, cid: CID | str) -> ContentStat:

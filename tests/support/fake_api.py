@@ -233,6 +233,7 @@ class FakePeer:
             "poster": poster,
             "renditions": [rendition],
             "locked": locked,
+            "unplayable": None,
         }
         return web.json_response(body)
 

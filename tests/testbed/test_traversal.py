@@ -12,7 +12,9 @@ from AutoNAT that it is private; those with a relay take a reservation on it by 
     syncs, gets a premium key released over it; a small clip plays through the relay;
 (c) lone1 and lone2: each status (API and UI) says "behind NAT, unreachable" and why; the
     public relay says "reachable";
-(d) shy restarts: it takes its reservation again and fan reaches it again.
+(d) shy restarts: it takes its reservation again and fan reaches it again;
+(e) a clip of shy larger than a relayed connection carries: the relay cuts it, and fan's peer
+    says why (content port, API, the card in Chromium), never a card that spins.
 
 Figures go to bench-results/testbed-traversal.json; no timed assertions.
 """
@@ -24,6 +26,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from http.client import HTTPException
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +55,8 @@ RELAY_ENV = {
     "TOKTOK_P2P_RELAY_SERVICE": "true",
     "TOKTOK_P2P_RELAY_RESERVATION_TTL_S": "120",  # the issue: at most 2 minutes on the bed
 }
+# fan plays what it fetches, it does not replicate: (e) tests the player's path
+SETTINGS = {"fan": {"TOKTOK_STORAGE_REPLICATE": "false"}}
 RELAY_LIMIT = 128 * 1024  # the relay's default bytes per circuit
 PREMIUM_MIN = 1  # whole tokens
 
@@ -63,6 +68,7 @@ class World:
     peers: dict[str, BedPeer]
     clip: Path
     tiny: Path
+    big: Path  # (e): bytes of its own (cre's clip of (a) is already on fan)
     figures: dict[str, Any] = field(default_factory=dict)
 
     def record(self, key: str, value: Any) -> None:
@@ -128,6 +134,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     t0 = time.monotonic()
     clip = make_sample(SampleSpec("natclip", 180, 320, 4.0), folder / "clips")
     tiny = make_sample(SampleSpec("tiny", 64, 114, duration_s=1.0, fps=10), folder / "clips")
+    big = make_sample(SampleSpec("relayclip", 180, 320, 4.5), folder / "clips")
     with Bed(folder / "bed", seed=21) as bed:
         chain_host, boot_host, relay_host = (bed.add_host(n) for n in ("chain", "boot", "relay"))
         homes = {
@@ -159,7 +166,12 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             keys = {"cre": 1, "fan": 2, "shy": 3}
             started = {
                 name: pool.submit(
-                    start_peer, host, chain=chain, dev_key=keys[name], bootstrap=seeds, env=env
+                    start_peer,
+                    host,
+                    chain=chain,
+                    dev_key=keys[name],
+                    bootstrap=seeds,
+                    env={**env, **SETTINGS.get(name, {})},
                 )
                 for name, host in homes.items()
             }
@@ -167,7 +179,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
                 started[name] = pool.submit(start_peer, host, bootstrap=seeds, env=PEER_ENV)
             peers = {name: future.result() for name, future in started.items()}
         peers.update(boot=boot, relay=relay)
-        world = World(bed, chain, peers, clip, tiny)
+        world = World(bed, chain, peers, clip, tiny, big)
         world.record("world_start_s", round(time.monotonic() - t0, 1))
         yield world
     assert registry.namespaces_of(bed.run_id) == []
@@ -324,3 +336,42 @@ def test_d_a_peer_behind_a_router_that_restarts_is_reached_again(world: World) -
     post = again.publish(world.tiny, "Back again", ["nat"])
     eventually(lambda: fan.has_post(post), 60, "a post of the restarted creator")
     world.record("d", {"reconnected_after_restart_s": round(reconnected_s, 1)})
+
+
+def test_e_a_clip_larger_than_a_relay_carries_says_why_it_cannot_play(world: World) -> None:
+    """Over a relayed-only connection (shy, behind a symmetric router, after (d)), a clip larger
+    than the relay lets through is cut by the relay; the fan's peer says why (content port,
+    API, the card in Chromium) instead of a card that spins."""
+    shy, fan, relay = world.peers["shy"], world.peers["fan"], world.peers["relay"]
+    shy_id = peer_id(shy)
+    if kind_of(fan, shy_id) is None:
+        fan.api.post("/api/v1/peers/connect", {"multiaddr": circuit_of(shy)})
+        fan.api.post(f"/api/v1/creators/{shy.address}/follow", {"on": True})
+    eventually(lambda: kind_of(fan, shy_id) == "relayed", 60, "fan and shy relayed")
+    post = shy.publish(world.big, "Too large for a relay", ["nat"])
+    eventually(lambda: fan.has_post(post), 60, "the post reaching the fan")
+    size = int(rendition(shy, post)["size"])
+    assert size > RELAY_LIMIT
+    url = rendition(fan, post)["url"]  # its manifest is small: it came through the relay
+    before = relayed_bytes(relay)
+    t0 = time.monotonic()
+    with pytest.raises((OSError, HTTPException)):  # a 504 or an aborted body, never a hang
+        fan.fetch(url, timeout=90)
+    cut_s = time.monotonic() - t0
+    carried = relayed_bytes(relay) - before
+    assert carried > 0  # it went through the relay (which may cut more than one circuit)
+    clip = fan.api.get(f"/api/v1/posts/{post}/clip")
+    assert clip["unplayable"]["code"] == "relay_limited"
+    assert "reachable only through a relay" in clip["unplayable"]["message"]
+    t1 = time.monotonic()
+    shown = ui_text(fan, f"#/post/{post}", ".clip-status", "reachable only through a relay")
+    assert "a fan has replicated it" in shown
+    world.record(
+        "e",
+        {
+            "clip_bytes": size,
+            "relay_bytes_until_the_error": carried,
+            "fetch_to_error_s": round(cut_s, 1),
+            "ui_s": round(time.monotonic() - t1, 1),
+        },
+    )

@@ -13,6 +13,7 @@ from peer.p2p.ports import P2PStream
 from peer.p2p.testing import FakeHost, FakeNetwork
 from storage.bitswap import Bitswap, BitswapOptions, ClientOptions
 from storage.bitswap.routing import MemoryRouting
+from storage.bitswap.store import NetworkContentStore
 from storage.bitswap.wire import (
     PROTOCOL_120,
     PROTOCOLS,
@@ -26,7 +27,8 @@ from storage.bitswap.wire import (
     frame,
 )
 from storage.cid import CID, RAW
-from storage.errors import ContentUnavailableError
+from storage.embedded import EmbeddedContentStore
+from storage.errors import ContentUnavailableError, RelayLimitedError
 from storage.local import LocalStore
 
 CHUNK = 262_144
@@ -53,11 +55,13 @@ async def nodes() -> AsyncIterator[Callable[..., Awaitable[Node]]]:
     made: list[Node] = []
     hosts: list[FakeHost] = []
 
-    async def make(options: BitswapOptions = FAST) -> Node:
+    async def make(
+        options: BitswapOptions = FAST, relayed: Callable[[str], bool] | None = None
+    ) -> Node:
         host = net.host()
         await host.start()
         local = LocalStore.memory()
-        bitswap = Bitswap(host, local, options)
+        bitswap = Bitswap(host, local, options, relayed=relayed)
         await bitswap.start()
         node = Node(host, local, bitswap)
         made.append(node)
@@ -253,6 +257,71 @@ async def test_content_nobody_has_fails_with_the_typed_error(
     with pytest.raises(ContentUnavailableError) as info:
         await b.bitswap.get_block(CID.for_block(RAW, b"nobody has this"), timeout=1)
     assert info.value.asked >= 1
+
+
+async def cut_host(make: Callable[..., Awaitable[Node]], data: bytes) -> FakeHost:
+    """Answers a want-block of ``data`` with the first half of the message, then ends the
+    stream: what a relay that resets the circuit at its byte limit leaves."""
+    host = await bare_host(make)
+
+    async def on_stream(stream: P2PStream) -> None:
+        async for msg in each_message(stream):
+            for want in msg.wants:
+                if want.cancel:
+                    continue
+                out = await host.open_stream(stream.peer, [PROTOCOL_120])
+                whole = frame(encode_message(BitswapMessage(blocks=((want.cid, data),))))
+                await out.write(whole[: len(whole) // 2])
+                await out.close()
+
+    for protocol in PROTOCOLS:
+        await host.set_stream_handler(protocol, on_stream)
+    return host
+
+
+async def test_a_block_cut_by_a_relay_is_named_and_not_asked_of_relayed_peers_again(
+    nodes: Callable[..., Awaitable[Node]],
+) -> None:
+    """A provider reached only through a relay whose stream ends inside the block's message
+    fails the want as relay-limited at once once no direct peer is left (not after the fetch
+    timeout), and so does the file read (remembered for ``/clip``); the block is not asked of
+    a relayed peer again, while a direct peer that has it still serves it."""
+    data = pattern(CHUNK, "relayed")
+    cut = await cut_host(nodes, data)
+    slow = BitswapOptions(client=ClientOptions(block_timeout=30, fetch_timeout=30))
+    asker = await nodes(slow, relayed=lambda peer: peer == cut.peer_id)
+    store = NetworkContentStore(EmbeddedContentStore(asker.local), asker.bitswap)
+    await asker.host.connect(cut.addrs[0])
+    cid = CID.for_block(RAW, data)
+    with pytest.raises(RelayLimitedError, match="relay cut the transfer") as info:
+        await asyncio.wait_for(store.read_range(cid, 0, 10), 10)
+    assert info.value.asked == 1
+    assert asker.bitswap.relay_limited(cid)
+    with pytest.raises(RelayLimitedError):  # at once: the relayed peer is not asked again
+        await asyncio.wait_for(asker.bitswap.get_block(cid), 0.5)
+    direct = await nodes()
+    direct.local.import_chunks([data])
+    await asker.host.connect(direct.host.addrs[0])
+    assert await store.read_range(cid, 0, 10) == data[:10]
+    assert not asker.bitswap.relay_limited(cid)  # read since, and stored here
+
+
+async def test_a_cut_from_a_direct_peer_or_a_silent_relayed_one_is_no_relay_limit(
+    nodes: Callable[..., Awaitable[Node]],
+) -> None:
+    """A relayed provider that only times out, or a direct one whose message is cut, gives
+    the ordinary error (a circuit also ends for reasons that have nothing to do with it)."""
+    data = pattern(CHUNK, "direct cut")
+    cut = await cut_host(nodes, data)
+    silent, _inbound = await probe_host(nodes)
+    asker = await nodes(relayed=lambda peer: peer == silent.peer_id)
+    await asker.host.connect(cut.addrs[0])
+    await asker.host.connect(silent.addrs[0])
+    cid = CID.for_block(RAW, data)
+    with pytest.raises(ContentUnavailableError, match="within") as info:
+        await asker.bitswap.get_block(cid)
+    assert not isinstance(info.value, RelayLimitedError)
+    assert not asker.bitswap.relay_limited(cid)
 
 
 async def malicious_host(make: Callable[..., Awaitable[Node]]) -> FakeHost:

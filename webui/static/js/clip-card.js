@@ -35,7 +35,7 @@ export function clipCard(item, prefs, focusSelf) {
   };
   if (item.available === false) showUnavailable(parts);
   showCreatorFacts(item.creator, parts);
-  wireVideo(parts, state, focusSelf);
+  wireVideo(parts, state, focusSelf, explainFailure);
   const like = likeAction(item, parts);
   watchCounts(item.id, el, ({ likes }) => showLikes(parts, likes));
 
@@ -62,6 +62,22 @@ export function clipCard(item, prefs, focusSelf) {
       );
     }
     return state.clipPromise;
+  }
+
+  /** The video failed: the content port can only abort, so ask the peer why (a relay that
+   * cut the transfer is named; anything else is the generic message). */
+  async function explainFailure() {
+    try {
+      const clip = await api.get(`/posts/${item.id}/clip`);
+      if (clip.unplayable) {
+        showUnplayable(parts, clip.unplayable);
+        return;
+      }
+    } catch (error) {
+      showLoadError(parts, error);
+      return;
+    }
+    status.textContent = "The clip could not be loaded.";
   }
 
   function showLock() {
@@ -315,7 +331,18 @@ function clearUnavailable({ el, status }) {
   delete el.dataset.unavailable;
 }
 
+/** The peer says why this clip cannot play yet (e.g. `relay_limited`): say it, and stop. */
+function showUnplayable({ el, status }, { code, message }) {
+  el.classList.add("unplayable");
+  el.dataset.unplayable = code;
+  status.textContent = `Cannot play yet: ${message}.`;
+}
+
 function showLoadError(parts, error) {
+  if (error.code === "relay_limited") {
+    showUnplayable(parts, { code: error.code, message: error.message });
+    return;
+  }
   const detail = api.explain(error);
   parts.status.textContent =
     error.status === 404 ? `This clip has not reached your peer yet (${detail}).` : detail;
@@ -333,7 +360,7 @@ function pickRendition(clip, el, video) {
 }
 
 /** Seek bar, bandwidth measurement, click to focus and sound, load errors. */
-function wireVideo({ video, seek, status, pausedMark }, state, focusSelf) {
+function wireVideo({ video, seek, pausedMark }, state, focusSelf, explainFailure) {
   video.addEventListener("canplaythrough", () => {
     if (!state.rendition || !video.duration || !video.buffered.length) return;
     const seconds = (performance.now() - state.loadStart) / 1000;
@@ -369,7 +396,7 @@ function wireVideo({ video, seek, status, pausedMark }, state, focusSelf) {
     pausedMark.hidden = true;
   });
   video.addEventListener("error", () => {
-    if (video.getAttribute("src")) status.textContent = "The clip could not be loaded.";
+    if (video.getAttribute("src")) explainFailure();
   });
 }
 
