@@ -74,6 +74,15 @@ class CommentModerated(Event):
 
 
 @dataclass(frozen=True)
+class CommentWithdrawn(Event):
+    """A comment's author withdrew (deleted) it; its replies went with it."""
+
+    kind: ClassVar[str] = "comment.deleted"
+    comment_id: str
+    post_id: str
+
+
+@dataclass(frozen=True)
 class CommentPolicySet(Event):
     """The post's creator set who may comment: holders of ``min_balance`` base units ('0':
     everyone)."""
@@ -223,6 +232,7 @@ EVENTS: Final[tuple[type[Event], ...]] = (
     PostStored,
     CommentStored,
     CommentModerated,
+    CommentWithdrawn,
     CommentPolicySet,
     PublishProgress,
     PublishDone,

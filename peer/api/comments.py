@@ -1,5 +1,5 @@
-"""Comment handlers: a post's comments, commenting, hiding (the post's creator) and the
-holders-only policy (ARCHITECTURE "Comments")."""
+"""Comment handlers: a post's comments, commenting, deleting an own comment, hiding (the post's
+creator) and the holders-only policy (ARCHITECTURE "Comments")."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ _REFUSALS = {
     "unknown-post": (404, "unknown_post"),
     "unknown-target": (404, "unknown_comment"),
     "not-own-post": (403, "not_your_post"),
+    "not-own-comment": (403, "not_your_comment"),
 }
 
 
@@ -91,6 +92,17 @@ async def hide_comment(request: web.Request) -> web.Response:
     except CommentRefused as exc:
         raise _refused(exc) from exc
     return web.json_response({"id": "0x" + cid.hex(), "post": "0x" + post.hex(), "hidden": hidden})
+
+
+async def delete_comment(request: web.Request) -> web.Response:
+    """Withdraw one of the user's own comments (its replies go with it) for every peer."""
+    cid = _id(request.match_info["comment_id"], "a comment id", "bad_comment_id")
+    await json_body(request)
+    try:
+        post = await feed(request).withdraw_comment(cid)
+    except CommentRefused as exc:
+        raise _refused(exc) from exc
+    return web.json_response({"id": "0x" + cid.hex(), "post": "0x" + post.hex(), "deleted": True})
 
 
 async def set_policy(request: web.Request) -> web.Response:

@@ -68,6 +68,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/v1/posts/{post_id}/comments", comments.add_comment, "Comment on a post"),
     Route("POST", "/api/v1/posts/{post_id}/comment-policy", comments.set_policy, "Holders-only comments on an own post"),  # noqa: E501
     Route("POST", "/api/v1/comments/{comment_id}/hide", comments.hide_comment, "Hide or show a comment on an own post"),  # noqa: E501
+    Route("POST", "/api/v1/comments/{comment_id}/delete", comments.delete_comment, "Delete an own comment"),  # noqa: E501
     Route("GET", "/api/v1/creators/{address}", feed.creator, "A creator and their token"),
     Route("GET", "/api/v1/creators/{address}/posts", feed.creator_posts, "A creator's posts"),
     Route("POST", "/api/v1/creators/{address}/follow", feed.follow, "Follow or unfollow"),

@@ -52,6 +52,7 @@ API_CODES = (
     "unknown_post",
     "unknown_job",
     "not_your_post",
+    "not_your_comment",
     "manifest_too_large",
     "confirmation_required",
     "locked",
@@ -459,6 +460,7 @@ EVENTS: dict[str, Schema] = {
         {"comment_id": POST_ID, "post_id": POST_ID, "author": ADDRESS, "parent": POST_ID}
     ),
     "comment.hidden": obj({"comment_id": POST_ID, "post_id": POST_ID, "hidden": BOOL}),
+    "comment.deleted": obj({"comment_id": POST_ID, "post_id": POST_ID}),
     "comment.policy": obj({"post_id": POST_ID, "min_balance": BIG}),
     "publish.progress": obj(
         {"job": STR, "stage": {"enum": list(PUBLISH_STAGES)}, "done": NAT, "total": NAT}
@@ -719,6 +721,11 @@ SCHEMAS: dict[tuple[str, str], RouteSchema] = {
         {200: obj({"id": POST_ID, "post": POST_ID, "hidden": BOOL})},
         FEED_WRITE,
         obj({}, {"hidden": {**BOOL, "default": True}}),
+    ),
+    ("POST", "/api/v1/comments/{comment_id}/delete"): RouteSchema(
+        {200: obj({"id": POST_ID, "post": POST_ID, "deleted": {"const": True}})},
+        FEED_WRITE,
+        EMPTY,
     ),
     ("GET", "/api/v1/creators/{address}"): RouteSchema({200: ref("Creator")}, CHAIN | FEED_READ),
     ("GET", "/api/v1/creators/{address}/posts"): RouteSchema(

@@ -1,4 +1,5 @@
-"""``toktok comment | comments | comment-hide | comment-policy`` (through the running daemon)."""
+"""``toktok comment | comments | comment-delete | comment-hide | comment-policy`` (through the
+running daemon)."""
 
 from __future__ import annotations
 
@@ -76,6 +77,16 @@ def comment_hide(state: CliState, comment_id: str, show: bool, as_json: bool) ->
     emit(result, as_json, lambda r: f"{'hidden' if r['hidden'] else 'shown'}: {r['id']}")
 
 
+@click.command(name="comment-delete")
+@click.argument("comment_id", metavar="COMMENT")
+@json_option
+@pass_state
+def comment_delete(state: CliState, comment_id: str, as_json: bool) -> None:
+    """Delete your comment COMMENT (and the replies to it) for every peer that honours it."""
+    result = state.require_daemon().post(f"/api/v1/comments/{comment_id}/delete", {})
+    emit(result, as_json, lambda r: f"deleted: {r['id']}")
+
+
 @click.command(name="comment-policy")
 @click.argument("post")
 @click.option(
@@ -99,4 +110,4 @@ def comment_policy(state: CliState, post: str, min_tokens: int, as_json: bool) -
     )
 
 
-COMMANDS = (comment, comments, comment_hide, comment_policy)
+COMMANDS = (comment, comments, comment_delete, comment_hide, comment_policy)

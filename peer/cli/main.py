@@ -56,6 +56,7 @@ COMMANDS: dict[str, str] = {
     "unblock": "peer.cli.feed",
     "comment": "peer.cli.comments",
     "comments": "peer.cli.comments",
+    "comment-delete": "peer.cli.comments",
     "comment-hide": "peer.cli.comments",
     "comment-policy": "peer.cli.comments",
     "unlock": "peer.cli.gating",

@@ -20,11 +20,14 @@ from peer.events import (
     CommentModerated,
     CommentPolicySet,
     CommentStored,
+    CommentWithdrawn,
     FollowStored,
     LikeStored,
     PostStored,
 )
 from peer.feed.builders import CreatorLog, sign_record
+from peer.feed.comment_queries import logged_post
+from peer.feed.comments import CommentRecord
 from peer.feed.eip712 import Domain, digest
 from peer.feed.errors import CommentRefused, NotHolderError, RegistryUnavailable
 from peer.feed.gossip import FeedGossip
@@ -36,6 +39,7 @@ from peer.feed.records import (
     ZERO_ID,
     Comment,
     CommentPolicy,
+    CommentWithdrawal,
     Follow,
     Like,
     LikeV2,
@@ -179,6 +183,10 @@ class FeedService:
             task = asyncio.ensure_future(self._moderated(record))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+        elif isinstance(record, CommentWithdrawal):
+            task = asyncio.ensure_future(self._withdrawn(record, record_id))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
         elif isinstance(record, CommentPolicy):
             self._bus.publish(CommentPolicySet("0x" + record.post.hex(), str(record.min_balance)))
         elif isinstance(record, Like) or (isinstance(record, LikeV2) and record.on):
@@ -195,6 +203,12 @@ class FeedService:
                     "0x" + moderation.target.hex(), "0x" + item.post.hex(), moderation.hidden
                 )
             )
+
+    async def _withdrawn(self, withdrawal: CommentWithdrawal, record_id: bytes) -> None:
+        index = self._index
+        post = await index.read(lambda db: logged_post(db, record_id)) if index else None
+        if post is not None:  # None: the comment was gone already, nothing changed
+            self._bus.publish(CommentWithdrawn("0x" + withdrawal.target.hex(), "0x" + post.hex()))
 
     # ---- the user's own records ----------------------------------------------------------
 
@@ -310,9 +324,7 @@ class FeedService:
     async def delete(self, post_id: bytes) -> None:
         await self._sign_and_publish(Tombstone(self.me, post_id, int(self._clock())))
 
-    async def _publish_comment_record(
-        self, record: Comment | Moderation | CommentPolicy, post_creator: str
-    ) -> bytes:
+    async def _publish_comment_record(self, record: CommentRecord, post_creator: str) -> bytes:
         assert self._domain is not None
         envelope = sign_record(record, self._domain, self._key())
         verdict = await self.gossip.publish(envelope, post_creator=post_creator)
@@ -345,6 +357,19 @@ class FeedService:
         if creator != self.me:
             raise CommentRefused("not-own-post", "only the post's creator hides its comments")
         record = Moderation(self.me, comment_id, hidden, int(self._clock()))
+        await self._publish_comment_record(record, creator)
+        return item.post
+
+    async def withdraw_comment(self, comment_id: bytes) -> bytes:
+        """Withdraw (delete) one of the user's own comments, with the replies to it, for every
+        peer that honours withdrawals; returns the post id."""
+        item = await self.index.comment(comment_id)
+        if item is None:
+            raise CommentRefused("unknown-target", "this peer holds no such comment")
+        if item.author != self.me:
+            raise CommentRefused("not-own-comment", "only its author deletes a comment")
+        creator = await self._post_creator(item.post)
+        record = CommentWithdrawal(self.me, comment_id, int(self._clock()))
         await self._publish_comment_record(record, creator)
         return item.post
 

@@ -100,3 +100,9 @@ def comments_page(
     if len(items) == limit and items:
         next_cursor = encode_cursor("comments", (items[-1].created_at, items[-1].rowid))
     return CommentPage(tuple(items), next_cursor, policy_of(db, post))
+
+
+def logged_post(db: sqlite_utils.Database, record_id: bytes) -> bytes | None:
+    """The post of a comment record in force (``comment_log``), e.g. a stored withdrawal."""
+    row = db.execute("SELECT post FROM comment_log WHERE id = ?", (record_id,)).fetchone()
+    return None if row is None else bytes(row[0])

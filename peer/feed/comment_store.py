@@ -6,6 +6,9 @@
   ``(createdAt, id)``; the replaced record leaves ``comment_log`` and the new one enters it at
   the end (so the log serves only records in force, in an order where a comment precedes its
   moderation).
+- A withdrawal (its author's) deletes the comment, its replies and their moderations, and leaves
+  the withdrawal itself in ``comment_log`` (sync carries it to peers that still hold the
+  comment); the ids stay in ``records``, so the comments are never stored again.
 - ``remove_post_comments`` (called when a tombstone withdraws a post) deletes the post's
   comments, their moderations and its policy; their ids stay in ``records`` so that they are
   never stored again.
@@ -17,7 +20,7 @@ from typing import Final
 
 import sqlite_utils
 
-from peer.feed.records import Comment, CommentPolicy, Moderation
+from peer.feed.records import Comment, CommentPolicy, CommentWithdrawal, Moderation
 
 MAX_SQL_INT: Final = 2**63 - 1
 
@@ -129,3 +132,45 @@ def remove_post_comments(db: sqlite_utils.Database, post: bytes) -> int:
         "UPDATE comment_usage SET bytes = bytes - ?, count = count - ? WHERE k = 0", (size, count)
     )
     return int(count)
+
+
+def store_withdrawal(
+    db: sqlite_utils.Database, withdrawal: CommentWithdrawal, record_id: bytes, wire: bytes
+) -> bool:
+    """Withdraw a comment (validated: the signer wrote it) with its replies; True if it was
+    stored (False: the comment is gone already, e.g. with its post's tombstone)."""
+    conn = db.conn
+    row = conn.execute(
+        "SELECT post FROM comments WHERE id = ? AND author = ?",
+        (withdrawal.target, withdrawal.author),
+    ).fetchone()
+    if row is None:
+        return False
+    post = bytes(row[0])
+    gone = [  # the comment and every answer below it
+        bytes(r[0])
+        for r in conn.execute(
+            "WITH RECURSIVE thread(id) AS (VALUES (?1) UNION SELECT c.id FROM comments c"
+            " JOIN thread t ON c.parent = t.id WHERE c.post = ?2) SELECT id FROM thread",
+            (withdrawal.target, post),
+        )
+    ]
+    marks = ",".join("?" * len(gone))
+    size, count = conn.execute(
+        "SELECT COALESCE(SUM(length(wire)), 0), COUNT(*) FROM comment_log"  # noqa: S608 - marks
+        f" WHERE kind = 'comment' AND id IN ({marks})",
+        gone,
+    ).fetchone()
+    conn.execute(
+        "DELETE FROM comment_log WHERE id IN"  # noqa: S608 - marks only
+        f" (SELECT id FROM moderations WHERE target IN ({marks}))",
+        gone,
+    )
+    conn.execute(f"DELETE FROM moderations WHERE target IN ({marks})", gone)  # noqa: S608
+    conn.execute(f"DELETE FROM comment_log WHERE id IN ({marks})", gone)  # noqa: S608
+    conn.execute(f"DELETE FROM comments WHERE id IN ({marks})", gone)  # noqa: S608
+    conn.execute(
+        "UPDATE comment_usage SET bytes = bytes - ?, count = count - ? WHERE k = 0", (size, count)
+    )
+    _log(db, record_id, post, "commentWithdrawal", withdrawal.author, wire)
+    return True

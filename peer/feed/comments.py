@@ -1,4 +1,5 @@
-"""The rules of the comment records (ARCHITECTURE "Comments"): Comment, Moderation, CommentPolicy.
+"""The rules of the comment records (ARCHITECTURE "Comments"): Comment, Moderation, CommentPolicy,
+CommentWithdrawal.
 
 Pure apart from the awaited ports: the local state (``FeedView``), the token registry and the
 holdings check (``Holdings``). ``CommentRules.check`` runs after the checks every record passes
@@ -12,6 +13,9 @@ holdings check (``Holdings``). ``CommentRules.check`` runs after the checks ever
   (Reject ``moderation-not-own-post``).
 - CommentPolicy: post known (Ignore ``unknown-post``) and the signer's (Reject
   ``policy-not-own-post``).
+- CommentWithdrawal: target comment known (Ignore ``unknown-target``: never stored, already
+  withdrawn, or gone with its post), and written by the signer (Reject
+  ``withdrawal-not-own-comment``).
 
 A failed holding check is Ignore, never Reject: the commenter may have sold since signing, and
 the peer that relayed the comment is not at fault.
@@ -24,7 +28,17 @@ from typing import Final
 
 from peer.feed.errors import RegistryUnavailable
 from peer.feed.ports import FeedView, Holdings, TokenRegistry
-from peer.feed.records import ZERO_ID, Comment, CommentPolicy, Moderation, Record
+from peer.feed.records import (
+    ZERO_ID,
+    Comment,
+    CommentPolicy,
+    CommentWithdrawal,
+    Moderation,
+    Record,
+)
+
+CommentRecord = Comment | Moderation | CommentPolicy | CommentWithdrawal
+"""The records the comment rules decide on (carried on the comment topics only)."""
 
 MAX_COMMENT_CHARS: Final = 500
 """Most Unicode code points in a comment's text (at least one is required)."""
@@ -78,12 +92,14 @@ class CommentRules:
         self.me = me
         """The local user's address (its comments and comments on its posts skip the budget)."""
 
-    async def check(self, record: Comment | Moderation | CommentPolicy) -> Refusal | None:
+    async def check(self, record: CommentRecord) -> Refusal | None:
         """None if the record may be stored, else why not."""
         if isinstance(record, Comment):
             return await self._comment(record)
         if isinstance(record, Moderation):
             return await self._moderation(record)
+        if isinstance(record, CommentWithdrawal):
+            return await self._withdrawal(record)
         return await self._policy(record)
 
     async def _comment(self, comment: Comment) -> Refusal | None:
@@ -130,6 +146,16 @@ class CommentRules:
         owner = await self._view.post_creator(target[0])
         if owner != moderation.creator:
             return Refusal(True, "moderation-not-own-post", "only the post's creator moderates")
+        return None
+
+    async def _withdrawal(self, withdrawal: CommentWithdrawal) -> Refusal | None:
+        target = await self._view.comment_info(withdrawal.target)
+        if target is None:
+            return Refusal(False, "unknown-target", "withdrawal of a comment this peer lacks")
+        if target[1] != withdrawal.author:
+            return Refusal(
+                True, "withdrawal-not-own-comment", "only its author withdraws a comment"
+            )
         return None
 
     async def _policy(self, policy: CommentPolicy) -> Refusal | None:

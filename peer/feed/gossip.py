@@ -6,9 +6,10 @@ token), ``toktok/1/creator/<lowercase address>`` (all of one creator's posts, fo
 (``likeV2`` records: today's peers Reject an unknown kind on the social topic and would
 penalise the sender, so the new kind has a topic of its own; on it, a well-formed record of a
 kind we do not know is Ignored, so kinds can be added there later), and
-``toktok/1/comments/<lowercase address>`` (comments on one creator's posts, and that creator's
-moderations and comment policies; subscribed by the creator, its followers and its commenters;
-peers that predate comments never subscribe it, so they never see, reject or penalise them).
+``toktok/1/comments/<lowercase address>`` (comments on one creator's posts and their authors'
+withdrawals, and that creator's moderations and comment policies; subscribed by the creator,
+its followers and its commenters; peers that predate comments never subscribe it, so they never
+see, reject or penalise them; peers that predate withdrawals Ignore them as an unknown kind).
 
 For every received message the facade's topic validator runs, in this order: decode (Reject),
 topic fit (Reject: a record on a topic that does not carry it), the rate limit per forwarding
@@ -16,7 +17,8 @@ peer (Ignore: a relay under load is not a cheat), field rules and signature (Rej
 author (Ignore), the rate limit per author (Ignore; after the signature check, so nobody can
 spend a creator's budget with forged records, and before any chain lookup), for comment records
 the limits per peer and per author across all comment topics (Ignore) and, for a comment on a
-post we hold, that the topic is its creator's (Reject), then the rest of the feed rules.
+post we hold (or a withdrawal of a comment we hold), that the topic is the post creator's
+(Reject), then the rest of the feed rules.
 Accepted records are stored in the index before the validator answers. A fork, or a record the
 index already had, answers Ignore so gossip does not forward it. A Reject reaches the facade as
 Reject, which penalises the sending peer.
@@ -42,6 +44,7 @@ from peer.feed.records import (
     ZERO_ADDRESS,
     Comment,
     CommentPolicy,
+    CommentWithdrawal,
     Follow,
     Like,
     LikeV2,
@@ -80,7 +83,7 @@ def comment_topic(creator: str) -> str:
 def topics_for(envelope: Envelope, post_creator: str | None = None) -> list[str]:
     """The topics a record is published on (a comment needs its post's creator)."""
     record = envelope.record
-    if isinstance(record, Comment):
+    if isinstance(record, Comment | CommentWithdrawal):
         if post_creator is None:
             raise ValueError("a comment is published on its post creator's comment topic")
         return [comment_topic(post_creator)]
@@ -120,7 +123,7 @@ def topic_problem(topic: str, envelope: Envelope) -> str | None:
             return None
         return f"{envelope.kind} on the social topic"
     if topic.startswith(COMMENT_TOPIC_PREFIX):
-        if isinstance(record, Comment):
+        if isinstance(record, Comment | CommentWithdrawal):
             return None  # its post's creator is checked against the index (``_decide``)
         if isinstance(record, Moderation | CommentPolicy):
             if record.creator.lower() == topic.removeprefix(COMMENT_TOPIC_PREFIX):
@@ -308,13 +311,9 @@ class FeedGossip:
                 return Ignore("rate-peer-comments")
             if not self._comment_author_limits.allow(author, now):
                 return Ignore("rate-author-comments")
-            record = envelope.record
-            if isinstance(record, Comment):
-                creator = await self._validator.view.post_creator(record.post)
-                if creator is not None and creator.lower() != topic.removeprefix(
-                    COMMENT_TOPIC_PREFIX
-                ):
-                    return Reject("wrong-topic: a comment on another creator's post")
+            creator = await self._commented_post_creator(envelope)
+            if creator is not None and creator.lower() != topic.removeprefix(COMMENT_TOPIC_PREFIX):
+                return Reject(f"wrong-topic: a {envelope.kind} on another creator's post")
         verdict = await self._validator.check(envelope, authenticated, int(now))
         if isinstance(verdict, v.Rejected):
             return Reject(str(verdict.reason))
@@ -327,6 +326,16 @@ class FeedGossip:
         if result is StoreResult.FORK or verdict.fork:
             return Ignore("fork")
         return Accept()
+
+    async def _commented_post_creator(self, envelope: Envelope) -> str | None:
+        """The creator of the post a comment (or the comment a withdrawal) is on, if stored."""
+        record = envelope.record
+        if isinstance(record, Comment):
+            return await self._validator.view.post_creator(record.post)
+        if isinstance(record, CommentWithdrawal):
+            target = await self._validator.view.comment_info(record.target)
+            return None if target is None else await self._validator.view.post_creator(target[0])
+        return None
 
     def _notify(self, envelope: Envelope, record_id: bytes, result: StoreResult) -> None:
         if self._on_stored is None or result is StoreResult.DUPLICATE:

@@ -20,11 +20,13 @@ from peer.feed.comment_store import (
     store_comment,
     store_moderation,
     store_policy,
+    store_withdrawal,
 )
 from peer.feed.errors import FeedIndexError
 from peer.feed.records import (
     Comment,
     CommentPolicy,
+    CommentWithdrawal,
     Follow,
     Like,
     LikeV2,
@@ -117,6 +119,8 @@ def store(
         store_moderation(db, record, record_id, wire)
     elif isinstance(record, CommentPolicy):
         store_policy(db, record, record_id, wire)
+    elif isinstance(record, CommentWithdrawal):
+        store_withdrawal(db, record, record_id, wire)
     return StoreResult.STORED
 
 

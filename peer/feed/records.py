@@ -123,8 +123,28 @@ class CommentPolicy:
     created_at: int
 
 
-Record = Post | Profile | Follow | Like | LikeV2 | Tombstone | Comment | Moderation | CommentPolicy
-COMMENT_KINDS: Final = ("comment", "moderation", "commentPolicy")
+@dataclass(frozen=True, slots=True)
+class CommentWithdrawal:
+    """``author`` withdraws (deletes) their comment with id ``target``; its replies go with it."""
+
+    author: str
+    target: bytes
+    created_at: int
+
+
+Record = (
+    Post
+    | Profile
+    | Follow
+    | Like
+    | LikeV2
+    | Tombstone
+    | Comment
+    | Moderation
+    | CommentPolicy
+    | CommentWithdrawal
+)
+COMMENT_KINDS: Final = ("comment", "moderation", "commentPolicy", "commentWithdrawal")
 """The wire kinds of the comment records (carried on the comment topics only)."""
 
 Field = tuple[str, str, str]  # (wire name, attribute name, EIP-712 type)
@@ -255,6 +275,16 @@ SCHEMAS: Final[dict[type[Record], Schema]] = {
             ("createdAt", "created_at", "uint64"),
         ),
         "creator",
+    ),
+    CommentWithdrawal: Schema(
+        "CommentWithdrawal",
+        "commentWithdrawal",
+        (
+            ("author", "author", "address"),
+            ("target", "target", "bytes32"),
+            ("createdAt", "created_at", "uint64"),
+        ),
+        "author",
     ),
 }
 

@@ -36,6 +36,8 @@ Layout:
   order; what sync serves; views ``comment_sync``, ``moderation_sync`` and
   ``comment_policy_sync`` give ``(id, wire, author)`` per kind) and ``comment_usage`` (the bytes
   and count of stored comments, for the budget).
+- ``comment-withdrawals``: the view ``comment_withdrawal_sync`` (withdrawals live in
+  ``comment_log`` with kind ``commentWithdrawal``).
 - ``unlike-and-sync-kinds``: ``likes2`` holds the latest ``likeV2`` per (actor, post);
   ``like_state(post, actor, on, created_at, id)`` the winning like record of either type per
   (actor, post) (a ``Like`` counts as on), which like counts read; indexes by (author, id) on
@@ -264,6 +266,13 @@ def _comments(db: sqlite_utils.Database) -> None:
         db.execute(statement)
 
 
+def _comment_withdrawals(db: sqlite_utils.Database) -> None:
+    db.execute(
+        "CREATE VIEW comment_withdrawal_sync AS"
+        " SELECT id, wire, author FROM comment_log WHERE kind = 'commentWithdrawal'"
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Migration:
     """One schema change: a unique, never reused ``name`` and the function that applies it."""
@@ -279,6 +288,7 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
     Migration("visible-post-indexes", _v4),
     Migration("comments", _comments),
     Migration("unlike-and-sync-kinds", _v5),
+    Migration("comment-withdrawals", _comment_withdrawals),
 )
 LATEST: Final = len(MIGRATIONS)
 _RECORD_TABLE: Final = (

@@ -9,8 +9,8 @@ here: sync keeps their own messages (heads by log seq, profiles by version).
 
 The order is the order a round fetches kinds in (a kind that others depend on comes first:
 tombstones before the comments they remove, a post's policy before its comments, comments
-before the moderations that target them). The comment kinds are served from views over
-``comment_log`` (``(id, wire, author)``, the author being the signer).
+before the moderations that target them, withdrawals last). The comment kinds are served from
+views over ``comment_log`` (``(id, wire, author)``, the author being the signer).
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ SYNCED_KINDS: Final[dict[str, SyncTable]] = {
     "commentPolicy": SyncTable("comment_policy_sync", "author"),
     "comment": SyncTable("comment_sync", "author"),
     "moderation": SyncTable("moderation_sync", "author"),
+    "commentWithdrawal": SyncTable("comment_withdrawal_sync", "author"),
 }
 
 

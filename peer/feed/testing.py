@@ -9,7 +9,15 @@
 from __future__ import annotations
 
 from peer.feed.errors import RegistryUnavailable
-from peer.feed.records import Comment, CommentPolicy, Post, Profile, Record, Tombstone
+from peer.feed.records import (
+    Comment,
+    CommentPolicy,
+    CommentWithdrawal,
+    Post,
+    Profile,
+    Record,
+    Tombstone,
+)
 
 
 class FakeTokenRegistry:
@@ -50,7 +58,7 @@ class MemoryFeedView:
         self.creators: dict[bytes, str] = {}
         self.profiles: dict[str, int] = {}
         self.tombstones: dict[bytes, str] = {}
-        self.comments: dict[bytes, tuple[bytes, str, int]] = {}
+        self.comments: dict[bytes, tuple[bytes, str, int, bytes]] = {}
         self.policies: dict[bytes, tuple[int, bytes, str, int]] = {}
 
     def add(self, record: Record, record_id: bytes, wire: bytes | None = None) -> None:
@@ -71,7 +79,12 @@ class MemoryFeedView:
                 self.policies.pop(record.post, None)
         if isinstance(record, Comment):
             size = len(wire) if wire is not None else len(record.text.encode()) + 400
-            self.comments[record_id] = (record.post, record.author, size)
+            self.comments[record_id] = (record.post, record.author, size, record.parent)
+        if isinstance(record, CommentWithdrawal):  # the comment and its replies go
+            gone = {record.target} | {
+                cid for cid, c in self.comments.items() if c[3] == record.target
+            }
+            self.comments = {cid: c for cid, c in self.comments.items() if cid not in gone}
         if isinstance(record, CommentPolicy):
             latest = (record.created_at, record_id, record.creator, record.min_balance)
             if latest[:2] > self.policies.get(record.post, (-1, b"", "", 0))[:2]:
@@ -103,10 +116,10 @@ class MemoryFeedView:
         return min_balance if creator == self.creators.get(post_id) else 0
 
     async def comment_count(self, post_id: bytes) -> int:
-        return sum(1 for post, _a, _s in self.comments.values() if post == post_id)
+        return sum(1 for c in self.comments.values() if c[0] == post_id)
 
     async def comment_bytes(self) -> int:
-        return sum(size for _p, _a, size in self.comments.values())
+        return sum(c[2] for c in self.comments.values())
 
 
 class FakeHoldings:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
-from peer.feed.comments import CommentLimits, CommentRules, comment_field_problem
+from peer.feed.comments import CommentLimits, CommentRecord, CommentRules, comment_field_problem
 from peer.feed.eip712 import Domain, digest
 from peer.feed.errors import DecodeError, OversizeError, RegistryUnavailable, SignatureError
 from peer.feed.ports import FeedView, FreshLookup, Holdings, TokenRegistry
@@ -23,8 +23,6 @@ from peer.feed.records import (
     ZERO_ADDRESS,
     ZERO_ID,
     Comment,
-    CommentPolicy,
-    Moderation,
     Post,
     Profile,
     Record,
@@ -55,6 +53,7 @@ class RejectReason(StrEnum):
     NOT_OWN_POST = "tombstone-not-own-post"
     MODERATION_NOT_OWN_POST = "moderation-not-own-post"
     POLICY_NOT_OWN_POST = "policy-not-own-post"
+    WITHDRAWAL_NOT_OWN_COMMENT = "withdrawal-not-own-comment"
 
 
 class IgnoreReason(StrEnum):
@@ -219,7 +218,7 @@ class Validator:
             stored = await self._view.profile_version(record.creator)
             if stored is not None and record.version <= stored:
                 return Ignored(IgnoreReason.STALE, f"profile version {record.version} <= {stored}")
-        if isinstance(record, Comment | Moderation | CommentPolicy):
+        if isinstance(record, CommentRecord):
             refusal = await self.comments.check(record)
             if refusal is None:
                 return Accepted(envelope, record_id)

@@ -12,6 +12,7 @@ import asyncio
 import time
 from collections import Counter
 from collections.abc import Sequence
+from typing import Final
 
 from peer.feed.db import Readers, Writer
 from peer.feed.ingest import StoreItem, StoreResult, set_listed, store_batch
@@ -19,6 +20,7 @@ from peer.feed.synckinds import SYNCED_KINDS
 from peer.feed.wire import Envelope, encode
 
 LISTS = ("muted", "blocked")
+_REMOVING: Final = frozenset({"tombstone", "commentWithdrawal"})
 
 
 class FeedWrites:
@@ -48,8 +50,9 @@ class FeedWrites:
         try:
             return await future
         finally:
-            # even on failure: cheap and safe; a tombstone also removes the post's comments
-            for kind in SYNCED_KINDS if envelope.kind == "tombstone" else (envelope.kind,):
+            # even on failure: cheap and safe; a tombstone or a comment withdrawal also removes
+            # records of other kinds (the post's comments, the comment's replies and moderations)
+            for kind in SYNCED_KINDS if envelope.kind in _REMOVING else (envelope.kind,):
                 self._generations[kind] += 1
 
     def _flush_stores(self) -> None:

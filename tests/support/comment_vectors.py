@@ -18,6 +18,7 @@ from peer.feed.records import (
     ZERO_ID,
     Comment,
     CommentPolicy,
+    CommentWithdrawal,
     Moderation,
     Record,
 )
@@ -77,10 +78,15 @@ def build() -> dict[str, Any]:
         Comment(commenter, bytes(range(32)), ZERO_ID, "on a post nobody has", CREATED + 60),
         KEY_COMMENTER,
     )
+    _withdrawal, withdrawal_v = _signed(
+        CommentWithdrawal(commenter, comment_id, CREATED + 300), KEY_COMMENTER
+    )
+    _theft, theft_v = _signed(CommentWithdrawal(creator, comment_id, CREATED + 300), KEY_CREATOR)
     topic = "toktok/1/comments/" + creator.lower()
     with_post = [post_wire]
     with_comment = [post_wire, comment_v["wire"]]
     with_policy = [post_wire, pol_v["wire"]]
+    withdrawn = [post_wire, comment_v["wire"], withdrawal_v["wire"]]
 
     def case(
         name: str,
@@ -108,7 +114,8 @@ def build() -> dict[str, Any]:
             " accounts 0 (creator of the post) and 1 (commenter), public test keys of no value."
             " 'state' are wire records stored before the case; 'holdings' the effective"
             " balance (holding rule) of the creator's token per holder; 'registry' maps the"
-            " creator to its token; 'verdict' is the validator's outcome at 'now'."
+            " creator to its token; 'verdict' is the validator's outcome at 'now'. A"
+            " CommentWithdrawal deletes its author's comment and the replies to it."
         ),
         "domain": {
             "name": "Toktok",
@@ -121,7 +128,12 @@ def build() -> dict[str, Any]:
                 "typeString": schema.type_string,
                 "fields": [{"name": w, "type": t} for w, _a, t in schema.fields],
             }
-            for schema in (SCHEMAS[Comment], SCHEMAS[Moderation], SCHEMAS[CommentPolicy])
+            for schema in (
+                SCHEMAS[Comment],
+                SCHEMAS[Moderation],
+                SCHEMAS[CommentPolicy],
+                SCHEMAS[CommentWithdrawal],
+            )
         },
         "signers": {"creator": creator, "commenter": commenter},
         "registry": {creator: TOKEN},
@@ -166,6 +178,48 @@ def build() -> dict[str, Any]:
                 with_policy,
                 "accept",
                 {commenter: 5 * TOKENS},
+            ),
+            case(
+                "withdrawal",
+                "the commenter withdraws (deletes) their comment",
+                withdrawal_v,
+                with_comment,
+                "accept",
+            ),
+            case(
+                "withdrawal_by_other",
+                "the post's creator tries to withdraw the commenter's comment",
+                theft_v,
+                with_comment,
+                "reject:withdrawal-not-own-comment",
+            ),
+            case(
+                "withdrawal_unknown_comment",
+                "a withdrawal of a comment this peer never held",
+                withdrawal_v,
+                with_post,
+                "ignore:unknown-target",
+            ),
+            case(
+                "comment_after_withdrawal",
+                "the withdrawn comment arrives again (from a peer that predates withdrawals)",
+                comment_v,
+                withdrawn,
+                "ignore:duplicate",
+            ),
+            case(
+                "moderation_after_withdrawal",
+                "the creator's moderation of a withdrawn comment, whatever its createdAt",
+                mod_v,
+                withdrawn,
+                "ignore:unknown-target",
+            ),
+            case(
+                "reply_after_withdrawal",
+                "an answer to a withdrawn comment",
+                reply_v,
+                withdrawn,
+                "ignore:unknown-parent",
             ),
         ],
     }

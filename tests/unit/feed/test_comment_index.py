@@ -19,6 +19,7 @@ from peer.feed.records import (
     ZERO_ID,
     Comment,
     CommentPolicy,
+    CommentWithdrawal,
     Moderation,
     Record,
     Tombstone,
@@ -66,7 +67,7 @@ async def test_an_index_made_before_comments_gets_them_and_keeps_its_records(
         assert listed.items[0].author_name == ""
     db = connect(path)
     assert version(db) == LATEST
-    assert applied(db)[4:] == ["comments", "unlike-and-sync-kinds"]
+    assert applied(db)[4:] == ["comments", "unlike-and-sync-kinds", "comment-withdrawals"]
     db.conn.close()
     async with FeedIndex(IndexOptions(path)) as index:  # opening again applies nothing twice
         assert await index.view.comment_count(post_id) == 1
@@ -150,6 +151,41 @@ async def test_a_tombstone_removes_the_comments_and_they_never_come_back(
     assert await index.view.comment_policy(post_id) == 0
     again = await index.writes.store(sign_record(comment, domain, KEY_B), comment_id)
     assert again is StoreResult.DUPLICATE
+
+
+async def test_a_withdrawal_deletes_the_comment_its_thread_and_moderations_for_good(
+    index: FeedIndex, domain: Domain
+) -> None:
+    post, post_id = CreatorLog(domain, KEY_A, TOKEN).next_post(MANIFEST, "p", 1)
+    await index.store(post, post_id)
+    kept = Comment(A, post_id, ZERO_ID, "stays", 2)
+    kept_id = await _store(index, domain, kept, KEY_A)
+    comment = Comment(B, post_id, ZERO_ID, "regret", 3)
+    comment_id = await _store(index, domain, comment, KEY_B)
+    reply = Comment(A, post_id, comment_id, "answer", 4)
+    reply_id = await _store(index, domain, reply, KEY_A)
+    deeper = await _store(index, domain, Comment(B, post_id, reply_id, "deeper", 5), KEY_B)
+    await _store(index, domain, Moderation(A, comment_id, True, 9), KEY_A)  # later than it
+    before = await index.kind_heads("comment")
+    withdrawal = CommentWithdrawal(B, comment_id, 6)
+    withdrawal_id = await _store(index, domain, withdrawal, KEY_B)
+    listed = await index.comments(post_id, limit=50, include_hidden=True)
+    assert [c.id for c in listed.items] == [kept_id]
+    assert await index.comment_bytes() == len(encode(sign_record(kept, domain, KEY_A)))
+    wires, _end = await index.comment_records_since(0)
+    assert [digest(decode(w).record, domain) for w in wires] == [kept_id, withdrawal_id]
+    assert await index.kind_heads("comment") != before  # the cached heads were dropped
+    assert set(await index.kind_heads("commentWithdrawal")) == {B}
+    assert await index.kind_heads("moderation") == {}
+    assert await index.kind_range("commentWithdrawal", B, ZERO_ID, 10) == [
+        encode(sign_record(withdrawal, domain, KEY_B))
+    ]
+    for again, key in ((comment, KEY_B), (reply, KEY_A)):  # relayed by a peer that kept them
+        result = await index.store(sign_record(again, domain, key), digest(again, domain))
+        assert result is StoreResult.DUPLICATE
+    assert await index.comment(deeper) is None
+    await _store(index, domain, Tombstone(A, post_id, 7), KEY_A)  # the post goes: all of it
+    assert await index.comment_records_since(0) == ([], 0)
 
 
 async def test_store_many_stores_a_page_and_reports_each_record(

@@ -1,5 +1,5 @@
 """tests/vectors/comment_vectors.json: the comment record types, ids, signatures and rule cases
-(docs/ARCHITECTURE.md, Signed records and Feed rules: Comments)."""
+(docs/ARCHITECTURE.md, Signed records and Feed rules: Comments), comment withdrawals among them."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from support.vectors import comment_vectors
 
 from peer.feed.eip712 import Domain, digest
 from peer.feed.gossip import topic_problem
-from peer.feed.records import SCHEMAS, Comment, CommentPolicy, Moderation
+from peer.feed.records import SCHEMAS, Comment, CommentPolicy, CommentWithdrawal, Moderation
 from peer.feed.signatures import recover_signer
 from peer.feed.testing import FakeHoldings, FakeTokenRegistry, MemoryFeedView
 from peer.feed.validation import Accepted, Ignored, Rejected, Validator
@@ -35,8 +35,9 @@ def test_type_strings_are_the_normative_ones() -> None:
         "CommentPolicy": (
             "CommentPolicy(address creator,bytes32 post,uint256 minBalance,uint64 createdAt)"
         ),
+        "CommentWithdrawal": "CommentWithdrawal(address author,bytes32 target,uint64 createdAt)",
     }
-    for record_type in (Comment, Moderation, CommentPolicy):
+    for record_type in (Comment, Moderation, CommentPolicy, CommentWithdrawal):
         assert (
             SCHEMAS[record_type].type_string
             == DATA["types"][SCHEMAS[record_type].struct]["typeString"]

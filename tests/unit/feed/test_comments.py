@@ -1,6 +1,6 @@
 """The comment rules (docs/ARCHITECTURE.md, Feed rules: Comments): every Reject and Ignore of
-Comment, Moderation and CommentPolicy, holders-only with the fake holdings port, and the
-comment topics over the p2p fake (penalties, floods, duplicates)."""
+Comment, Moderation, CommentPolicy and CommentWithdrawal, holders-only with the fake holdings
+port, and the comment topics over the p2p fake (penalties, floods, duplicates)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,14 @@ from peer.feed.gossip import (
 )
 from peer.feed.index import FeedIndex, IndexOptions
 from peer.feed.ratelimit import Rate
-from peer.feed.records import ZERO_ID, Comment, CommentPolicy, Moderation, Record
+from peer.feed.records import (
+    ZERO_ID,
+    Comment,
+    CommentPolicy,
+    CommentWithdrawal,
+    Moderation,
+    Record,
+)
 from peer.feed.signatures import address_of
 from peer.feed.testing import FakeHoldings, FakeTokenRegistry, MemoryFeedView
 from peer.feed.validation import (
@@ -236,6 +243,27 @@ async def test_a_policy_by_the_post_creator_only(world: World) -> None:
     )
 
 
+async def test_only_the_author_withdraws_a_comment_and_it_is_final(world: World) -> None:
+    comment_id = await world.store(world.comment("regret"), KEY_FAN)
+    reply_id = await world.store(world.comment("answer", comment_id, author=CREATOR), KEY_CREATOR)
+    hide = Moderation(CREATOR, comment_id, True, NOW + 100)
+    theft = CommentWithdrawal(CREATOR, comment_id, NOW)
+    _rejected(await world.verdict(theft, KEY_CREATOR), RejectReason.WITHDRAWAL_NOT_OWN_COMMENT)
+    _ignored(
+        await world.verdict(CommentWithdrawal(FAN, b"\x07" * 32, NOW), KEY_FAN),
+        IgnoreReason.UNKNOWN_TARGET,
+    )
+    await world.store(CommentWithdrawal(FAN, comment_id, NOW), KEY_FAN)
+    assert await world.view.comment_info(reply_id) is None, "the answer went with it"
+    # later than the withdrawal, still refused: a creator's "show" never brings it back
+    _ignored(await world.verdict(hide, KEY_CREATOR), IgnoreReason.UNKNOWN_TARGET)
+    _ignored(await world.verdict(world.comment("regret"), KEY_FAN), IgnoreReason.DUPLICATE)
+    late_reply = world.comment("late", comment_id, author=CREATOR)
+    _ignored(await world.verdict(late_reply, KEY_CREATOR), IgnoreReason.UNKNOWN_PARENT)
+    twice = CommentWithdrawal(FAN, comment_id, NOW + 1)
+    _ignored(await world.verdict(twice, KEY_FAN), IgnoreReason.UNKNOWN_TARGET)
+
+
 def test_comment_records_travel_on_their_creators_comment_topic_only(domain: Domain) -> None:
     comment = sign_record(Comment(FAN, b"\x01" * 32, ZERO_ID, "x", NOW), domain, KEY_FAN)
     assert topics_for(comment, CREATOR) == [comment_topic(CREATOR)]
@@ -246,6 +274,10 @@ def test_comment_records_travel_on_their_creators_comment_topic_only(domain: Dom
     assert topic_problem(comment_topic(OTHER), moderation) is not None
     assert topic_problem(TOPIC_SOCIAL, comment) is not None
     assert comment_topic(CREATOR) == "toktok/1/comments/" + CREATOR.lower()
+    withdrawal = sign_record(CommentWithdrawal(FAN, b"\x01" * 32, NOW), domain, KEY_FAN)
+    assert topics_for(withdrawal, CREATOR) == [comment_topic(CREATOR)]
+    assert topic_problem(comment_topic(CREATOR), withdrawal) is None
+    assert topic_problem(TOPIC_SOCIAL, withdrawal) is not None
 
 
 # ---- over the p2p fake ------------------------------------------------------------------
@@ -335,6 +367,29 @@ async def test_a_comment_on_another_creators_post_on_this_topic_is_penalised(
     await pair.send(Comment(FAN, other_id, ZERO_ID, "misplaced", int(time.time())), KEY_FAN)
     await pair.until("reject:wrong-topic: a comment on another creator's post", 1)
     assert await pair.score() < 0
+
+
+async def test_a_withdrawal_by_another_or_on_another_topic_is_penalised(
+    pair: Pair, domain: Domain
+) -> None:
+    await pair.start()
+    now = int(time.time())
+    comment = Comment(FAN, pair.post_id, ZERO_ID, "mine", now)
+    await pair.send(comment, KEY_FAN)
+    await pair.until("accept", 1)
+    comment_id = digest(comment, domain)
+    await pair.send(CommentWithdrawal(OTHER, comment_id, now), KEY_OTHER)
+    await pair.until("reject:withdrawal-not-own-comment", 1)
+    assert await pair.score() < 0
+    assert await pair.index.comment(comment_id) is not None
+    misplaced = sign_record(CommentWithdrawal(FAN, comment_id, now), domain, KEY_FAN)
+    await pair.gossip.watch_comments(OTHER)
+    await pair.attacker.subscribe(comment_topic(OTHER))
+    await pair.attacker.publish(comment_topic(OTHER), encode(misplaced))
+    await pair.until("reject:wrong-topic: a commentWithdrawal on another creator's post", 1)
+    await pair.send(CommentWithdrawal(FAN, comment_id, now), KEY_FAN)
+    await pair.until("accept", 2)
+    assert await pair.index.comment(comment_id) is None
 
 
 async def test_a_flood_of_comments_is_cut_per_author_without_penalty(pair: Pair) -> None:

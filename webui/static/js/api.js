@@ -127,6 +127,7 @@ const KINDS = [
   "post.new",
   "comment.new",
   "comment.hidden",
+  "comment.deleted",
   "comment.policy",
   "publish.progress",
   "publish.done",

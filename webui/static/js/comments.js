@@ -1,5 +1,6 @@
 // The comment sheet of a clip: comments and one level of replies, live; the creator can hide
-// comments; a holders-only post says what commenting takes and offers the buy.
+// comments, an author can delete their own (with its replies, for every peer); a holders-only
+// post says what commenting takes and offers the buy.
 import * as api from "./api.js";
 import { announce, formatUnits, h, shortAddress, timeAgo } from "./dom.js";
 import { watchPost } from "./live.js";
@@ -160,6 +161,11 @@ export function commentControl(item, toggle, countEl) {
         ),
       );
     }
+    if (state.me && c.author.toLowerCase() === state.me) {
+      const remove = h("button.link-button.danger-link", { type: "button" }, "Delete");
+      remove.addEventListener("click", () => deleteComment(c, remove));
+      actions.push(remove);
+    }
     return h(
       `li.comment${c.hidden ? ".hidden-comment" : ""}`,
       { dataset: { id: c.id } },
@@ -174,6 +180,27 @@ export function commentControl(item, toggle, countEl) {
       actions.length ? h("div.row", {}, actions) : null,
       replyItems?.length ? h("ol.replies", { "aria-label": "Replies" }, replyItems) : null,
     );
+  }
+
+  /** First press asks, the second deletes the comment (and its replies) for everyone. */
+  async function deleteComment(c, button) {
+    if (button.dataset.armed !== "1") {
+      button.dataset.armed = "1";
+      button.textContent = "Delete for everyone?";
+      button.setAttribute("aria-label", "Confirm: delete this comment for everyone");
+      button.focus();
+      return;
+    }
+    button.disabled = true;
+    try {
+      await api.post(`/comments/${c.id}/delete`, {});
+      announce("Comment deleted");
+      await load();
+      text.focus();
+    } catch (error) {
+      button.disabled = false;
+      announce(api.explain(error), "error");
+    }
   }
 
   async function setHidden(c, hidden) {
@@ -293,6 +320,14 @@ export function commentControl(item, toggle, countEl) {
   };
   watchPost("comment.new", item.id, sheet, onEvent);
   watchPost("comment.hidden", item.id, sheet, onEvent);
+  // a deleted comment (and its replies) leaves the sheet and the count
+  watchPost("comment.deleted", item.id, sheet, () => {
+    if (state.loaded) load();
+    else {
+      counted = false;
+      refreshCount();
+    }
+  });
   let counted = false;
   /** Show the post's comment count (asked once, when the card is first shown). */
   async function refreshCount() {
