@@ -198,6 +198,16 @@ class LikeStored(Event):
 
 
 @dataclass(frozen=True)
+class LikeRemoved(Event):
+    """A like was taken back: a ``likeV2`` with ``on = false`` entered the index (this user's
+    or another's)."""
+
+    kind: ClassVar[str] = "like.removed"
+    post_id: str
+    actor: str
+
+
+@dataclass(frozen=True)
 class FollowStored(Event):
     """A follow or unfollow entered the index."""
 
@@ -244,6 +254,7 @@ EVENTS: Final[tuple[type[Event], ...]] = (
     ReplicationEvicted,
     ReplicationFailed,
     LikeStored,
+    LikeRemoved,
     FollowStored,
     PostCounts,
     NotificationNew,

@@ -461,6 +461,7 @@ EVENTS: dict[str, Schema] = {
     ),
     "comment.hidden": obj({"comment_id": POST_ID, "post_id": POST_ID, "hidden": BOOL}),
     "comment.deleted": obj({"comment_id": POST_ID, "post_id": POST_ID}),
+    "like.removed": obj({"post_id": POST_ID, "actor": ADDRESS}),
     "comment.policy": obj({"post_id": POST_ID, "min_balance": BIG}),
     "publish.progress": obj(
         {"job": STR, "stage": {"enum": list(PUBLISH_STAGES)}, "done": NAT, "total": NAT}

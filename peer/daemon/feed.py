@@ -22,6 +22,7 @@ from peer.events import (
     CommentStored,
     CommentWithdrawn,
     FollowStored,
+    LikeRemoved,
     LikeStored,
     PostStored,
 )
@@ -191,6 +192,8 @@ class FeedService:
             self._bus.publish(CommentPolicySet("0x" + record.post.hex(), str(record.min_balance)))
         elif isinstance(record, Like) or (isinstance(record, LikeV2) and record.on):
             self._bus.publish(LikeStored("0x" + record.post.hex(), record.actor))
+        elif isinstance(record, LikeV2):
+            self._bus.publish(LikeRemoved("0x" + record.post.hex(), record.actor))
         elif isinstance(record, Follow):
             self._bus.publish(FollowStored(record.actor, record.creator, record.on))
 

@@ -1,6 +1,7 @@
 """The social layer as a service: notifications, live counts, trades seen on the chain.
 
-It listens to the bus (``like.new``, ``follow.new``, ``post.new``) and watches the chain for
+It listens to the bus (``like.new``, ``like.removed``, ``follow.new``, ``post.new``,
+``comment.new``) and watches the chain for
 creator-token trades, and turns what concerns the user into grouped notifications
 (:mod:`peer.social.notifications`), announced as ``notification.new``. It also sends
 ``post.counts`` (a post's like count, at most once a second per post) and keeps, for trending
@@ -24,6 +25,7 @@ from peer.daemon.feed import FeedService
 from peer.events import (
     CommentStored,
     FollowStored,
+    LikeRemoved,
     LikeStored,
     NotificationNew,
     PostCounts,
@@ -67,7 +69,7 @@ class SocialService:
 
     async def start(self) -> None:
         await asyncio.to_thread(self.store.open)
-        sub = self._bus.subscribe(LikeStored, FollowStored, PostStored, CommentStored)
+        sub = self._bus.subscribe(LikeStored, LikeRemoved, FollowStored, PostStored, CommentStored)
         self._tasks = [
             asyncio.create_task(self._consume(sub), name="social-events"),
             asyncio.create_task(self._counts_loop(), name="social-counts"),
@@ -107,7 +109,9 @@ class SocialService:
 
     async def _handle(self, event: Any) -> None:
         me = self._me()
-        if isinstance(event, LikeStored):
+        if isinstance(event, LikeRemoved):  # the count drops; taking a like back is no news
+            self._dirty_counts.add(event.post_id)
+        elif isinstance(event, LikeStored):
             self._dirty_counts.add(event.post_id)
             if me is None or event.actor == me:
                 return

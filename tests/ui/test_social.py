@@ -5,8 +5,10 @@ same chain that never connected to A or B). Shared by the module.
 Covers: the first-run screen (name and an avatar resized in the browser and stored in IPFS), a
 share link copied on A opening the clip on C (which syncs A's log from the link's address), a
 link whose addresses may not be dialled failing clearly, a follow, a like and a token buy raising
-notifications on A live (bell and list, read state), a live like count, tag pages and creators
-to follow; axe-core and screenshots of every new view at phone and desktop sizes."""
+notifications on A live (bell and list, read state), a live like count that also drops on an
+unlike, comments (live, hidden by the creator, deleted by their author and gone live on A,
+holders-only), tag pages and creators to follow; axe-core and screenshots of every new view at
+phone and desktop sizes."""
 
 from __future__ import annotations
 
@@ -146,8 +148,11 @@ def test_follow_like_and_buy_raise_notifications_on_the_creator_live(
     b.post(f"/api/v1/posts/{net.clips.free[0]}/like", {})
     b.post(f"/api/v1/tokens/{net.token}/buy", {"amount": "1", "confirm": True})
 
-    # the like count on A's card moves without a reload
+    # the like count on A's card moves without a reload, up and down again
     card.get_by_role("button", name=f"Like ({likes + 1})").wait_for(timeout=30_000)
+    b.post(f"/api/v1/posts/{net.clips.free[0]}/unlike", {})
+    card.get_by_role("button", name=f"Like ({likes})").wait_for(timeout=30_000)
+    b.post(f"/api/v1/posts/{net.clips.free[0]}/like", {})
     a.wait_for_function(
         "n => /Notifications, (\\d+) unread/.test(document.querySelector('.bell')"
         ".getAttribute('aria-label')) && Number(document.querySelector('.bell')"
@@ -227,6 +232,26 @@ def test_comments_live_the_creator_hides_one_and_a_holders_only_post_takes_a_buy
     comment = a_sheet.locator(".comment", has_text="Lovely light")
     comment.wait_for(timeout=45_000)
     both_sizes(v, tmp_path, "comments")
+    # B deletes a comment of B's; it vanishes live on A (withdrawal over gossip, then SSE)
+    b_sheet.get_by_label("Add a comment").fill("Wrong clip, sorry")
+    b_sheet.get_by_role("button", name="Send").click()
+    regret = b_sheet.locator(".comment", has_text="Wrong clip, sorry")
+    a_sheet.locator(".comment", has_text="Wrong clip, sorry").wait_for(timeout=45_000)
+    assert (
+        a_sheet.locator(".comment", has_text="Lovely light")
+        .get_by_role("button", name="Delete")
+        .count()
+        == 0
+    ), "A may hide B's comment, never delete it"
+    regret.get_by_role("button", name="Delete").click()
+    regret.get_by_role("button", name="Confirm: delete this comment for everyone").wait_for()
+    both_sizes(v, tmp_path, "comments-delete")
+    regret.get_by_role("button", name="Confirm: delete this comment for everyone").click()
+    regret.wait_for(state="detached")
+    a_sheet.locator(".comment", has_text="Wrong clip, sorry").wait_for(
+        state="detached", timeout=45_000
+    )
+    assert "Wrong clip" not in str(net.creator.api.get(f"/api/v1/posts/{sunset}/comments"))
     comment.get_by_role("button", name="Hide").click()
     a_sheet.locator(".hidden-comment", has_text="Lovely light").wait_for()
     b_sheet.locator(".comment", has_text="Lovely light").wait_for(state="detached", timeout=45_000)

@@ -139,6 +139,7 @@ const KINDS = [
   "replication.evicted",
   "replication.failed",
   "like.new",
+  "like.removed",
   "follow.new",
   "post.counts",
   "notification.new",
