@@ -209,7 +209,7 @@ class FeedService:
 
     async def _withdrawn(self, withdrawal: CommentWithdrawal, record_id: bytes) -> None:
         index = self._index
-        post = await index.read(lambda db: logged_post(db, record_id)) if index else None
+        post = await index.queries.read(lambda db: logged_post(db, record_id)) if index else None
         if post is not None:  # None: the comment was gone already, nothing changed
             self._bus.publish(CommentWithdrawn("0x" + withdrawal.target.hex(), "0x" + post.hex()))
 
@@ -366,7 +366,7 @@ class FeedService:
     async def withdraw_comment(self, comment_id: bytes) -> bytes:
         """Withdraw (delete) one of the user's own comments, with the replies to it, for every
         peer that honours withdrawals; returns the post id."""
-        item = await self.index.comment(comment_id)
+        item = await self.index.queries.comment(comment_id)
         if item is None:
             raise CommentRefused("unknown-target", "this peer holds no such comment")
         if item.author != self.me:

@@ -157,7 +157,7 @@ async def test_a_withdrawal_deletes_the_comment_its_thread_and_moderations_for_g
     index: FeedIndex, domain: Domain
 ) -> None:
     post, post_id = CreatorLog(domain, KEY_A, TOKEN).next_post(MANIFEST, "p", 1)
-    await index.store(post, post_id)
+    await index.writes.store(post, post_id)
     kept = Comment(A, post_id, ZERO_ID, "stays", 2)
     kept_id = await _store(index, domain, kept, KEY_A)
     comment = Comment(B, post_id, ZERO_ID, "regret", 3)
@@ -166,26 +166,26 @@ async def test_a_withdrawal_deletes_the_comment_its_thread_and_moderations_for_g
     reply_id = await _store(index, domain, reply, KEY_A)
     deeper = await _store(index, domain, Comment(B, post_id, reply_id, "deeper", 5), KEY_B)
     await _store(index, domain, Moderation(A, comment_id, True, 9), KEY_A)  # later than it
-    before = await index.kind_heads("comment")
+    before = await index.sync.kind_heads("comment")
     withdrawal = CommentWithdrawal(B, comment_id, 6)
     withdrawal_id = await _store(index, domain, withdrawal, KEY_B)
-    listed = await index.comments(post_id, limit=50, include_hidden=True)
+    listed = await index.queries.comments(post_id, limit=50, include_hidden=True)
     assert [c.id for c in listed.items] == [kept_id]
-    assert await index.comment_bytes() == len(encode(sign_record(kept, domain, KEY_A)))
-    wires, _end = await index.comment_records_since(0)
+    assert await index.view.comment_bytes() == len(encode(sign_record(kept, domain, KEY_A)))
+    wires, _end = await index.sync.comment_records_since(0)
     assert [digest(decode(w).record, domain) for w in wires] == [kept_id, withdrawal_id]
-    assert await index.kind_heads("comment") != before  # the cached heads were dropped
-    assert set(await index.kind_heads("commentWithdrawal")) == {B}
-    assert await index.kind_heads("moderation") == {}
-    assert await index.kind_range("commentWithdrawal", B, ZERO_ID, 10) == [
+    assert await index.sync.kind_heads("comment") != before  # the cached heads were dropped
+    assert set(await index.sync.kind_heads("commentWithdrawal")) == {B}
+    assert await index.sync.kind_heads("moderation") == {}
+    assert await index.sync.kind_range("commentWithdrawal", B, ZERO_ID, 10) == [
         encode(sign_record(withdrawal, domain, KEY_B))
     ]
     for again, key in ((comment, KEY_B), (reply, KEY_A)):  # relayed by a peer that kept them
-        result = await index.store(sign_record(again, domain, key), digest(again, domain))
+        result = await index.writes.store(sign_record(again, domain, key), digest(again, domain))
         assert result is StoreResult.DUPLICATE
-    assert await index.comment(deeper) is None
+    assert await index.queries.comment(deeper) is None
     await _store(index, domain, Tombstone(A, post_id, 7), KEY_A)  # the post goes: all of it
-    assert await index.comment_records_since(0) == ([], 0)
+    assert await index.sync.comment_records_since(0) == ([], 0)
 
 
 async def test_store_many_stores_a_page_and_reports_each_record(

@@ -381,7 +381,7 @@ async def test_a_withdrawal_by_another_or_on_another_topic_is_penalised(
     await pair.send(CommentWithdrawal(OTHER, comment_id, now), KEY_OTHER)
     await pair.until("reject:withdrawal-not-own-comment", 1)
     assert await pair.score() < 0
-    assert await pair.index.comment(comment_id) is not None
+    assert await pair.index.queries.comment(comment_id) is not None
     misplaced = sign_record(CommentWithdrawal(FAN, comment_id, now), domain, KEY_FAN)
     await pair.gossip.watch_comments(OTHER)
     await pair.attacker.subscribe(comment_topic(OTHER))
@@ -389,7 +389,7 @@ async def test_a_withdrawal_by_another_or_on_another_topic_is_penalised(
     await pair.until("reject:wrong-topic: a commentWithdrawal on another creator's post", 1)
     await pair.send(CommentWithdrawal(FAN, comment_id, now), KEY_FAN)
     await pair.until("accept", 2)
-    assert await pair.index.comment(comment_id) is None
+    assert await pair.index.queries.comment(comment_id) is None
 
 
 async def test_a_flood_of_comments_is_cut_per_author_without_penalty(pair: Pair) -> None:
