@@ -14,6 +14,8 @@ What differs from py-libp2p's defaults, and why (see also ``options.GossipOption
   drops when full); the host's bounded asyncio-side queue is the only place one can be lost.
 * Payloads over ``max_message_size`` are rejected before any validator runs.
 * Loopback peers can be exempted from the IP-colocation penalty (tests and benchmarks only).
+* A neighbour's signed peer record, which py-libp2p attaches to every RPC, is verified once per
+  record instead of once per RPC (``records.py``).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from libp2p.pubsub.score import PeerScorer, ScoreParams, TopicScoreParams
 
 from .options import GossipOptions
 from .ports import Accept, Ignore, Reject, ValidationResult
+from .records import remember_sender_records
 
 logger = logging.getLogger(__name__)
 
@@ -191,6 +194,7 @@ def build_gossipsub(
         score_params(options), exempt_loopback=options.exempt_loopback_from_colocation
     )
     pubsub = ToktokPubsub(host, router, options, dispatcher, deliver)
+    remember_sender_records(host)
     return pubsub, router
 
 

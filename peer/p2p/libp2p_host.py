@@ -21,13 +21,16 @@ from libp2p.security.noise.transport import Transport as NoiseTransport
 from libp2p.stream_muxer.yamux.yamux import PROTOCOL_ID as YAMUX_ID
 from libp2p.stream_muxer.yamux.yamux import Yamux
 
+from . import yamux_credit
 from .errors import InvalidMultiaddrError
 from .options import HostOptions
 
 
 def build_libp2p_host(key_pair: KeyPair, opts: HostOptions) -> IHost:
-    """The py-libp2p host as Toktok configures it: tcp, noise only, yamux only, no mDNS, no
-    bootstrap discovery service, AutoConnector off (trio side; not yet running)."""
+    """The py-libp2p host as Toktok configures it: tcp, noise only, yamux only (credit given
+    back as go-yamux does, see ``yamux_credit``), no mDNS, no bootstrap discovery service,
+    AutoConnector off (trio side; not yet running)."""
+    yamux_credit.install()
     host = new_host(
         key_pair=key_pair,
         listen_addrs=[parse_multiaddr(a) for a in opts.listen_addrs],
