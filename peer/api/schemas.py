@@ -121,6 +121,10 @@ _BITSWAP = obj(
                 "duplicate_blocks": NAT,
                 "rejected_blocks": NAT,
                 "timeouts": NAT,
+                "want_haves_sent": NAT,
+                "want_blocks_sent": NAT,
+                "cancels_sent": NAT,
+                "broadcasts": NAT,
             }
         ),
         "server": obj({"blocks_sent": NAT, "bytes_sent": NAT, "dont_haves_sent": NAT}),

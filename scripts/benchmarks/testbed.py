@@ -340,7 +340,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
         def boot(i: int) -> BedPeer | None:
             try:
-                return start_peer(hosts[i], chain=chain, dev_key=1 + (i % 9), env=PEER_ENV)
+                # the creator alone has dev key 1 (a fan with its key could not follow it)
+                key = 1 if i == 0 else 2 + (i - 1) % 8
+                return start_peer(hosts[i], chain=chain, dev_key=key, env=PEER_ENV)
             except BedError as exc:
                 failed_starts.append(f"p{i}: {str(exc)[:300]}")
                 return None

@@ -18,13 +18,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from storage import unixfs
-from storage.bitswap.client import BitswapClient, ClientOptions, ClientStats
+from storage.bitswap.client import BitswapClient, ClientOptions, ClientStats, Session
 from storage.bitswap.ports import BitswapNetwork, BitswapStream, ConnectionEvents, ContentRouting
 from storage.bitswap.sender import PeerSender
 from storage.bitswap.server import BitswapServer, ServerOptions, ServerStats
 from storage.bitswap.wire import PROTOCOLS, FrameReader, decode_message
 from storage.cid import CID, DAG_PB, parse_cid
-from storage.errors import BlockNotFoundError, RelayLimitedError
+from storage.errors import BlockNotFoundError, RelayLimitedError, StorageError
 from storage.local import ImportSession, LocalStore
 from storage.ports import ProgressCallback
 
@@ -146,16 +146,34 @@ class Bitswap:
         await self.stop()
 
     # -- fetching
-    async def get_block(self, cid: CID | str, timeout: float | None = None) -> bytes:  # noqa: ASYNC109
-        """A verified block: from our store, else from the network (then cached, unpinned)."""
+    def session(self, root: CID | str) -> Session:
+        """The bitswap session of the DAG under ``root``: pass it to :meth:`get_block` for
+        every block of that DAG, so they are asked of the peers that had its other blocks."""
+        return self.client.session(parse_cid(root))
+
+    async def get_block(
+        self,
+        cid: CID | str,
+        timeout: float | None = None,  # noqa: ASYNC109
+        session: Session | None = None,
+    ) -> bytes:
+        """A verified block: from our store, else from the network (then cached, unpinned).
+
+        Without ``session`` the block joins the session of the block that linked to it (when
+        that one came from the network), else starts its own."""
         cid = parse_cid(cid)
         try:
             return await asyncio.to_thread(self._local.blocks.get, cid)
         except BlockNotFoundError:
             pass
-        data = await self.client.get(cid, timeout)
+        if session is None:
+            session = self.client.session_of(cid)
+        data = await self.client.get(cid, timeout, session)
         await asyncio.to_thread(self._local.blocks.put, cid, data, verify=False)
         self.server.block_added(cid)
+        if cid.codec == DAG_PB:
+            with contextlib.suppress(StorageError):  # not UnixFS: nothing to link
+                self.client.link(unixfs.links_of(cid, data), session)
         return data
 
     async def fetch(
@@ -172,6 +190,7 @@ class Bitswap:
         fetched stay in the store unpinned (GC collects them), nothing is pinned.
         """
         root = parse_cid(root)
+        session = self.client.session(root)
         held: list[bytes] = []
         window = max(1, self.options.fetch_window)
         queue: deque[CID] = deque([root])
@@ -179,14 +198,14 @@ class Bitswap:
         tasks: set[asyncio.Task[tuple[CID, bytes | None, bool]]] = set()
         blocks = fetched = fetched_bytes = 0
         loop = asyncio.get_running_loop()
-        with self._local.session() as session:
+        with self._local.session() as store:
             try:
                 while queue or tasks:
                     while queue and len(tasks) < window:
                         cid = queue.popleft()
                         self._local._hold(cid.multihash)  # GC guard, see _local_read
                         held.append(cid.multihash)
-                        task = loop.create_task(self._fetch_one(cid, session, timeout))
+                        task = loop.create_task(self._fetch_one(cid, store, session, timeout))
                         tasks.add(task)
                     done, tasks = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
                     failed = [t.exception() for t in done if t.exception() is not None]
@@ -206,7 +225,7 @@ class Bitswap:
                                     seen.add(link.multihash)
                                     queue.append(link)
                 if pin:
-                    await asyncio.to_thread(session.pin, root)
+                    await asyncio.to_thread(store.pin, root)
                     await self.provide(root)
             finally:
                 for task in tasks:
@@ -219,14 +238,15 @@ class Bitswap:
     async def _fetch_one(
         self,
         cid: CID,
-        session: ImportSession,
+        store: ImportSession,
+        session: Session,
         timeout: float | None,  # noqa: ASYNC109
     ) -> tuple[CID, bytes | None, bool]:
         local = await asyncio.to_thread(self._local_read, cid)
         if local is not None:
             return cid, (local or None), False
-        data = await self.client.get(cid, timeout)
-        await asyncio.to_thread(session.put, cid, data, verify=False)
+        data = await self.client.get(cid, timeout, session)
+        await asyncio.to_thread(store.put, cid, data, verify=False)
         self.server.block_added(cid)
         return cid, data, True
 

@@ -2,7 +2,8 @@
 
 Adding, unpinning, listing and GC go to the local :class:`EmbeddedContentStore`. Reads
 (``open``, ``read_range``, ``stat``) walk the UnixFS DAG through :meth:`Bitswap.get_block`
-(local first, else the network; fetched blocks are cached unpinned), prefetching up to
+(local first, else the network in the file's bitswap session; fetched blocks are cached
+unpinned), prefetching up to
 ``prefetch`` sibling blocks ahead so a sequential read keeps many wants in flight. A recursive
 ``pin`` fetches the whole DAG first. Every block is verified before its bytes are used; a block
 the network cannot deliver raises :class:`~storage.errors.ContentUnavailableError`.
@@ -71,11 +72,20 @@ class NetworkContentStore:
         return await self.local.add_stream(chunks, progress, cid_version=cid_version, pin=pin)
 
     # -- read: local or network
+    def _getter(self, root: CID) -> AsyncGetter:
+        """Block reads of the file under ``root``, all in its bitswap session."""
+        session = self.bitswap.session(root)
+
+        async def get(cid: CID) -> bytes:
+            return await self.bitswap.get_block(cid, session=session)
+
+        return get
+
     async def open(self, cid: CID | str) -> AsyncIterator[bytes]:
         """Stream the file, fetching missing blocks (verified) as it goes."""
         root = parse_cid(cid)
         with self.bitswap.noting_relay_cuts(root):
-            async for piece in iter_range(self.bitswap.get_block, root, 0, None, self._prefetch):
+            async for piece in iter_range(self._getter(root), root, 0, None, self._prefetch):
                 yield piece
 
     async def read_range(self, cid: CID | str, start: int, end: int) -> bytes:
@@ -85,8 +95,7 @@ class NetworkContentStore:
         root = parse_cid(cid)
         with self.bitswap.noting_relay_cuts(root):
             pieces = [
-                p
-                async for p in iter_range(self.bitswap.get_block, root, start, end, self._prefetch)
+                p async for p in iter_range(self._getter(root), root, start, end, self._prefetch)
             ]
         return b"".join(pieces)
 
