@@ -25,7 +25,7 @@ def page_width(page: Any) -> int:
     )
 
 
-def test_search_results_and_a_nameless_creator_fit_a_phone(
+def test_search_results_a_nameless_creator_and_the_welcome_screen_fit_a_phone(
     fake: FakeServer, open_page: Any
 ) -> None:
     fake.peer.add_post(NAMELESS, "Cats of a new creator", tags=["cats"])
@@ -40,6 +40,9 @@ def test_search_results_and_a_nameless_creator_fit_a_phone(
     page.goto(fake.url + f"#/creator/{ME}")
     page.get_by_role("link", name="Edit profile").wait_for()
     assert page_width(page) <= 390, "the user's own page overflows a 390 px screen"
+    page.goto(fake.url + "#/welcome")  # first run: the file input's own width once widened it
+    page.locator("#welcome-avatar").wait_for()
+    assert page_width(page) <= 390, "the welcome screen overflows a 390 px screen"
     assert probe.problems() == []
 
 
