@@ -340,6 +340,34 @@ class ChainClient:
                 total += int.from_bytes(data, "big")
         return total
 
+    async def transfers_to(
+        self, holder: str, first: int, last: int
+    ) -> list[tuple[str, str, int, int, int]]:
+        """``(emitter, sender, value, block, log index)`` of every ERC-20 ``Transfer`` to
+        `holder` in blocks ``first..last``, from any contract (callers keep creator tokens)."""
+        topic_to = "0x" + "00" * 12 + checksum(holder)[2:].lower()
+        found: list[tuple[str, str, int, int, int]] = []
+        step = self._options.log_chunk
+        for start in range(first, last + 1, step):
+            end = min(start + step - 1, last)
+            params: Any = {
+                "fromBlock": start,
+                "toBlock": end,
+                "topics": [_TRANSFER_TOPIC, None, topic_to],
+            }
+            for log in await call("read transfer events", self._w3.eth.get_logs(params)):
+                data, topics = bytes(log["data"]), log["topics"]
+                if len(data) != 32 or len(topics) != 3:
+                    continue  # not an ERC-20 Transfer (ERC-721 has the value as a topic)
+                sender = checksum("0x" + bytes(topics[1])[-20:].hex())
+                found.append(
+                    (
+                        checksum(log["address"]), sender, int.from_bytes(data, "big"),
+                        int(log["blockNumber"]), int(log["logIndex"]),
+                    )
+                )  # fmt: skip
+        return found
+
     async def is_valid_signature(
         self, account: str, digest: bytes, signature: bytes, block: BlockIdentifier = "latest"
     ) -> bool:

@@ -42,6 +42,15 @@ CREATE TABLE IF NOT EXISTS trades (
     tx TEXT NOT NULL,
     PRIMARY KEY (block, log_index)
 );
+CREATE TABLE IF NOT EXISTS received (
+    holder TEXT NOT NULL,
+    block INTEGER NOT NULL,
+    log_index INTEGER NOT NULL,
+    token TEXT NOT NULL,
+    sender TEXT NOT NULL,
+    amount TEXT NOT NULL,
+    PRIMARY KEY (holder, block, log_index)
+);
 CREATE INDEX IF NOT EXISTS trades_token ON trades (token, block, log_index);
 CREATE INDEX IF NOT EXISTS trades_trader ON trades (trader, block, log_index);
 """
@@ -56,6 +65,17 @@ class IndexedTrade:
     timestamp: int
     log_index: int  # its position among the trades of its block
     trade: Trade
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """A creator token arriving at a holder by a plain transfer (no price: not a trade)."""
+
+    token: str
+    sender: str
+    amount: int
+    block: int
+    log_index: int
 
 
 class TradeIndex:
@@ -73,6 +93,7 @@ class TradeIndex:
             row = self._db.execute("SELECT value FROM meta WHERE key = 'deployment'").fetchone()
             if row is not None and row[0] != deployment_key:  # another chain: start again
                 self._db.execute("DELETE FROM trades")
+                self._db.execute("DELETE FROM received")
                 self._db.execute("DELETE FROM tokens")
                 self._db.execute("DELETE FROM meta")
             self._db.execute(
@@ -119,6 +140,61 @@ class TradeIndex:
             self._db.execute(
                 "INSERT OR REPLACE INTO meta VALUES ('next_block', ?)", (str(next_block),)
             )
+
+    def trades_from(self, block: int, before: int | None = None) -> list[IndexedTrade]:
+        """Trades in blocks ``block`` .. ``before - 1`` (no upper bound: None), chain order."""
+        sql, args = "SELECT * FROM trades WHERE block >= ?", [block]
+        if before is not None:
+            sql += " AND block < ?"
+            args.append(before)
+        with self._lock:
+            rows = self._db.execute(sql + " ORDER BY block, log_index", args).fetchall()
+        return [_row(r) for r in rows]
+
+    def trade_counts(self, since: int) -> dict[str, int]:
+        """Trades per token whose block time is at least ``since`` (Unix seconds)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT token, COUNT(*) FROM trades WHERE timestamp >= ? GROUP BY token", (since,)
+            ).fetchall()
+        return {str(t): int(n) for t, n in rows}
+
+    def buyer_counts(self) -> dict[str, int]:
+        """Distinct buyers per token, over every indexed trade."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT token, COUNT(DISTINCT lower(trader)) FROM trades WHERE kind = 'buy'"
+                " GROUP BY token"
+            ).fetchall()
+        return {str(t): int(n) for t, n in rows}
+
+    def received_next_block(self, holder: str) -> int | None:
+        """The first block not read yet for transfers to ``holder`` (None: never read)."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT value FROM meta WHERE key = ?", (f"received:{holder.lower()}",)
+            ).fetchone()
+        return None if row is None else int(row[0])
+
+    def add_received(self, holder: str, rows: list[Received], next_block: int) -> None:
+        """Store transfers to ``holder`` and move its cursor to ``next_block``, atomically."""
+        values = [
+            (holder.lower(), r.block, r.log_index, r.token, r.sender, str(r.amount)) for r in rows
+        ]
+        with self._lock, self._db:
+            self._db.executemany("INSERT OR REPLACE INTO received VALUES (?,?,?,?,?,?)", values)
+            self._db.execute(
+                "INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                (f"received:{holder.lower()}", str(next_block)),
+            )
+
+    def received_tokens(self, holder: str) -> set[str]:
+        """Creator tokens ``holder`` ever received by a transfer (not a mint)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT DISTINCT token FROM received WHERE holder = ?", (holder.lower(),)
+            ).fetchall()
+        return {str(r[0]) for r in rows}
 
     def trades(self, *, token: str | None = None, trader: str | None = None) -> list[IndexedTrade]:
         """Trades of one token and/or one trader, in chain order."""
@@ -188,14 +264,42 @@ async def sync(
     for emitter, trade in await client.trades_between(first, last):
         log_index = ordinal.get(trade.block, 0)
         ordinal[trade.block] = log_index + 1
-        creator = index.known_creator(emitter)
-        if creator is None:
-            creator = await client.creator_of(emitter) or ""
-            index.remember_creator(emitter, creator)
-        if not creator:
+        if not await _creator(index, client, emitter):
             continue  # not a creator token of this factory
         if trade.block not in stamps:
             stamps[trade.block] = await client.block_timestamp(trade.block)
         found.append(IndexedTrade(emitter, stamps[trade.block], log_index, trade))
     index.add(found, last + 1)
+    return found
+
+
+async def _creator(index: TradeIndex, client: ChainClient, token: str) -> str:
+    """The creator of ``token`` ("" when it is no creator token), looked up once."""
+    creator = index.known_creator(token)
+    if creator is None:
+        creator = await client.creator_of(token) or ""
+        index.remember_creator(token, creator)
+    return creator
+
+
+async def sync_received(
+    index: TradeIndex, client: ChainClient, holder: str, confirmations: int = 0
+) -> list[Received]:
+    """Index the creator tokens transferred to ``holder`` in the blocks after its cursor (the
+    deployment's start block on the first run) up to ``head - confirmations``; mints (buys)
+    are trades, not transfers, and are left out. Returns what was new."""
+    first = index.received_next_block(holder)
+    if first is None:
+        first = client.deployment.start_block
+    last = min(await client.block_number() - confirmations, first + MAX_BLOCKS_PER_SYNC - 1)
+    if last < first:
+        return []
+    found = [
+        Received(token, sender, amount, block, log_index)
+        for token, sender, amount, block, log_index in await client.transfers_to(
+            holder, first, last
+        )
+        if int(sender, 16) != 0 and await _creator(index, client, token)
+    ]
+    index.add_received(holder, found, last + 1)
     return found

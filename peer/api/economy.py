@@ -146,13 +146,17 @@ def _read_unlocks(path: Path) -> list[tuple[str, str, float]]:
 
 
 async def portfolio(request: web.Request) -> web.Response:
-    """Every creator token the user traded: balance, a real sell quote, cost basis, gain."""
+    """Every creator token the user traded or received by a transfer: balance, a real sell
+    quote, cost basis and gain of what was bought (``unpriced``: what came by transfer)."""
     feed = _feed(request)
     client = chain(request).client
     service = economy(request)
     me = feed.me
     await service.refresh()
+    await service.refresh_received(me)
     mine = positions(await asyncio.to_thread(service.index.trades, trader=me))
+    for token in sorted(await asyncio.to_thread(service.index.received_tokens, me)):
+        mine.setdefault(token, Position(token))  # came by transfer only: no trade, no cost
     found = [await _position_json(client, me, p.token, p) for p in mine.values()]
     items = [i for i in found if i is not None]
     value = sum(int(i["value"]) for i in items if i["value"] is not None)

@@ -96,7 +96,7 @@ async def ranked(request: web.Request, limit: int) -> Page:
     service, now = feed(request), int(time.time())
     candidates = await service.index.queries.read(lambda db: discovery.trending_candidates(db, now))
     extra = context(request).extra.get("social")
-    trades = extra.trades_by_token() if isinstance(extra, SocialService) else {}
+    trades = await extra.trades_by_token() if isinstance(extra, SocialService) else {}
     signals = [
         trending.Signals(
             c.signals.post_id, c.signals.created_at, c.signals.likes, 0, trades.get(c.token, 0)
@@ -119,7 +119,7 @@ async def suggested(request: web.Request) -> web.Response:
     limit = bounded_int(request.query.get("limit", "8"), "limit", 1, 50, "bad_limit")
     me = service.me if service.has_wallet else None
     extra = context(request).extra.get("social")
-    holders = extra.holders_by_token() if isinstance(extra, SocialService) else {}
+    holders = await extra.holders_by_token() if isinstance(extra, SocialService) else {}
     found = await service.index.queries.read(
         lambda db: discovery.suggested_creators(db, me, holders, limit)
     )

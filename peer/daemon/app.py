@@ -202,8 +202,8 @@ class App:
             else None
         )
         self.social = (
-            SocialService(data_dir.root / "social", self.feed, self.chain, self.bus)
-            if self.feed is not None and self.chain is not None
+            SocialService(data_dir.root / "social", self.feed, self.economy, self.bus)
+            if self.feed is not None and self.economy is not None
             else None
         )
         self.http = HttpService(

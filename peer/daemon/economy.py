@@ -21,6 +21,7 @@ from tokens.tradeindex import (
     confirmations_for,
     deployment_key,
     sync,
+    sync_received,
 )
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,12 @@ class EconomyService:
                 )
             )  # fmt: skip
         return found
+
+    async def refresh_received(self, holder: str) -> None:
+        """Index the creator tokens transferred to ``holder`` since its last read (the
+        portfolio lists tokens that came by transfer only)."""
+        async with self._syncing:
+            await sync_received(self.index, self._chain.client, holder, self.confirmations)
 
     async def _follow(self) -> None:
         while True:

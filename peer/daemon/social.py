@@ -1,11 +1,12 @@
-"""The social layer as a service: notifications, live counts, trades seen on the chain.
+"""The social layer as a service: notifications, live counts, trades from the trade index.
 
 It listens to the bus (``like.new``, ``like.removed``, ``follow.new``, ``post.new``,
-``comment.new``) and watches the chain for
-creator-token trades, and turns what concerns the user into grouped notifications
-(:mod:`peer.social.notifications`), announced as ``notification.new``. It also sends
-``post.counts`` (a post's like count, at most once a second per post) and keeps, for trending
-and for creators to follow, the trades of the last 48 hours and the buyers of each token it saw.
+``comment.new``, and ``token.trade``, which the trade index sends for each trade it stored) and
+turns what concerns the user into grouped notifications (:mod:`peer.social.notifications`),
+announced as ``notification.new``. It also sends ``post.counts`` (a post's like count, at most
+once a second per post). Trending and creators to follow count trades of the last 48 hours and
+the buyers of each token from the trade index (``peer.daemon.economy``): the chain's trade
+events have one reader.
 """
 
 from __future__ import annotations
@@ -14,13 +15,12 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
 
 from peer.bus import EventBus
-from peer.daemon.chain import ChainService
+from peer.daemon.economy import EconomyService
 from peer.daemon.feed import FeedService
 from peer.events import (
     CommentStored,
@@ -30,23 +30,20 @@ from peer.events import (
     NotificationNew,
     PostCounts,
     PostStored,
+    TokenTrade,
 )
 from peer.social.notifications import NotificationStore
 from peer.social.trending import SIGNAL_WINDOW_S
-from tokens.errors import ChainError
 
 logger = logging.getLogger(__name__)
 
-TRADE_POLL_S: Final = 3.0
-TRADE_LOOKBACK_BLOCKS: Final = 5_000
-"""How far back the first scan for trades looks (later scans continue from there)."""
 COUNTS_EVERY_S: Final = 1.0
 NEW_CLIP_MAX_AGE_S: Final = 86_400
 """Only clips made in the last day notify (a sync that catches up an old log stays quiet)."""
 
 
 class SocialService:
-    """Owns the notification store and the watchers; needs the feed and the chain."""
+    """Owns the notification store and the watchers; needs the feed and the trade index."""
 
     name = "social"
 
@@ -54,27 +51,26 @@ class SocialService:
         self,
         folder: Path,
         feed: FeedService,
-        chain: ChainService,
+        economy: EconomyService,
         bus: EventBus,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self._feed, self._chain, self._bus, self._clock = feed, chain, bus, clock
+        self._feed, self._economy, self._bus, self._clock = feed, economy, bus, clock
         self.store = NotificationStore(folder / "notifications.sqlite")
         self._tasks: list[asyncio.Task[None]] = []
         self._dirty_counts: set[str] = set()
-        self._trades: deque[tuple[float, str]] = deque()  # (time seen, token)
-        self._buyers: dict[str, set[str]] = {}
-        self._registered: dict[str, str | None] = {}  # token -> creator (None: not ours)
-        self._next_block: int | None = None
+        self._notifying = asyncio.Lock()
 
     async def start(self) -> None:
         await asyncio.to_thread(self.store.open)
-        sub = self._bus.subscribe(LikeStored, LikeRemoved, FollowStored, PostStored, CommentStored)
+        sub = self._bus.subscribe(
+            LikeStored, LikeRemoved, FollowStored, PostStored, CommentStored, TokenTrade
+        )
         self._tasks = [
             asyncio.create_task(self._consume(sub), name="social-events"),
             asyncio.create_task(self._counts_loop(), name="social-counts"),
-            asyncio.create_task(self._trades_loop(), name="social-trades"),
         ]
+        await self.notify_trades()  # what was indexed while the peer was stopped
         self._sub = sub
 
     async def stop(self) -> None:
@@ -109,7 +105,9 @@ class SocialService:
 
     async def _handle(self, event: Any) -> None:
         me = self._me()
-        if isinstance(event, LikeRemoved):  # the count drops; taking a like back is no news
+        if isinstance(event, TokenTrade):
+            await self.notify_trades()
+        elif isinstance(event, LikeRemoved):  # the count drops; taking a like back is no news
             self._dirty_counts.add(event.post_id)
         elif isinstance(event, LikeStored):
             self._dirty_counts.add(event.post_id)
@@ -161,70 +159,46 @@ class SocialService:
                     self._bus.publish(PostCounts(post_id, item.likes))
 
     # ---- trades ---------------------------------------------------------------------------
+    # The trade index (peer.daemon.economy) is the one reader of the chain's trade events:
+    # trending, creators to follow and trade notifications read it, never the chain.
 
-    def trades_by_token(self) -> dict[str, int]:
-        """Trades seen per token in the trending window."""
-        horizon = self._clock() - SIGNAL_WINDOW_S
-        while self._trades and self._trades[0][0] < horizon:
-            self._trades.popleft()
-        counts: dict[str, int] = {}
-        for _at, token in self._trades:
-            counts[token] = counts.get(token, 0) + 1
-        return counts
+    async def trades_by_token(self) -> dict[str, int]:
+        """Trades per token in the trending window (by block time)."""
+        since = int(self._clock()) - SIGNAL_WINDOW_S
+        return await asyncio.to_thread(self._economy.index.trade_counts, since)
 
-    def holders_by_token(self) -> dict[str, int]:
-        """Distinct buyers seen per token."""
-        return {token: len(buyers) for token, buyers in self._buyers.items()}
+    async def holders_by_token(self) -> dict[str, int]:
+        """Distinct buyers per token."""
+        return await asyncio.to_thread(self._economy.index.buyer_counts)
 
-    async def _trades_loop(self) -> None:
-        while True:
-            try:
-                await self.scan_trades()
-            except ChainError as exc:
-                logger.info("social: trade scan failed (%s); retrying", exc)
-            except Exception:
-                logger.exception("social: trade scan failed; retrying")
-            await asyncio.sleep(TRADE_POLL_S)
-
-    async def _creator_of(self, token: str) -> str | None:
-        if token not in self._registered:
-            creator = await self._chain.client.creator_of(token)
-            self._registered[token] = creator
-        return self._registered[token]
-
-    async def scan_trades(self) -> None:
-        """Read the trades mined since the last scan (the first looks back a few thousand
-        blocks); trades of the user's token by others become notifications."""
-        client = self._chain.client
-        head = await client.block_number()
-        first = self._next_block
-        if first is None:
-            first = max(client.deployment.start_block, head - TRADE_LOOKBACK_BLOCKS)
-        if head < first:
-            return
-        notify_from = await self.store.get_meta("trades_notified_from")
-        if notify_from is None:  # the first start: trades made before it are not news
-            notify_from = head + 1
-            await self.store.set_meta("trades_notified_from", notify_from)
-        trades = await client.trades_between(first, head)
-        self._next_block = head + 1
-        await self.store.set_meta("trades_notified_from", max(notify_from, head + 1))
-        me = self._me()
-        now = self._clock()
-        for token, trade in trades:
-            creator = await self._creator_of(token)
-            if creator is None:
-                continue  # a contract that only looks like a creator token
-            self._trades.append((now, token))
-            if trade.kind == "buy":
-                self._buyers.setdefault(token, set()).add(trade.trader)
-            if trade.block < notify_from:
-                continue
-            if me is not None and creator.lower() == me.lower() and trade.trader != me:
+    async def notify_trades(self) -> None:
+        """Trades of the user's token by others, indexed since the last call, become
+        notifications (trades indexed before the first start are not news)."""
+        async with self._notifying:
+            index = self._economy.index
+            upto = await asyncio.to_thread(index.next_block)
+            if upto is None:
+                return  # nothing indexed yet
+            notify_from = await self.store.get_meta("trades_notified_from")
+            if notify_from is None:  # the first start: what is indexed already is not news
+                await self.store.set_meta("trades_notified_from", upto)
+                return
+            if notify_from >= upto:
+                return
+            trades = await asyncio.to_thread(index.trades_from, notify_from, upto)
+            me = self._me()
+            for t in trades:
+                creator = await asyncio.to_thread(index.known_creator, t.token)
+                trade = t.trade
+                if me is None or not creator or creator.lower() != me.lower():
+                    continue
+                if trade.trader.lower() == me.lower():
+                    continue
                 detail = {
                     "side": trade.kind,
                     "amount": str(trade.amount),
                     "tx": trade.tx_hash,
                     "creator": creator,
                 }
-                await self.notify("trade", token, trade.trader, detail)
+                await self.notify("trade", t.token, trade.trader, detail)
+            await self.store.set_meta("trades_notified_from", upto)

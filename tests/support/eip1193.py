@@ -49,6 +49,17 @@ PROVIDER_JS = """
 """
 
 
+_TRANSFER_ABI = [
+    {
+        "name": "transfer",
+        "type": "function",
+        "stateMutability": "nonpayable",
+        "inputs": [{"name": "to", "type": "address"}, {"name": "value", "type": "uint256"}],
+        "outputs": [{"name": "", "type": "bool"}],
+    }
+]
+
+
 class WalletRpcError(Exception):
     def __init__(self, code: int, message: str) -> None:
         super().__init__(message)
@@ -85,6 +96,15 @@ class BrowserWallet:
         """The user locks the wallet: it shares no account any more (``accountsChanged []``)."""
         self.connected = False
         page.evaluate("() => window.ethereum.__emit('accountsChanged', [])")
+
+    def transfer(self, token: str, to: str, amount: int) -> None:
+        """The user sends ``amount`` base units of an ERC-20 to ``to`` from the wallet's own
+        screen (no page involved); returns once mined."""
+        contract = self.w3.eth.contract(address=Web3.to_checksum_address(token), abi=_TRANSFER_ABI)
+        data = contract.encode_abi("transfer", args=[Web3.to_checksum_address(to), amount])
+        tx_hash = self._sign_and_send({"to": token, "data": data})
+        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=60)  # type: ignore[arg-type]
+        assert receipt["status"] == 1, f"transfer {tx_hash} reverted"
 
     def _binding(self, _source: Any, method: str, params: list[Any]) -> dict[str, Any]:
         self.calls.append(method)
@@ -135,6 +155,9 @@ class BrowserWallet:
         self._authorized(tx["from"])
         if self.current_chain != self.chain_id:
             raise WalletRpcError(4901, "the wallet is on another chain")
+        return self._sign_and_send(tx)
+
+    def _sign_and_send(self, tx: dict[str, Any]) -> str:
         request: dict[str, Any] = {
             "from": self.address,
             "to": Web3.to_checksum_address(tx["to"]),

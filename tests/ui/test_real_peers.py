@@ -252,6 +252,29 @@ def test_a_browser_wallet_buys_the_token_and_unlocks_a_premium_clip(
         page.locator("#wallet-holder", has_text="this peer's wallet").wait_for(timeout=30_000)
         page.locator("#wallet-holder").scroll_into_view_if_needed()
         screenshot(page, tmp_path, "peers-wallet-trade-phone")
+        # a token that came by transfer only (no trade of the receiver's own): the creator
+        # gets 1 ANA from the wallet; her portfolio lists it, its cost basis unknown
+        wallet.transfer(net.token, net.creator.address, E18)
+        gift = [
+            p
+            for p in net.creator.api.get("/api/v1/portfolio")["positions"]
+            if p["token"] == net.token
+        ]
+        assert [(p["balance"], p["unpriced"], p["trades"]) for p in gift] == [
+            (str(E18), str(E18), 0)
+        ]
+        assert int(gift[0]["value"]) > 0  # a real sell quote
+        creator = context.new_page()
+        creator.goto(net.creator.login_url() + "#/portfolio")
+        received = creator.locator(".position", has_text="Ana Clips (ANA)")
+        received.locator(".cost", has_text="unknown: received by transfer").wait_for(timeout=30_000)
+        received.get_by_text("came by transfer: no cost is known").wait_for()
+        screenshot(creator, tmp_path, "peers-portfolio-received-desktop")
+        creator.set_viewport_size(PHONE)
+        creator.wait_for_timeout(300)
+        screenshot(creator, tmp_path, "peers-portfolio-received-phone")
+        assert axe_violations(creator) == []
+        creator.close()
         assert probe.problems() == []
     finally:
         context.close()

@@ -58,6 +58,8 @@ export function mountPortfolio(container) {
 
   function position(p, i) {
     const gain = BigInt(p.gain);
+    // no trade of the user's own: every token came by a transfer, at no known price
+    const received = p.trades === 0;
     const slot = h("div.trade-slot");
     const token = { address: p.token, symbol: p.symbol, creator: p.creator };
     const toggle = h("button", { type: "button", "aria-expanded": "false" }, "Buy or sell");
@@ -87,13 +89,17 @@ export function mountPortfolio(container) {
         h("dt", {}, "Sell now for"),
         h("dd.value", {}, p.value === null ? "—" : `${formatUnits(p.value)} TOK`),
         h("dt", {}, "Cost basis"),
-        h("dd.cost", {}, `${formatUnits(p.cost_basis)} TOK`),
+        received
+          ? h("dd.cost", {}, "unknown: received by transfer")
+          : h("dd.cost", {}, `${formatUnits(p.cost_basis)} TOK`),
         h("dt", {}, "Gain"),
-        h(
-          `dd.gain.${gain < 0n ? "loss" : "up"}`,
-          {},
-          `${gain < 0n ? "−" : "+"}${formatUnits(gain < 0n ? -gain : gain)} TOK`,
-        ),
+        received
+          ? h("dd.gain", {}, "unknown")
+          : h(
+              `dd.gain.${gain < 0n ? "loss" : "up"}`,
+              {},
+              `${gain < 0n ? "−" : "+"}${formatUnits(gain < 0n ? -gain : gain)} TOK`,
+            ),
         BigInt(p.realized) !== 0n ? h("dt", {}, "Realized") : null,
         BigInt(p.realized) !== 0n ? h("dd", {}, `${formatUnits(p.realized)} TOK`) : null,
       ),
