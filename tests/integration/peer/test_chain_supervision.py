@@ -7,6 +7,8 @@ import json
 import os
 import signal
 import socket
+import struct
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -31,21 +33,46 @@ def anvil_endpoint(data_dir: Path) -> dict[str, Any]:
     return dict(json.loads((data_dir / "devnet" / "endpoint.json").read_text()))
 
 
-def occupy(port: int) -> socket.socket:
-    """Listen on 127.0.0.1:``port`` as soon as the dead anvil has released it."""
-    deadline = time.monotonic() + 10
-    while True:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # its TIME_WAIT sockets
-        try:
-            sock.bind(("127.0.0.1", port))
-            sock.listen()
-            return sock
-        except OSError:
-            sock.close()
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.02)
+class Refuser:
+    """Holds 127.0.0.1:``port`` as soon as the dead anvil has released it, and closes every
+    connection made to it at once: a restart of anvil on that port fails, and the daemon's RPC
+    calls fail fast (a listener that never answers would hold each one for its 10 s timeout)."""
+
+    def __init__(self, port: int) -> None:
+        deadline = time.monotonic() + 10
+        while True:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # its TIME_WAIT sockets
+            try:
+                sock.bind(("127.0.0.1", port))
+                sock.listen()
+                break
+            except OSError:
+                sock.close()
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
+        sock.settimeout(0.1)
+        self._sock = sock
+        self._open = True
+        self._thread = threading.Thread(target=self._refuse, daemon=True)
+        self._thread.start()
+
+    def _refuse(self) -> None:
+        while self._open:
+            try:
+                conn, _ = self._sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            conn.close()  # a reset: the caller's error comes at once
+
+    def close(self) -> None:
+        self._open = False
+        self._thread.join(5)
+        self._sock.close()
 
 
 def chain_state(daemon: Daemon) -> str:
@@ -75,7 +102,7 @@ def test_a_killed_devnet_is_reported_restarted_and_profile_works_throughout(
     a.process.send_signal(signal.SIGSTOP)
     try:
         os.kill(int(before["pid"]), signal.SIGKILL)
-        blocker = occupy(port)
+        blocker = Refuser(port)
     finally:
         a.process.send_signal(signal.SIGCONT)
     try:
