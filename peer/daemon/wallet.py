@@ -5,7 +5,9 @@
   same passphrase. Without a passphrase the daemon still runs; the wallet is reported as
   ``locked`` and nothing that signs is available.
 * On the devnet a missing wallet is created (a fresh random key, so peers side by side never
-  share a creator address) and funded from the devnet faucet with gas money and TOK.
+  share a creator address) and funded from the devnet faucet with gas money and TOK. Sealed
+  under the public devnet passphrase, its keystore uses a cheap scrypt (``DEVNET_SCRYPT_N``);
+  with ``TOKTOK_PASSPHRASE`` set it gets the full cost.
 """
 
 from __future__ import annotations
@@ -20,7 +22,13 @@ from eth_account.signers.local import LocalAccount
 
 from storage.clipkeys import ClipKeyStore
 from tokens.errors import WalletError
-from tokens.wallet import Wallet, WalletOptions, resolve_passphrase
+from tokens.wallet import (
+    DEVNET_PASSPHRASE,
+    DEVNET_SCRYPT_N,
+    Wallet,
+    WalletOptions,
+    resolve_passphrase,
+)
 
 DEVNET_FAUCET_TOK = 10_000 * 10**18
 DEVNET_FAUCET_ETH = 100 * 10**18
@@ -40,6 +48,7 @@ class WalletService:
         environ: Mapping[str, str] | None = None,
     ) -> None:
         self._keys_dir = keys_dir
+        self._wallet_dir = wallet_dir
         self._wallet = Wallet(WalletOptions(wallet_dir))
         self._devnet = devnet
         self._environ = os.environ if environ is None else environ
@@ -60,7 +69,10 @@ class WalletService:
             if not self._devnet:
                 return  # no wallet yet: 'toktok wallet create' or 'import'
             passphrase = resolve_passphrase(env=self._environ, devnet=True)
-            await asyncio.to_thread(self._wallet.create, passphrase)
+            sealer = self._wallet
+            if passphrase == DEVNET_PASSPHRASE:  # public: a costly KDF would protect nothing
+                sealer = Wallet(WalletOptions(self._wallet_dir, scrypt_n=DEVNET_SCRYPT_N))
+            await asyncio.to_thread(sealer.create, passphrase)
             self.created = True
         try:
             passphrase = resolve_passphrase(env=self._environ, devnet=self._devnet)
