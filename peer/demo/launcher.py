@@ -91,11 +91,12 @@ def ensure_wallet(demo_data: Path) -> None:
     if any(data_dir.wallet.glob("*.json")):
         return  # a keystore is there (checked before importing eth-account: seconds when busy)
     from tokens.devnet import DEV_PRIVATE_KEYS
-    from tokens.wallet import DEVNET_PASSPHRASE, Wallet, WalletOptions
+    from tokens.wallet import DEVNET_PASSPHRASE, DEVNET_SCRYPT_N, Wallet, WalletOptions
 
     data_dir.ensure()
     with DataDirLock(data_dir):
-        wallet = Wallet(WalletOptions(wallet_dir=data_dir.wallet))
+        # sealed under the public devnet passphrase: the full scrypt cost would protect nothing
+        wallet = Wallet(WalletOptions(wallet_dir=data_dir.wallet, scrypt_n=DEVNET_SCRYPT_N))
         if not wallet.exists():
             wallet.import_private_key(DEV_PRIVATE_KEYS[DEMO_DEV_KEY], DEVNET_PASSPHRASE)
 

@@ -10,6 +10,7 @@ from eth_account import Account
 from peer.demo.launcher import DEMO_DEV_KEY, LOG_FILE, ensure_wallet, forget_published
 from peer.demo.state import STAMP_FILE
 from tokens.devnet import DEV_PRIVATE_KEYS
+from tokens.wallet import DEVNET_SCRYPT_N
 
 
 def test_a_fresh_set_up_forgets_the_published_state_but_keeps_identity_and_wallet(
@@ -35,6 +36,7 @@ def test_the_demo_wallet_is_the_dev_key_imported_once(tmp_path: Path) -> None:
     address = json.loads(keystore.read_text())["address"]
     expected = Account.from_key(DEV_PRIVATE_KEYS[DEMO_DEV_KEY]).address
     assert "0x" + address.removeprefix("0x").lower() == expected.lower()
+    assert json.loads(keystore.read_text())["crypto"]["kdfparams"]["n"] == DEVNET_SCRYPT_N
     before = keystore.read_bytes()
     ensure_wallet(tmp_path)
     assert keystore.read_bytes() == before, "an existing wallet is kept as it is"

@@ -345,7 +345,7 @@ async def test_wire_with_wrong_shape_is_undecodable(validator: Validator) -> Non
     assert verdict.reason is RejectReason.UNDECODABLE
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(data=st.binary(max_size=300))
 def test_any_bytes_get_a_verdict_never_an_exception(data: bytes) -> None:
     domain = Domain(31337, "0x5FbDB2315678afecb367f032d93F642f64180aa3")

@@ -202,7 +202,7 @@ def test_encoder_refuses_out_of_range_values(creator_a: str) -> None:
         encode(Envelope(Like(creator_a, bytes(32), 1), bytes(64)))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.binary(max_size=400))
 def test_random_bytes_only_raise_decode_error(data: bytes) -> None:
     with contextlib.suppress(DecodeError):
@@ -222,7 +222,7 @@ _json_values = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     st.sampled_from(["seq", "prev", "tags", "creator", "minBalance", "premium", "title"]),
     _json_values,
@@ -254,7 +254,7 @@ def test_mutated_field_values_only_raise_decode_error(field: str, value: object)
     assert encode(envelope)  # anything accepted can be re-encoded
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.binary(min_size=1, max_size=8), st.integers(min_value=0, max_value=556))
 def test_corrupted_vector_bytes_only_raise_decode_error(junk: bytes, at: int) -> None:
     wire = (
@@ -274,7 +274,7 @@ def test_corrupted_vector_bytes_only_raise_decode_error(junk: bytes, at: int) ->
 _texts = st.text(max_size=30)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     st.integers(min_value=1, max_value=2**64 - 1),
     st.binary(min_size=32, max_size=32),

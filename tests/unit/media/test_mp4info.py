@@ -95,14 +95,14 @@ def test_avcc_with_a_bad_version_is_an_error() -> None:
         avc_codecs(bytes([0, 0x64, 0, 0x1F]))
 
 
-@settings(max_examples=300)
+@settings(max_examples=100)
 @given(st.binary(max_size=400))
 def test_random_bytes_only_ever_raise_transcode_failed(data: bytes) -> None:
     with contextlib.suppress(TranscodeFailed):
         inspect_mp4(io.BytesIO(data))
 
 
-@settings(max_examples=200)
+@settings(max_examples=100)
 @given(st.integers(0, 2000), st.integers(0, 255))
 def test_a_corrupted_valid_movie_only_raises_transcode_failed(pos: int, value: int) -> None:
     data = bytearray(movie(avc1_entry(), mp4a_entry()))

@@ -211,7 +211,7 @@ json_values = st.recursive(
 )
 
 
-@settings(max_examples=300)
+@settings(max_examples=100)
 @given(json_values)
 def test_arbitrary_probe_json_only_raises_input_rejected(data: Any) -> None:
     try:
@@ -221,7 +221,7 @@ def test_arbitrary_probe_json_only_raises_input_rejected(data: Any) -> None:
         pass
 
 
-@settings(max_examples=300)
+@settings(max_examples=100)
 @given(st.dictionaries(st.sampled_from(sorted(video_stream())), json_values, max_size=8))
 def test_arbitrary_stream_fields_only_raise_input_rejected(over: dict[str, Any]) -> None:
     with contextlib.suppress(InputRejected):

@@ -138,7 +138,7 @@ def _check(data: bytes) -> None:
             raise AssertionError(f"{name} raised {type(exc).__name__}: {exc}") from exc
 
 
-FAST = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @FAST
