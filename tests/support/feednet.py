@@ -29,9 +29,9 @@ from peer.p2p import HostOptions
 from storage.media.samples import SampleSpec, make_sample
 from support.daemon import Daemon, run_cli, spawn_daemon
 from support.daemon import eventually as support_eventually
+from support.wallets import import_wallet
 from tokens.client import ChainClient, ClientOptions
 from tokens.deployment import load_deployment
-from tokens.wallet import Wallet, WalletOptions
 
 HERE = Path(__file__).resolve().parents[1] / "integration" / "feednet"  # sync_helper.py
 PROPAGATION_TIMEOUT_S = 30.0
@@ -204,9 +204,7 @@ def deployment_domain(deployment_file: Path) -> Domain:
 
 def import_key(data_dir: Path, private_key: str, passphrase: str) -> None:
     """Import a raw private key as the data dir's wallet (before its daemon starts)."""
-    Wallet(WalletOptions(wallet_dir=data_dir / "wallet")).import_private_key(
-        private_key, passphrase, False
-    )
+    import_wallet(data_dir, private_key, passphrase)
 
 
 def create_token(rpc_url: str, deployment: Path, private_key: str, name: str, symbol: str) -> str:

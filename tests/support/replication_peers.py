@@ -12,6 +12,7 @@ from peer.cli.client import DaemonClient
 from peer.datadir import DataDir, read_credentials
 from support.daemon import Daemon, StartDaemon, run_cli
 from support.daemon import eventually as support_eventually
+from support.wallets import import_wallet
 from tokens.devnet import DEV_PRIVATE_KEYS
 
 TIMEOUT_S = 60
@@ -47,10 +48,7 @@ def rpc_peer(
 ) -> Daemon:
     """A peer on ``devnet``'s chain with dev account ``key_index`` as its wallet."""
     env = chain_env(devnet)
-    key_file = data_dir.parent / f"{data_dir.name}-key.txt"
-    key_file.write_text(DEV_PRIVATE_KEYS[key_index])
-    imported = run_cli(data_dir, "wallet", "import", "--private-key-file", str(key_file), env=env)
-    assert imported.returncode == 0, imported.stderr
+    import_wallet(data_dir, DEV_PRIVATE_KEYS[key_index], env["TOKTOK_PASSPHRASE"])
     return start_daemon(data_dir, env={**env, **(extra_env or {})})
 
 

@@ -15,7 +15,8 @@ from typing import Any
 from peer.cli.client import DaemonClient
 from peer.datadir import DataDir, read_credentials
 from peer.errors import DaemonError
-from support.daemon import Daemon, run_cli, spawn_daemon
+from support.daemon import Daemon, spawn_daemon
+from support.wallets import import_wallet
 from tokens.devnet import DEV_PRIVATE_KEYS
 
 PASSPHRASE = "test passphrase"
@@ -73,13 +74,7 @@ def chain_env(creator: Peer) -> dict[str, str]:
 def import_key(data_dir: Path, key: int) -> None:
     """Give ``data_dir`` dev account ``key`` as its wallet (no chain needed: it can run while the
     creator's devnet starts)."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    key_file = data_dir.parent / f"{data_dir.name}-key.txt"
-    key_file.write_text(DEV_PRIVATE_KEYS[key])
-    env = {"TOKTOK_PASSPHRASE": PASSPHRASE}
-    imported = run_cli(data_dir, "wallet", "import", "--private-key-file", str(key_file), env=env)
-    key_file.unlink()
-    assert imported.returncode == 0, imported.stderr
+    import_wallet(data_dir, DEV_PRIVATE_KEYS[key], PASSPHRASE)
 
 
 def start_viewer(data_dir: Path, creator: Peer, started: list[Daemon]) -> Peer:

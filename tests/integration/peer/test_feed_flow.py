@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from support.daemon import Daemon, run_cli, spawn_daemon
 from support.daemon import eventually as support_eventually
+from support.wallets import import_wallet
 
 from peer.cli.client import DaemonClient
 from peer.datadir import DataDir, read_credentials
@@ -99,12 +100,7 @@ def join(a: Daemon, root: Path, name: str, key_index: int) -> Daemon:
         "TOKTOK_CHAIN_DEPLOYMENT_FILE": str(a.data_dir / "devnet" / "deployment.json"),
         "TOKTOK_PASSPHRASE": "test passphrase",
     }
-    key_file = root / f"{name}-key.txt"
-    key_file.write_text(DEV_PRIVATE_KEYS[key_index])
-    imported = run_cli(
-        root / name, "wallet", "import", "--private-key-file", str(key_file), env=env
-    )
-    assert imported.returncode == 0, imported.stderr
+    import_wallet(root / name, DEV_PRIVATE_KEYS[key_index], env["TOKTOK_PASSPHRASE"])
     peer = spawn_daemon(root / name, env=env)
     try:
         peer_a = client(a).get("/api/v1/status")["p2p_addrs"][0]
