@@ -160,7 +160,9 @@ def test_after_a_step_replicated_bytes_fit_the_budget_and_no_own_item_is_evicted
 
 held_only = st.builds(
     Item,
-    key=keys.map(lambda k: "h" + k),
+    # "x" is outside the keys' alphabet: a held-only key never equals a wanted one (with "h", the
+    # held "hh" of size 1 and a wanted "hh" of size 0 gave one CID two sizes, which cannot happen)
+    key=keys.map(lambda k: "x" + k),
     created_at=st.integers(0, 20),
     size=st.integers(0, 40),
     own=st.booleans(),
