@@ -1,6 +1,7 @@
 """Bad input gets a 4xx, never a 500, and is refused before any work starts (issue 18 §5).
 
-One temporary devnet daemon for the module. First the inputs a fuzzing run found (each gave a
+The session's temporary devnet daemon (A of tests/support/shared_peers.py, shared with
+the robustness tests). First the inputs a fuzzing run found (each gave a
 500 or was wrongly accepted), then a property-based run over every operation of the OpenAPI
 document with generated valid and invalid requests (schemathesis): at most 20 examples per
 operation (5 valid, 5 invalid). Values that reach the file system or the network (paths,
@@ -15,7 +16,6 @@ import json
 import os
 import secrets
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,8 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
-from support.daemon import Daemon, spawn_daemon
+from support.daemon import Daemon
+from support.shared_peers import SharedPeers
 
 from peer.cli.client import DaemonClient
 from peer.datadir import DataDir, read_credentials
@@ -48,26 +49,16 @@ class Target:
 
 
 @pytest.fixture(scope="module")
-def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
-    root = tmp_path_factory.mktemp("inputs")
-    env = {
-        "TOKTOK_CHAIN_MODE": "devnet",
-        "XDG_CONFIG_HOME": str(root / "xdg-config"),
-        "XDG_DATA_HOME": str(root / "xdg-data"),
-        "TOKTOK_PEER_LOG_LEVEL": "warning",
-    }
-    daemon = spawn_daemon(root / "data", env=env)
-    try:
-        creds = read_credentials(DataDir(daemon.data_dir.resolve()))
-        assert creds is not None
-        client = DaemonClient(creds)
-        token = client.post("/api/v1/token", {"name": "Fuzz", "symbol": "FUZZ"})["address"]
-        me = client.get("/api/v1/profile")["address"]
-        small = root / "small.txt"
-        small.write_text("not a video\n")
-        yield Target(daemon, client, token, me, small)
-    finally:
-        daemon.kill()
+def target(shared_peers: SharedPeers, tmp_path_factory: pytest.TempPathFactory) -> Target:
+    daemon = shared_peers.a
+    creds = read_credentials(DataDir(daemon.data_dir.resolve()))
+    assert creds is not None
+    client = DaemonClient(creds)
+    token = client.post("/api/v1/token", {"name": "Fuzz", "symbol": "FUZZ"})["address"]
+    me = client.get("/api/v1/profile")["address"]
+    small = tmp_path_factory.mktemp("inputs") / "small.txt"
+    small.write_text("not a video\n")
+    return Target(daemon, client, token, me, small)
 
 
 def refused(target: Target, method: str, path: str, body: Any = None) -> tuple[int, str | None]:

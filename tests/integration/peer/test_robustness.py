@@ -10,11 +10,11 @@ import stat
 import subprocess
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support.daemon import Daemon, eventually, run_cli, spawn_daemons, toktok
+from support.daemon import Daemon, eventually, run_cli, toktok
+from support.shared_peers import IDLE_S, SharedPeers
 
 from peer.cli.client import DaemonClient
 from peer.datadir import DataDir, read_credentials
@@ -24,25 +24,12 @@ from storage import unixfs
 
 pytestmark = pytest.mark.integration
 
-IDLE_S = 2
 
-
-@pytest.fixture(scope="module")
-def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Daemon, Daemon]]:
-    root = tmp_path_factory.mktemp("robust")
-    env = {
-        "XDG_CONFIG_HOME": str(root / "xdg-config"),
-        "XDG_DATA_HOME": str(root / "xdg-data"),
-        "TOKTOK_UI_IDLE_TIMEOUT_S": str(IDLE_S),
-        "TOKTOK_P2P_DHT": "off",
-    }
-    daemons: list[Daemon] = []
-    try:
-        daemons.extend(spawn_daemons(root / "a", root / "b", env=env))
-        yield daemons[0], daemons[1]
-    finally:
-        for daemon in daemons:
-            daemon.kill()
+@pytest.fixture
+def pair(shared_peers: SharedPeers) -> tuple[Daemon, Daemon]:
+    """A (devnet, HTTP idle timeout IDLE_S, no DHT) and B (plain, no DHT), shared with the
+    input-validation module: started once for both."""
+    return shared_peers.a, shared_peers.b
 
 
 def content_url(daemon: Daemon) -> str:
@@ -122,20 +109,20 @@ def test_cat_fetches_missing_blocks_through_the_running_daemon(
 def test_console_shows_toktok_lines_and_the_log_file_has_the_rest(
     pair: tuple[Daemon, Daemon],
 ) -> None:
-    a, _ = pair
-    creds = read_credentials(DataDir(a.data_dir.resolve()))
+    _, b = pair  # B: this test stops it, and nothing uses it after this module
+    creds = read_credentials(DataDir(b.data_dir.resolve()))
     assert creds is not None
     with pytest.raises(DaemonError) as bad:  # a domain error answered with a 4xx
         DaemonClient(creds).post("/api/v1/storage/pin", {"cid": "bafy-not-a-cid"})
     assert bad.value.status == 400
-    log = a.data_dir / "logs" / LOG_FILE
+    log = b.data_dir / "logs" / LOG_FILE
     eventually(lambda: log.exists() and log.stat().st_size > 0, what="the log file")
     text = log.read_text()
     foreign = {line.split()[3].rstrip(":") for line in text.splitlines() if _is_record(line)}
     assert any(not is_own(name) for name in foreign), "the file has the libraries' lines too"
-    assert a.stop() == 0  # the last test of the pair: read all it printed
-    assert a.process.stdout is not None
-    lines = a.output + a.process.stdout.readlines()
+    assert b.stop() == 0  # B's last use: read all it printed
+    assert b.process.stdout is not None
+    lines = b.output + b.process.stdout.readlines()
     assert "Traceback" not in "".join(lines)
     records = [line for line in lines if _is_record(line)]
     assert any("pin" in line for line in records), "the 4xx is logged, in one line"
