@@ -359,7 +359,7 @@ class SyncSection:
         metadata=_doc("Seconds between periodic sync rounds with every connected peer."),
     )
     page_size: int = field(
-        default=20,
+        default=50,
         metadata=_doc("Records asked for per sync request (1 to 100)."),
     )
     protocol_1_1: bool = field(

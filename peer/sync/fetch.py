@@ -74,7 +74,7 @@ class SyncOptions:
 
     interval_s: float = 30.0
     """Seconds between periodic rounds with every connected peer."""
-    page_size: int = 20
+    page_size: int = 50
     """Records asked for per range/profiles request (at most ``limits.max_page``)."""
     max_creators_per_round: int = 100
     """Most creators whose logs (and, separately, profiles) are fetched from one peer per round."""

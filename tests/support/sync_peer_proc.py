@@ -63,9 +63,9 @@ async def main(data: Path, count: int, interval: float) -> None:
     host = P2PHost(HostOptions(identity_path=data / "p2p" / "identity.key"))
     await host.start()
     book = PeerBook(PeerBookOptions(data / "p2p" / "peers.json"))
-    sync = SyncService(
-        host, index.sync, validator, SyncOptions(interval_s=interval), peer_book=book
-    )
+    # pages of 10: the tests' catch-ups of 25 posts take several pages
+    options = SyncOptions(interval_s=interval, page_size=10)
+    sync = SyncService(host, index.sync, validator, options, peer_book=book)
     await sync.start()
     loop = asyncio.get_running_loop()
     try:

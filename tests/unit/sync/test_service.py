@@ -36,7 +36,7 @@ async def test_offline_peer_catches_up_25_posts_over_several_pages_in_order(
 ) -> None:
     a = await make_node()
     await a.add(*posts(make_log(), 25))
-    b = await make_node()
+    b = await make_node(replace(QUIET, page_size=10))  # the default page holds all 25
 
     await b.connect(a)  # the connection event starts a round on both sides
 
