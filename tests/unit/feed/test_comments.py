@@ -316,7 +316,7 @@ class Pair:
         )
 
     async def until(self, label: str, count: int) -> None:
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + 20  # generous: only a failing case waits it out
         while self.gossip.stats[label] < count:
             assert time.monotonic() < deadline, f"{label}: {dict(self.gossip.stats)}"
             await asyncio.sleep(0.01)

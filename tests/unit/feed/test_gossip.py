@@ -98,7 +98,7 @@ async def connect(a: FakeHost, b: FakeHost) -> None:
 
 
 async def until(check: Callable[[], Awaitable[bool]], what: str) -> None:
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 20  # generous: only a failing case waits it out
     while not await check():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         await asyncio.sleep(0.01)
