@@ -315,9 +315,10 @@ async def test_stop_cancels_a_round_in_flight(make_node: NodeFactory) -> None:
 
     a = await make_node()
     await a.add(*posts(make_log(), 3))
-    release = asyncio.Event()
+    release, entered = asyncio.Event(), asyncio.Event()
 
     async def stalled_heads(_peer: str, _data: bytes) -> bytes:
+        entered.set()
         await release.wait()
         return sp.encode_heads(sp.Heads({}, {}))
 
@@ -325,7 +326,7 @@ async def test_stop_cancels_a_round_in_flight(make_node: NodeFactory) -> None:
     await a.host.serve(p11.PROTOCOL_ID, stalled_heads)
     b = await make_node()
     await b.connect(a)
-    await asyncio.sleep(0.05)  # the connection round is waiting for heads
+    await asyncio.wait_for(entered.wait(), 20)  # the connection round is waiting for heads
     await b.sync.stop()
     release.set()
     await asyncio.sleep(0.05)
