@@ -274,6 +274,7 @@ def feed_rows(doc: dict[str, Any]) -> list[Row]:
 
 def sync_rows(doc: dict[str, Any]) -> list[Row]:
     rows = []
+    page = doc.get("page_size")
     for res in doc.get("results", []):
         seconds = num(res.get("sync_real_libp2p_s"))
         posts = res.get("posts")
@@ -283,7 +284,7 @@ def sync_rows(doc: dict[str, Any]) -> list[Row]:
         rows.append(
             Row(
                 "sync",
-                f"sync of {posts:,} posts from one peer (pages of {doc.get('page_size')})",
+                f"sync of {posts:,} posts from one peer (pages of {res.get('page_size', page)})",
                 "s",
                 seconds,
                 "local ingest of the same records",
