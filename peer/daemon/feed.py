@@ -302,9 +302,14 @@ class FeedService:
         await self.gossip.publish(sign_record(record, self._domain, self._key()))
 
     async def follow(self, creator: str, on: bool) -> None:
+        """Follow (``on``) or unfollow a creator, dated after the current follow record so it
+        wins even within the same second (the latest ``(createdAt, id)`` wins)."""
         if on and creator.lower() == self.me.lower():
             raise SelfFollowError()
-        await self._sign_and_publish(Follow(self.me, creator, on, int(self._clock())))
+        now = int(self._clock())
+        state = await self.index.queries.follow_state(self.me, creator)
+        created_at = now if state is None else max(now, state[1] + 1)
+        await self._sign_and_publish(Follow(self.me, creator, on, created_at))
         if on:
             await self.gossip.follow_creator(creator)
         else:

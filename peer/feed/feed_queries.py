@@ -144,6 +144,13 @@ class FeedQueries:
         )
         return None if row is None else (bool(row[0]), int(row[1]))
 
+    async def follow_state(self, actor: str, creator: str) -> tuple[bool, int] | None:
+        """``(on, createdAt)`` of ``actor``'s latest follow record for ``creator`` (None: none)."""
+        row = await self._readers.one(
+            'SELECT "on", created_at FROM follows WHERE actor = ? AND creator = ?', (actor, creator)
+        )
+        return None if row is None else (bool(row[0]), int(row[1]))
+
     async def has_manifest(self, manifest: str) -> bool:
         """True when a stored post names ``manifest`` (a publish that got as far as its post)."""
         row = await self._readers.one("SELECT 1 FROM posts WHERE manifest = ? LIMIT 1", (manifest,))

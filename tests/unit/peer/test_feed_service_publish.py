@@ -1,5 +1,5 @@
 """The user's own records: concurrent publishes extend the log one after the other, never fork
-it; following oneself is refused."""
+it; following oneself is refused; a follow change wins even within the same second."""
 
 from __future__ import annotations
 
@@ -93,6 +93,35 @@ async def test_following_oneself_is_refused_and_signs_nothing(tmp_path: Path) ->
             await service.follow(wallet.address.lower(), True)
         assert await service.index.queries.followed(wallet.address) == []
         await service.follow(wallet.address, False)  # unfollowing oneself stays allowed (repair)
+    finally:
+        await service.stop()
+        await host.stop()
+
+
+async def test_a_follow_change_within_the_same_second_wins(tmp_path: Path) -> None:
+    """Each follow record is dated after the current one: with a clock stuck on one second,
+    follow, unfollow, follow, unfollow end unfollowed (by id alone, half would not)."""
+    host = FakeNetwork().host()
+    await host.start()
+    wallet = _Wallet(Account.from_key(keccak(b"quick follower")))
+    service = FeedService(
+        tmp_path,
+        host,
+        _Chain(_Deployment(), _SlowChainClient()),  # type: ignore[arg-type]
+        wallet,  # type: ignore[arg-type]
+        EventBus(),
+        clock=lambda: 1_700_000_000.0,
+    )
+    await service.start()
+    creators = [str(Account.from_key(keccak(b"creator %d" % n)).address) for n in range(4)]
+    try:
+        for on in (True, False, True, False, True):
+            for creator in creators:
+                await service.follow(creator, on)
+            followed = await service.index.queries.followed(wallet.address)
+            assert followed == (sorted(creators) if on else []), on
+        state = await service.index.queries.follow_state(wallet.address, creators[0])
+        assert state == (True, 1_700_000_000 + 4)
     finally:
         await service.stop()
         await host.stop()
