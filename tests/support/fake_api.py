@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 
 from aiohttp import BodyPartReader, web
 
-from peer.api import events
+from peer.api import events, node
 from peer.api.auth import ApiAuth
 from peer.api.context import ApiContext
 from peer.api.errors import ApiError
@@ -62,6 +62,7 @@ class FakePeer:
     media: Path
     poster: Path | None = None
     content_origin: str = ""
+    ui_origin: str = "http://127.0.0.1:8080"
     posts: list[dict[str, Any]] = field(default_factory=list)
     following: set[str] = field(default_factory=set)
     unlocked: set[str] = field(default_factory=set)
@@ -121,7 +122,7 @@ class FakePeer:
         for item in self.posts:
             if item["id"] == request.match_info["post_id"]:
                 return item
-        raise ApiError(404, "post_not_found", "no such post")
+        raise ApiError(404, "unknown_post", "this peer has not seen that post")
 
     def _page(self, items: list[dict[str, Any]], request: web.Request) -> web.Response:
         start = int(request.query.get("cursor") or 0)
@@ -165,7 +166,7 @@ class FakePeer:
                     "relay_service": None,
                 },
                 "data_dir": "/home/me/.local/share/toktok",
-                "ui_url": "http://127.0.0.1:8080/",
+                "ui_url": self.ui_origin + "/",
                 "content_url": self.content_origin + "/",
                 "ports": {"p2p": 4001, "ui": 8080, "content": 8081},
                 "notices": [],
@@ -273,6 +274,7 @@ class FakePeer:
         )
 
     async def comments(self, request: web.Request) -> web.Response:
+        self._post(request)
         return web.json_response({"items": [], "next": None, "min_balance": "0"})
 
     async def notifications(self, request: web.Request) -> web.Response:
@@ -295,6 +297,7 @@ class FakePeer:
         if on and address.lower() == ME.lower():
             raise ApiError(400, "follow_self", "you cannot follow yourself")
         (self.following.add if on else self.following.discard)(address)
+        self._emit("follow.new", {"actor": ME, "creator": address, "on": on})
         return web.json_response({"following": on})
 
     async def token(self, request: web.Request) -> web.Response:
@@ -575,6 +578,7 @@ class FakePeer:
     def routes(self) -> tuple[Route, ...]:
         p = "/api/v1"
         return (
+            Route("GET", "/healthz", node.healthz, ""),
             Route("GET", f"{p}/status", self.status, ""),
             Route("GET", f"{p}/events", events.events, ""),
             Route("GET", f"{p}/peers", self.peers, ""),
@@ -646,7 +650,11 @@ def serve_fake(peer: FakePeer) -> Iterator[FakeServer]:
     auth = ApiAuth.generate()
 
     async def start() -> None:
-        ctx = ApiContext(readiness=Readiness(), bus=peer.bus, status=lambda: {})
+        readiness = Readiness()
+        for service in ("p2p", "store", "http"):  # what the fake's status says runs
+            readiness.require(service)
+            readiness.set_ready(service)
+        ctx = ApiContext(readiness=readiness, bus=peer.bus, status=lambda: {})
         ui_policy, content_policy = HostPolicy(), HostPolicy()
         content = build_content_app(content_policy)
         content.router.add_get("/ipfs/{cid}", peer.ipfs)
@@ -666,6 +674,7 @@ def serve_fake(peer: FakePeer) -> Iterator[FakeServer]:
             policy.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
             ports.append(policy.port)
         peer.content_origin = f"http://127.0.0.1:{content_policy.port}"
+        peer.ui_origin = f"http://127.0.0.1:{ui_policy.port}"
 
     def run() -> None:
         asyncio.set_event_loop(loop)

@@ -7,7 +7,8 @@ document with generated valid and invalid requests (schemathesis): at most 20 ex
 operation (5 valid, 5 invalid). Values that reach the file system or the network (paths,
 multiaddrs) and token amounts come from a safe fixture, so nothing outside the data dir's
 temporary folder is read, nothing beyond 127.0.0.1 is dialled, and every buy happens on this
-throw-away devnet.
+throw-away devnet. The same daemon also runs the API suite (``support.api_suite``) that the UI
+tests' fake passes in ``tests/unit/webui/test_fake_api_suite.py``, last.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
+from support.api_suite import ApiSuite, HttpApi
 from support.daemon import Daemon
 from support.shared_peers import SharedPeers
 
@@ -214,3 +216,13 @@ def test_no_generated_request_gets_a_500(target: Target) -> None:
     assert not failures, "\n".join(failures)
     assert target.daemon.process.poll() is None, "the daemon is still running"
     assert os.path.exists(target.small_file), "the fixture file was not touched"
+
+
+@pytest.fixture(scope="module")
+def api(target: Target) -> HttpApi:
+    creds = json.loads((target.daemon.data_dir / "api.json").read_text())
+    return HttpApi(target.daemon.url, creds["cli_token"], target.me)
+
+
+class TestApiSuiteOnTheDaemon(ApiSuite):
+    """Every case of the suite, on the session's shared devnet daemon (after the fuzzing above)."""
