@@ -4,7 +4,7 @@ The browser tests run the page against ``support.fake_api.FakePeer``; that is ho
 the fake answers as the daemon does. :class:`ApiSuite` holds the cases; a test module subclasses
 it and provides the ``api`` fixture, an :class:`HttpApi` on either target:
 ``tests/unit/webui/test_fake_api_suite.py`` (the fake in-process, served on loopback) and
-``tests/integration/peer/test_input_validation.py`` (``TestApiSuiteOnTheDaemon``, on that
+``tests/integration/peer/test_input_validation.py`` (``TestApiSuiteOnTheDaemon``, on the
 session's shared devnet daemon). Every answer is checked against the daemon's OpenAPI document
 (``support.http``'s urllib check) and every server-sent event against its ``x-events`` schema,
 as it arrives.
