@@ -4,6 +4,8 @@ it; following oneself is refused; a follow change wins even within the same seco
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,7 @@ from eth_utils.crypto import keccak
 from peer.bus import EventBus
 from peer.daemon.feed import FeedService
 from peer.errors import SelfFollowError
-from peer.p2p.testing import FakeNetwork
+from peer.p2p.testing import FakeHost, FakeNetwork
 
 MANIFEST = "bafkreigkgwdvr5wspzwpiutssn4xpj2i7wedshnwphhnu7ohx4pqaxxipe"
 
@@ -52,18 +54,27 @@ class _Wallet:
         return str(self.account.address)
 
 
-async def test_concurrent_publishes_extend_the_log_in_order(tmp_path: Path) -> None:
+async def _started(
+    tmp_path: Path, seed: bytes, clock: Callable[[], float] = time.time
+) -> tuple[FakeHost, _Wallet, FeedService]:
+    """A started fake host and a started FeedService of the wallet made from ``seed``."""
     host = FakeNetwork().host()
     await host.start()
-    wallet = _Wallet(Account.from_key(keccak(b"publishing creator")))
+    wallet = _Wallet(Account.from_key(keccak(seed)))
     service = FeedService(
         tmp_path,
         host,
         _Chain(_Deployment(), _SlowChainClient()),  # type: ignore[arg-type]
         wallet,  # type: ignore[arg-type]
         EventBus(),
+        clock,
     )
     await service.start()
+    return host, wallet, service
+
+
+async def test_concurrent_publishes_extend_the_log_in_order(tmp_path: Path) -> None:
+    host, wallet, service = await _started(tmp_path, b"publishing creator")
     try:
         ids = await asyncio.gather(*(service.publish_post(MANIFEST, f"clip {n}") for n in range(5)))
         assert len(set(ids)) == 5
@@ -77,17 +88,7 @@ async def test_concurrent_publishes_extend_the_log_in_order(tmp_path: Path) -> N
 
 
 async def test_following_oneself_is_refused_and_signs_nothing(tmp_path: Path) -> None:
-    host = FakeNetwork().host()
-    await host.start()
-    wallet = _Wallet(Account.from_key(keccak(b"self follower")))
-    service = FeedService(
-        tmp_path,
-        host,
-        _Chain(_Deployment(), _SlowChainClient()),  # type: ignore[arg-type]
-        wallet,  # type: ignore[arg-type]
-        EventBus(),
-    )
-    await service.start()
+    host, wallet, service = await _started(tmp_path, b"self follower")
     try:
         with pytest.raises(SelfFollowError, match="cannot follow yourself"):
             await service.follow(wallet.address.lower(), True)
@@ -101,18 +102,7 @@ async def test_following_oneself_is_refused_and_signs_nothing(tmp_path: Path) ->
 async def test_a_follow_change_within_the_same_second_wins(tmp_path: Path) -> None:
     """Each follow record is dated after the current one: with a clock stuck on one second,
     follow, unfollow, follow, unfollow end unfollowed (by id alone, half would not)."""
-    host = FakeNetwork().host()
-    await host.start()
-    wallet = _Wallet(Account.from_key(keccak(b"quick follower")))
-    service = FeedService(
-        tmp_path,
-        host,
-        _Chain(_Deployment(), _SlowChainClient()),  # type: ignore[arg-type]
-        wallet,  # type: ignore[arg-type]
-        EventBus(),
-        clock=lambda: 1_700_000_000.0,
-    )
-    await service.start()
+    host, wallet, service = await _started(tmp_path, b"quick follower", lambda: 1_700_000_000.0)
     creators = [str(Account.from_key(keccak(b"creator %d" % n)).address) for n in range(4)]
     try:
         for on in (True, False, True, False, True):
