@@ -7,10 +7,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from support.interop import prefetch_jsipfs
 
 # Every API answer a test receives over urllib is checked against the OpenAPI document.
 pytest_plugins = ("support.http",)
+
+# No per-example deadline: on a loaded 2-core machine an example can take over Hypothesis's
+# default 200 ms, and the suite checks behaviour, not speed (speed lives in scripts/bench).
+settings.register_profile("toktok", deadline=None)
+settings.load_profile("toktok")
 
 
 @pytest.fixture(autouse=True)
