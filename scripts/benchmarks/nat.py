@@ -45,6 +45,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import svgpng  # from scripts/benchmarks/, before it leaves sys.path
+
 # scripts/benchmarks/ is on sys.path first and holds a storage.py: drop it for our imports
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 ROOT = Path(__file__).resolve().parents[2]
@@ -306,8 +308,6 @@ def medians(runs: list[dict[str, Any]]) -> dict[str, Any]:
 def chart(summary: dict[str, Any], runs: list[dict[str, Any]], path: Path) -> None:
     """Strip plot: seconds to direct per pair, and time to first frame per path (every sample
     of every run), rendered by headless Chromium to PNG."""
-    from playwright.sync_api import sync_playwright
-
     rows: list[tuple[str, list[float]]] = [
         ("first contact to direct", [float(p["direct_s"]) for r in runs
                                      for p in r["pairs_detail"] if p["direct"]]),
@@ -345,12 +345,7 @@ def chart(summary: dict[str, Any], runs: list[dict[str, Any]], path: Path) -> No
         x = left + (width - 20 - left) * t / top
         parts.append(f'<text x="{x:.1f}" y="{height - 8}" text-anchor="middle">{t}</text>')
     parts.append("</svg>")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = browser.new_page(viewport={"width": width, "height": height})
-        page.set_content("<body style='margin:0'>" + "".join(parts) + "</body>")
-        page.screenshot(path=str(path))
-        browser.close()
+    svgpng.render(parts, width, height, path)
 
 
 def _short(mix: str) -> str:

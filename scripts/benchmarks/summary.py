@@ -25,6 +25,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import svgpng  # scripts/benchmarks/ (the script's own folder)
+
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "bench-results"
 HERE = Path(__file__).resolve().parent
@@ -459,8 +461,6 @@ def chart(rows: list[Row], path: Path) -> None:
     better; rendered by headless Chromium to PNG."""
     import math
 
-    from playwright.sync_api import sync_playwright
-
     shown = [r for r in rows if r.ratio is not None and r.ratio > 0]
     width, left, row_h = 1000, 430, 26
     height = 70 + row_h * max(len(shown), 1)
@@ -497,15 +497,7 @@ def chart(rows: list[Row], path: Path) -> None:
         )
         parts.append(f'<text x="{x1 + 4:.1f}" y="{y + 13}">{r.ratio:.2f}</text>')
     parts.append("</svg>")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=["--headless", "--no-sandbox", "--disable-gpu"],
-        )
-        page = browser.new_page(viewport={"width": width, "height": height})
-        page.set_content("<body style='margin:0'>" + "".join(parts) + "</body>")
-        page.screenshot(path=str(path))
-        browser.close()
+    svgpng.render(parts, width, height, path)
 
 
 def main() -> None:

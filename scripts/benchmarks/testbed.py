@@ -54,6 +54,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+import svgpng  # scripts/benchmarks/ (the script's own folder)
+
 from netbed import Bed, Host
 from netbed.errors import BedError
 from netbed.peers import BedPeer, start_chain, start_peer
@@ -268,8 +270,6 @@ def quantiles(values: list[float]) -> dict[str, float]:
 def chart(result: dict[str, Any], path: Path) -> None:
     """Strip plot of reach and play times per post (ours) and of the js reference's reach,
     rendered by headless Chromium to PNG."""
-    from playwright.sync_api import sync_playwright
-
     rows = [
         (f"js post {i + 1} reach", p["reach_s"])
         for i, p in enumerate(result.get("js", {}).get("posts", []))
@@ -300,15 +300,7 @@ def chart(result: dict[str, Any], path: Path) -> None:
         x = left + (width - 20 - left) * t / top
         parts.append(f'<text x="{x:.1f}" y="{height - 8}" text-anchor="middle">{t} s</text>')
     parts.append("</svg>")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=["--headless", "--no-sandbox", "--disable-gpu"],
-        )
-        page = browser.new_page(viewport={"width": width, "height": height})
-        page.set_content("<body style='margin:0'>" + "".join(parts) + "</body>")
-        page.screenshot(path=str(path))
-        browser.close()
+    svgpng.render(parts, width, height, path)
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
