@@ -221,13 +221,9 @@ class BitswapClient:
                 self._relay_cut.popitem(last=False)
             for other in [*want.pending, *want.haves]:
                 if self._relayed(other):
-                    want.pending.discard(other)
-                    if other in want.haves:
-                        want.haves.remove(other)
-                    want.refused.add(other)
+                    self._drop(want, other)
             if want.block_peer == peer:
-                self._release(want)
-                want.refused.add(peer)
+                self._drop(want, peer)
             self._advance(want)
 
     @property
@@ -407,13 +403,17 @@ class BitswapClient:
 
     def _on_refusal(self, want: _Want, peer: str) -> None:
         """DONT_HAVE, a timeout or an unwritable stream: the want moves on from ``peer``."""
+        self._drop(want, peer)
+        self._advance(want)
+
+    def _drop(self, want: _Want, peer: str) -> None:
+        """``want`` is no longer asked of ``peer`` (refused, or cut by a relay)."""
         want.pending.discard(peer)
         if peer in want.haves:
             want.haves.remove(peer)
         want.refused.add(peer)
         if want.block_peer == peer:
             self._release(want)
-        self._advance(want)
 
     def _advance(self, want: _Want) -> None:
         if want.block_peer is not None or self._wants.get(want.cid.multihash) is not want:
